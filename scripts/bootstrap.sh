@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# Installs what a fresh Debian/Ubuntu machine lacks to build, run and test the project:
+# the pinned Rust toolchain with its RISC-V target (through rustup), `just`, and the
+# Debian packages the tests use as oracles and peers. Idempotent; when nothing is
+# missing it only checks and returns in about a second.
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$here"
+
+say() { printf 'bootstrap: %s\n' "$*" >&2; }
+die() { say "error: $*"; exit 1; }
+
+export PATH="$HOME/.cargo/bin:$PATH"
+
+# --- Rust toolchain (pinned in rust-toolchain.toml) -----------------------------------
+command -v rustup >/dev/null 2>&1 || die "rustup is not installed. Install it from your \
+distribution or https://rustup.rs, then run this again."
+
+channel=$(sed -n 's/^channel *= *"\(.*\)"/\1/p' rust-toolchain.toml)
+[ -n "$channel" ] || die "rust-toolchain.toml names no channel"
+if ! rustup run "$channel" rustc --version >/dev/null 2>&1; then
+  say "installing Rust $channel"
+  rustup toolchain install "$channel" --profile minimal --component rustfmt,clippy
+fi
+installed_targets=$(rustup target list --installed --toolchain "$channel")
+if ! grep -qx riscv64gc-unknown-none-elf <<<"$installed_targets"; then
+  say "adding target riscv64gc-unknown-none-elf"
+  rustup target add riscv64gc-unknown-none-elf --toolchain "$channel"
+fi
+installed_components=$(rustup component list --installed --toolchain "$channel")
+for comp in rustfmt clippy; do
+  if ! grep -q "^$comp" <<<"$installed_components"; then
+    say "adding component $comp"
+    rustup component add "$comp" --toolchain "$channel"
+  fi
+done
+
+# --- just ---------------------------------------------------------------------------
+if ! command -v just >/dev/null 2>&1; then
+  say "installing just (cargo install, about two minutes)"
+  cargo install just --locked --quiet
+fi
+
+# --- Debian packages: command -> package ---------------------------------------------
+# addr2line and llvm-symbolizer are oracles and benchmark peers for nxsym;
+# riscv64-linux-gnu-addr2line checks RISC-V symbolization; hyperfine times benchmarks.
+declare -A pkg_for=(
+  [addr2line]=binutils
+  [riscv64-linux-gnu-addr2line]=binutils-riscv64-linux-gnu
+  [llvm-symbolizer]=llvm
+  [hyperfine]=hyperfine
+  [zstd]=zstd
+  [cc]=gcc
+)
+missing=()
+for cmd in "${!pkg_for[@]}"; do
+  command -v "$cmd" >/dev/null 2>&1 || missing+=("${pkg_for[$cmd]}")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  mapfile -t missing < <(printf '%s\n' "${missing[@]}" | sort -u)
+  command -v apt-get >/dev/null 2>&1 || die "missing packages (${missing[*]}) and no apt-get \
+on this machine: install them with your package manager."
+  if [ "$(id -u)" -eq 0 ]; then
+    sudo=()
+  elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
+    sudo=(sudo -n)
+  else
+    die "missing packages (${missing[*]}) and no root: run 'sudo apt-get install ${missing[*]}'."
+  fi
+  say "installing ${missing[*]}"
+  "${sudo[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends \
+    "${missing[@]}" >/dev/null
+fi
+# Debian ships llvm-symbolizer under a versioned name with the unversioned one only in
+# the llvm package's alternatives; make sure the plain name resolves.
+command -v llvm-symbolizer >/dev/null 2>&1 || die "llvm-symbolizer still not on PATH after install"

@@ -1,0 +1,1 @@
+//! Cross-crate suite for the crash pipeline; the tests live in tests/.

@@ -1,0 +1,2 @@
+//! nxsym
+fn main() {}

@@ -1,0 +1,2 @@
+//! symindex
+#![no_std]
