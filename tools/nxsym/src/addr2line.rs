@@ -1,0 +1,225 @@
+//! `nxsym addr2line`: resolve link-time addresses against an index. The default output
+//! is exactly what `addr2line -f -i -C` prints (function line, then `file:line`, for each
+//! frame innermost first), so scripts written for binutils keep working.
+
+use std::io::{self, BufRead, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{bail, Context, Result};
+use serde::Serialize;
+use symindex::{build_id_hex, parse_build_id_hex, Frame, Module, SymIndex};
+
+use crate::open::IndexFile;
+
+/// Resolve link-time addresses (as `addr2line` takes them) to function, file:line and
+/// inlined frames. Addresses come from `--addr`, or else from stdin, one per line.
+#[derive(clap::Args)]
+pub struct Args {
+    /// The index file.
+    #[arg(long = "sym", value_name = "FILE")]
+    sym: PathBuf,
+    /// Build-ID (hex) of the module; may be left out when the index holds one module.
+    #[arg(long = "build-id", value_name = "HEX")]
+    build_id: Option<String>,
+    /// Address to resolve (hex, with or without 0x); repeatable.
+    #[arg(long = "addr", value_name = "ADDR", value_parser = parse_addr)]
+    addrs: Vec<u64>,
+    /// Print each address before its frames, as `addr2line -a` does.
+    #[arg(short = 'a', long)]
+    addresses: bool,
+    /// One line per frame: `function at file:line`, inlined callers marked.
+    #[arg(long, conflicts_with = "json")]
+    pretty: bool,
+    /// One JSON object per address, one per line.
+    #[arg(long)]
+    json: bool,
+}
+
+fn parse_addr(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let hex = t.strip_prefix("0x").or_else(|| t.strip_prefix("0X")).unwrap_or(t);
+    u64::from_str_radix(hex, 16).map_err(|_| format!("`{s}` is not a hexadecimal address"))
+}
+
+/// `--json` output, one per address. Keys are stable; new keys may be added.
+#[derive(Serialize)]
+struct Resolved<'a> {
+    address: String,
+    build_id: String,
+    frames: Vec<FrameOut<'a>>,
+}
+
+#[derive(Serialize)]
+struct FrameOut<'a> {
+    function: Option<&'a str>,
+    file: Option<&'a str>,
+    line: Option<u32>,
+    inlined: bool,
+}
+
+#[derive(Clone, Copy)]
+enum Style {
+    Gnu,
+    Pretty,
+    Json,
+}
+
+fn pick_module<'a>(index: &SymIndex<'a>, wanted: Option<&str>) -> Result<Module<'a>> {
+    let list = || {
+        index
+            .modules()
+            .iter()
+            .map(|m| format!("  {}  {}", build_id_hex(m.build_id()), m.name()))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    match wanted {
+        Some(hex) => {
+            let Some(id) = parse_build_id_hex(hex) else {
+                bail!("--build-id `{hex}` is not a hexadecimal Build-ID");
+            };
+            match index.module(&id)? {
+                Some(m) => Ok(m),
+                None => bail!("the index has no module with Build-ID {hex}; it has:\n{}", list()),
+            }
+        }
+        None => match index.modules() {
+            [only] => Ok(*only),
+            [] => bail!("the index holds no modules"),
+            _ => bail!(
+                "the index holds {} modules: choose one with --build-id:\n{}",
+                index.modules().len(),
+                list()
+            ),
+        },
+    }
+}
+
+fn write_frames(
+    out: &mut impl Write,
+    style: Style,
+    show_addr: bool,
+    build_id: &str,
+    addr: u64,
+    frames: &[Frame<'_>],
+) -> io::Result<()> {
+    match style {
+        Style::Json => {
+            let r = Resolved {
+                address: format!("{addr:#x}"),
+                build_id: build_id.to_string(),
+                frames: frames
+                    .iter()
+                    .enumerate()
+                    .map(|(i, f)| FrameOut {
+                        function: f.function,
+                        file: f.file,
+                        line: f.line,
+                        inlined: i + 1 < frames.len(),
+                    })
+                    .collect(),
+            };
+            serde_json::to_writer(&mut *out, &r)?;
+            writeln!(out)
+        }
+        Style::Gnu => {
+            if show_addr {
+                writeln!(out, "0x{addr:016x}")?;
+            }
+            if frames.is_empty() {
+                return writeln!(out, "??\n??:0");
+            }
+            for f in frames {
+                writeln!(out, "{}", f.function.unwrap_or("??"))?;
+                match (f.file, f.line) {
+                    (None, _) => writeln!(out, "??:0")?,
+                    (Some(file), Some(l)) => writeln!(out, "{file}:{l}")?,
+                    (Some(file), None) => writeln!(out, "{file}:?")?,
+                }
+            }
+            Ok(())
+        }
+        Style::Pretty => {
+            if show_addr {
+                write!(out, "0x{addr:x}: ")?;
+            }
+            if frames.is_empty() {
+                return writeln!(out, "?? at ??:0");
+            }
+            for (i, f) in frames.iter().enumerate() {
+                if i > 0 {
+                    write!(out, " (inlined by) ")?;
+                }
+                let line = f.line.map_or_else(|| "?".to_string(), |l| l.to_string());
+                writeln!(
+                    out,
+                    "{} at {}:{line}",
+                    f.function.unwrap_or("??"),
+                    f.file.unwrap_or("??")
+                )?;
+            }
+            Ok(())
+        }
+    }
+}
+
+pub fn run(args: Args) -> Result<ExitCode> {
+    let file = IndexFile::open(&args.sym)?;
+    let index = SymIndex::parse(file.bytes())
+        .with_context(|| format!("{} is not a valid index", args.sym.display()))?;
+    let module = pick_module(&index, args.build_id.as_deref())?;
+    let build_id = build_id_hex(module.build_id());
+    let style = if args.json {
+        Style::Json
+    } else if args.pretty {
+        Style::Pretty
+    } else {
+        Style::Gnu
+    };
+    let stdout = io::stdout();
+    let mut out = io::BufWriter::with_capacity(64 * 1024, stdout.lock());
+    let resolve = |out: &mut io::BufWriter<_>, addr: u64| -> Result<()> {
+        let frames = module
+            .lookup(addr)
+            .with_context(|| format!("{}: lookup of {addr:#x} failed", args.sym.display()))?;
+        write_frames(out, style, args.addresses, &build_id, addr, &frames)?;
+        Ok(())
+    };
+    if !args.addrs.is_empty() {
+        for &a in &args.addrs {
+            resolve(&mut out, a)?;
+        }
+        out.flush()?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let stdin = io::stdin();
+    let mut input = io::BufReader::with_capacity(64 * 1024, stdin.lock());
+    let mut line = String::new();
+    let mut bad = 0usize;
+    for lineno in 1.. {
+        // Answer what has been asked before waiting for more input, so an interactive
+        // caller sees each answer; a batch gets one write per buffer.
+        if input.buffer().is_empty() {
+            out.flush()?;
+        }
+        line.clear();
+        if input.read_line(&mut line)? == 0 {
+            break;
+        }
+        let t = line.trim();
+        if t.is_empty() {
+            continue;
+        }
+        match parse_addr(t) {
+            Ok(a) => resolve(&mut out, a)?,
+            Err(e) => {
+                bad += 1;
+                out.flush()?;
+                eprintln!("error: stdin line {lineno}: {e}");
+            }
+        }
+    }
+    out.flush()?;
+    Ok(if bad > 0 { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+}

@@ -1,0 +1,48 @@
+//! `nxsym index`: build symbols.nxsym from ELF files, written atomically.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use symindex::build::{build_index, Options, DEFAULT_MAX_INPUT_BYTES};
+
+/// Index ELF files by Build-ID. The output is identical for the same inputs in any order.
+#[derive(clap::Args)]
+pub struct Args {
+    /// ELF files to index (executables, shared objects, kernels).
+    #[arg(required = true)]
+    elfs: Vec<PathBuf>,
+    /// Where to write the index.
+    #[arg(short = 'o', long = "out", value_name = "FILE")]
+    out: PathBuf,
+    /// Directory to search for separate debug files (by `.build-id/xx/rest.debug` and by
+    /// `.gnu_debuglink` name); repeatable.
+    #[arg(long = "debug-dir", value_name = "DIR")]
+    debug_dirs: Vec<PathBuf>,
+    /// Largest input file accepted, in bytes.
+    #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_MAX_INPUT_BYTES)]
+    max_input_bytes: u64,
+}
+
+pub fn run(args: Args) -> Result<ExitCode> {
+    let opts = Options { debug_dirs: args.debug_dirs, max_input_bytes: args.max_input_bytes };
+    let bytes = build_index(&args.elfs, &opts)?;
+    write_atomic(&args.out, &bytes)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Writes `bytes` to `path` through a temporary file in the same directory, synced and
+/// then renamed: readers see the old file or the whole new one, never a part.
+fn write_atomic(path: &std::path::Path, bytes: &[u8]) -> Result<()> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let mut tmp = tempfile::NamedTempFile::new_in(&dir)
+        .with_context(|| format!("cannot create a temporary file in {}", dir.display()))?;
+    tmp.write_all(bytes).with_context(|| format!("cannot write {}", path.display()))?;
+    tmp.as_file().sync_all().with_context(|| format!("cannot sync {}", path.display()))?;
+    tmp.persist(path).with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(())
+}

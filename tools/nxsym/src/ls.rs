@@ -1,0 +1,66 @@
+//! `nxsym ls`: what an index holds, one module per line.
+
+use std::io::{self, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use serde::Serialize;
+use symindex::{build_id_hex, SymIndex};
+
+use crate::open::IndexFile;
+
+/// List the modules of an index: Build-ID, its source, debug info, architecture, name.
+#[derive(clap::Args)]
+pub struct Args {
+    /// The index file.
+    #[arg(long = "sym", value_name = "FILE")]
+    sym: PathBuf,
+    /// One JSON object per module, one per line.
+    #[arg(long)]
+    json: bool,
+}
+
+/// `--json` output: one line per module. Keys are stable; new keys may be added.
+#[derive(Serialize)]
+struct ModuleOut<'a> {
+    build_id: String,
+    build_id_kind: &'a str,
+    name: &'a str,
+    arch: &'a str,
+    debug: &'a str,
+    debug_file: Option<&'a str>,
+    scopes: usize,
+}
+
+pub fn run(args: Args) -> Result<ExitCode> {
+    let file = IndexFile::open(&args.sym)?;
+    let index = SymIndex::parse(file.bytes())
+        .with_context(|| format!("{} is not a valid index", args.sym.display()))?;
+    let mut out = io::BufWriter::new(io::stdout().lock());
+    for m in index.modules() {
+        let row = ModuleOut {
+            build_id: build_id_hex(m.build_id()),
+            build_id_kind: m.build_id_kind().name(),
+            name: m.name(),
+            arch: m.arch(),
+            debug: m.debug().name(),
+            debug_file: m.debug_file(),
+            scopes: m.scope_count(),
+        };
+        if args.json {
+            serde_json::to_writer(&mut out, &row)?;
+            writeln!(out)?;
+        } else {
+            let degraded = if m.debug() == symindex::DebugKind::Symtab { " (degraded)" } else { "" };
+            let from = m.debug_file().map(|f| format!(" from {f}")).unwrap_or_default();
+            writeln!(
+                out,
+                "{}  {:<8}  {:<8}  {}{degraded}{from}  {}",
+                row.build_id, row.build_id_kind, row.arch, row.debug, row.name
+            )?;
+        }
+    }
+    out.flush()?;
+    Ok(ExitCode::SUCCESS)
+}

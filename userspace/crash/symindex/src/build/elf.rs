@@ -1,0 +1,121 @@
+//! What the builder needs from an ELF besides DWARF: its Build-ID (or the documented
+//! fallback), architecture, `.gnu_debuglink`, executable address ranges and the
+//! function symbols that stand in where DWARF says nothing.
+
+use std::format;
+use object::{Object, ObjectSection, ObjectSegment, ObjectSymbol, SectionFlags, SymbolKind};
+use sha2::{Digest, Sha256};
+use std::string::String;
+use std::vec::Vec;
+
+use crate::BuildIdKind;
+
+/// Bytes of the fallback Build-ID (as long as a SHA-1 GNU Build-ID).
+pub const FALLBACK_ID_LEN: usize = 20;
+
+/// A function symbol of the symbol table.
+#[derive(Debug, Clone)]
+pub struct Sym {
+    pub addr: u64,
+    pub size: u64,
+    pub name: String,
+    pub global: bool,
+}
+
+/// The Build-ID and where it came from.
+pub fn build_id(file: &object::File<'_>) -> Result<(Vec<u8>, BuildIdKind), object::Error> {
+    if let Some(id) = file.build_id()? {
+        if !id.is_empty() {
+            return Ok((id.to_vec(), BuildIdKind::Gnu));
+        }
+    }
+    Ok((fallback_id(file), BuildIdKind::Fallback))
+}
+
+/// The fallback Build-ID: the first 20 bytes of SHA-256 over every loadable segment in
+/// program-header order, each as `vaddr (u64 LE) || memsz (u64 LE) || filesz (u64 LE) ||
+/// file bytes`. It depends only on what is loaded, so `strip` does not change it.
+pub fn fallback_id(file: &object::File<'_>) -> Vec<u8> {
+    let mut h = Sha256::new();
+    for seg in file.segments() {
+        let data = seg.data().unwrap_or(&[]);
+        h.update(seg.address().to_le_bytes());
+        h.update(seg.size().to_le_bytes());
+        h.update((data.len() as u64).to_le_bytes());
+        h.update(data);
+    }
+    h.finalize()[..FALLBACK_ID_LEN].to_vec()
+}
+
+/// The architecture's name as the index records it.
+pub fn arch_name(file: &object::File<'_>) -> String {
+    use object::Architecture as A;
+    match file.architecture() {
+        A::Riscv64 => "riscv64".into(),
+        A::Riscv32 => "riscv32".into(),
+        A::X86_64 | A::X86_64_X32 => "x86_64".into(),
+        A::I386 => "x86".into(),
+        A::Aarch64 => "aarch64".into(),
+        A::Arm => "arm".into(),
+        other => format!("{other:?}").to_lowercase(),
+    }
+}
+
+/// Address ranges of executable sections: scopes and lines outside them (code the linker
+/// dropped, left at address 0 or a tombstone) are ignored.
+pub fn text_ranges(file: &object::File<'_>) -> Vec<(u64, u64)> {
+    let mut out: Vec<(u64, u64)> = file
+        .sections()
+        .filter(|s| match s.flags() {
+            SectionFlags::Elf { sh_flags, .. } => {
+                let need = object::elf::SHF_EXECINSTR.0 | object::elf::SHF_ALLOC.0;
+                sh_flags.0 & need == need
+            }
+            _ => false,
+        })
+        .filter(|s| s.size() > 0)
+        .map(|s| (s.address(), s.address().saturating_add(s.size())))
+        .collect();
+    out.sort_unstable();
+    out
+}
+
+/// Whether `[start, end)` overlaps any of `ranges` (sorted).
+pub fn in_text(ranges: &[(u64, u64)], start: u64, end: u64) -> bool {
+    let i = ranges.partition_point(|r| r.1 <= start);
+    ranges.get(i).is_some_and(|r| r.0 < end)
+}
+
+/// Function symbols inside executable sections, sorted by address then name.
+pub fn function_symbols(file: &object::File<'_>, text: &[(u64, u64)]) -> Vec<Sym> {
+    let mut syms: Vec<Sym> = file
+        .symbols()
+        .filter(|s| matches!(s.kind(), SymbolKind::Text | SymbolKind::Unknown))
+        .filter(|s| s.is_definition() || s.kind() == SymbolKind::Unknown)
+        .filter_map(|s| {
+            let name = s.name().ok()?;
+            if name.is_empty() || name.starts_with('$') || name.starts_with(".L") {
+                return None;
+            }
+            let addr = s.address();
+            in_text(text, addr, addr.saturating_add(s.size().max(1))).then(|| Sym {
+                addr,
+                size: s.size(),
+                name: name.into(),
+                global: s.is_global(),
+            })
+        })
+        .collect();
+    syms.sort_by(|a, b| {
+        (a.addr, !a.global, a.size == 0, &a.name).cmp(&(b.addr, !b.global, b.size == 0, &b.name))
+    });
+    syms
+}
+
+/// Whether the file carries DWARF (a non-empty `.debug_info` with contents).
+pub fn has_dwarf(file: &object::File<'_>) -> bool {
+    [".debug_info", ".zdebug_info"].iter().any(|n| {
+        file.section_by_name(n)
+            .is_some_and(|s| s.kind() != object::SectionKind::UninitializedData && s.size() > 0)
+    })
+}

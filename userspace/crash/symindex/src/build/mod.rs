@@ -1,0 +1,465 @@
+//! The index builder (`std`): reads ELF files, finds separate debug files, extracts
+//! scopes and lines, and writes `symbols.nxsym` deterministically.
+//!
+//! Inputs are read whole (with a size cap checked before reading). Only a non-ELF
+//! input, two inputs with one Build-ID, an input over the cap or an unreadable file is
+//! an error; an ELF without DWARF is indexed from its symbol table and marked degraded.
+
+mod demangle;
+mod dwarf;
+mod elf;
+
+pub use demangle::demangle;
+pub use elf::FALLBACK_ID_LEN;
+
+use std::{format, vec};
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+use std::fmt;
+use std::fs;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::string::{String, ToString};
+use std::vec::Vec;
+
+use object::Object;
+
+use crate::format::NONE;
+use crate::write::{write_index, ModuleData, Node, Strings};
+use crate::{build_id_hex, BuildIdKind, DebugKind};
+use dwarf::{Extracted, Interval, Sequence};
+
+/// Default cap on one input file: 4 GiB.
+pub const DEFAULT_MAX_INPUT_BYTES: u64 = 4 << 30;
+
+/// How to build an index.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Directories searched for separate debug files (`.build-id/xx/rest.debug`, and the
+    /// `.gnu_debuglink` name), after the ELF's own directory and its `.debug/`.
+    pub debug_dirs: Vec<PathBuf>,
+    /// Largest input file accepted, in bytes.
+    pub max_input_bytes: u64,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options { debug_dirs: Vec::new(), max_input_bytes: DEFAULT_MAX_INPUT_BYTES }
+    }
+}
+
+/// Why an input could not be indexed.
+#[derive(Debug)]
+pub enum BuildError {
+    /// The file could not be read.
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The error.
+        source: std::io::Error,
+    },
+    /// The file is larger than the cap.
+    TooLarge {
+        /// The file.
+        path: PathBuf,
+        /// Its size.
+        size: u64,
+        /// The cap.
+        cap: u64,
+    },
+    /// The file is not an ELF object.
+    NotElf {
+        /// The file.
+        path: PathBuf,
+        /// What the parser said.
+        why: String,
+    },
+    /// The ELF or its DWARF is malformed.
+    Malformed {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        why: String,
+    },
+    /// Two inputs have one Build-ID.
+    DuplicateBuildId {
+        /// The Build-ID, hex.
+        build_id: String,
+        /// The first input with it.
+        first: PathBuf,
+        /// The second input with it.
+        second: PathBuf,
+    },
+}
+
+impl fmt::Display for BuildError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            BuildError::Io { path, source } => write!(f, "{}: {source}", path.display()),
+            BuildError::TooLarge { path, size, cap } => write!(
+                f,
+                "{}: {size} bytes is over the input limit of {cap} bytes",
+                path.display()
+            ),
+            BuildError::NotElf { path, why } => write!(f, "{}: not an ELF file: {why}", path.display()),
+            BuildError::Malformed { path, why } => write!(f, "{}: {why}", path.display()),
+            BuildError::DuplicateBuildId { build_id, first, second } => write!(
+                f,
+                "{} and {} have the same Build-ID {build_id}",
+                first.display(),
+                second.display()
+            ),
+        }
+    }
+}
+
+impl std::error::Error for BuildError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            BuildError::Io { source, .. } => Some(source),
+            _ => None,
+        }
+    }
+}
+
+/// Reads a whole file, refusing one larger than `cap` before reading it.
+pub fn read_capped(path: &Path, cap: u64) -> Result<Vec<u8>, BuildError> {
+    let io = |source| BuildError::Io { path: path.to_path_buf(), source };
+    let f = fs::File::open(path).map_err(io)?;
+    let size = f.metadata().map_err(io)?.len();
+    if size > cap {
+        return Err(BuildError::TooLarge { path: path.to_path_buf(), size, cap });
+    }
+    let mut data = Vec::with_capacity(size as usize);
+    f.take(cap + 1).read_to_end(&mut data).map_err(io)?;
+    if data.len() as u64 > cap {
+        return Err(BuildError::TooLarge { path: path.to_path_buf(), size: data.len() as u64, cap });
+    }
+    Ok(data)
+}
+
+fn parse_elf<'d>(path: &Path, data: &'d [u8]) -> Result<object::File<'d>, BuildError> {
+    let file = object::File::parse(data)
+        .map_err(|e| BuildError::NotElf { path: path.to_path_buf(), why: e.to_string() })?;
+    if file.format() != object::BinaryFormat::Elf {
+        return Err(BuildError::NotElf {
+            path: path.to_path_buf(),
+            why: format!("{:?} object", file.format()),
+        });
+    }
+    Ok(file)
+}
+
+/// A separate debug file found for a stripped ELF.
+struct DebugFile {
+    path: PathBuf,
+    data: Vec<u8>,
+}
+
+/// Looks for the separate debug file of `elf` (at `path`): first by Build-ID under each
+/// debug dir's `.build-id/`, then by `.gnu_debuglink` name (checking its CRC-32) in the
+/// ELF's directory, its `.debug/`, each debug dir, and each debug dir followed by the
+/// ELF's own directory (as gdb does).
+fn find_debug_file(
+    path: &Path,
+    elf: &object::File<'_>,
+    build_id: Option<&[u8]>,
+    opts: &Options,
+) -> Result<Option<DebugFile>, BuildError> {
+    let matches = |data: &[u8]| -> bool {
+        let Ok(f) = object::File::parse(data) else { return false };
+        if !elf::has_dwarf(&f) {
+            return false;
+        }
+        match (build_id, f.build_id().ok().flatten()) {
+            (Some(want), Some(got)) => want == got,
+            _ => true,
+        }
+    };
+    let try_path = |p: PathBuf, crc: Option<u32>| -> Result<Option<DebugFile>, BuildError> {
+        if !p.is_file() {
+            return Ok(None);
+        }
+        let data = read_capped(&p, opts.max_input_bytes)?;
+        if crc.is_some_and(|c| crc32fast::hash(&data) != c) || !matches(&data) {
+            return Ok(None);
+        }
+        Ok(Some(DebugFile { path: p, data }))
+    };
+    if let Some(id) = build_id.filter(|id| id.len() >= 2) {
+        let hex = build_id_hex(id);
+        for d in &opts.debug_dirs {
+            let p = d.join(".build-id").join(&hex[..2]).join(format!("{}.debug", &hex[2..]));
+            if let Some(found) = try_path(p, None)? {
+                return Ok(Some(found));
+            }
+        }
+    }
+    if let Ok(Some((name, crc))) = elf.gnu_debuglink() {
+        let name = String::from_utf8_lossy(name).into_owned();
+        let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        let abs_dir = fs::canonicalize(&dir).unwrap_or_else(|_| dir.clone());
+        let mut candidates = vec![dir.join(&name), dir.join(".debug").join(&name)];
+        for d in &opts.debug_dirs {
+            candidates.push(d.join(&name));
+            candidates.push(d.join(abs_dir.strip_prefix("/").unwrap_or(&abs_dir)).join(&name));
+        }
+        for p in candidates {
+            if p == path {
+                continue;
+            }
+            if let Some(found) = try_path(p, Some(crc))? {
+                return Ok(Some(found));
+            }
+        }
+    }
+    Ok(None)
+}
+
+/// Reads one ELF (and its separate debug file, if it needs one) into index data.
+pub fn module_from_path(path: &Path, opts: &Options) -> Result<ModuleData, BuildError> {
+    let data = read_capped(path, opts.max_input_bytes)?;
+    let elf = parse_elf(path, &data)?;
+    let malformed = |why: String| BuildError::Malformed { path: path.to_path_buf(), why };
+    let (build_id, build_id_kind) =
+        elf::build_id(&elf).map_err(|e| malformed(format!("bad Build-ID note: {e}")))?;
+    let gnu_id = (build_id_kind == BuildIdKind::Gnu).then_some(build_id.as_slice());
+    let separate = if elf::has_dwarf(&elf) { None } else { find_debug_file(path, &elf, gnu_id, opts)? };
+    let debug_elf = match &separate {
+        Some(d) => Some(parse_elf(&d.path, &d.data)?),
+        None => None,
+    };
+    let source = debug_elf.as_ref().unwrap_or(&elf);
+    let text = elf::text_ranges(&elf);
+    let mut strings = Strings::default();
+    let has_dwarf = elf::has_dwarf(source);
+    let mut ex = if has_dwarf {
+        let where_ = separate.as_ref().map_or(path, |d| d.path.as_path());
+        dwarf::extract(source, &text, &mut strings).map_err(|e| BuildError::Malformed {
+            path: where_.to_path_buf(),
+            why: format!("bad DWARF: {e}"),
+        })?
+    } else {
+        Extracted::default()
+    };
+    let mut syms = elf::function_symbols(source, &text);
+    if syms.is_empty() && debug_elf.is_some() {
+        syms = elf::function_symbols(&elf, &text);
+    }
+    add_symbol_scopes(&syms, &text, &mut strings, &mut ex);
+    let scopes = sweep(&ex.intervals);
+    let (nodes, scopes) = prune(ex.nodes, scopes);
+    let lines = merge_lines(ex.sequences);
+    Ok(ModuleData {
+        build_id,
+        build_id_kind,
+        name: file_name(path),
+        arch: elf::arch_name(&elf),
+        debug: if has_dwarf { DebugKind::Dwarf } else { DebugKind::Symtab },
+        debug_file: separate.as_ref().map(|d| file_name(&d.path)),
+        strings,
+        nodes,
+        scopes,
+        lines,
+    })
+}
+
+fn file_name(p: &Path) -> String {
+    p.file_name().map_or_else(|| p.display().to_string(), |n| n.to_string_lossy().into_owned())
+}
+
+/// Symbol-table stand-ins: each function symbol covers `[addr, addr + size)`, or up to
+/// the next symbol (within its executable section) when its size is 0. Of several
+/// symbols at one address the first in the sorted list (global, sized, by name) counts.
+fn add_symbol_scopes(
+    syms: &[elf::Sym],
+    text: &[(u64, u64)],
+    strings: &mut Strings,
+    ex: &mut Extracted,
+) {
+    let mut last_addr = None;
+    for (i, s) in syms.iter().enumerate() {
+        if last_addr == Some(s.addr) {
+            continue;
+        }
+        last_addr = Some(s.addr);
+        let end = if s.size > 0 {
+            s.addr.saturating_add(s.size)
+        } else {
+            let section_end = text
+                .iter()
+                .find(|r| r.0 <= s.addr && s.addr < r.1)
+                .map_or(s.addr.saturating_add(1), |r| r.1);
+            let next = syms[i + 1..].iter().map(|n| n.addr).find(|&a| a > s.addr);
+            next.map_or(section_end, |n| n.min(section_end))
+        };
+        if end <= s.addr {
+            continue;
+        }
+        let id = ex.nodes.len() as u32;
+        ex.nodes.push(Node {
+            name: strings.intern(&demangle(&s.name)),
+            parent: NONE,
+            call_file: NONE,
+            call_line: 0,
+        });
+        ex.intervals.push(Interval { start: s.addr, end, node: id, class: 1 });
+    }
+}
+
+/// Resolves overlapping scope ranges into breakpoints `(addr, node + 1)`: at each address
+/// the innermost scope wins, as binutils picks it: DWARF before symbols, then the
+/// smallest range, then the later scope.
+fn sweep(intervals: &[Interval]) -> Vec<(u64, u32)> {
+    let mut ivs: Vec<&Interval> = intervals.iter().collect();
+    ivs.sort_by_key(|iv| (iv.start, iv.node));
+    let mut points: Vec<u64> = intervals.iter().flat_map(|iv| [iv.start, iv.end]).collect();
+    points.sort_unstable();
+    points.dedup();
+    // Heap key: (class, length, later node first); the top is the winner.
+    let mut heap: BinaryHeap<Reverse<(u8, u64, Reverse<u32>, u64)>> = BinaryHeap::new();
+    let mut out: Vec<(u64, u32)> = Vec::new();
+    let mut next = 0;
+    for p in points {
+        while let Some(iv) = ivs.get(next).filter(|iv| iv.start == p) {
+            heap.push(Reverse((iv.class, iv.end - iv.start, Reverse(iv.node), iv.end)));
+            next += 1;
+        }
+        while heap.peek().is_some_and(|Reverse(top)| top.3 <= p) {
+            heap.pop();
+        }
+        let value = heap.peek().map_or(0, |Reverse(top)| top.2 .0 + 1);
+        if out.last().map(|l| l.1) != Some(value) && !(out.is_empty() && value == 0) {
+            out.push((p, value));
+        }
+    }
+    out
+}
+
+/// Drops scopes that no address reaches (directly or as an ancestor) and renumbers the
+/// rest in their original order, so parents keep smaller ids than children.
+fn prune(nodes: Vec<Node>, scopes: Vec<(u64, u32)>) -> (Vec<Node>, Vec<(u64, u32)>) {
+    let mut used = vec![false; nodes.len()];
+    for &(_, v) in &scopes {
+        let mut id = v.checked_sub(1);
+        while let Some(i) = id {
+            let Some(slot) = used.get_mut(i as usize) else { break };
+            if *slot {
+                break;
+            }
+            *slot = true;
+            id = nodes.get(i as usize).map(|n| n.parent).filter(|&p| p != NONE);
+        }
+    }
+    let mut remap = vec![NONE; nodes.len()];
+    let mut kept = Vec::new();
+    for (i, n) in nodes.into_iter().enumerate() {
+        if used[i] {
+            remap[i] = kept.len() as u32;
+            let parent = if n.parent == NONE { NONE } else { remap[n.parent as usize] };
+            kept.push(Node { parent, ..n });
+        }
+    }
+    let scopes = scopes
+        .into_iter()
+        .map(|(a, v)| (a, if v == 0 { 0 } else { remap[(v - 1) as usize] + 1 }))
+        .collect();
+    (kept, scopes)
+}
+
+/// Merges line sequences into breakpoints. A sequence's end becomes a "no line" entry
+/// unless another sequence starts there; equal consecutive entries collapse.
+fn merge_lines(mut seqs: Vec<Sequence>) -> Vec<(u64, Option<(u32, u32)>)> {
+    seqs.sort_by_key(|s| (s.rows.first().map_or(0, |r| r.0), s.end));
+    let mut entries: Vec<(u64, u8, Option<(u32, u32)>)> = Vec::new();
+    for s in &seqs {
+        for &(a, f, l) in &s.rows {
+            entries.push((a, 1, Some((f, l))));
+        }
+        entries.push((s.end, 0, None));
+    }
+    // Stable: for one address, "no line" (0) sorts before rows (1), so a row wins.
+    entries.sort_by_key(|e| (e.0, e.1));
+    let mut out: Vec<(u64, Option<(u32, u32)>)> = Vec::with_capacity(entries.len());
+    for (a, _, v) in entries {
+        match out.last_mut() {
+            Some(last) if last.0 == a => last.1 = v,
+            _ => out.push((a, v)),
+        }
+    }
+    let mut dedup: Vec<(u64, Option<(u32, u32)>)> = Vec::with_capacity(out.len());
+    for e in out {
+        if dedup.last().map(|l| l.1) != Some(e.1) && !(dedup.is_empty() && e.1.is_none()) {
+            dedup.push(e);
+        }
+    }
+    dedup
+}
+
+/// Indexes every file in `paths` into one index. The order of `paths` does not matter.
+pub fn build_index(paths: &[PathBuf], opts: &Options) -> Result<Vec<u8>, BuildError> {
+    let mut modules: Vec<(ModuleData, &PathBuf)> = Vec::with_capacity(paths.len());
+    for p in paths {
+        modules.push((module_from_path(p, opts)?, p));
+    }
+    modules.sort_by(|a, b| a.0.build_id.cmp(&b.0.build_id).then_with(|| a.1.cmp(b.1)));
+    for w in modules.windows(2) {
+        if let [a, b] = w {
+            if a.0.build_id == b.0.build_id {
+                return Err(BuildError::DuplicateBuildId {
+                    build_id: build_id_hex(&a.0.build_id),
+                    first: a.1.clone(),
+                    second: b.1.clone(),
+                });
+            }
+        }
+    }
+    let data: Vec<ModuleData> = modules.into_iter().map(|(m, _)| m).collect();
+    Ok(write_index(&data))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn iv(start: u64, end: u64, node: u32, class: u8) -> Interval {
+        Interval { start, end, node, class }
+    }
+
+    #[test]
+    fn sweep_picks_the_innermost_scope_and_falls_back_to_symbols() {
+        let ivs = [
+            iv(0x100, 0x200, 0, 0),
+            iv(0x120, 0x140, 1, 0),
+            iv(0x130, 0x138, 2, 0),
+            iv(0x100, 0x300, 3, 1),
+        ];
+        assert_eq!(
+            sweep(&ivs),
+            vec![(0x100, 1), (0x120, 2), (0x130, 3), (0x138, 2), (0x140, 1), (0x200, 4), (0x300, 0)]
+        );
+    }
+
+    #[test]
+    fn merge_lines_lets_a_starting_sequence_win_over_an_ending_one() {
+        let seqs = vec![
+            Sequence { rows: vec![(0x10, 0, 5), (0x14, 0, 6)], end: 0x20 },
+            Sequence { rows: vec![(0x20, 1, 9)], end: 0x28 },
+        ];
+        assert_eq!(
+            merge_lines(seqs),
+            vec![(0x10, Some((0, 5))), (0x14, Some((0, 6))), (0x20, Some((1, 9))), (0x28, None)]
+        );
+    }
+
+    #[test]
+    fn prune_keeps_ancestors_and_renumbers() {
+        let n = |parent| Node { name: 0, parent, call_file: NONE, call_line: 0 };
+        let nodes = vec![n(NONE), n(NONE), n(1), n(2)];
+        let (kept, scopes) = prune(nodes, vec![(0x10, 4), (0x20, 0)]);
+        assert_eq!(kept.len(), 3);
+        assert_eq!(kept[1].parent, 0);
+        assert_eq!(kept[2].parent, 1);
+        assert_eq!(scopes, vec![(0x10, 3), (0x20, 0)]);
+    }
+}
