@@ -1,0 +1,192 @@
+//! `header.json`: what crashed, when, and why.
+//!
+//! Keys are written in sorted order (the struct fields below are declared in that order,
+//! and `format_version` is slotted in by the writer); optional keys are omitted when
+//! absent. Readers ignore keys they do not know.
+
+use alloc::string::String;
+use core::fmt;
+
+use serde::{de, Deserialize, Deserializer, Serialize, Serializer};
+
+use crate::error::Error;
+use crate::hex::{address, BuildId};
+
+/// Longest dump id accepted, in bytes.
+pub const MAX_DUMP_ID_LEN: usize = 64;
+
+/// A dump's identity: 1 to 64 characters from `[A-Za-z0-9._-]`, not starting with `.`.
+///
+/// The character set makes it safe as a file stem: the canonical file name of a dump is
+/// `<dump_id>.nxcd` (or `<dump_id>.nxcd.zst`).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct DumpId(String);
+
+impl DumpId {
+    /// Checks and wraps a dump id.
+    pub fn new(id: &str) -> Result<DumpId, Error> {
+        let valid_chars = id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));
+        if id.is_empty() || id.len() > MAX_DUMP_ID_LEN || !valid_chars || id.starts_with('.') {
+            return Err(Error::InvalidValue {
+                field: "dump_id",
+                reason: "must be 1 to 64 characters from [A-Za-z0-9._-], not starting with '.'",
+            });
+        }
+        Ok(DumpId(String::from(id)))
+    }
+
+    /// The id as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for DumpId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl Serialize for DumpId {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for DumpId {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<DumpId, D::Error> {
+        let text = String::deserialize(d)?;
+        DumpId::new(&text).map_err(de::Error::custom)
+    }
+}
+
+/// The contents of `header.json` (without `format_version`, which the container owns).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Header {
+    /// Target architecture, `"riscv64"` for this OS.
+    pub arch: String,
+    /// Build-ID of the crashed program's main module.
+    pub build_id: BuildId,
+    /// When the crash was recorded, in nanoseconds since the Unix epoch (from the fault
+    /// record, never from the writer's clock).
+    pub created_ns: u64,
+    /// The dump's identity.
+    pub dump_id: DumpId,
+    /// The process's exit code; `-(scause + 1)` for a process ended by a fault.
+    pub exit_code: i64,
+    /// Version of the OS or system-set that was running, if known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub os_version: Option<String>,
+    /// Program counter at the fault.
+    #[serde(with = "address")]
+    pub pc: u64,
+    /// Process id.
+    pub pid: u32,
+    /// Process (service or program) name.
+    pub process: String,
+    /// The trap cause register (`scause`).
+    pub scause: u64,
+    /// The trap value register (`stval`): the faulting address for memory faults.
+    #[serde(with = "address")]
+    pub stval: u64,
+}
+
+/// The exit code of a process ended by the fault `scause`: `-(scause + 1)`.
+///
+/// `None` when `scause` has the interrupt bit (bit 63) set: interrupts are not faults.
+pub fn fault_exit_code(scause: u64) -> Option<i64> {
+    let code = i64::try_from(scause).ok()?;
+    code.checked_add(1).map(|c| -c)
+}
+
+/// The RISC-V privileged specification's name for an exception cause, if it has one.
+pub fn scause_name(scause: u64) -> Option<&'static str> {
+    Some(match scause {
+        0 => "instruction address misaligned",
+        1 => "instruction access fault",
+        2 => "illegal instruction",
+        3 => "breakpoint",
+        4 => "load address misaligned",
+        5 => "load access fault",
+        6 => "store/AMO address misaligned",
+        7 => "store/AMO access fault",
+        8 => "environment call from U-mode",
+        9 => "environment call from S-mode",
+        12 => "instruction page fault",
+        13 => "load page fault",
+        15 => "store/AMO page fault",
+        18 => "software check",
+        19 => "hardware error",
+        _ => return None,
+    })
+}
+
+/// Wire form of `header.json`: [`Header`] plus `format_version`, keys in sorted order.
+#[derive(Serialize)]
+pub(crate) struct HeaderOut<'a> {
+    arch: &'a str,
+    build_id: &'a BuildId,
+    created_ns: u64,
+    dump_id: &'a DumpId,
+    exit_code: i64,
+    format_version: u16,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    os_version: Option<&'a str>,
+    #[serde(with = "address")]
+    pc: u64,
+    pid: u32,
+    process: &'a str,
+    scause: u64,
+    #[serde(with = "address")]
+    stval: u64,
+}
+
+impl<'a> HeaderOut<'a> {
+    pub(crate) fn new(h: &'a Header, format_version: u16) -> HeaderOut<'a> {
+        HeaderOut {
+            arch: &h.arch,
+            build_id: &h.build_id,
+            created_ns: h.created_ns,
+            dump_id: &h.dump_id,
+            exit_code: h.exit_code,
+            format_version,
+            os_version: h.os_version.as_deref(),
+            pc: h.pc,
+            pid: h.pid,
+            process: &h.process,
+            scause: h.scause,
+            stval: h.stval,
+        }
+    }
+}
+
+/// Read side of the wire form.
+#[derive(Deserialize)]
+pub(crate) struct HeaderIn {
+    pub(crate) format_version: u64,
+    #[serde(flatten)]
+    pub(crate) header: Header,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fault_exit_code_is_minus_scause_plus_one() {
+        assert_eq!(fault_exit_code(13), Some(-14));
+        assert_eq!(fault_exit_code(0), Some(-1));
+        assert_eq!(fault_exit_code(1 << 63), None);
+        assert_eq!(fault_exit_code(i64::MAX as u64), None);
+    }
+
+    #[test]
+    fn dump_ids_are_file_safe() {
+        assert!(DumpId::new("20251223-app-42").is_ok());
+        for bad in ["", ".hidden", "a/b", "a b", "é", &"x".repeat(65)] {
+            assert!(DumpId::new(bad).is_err(), "{bad:?}");
+        }
+    }
+}
