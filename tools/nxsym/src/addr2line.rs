@@ -132,10 +132,9 @@ fn write_frames(
             }
             for f in frames {
                 writeln!(out, "{}", f.function.unwrap_or("??"))?;
-                match (f.file, f.line) {
-                    (None, _) => writeln!(out, "??:0")?,
-                    (Some(file), Some(l)) => writeln!(out, "{file}:{l}")?,
-                    (Some(file), None) => writeln!(out, "{file}:?")?,
+                match f.line {
+                    Some(l) => writeln!(out, "{}:{l}", f.file.unwrap_or("??"))?,
+                    None => writeln!(out, "{}:?", f.file.unwrap_or("??"))?,
                 }
             }
             Ok(())

@@ -16,7 +16,7 @@ pub struct Frame<'a> {
     pub function: Option<&'a str>,
     /// The source file, if known.
     pub file: Option<&'a str>,
-    /// The source line; `Some(0)` when the compiler said the code has no line.
+    /// The source line, if known (DWARF's line 0, "no line", is `None`).
     pub line: Option<u32>,
 }
 
@@ -265,8 +265,9 @@ impl<'a> Module<'a> {
         let scope = self.scopes.scope_at(addr)?;
         let line = self.lines.line_at(addr)?;
         let mut frames = Vec::new();
+        let has_line = line.is_some();
         let (file, line) = match line {
-            Some((f, l)) => (Some(self.string(f)?), Some(l)),
+            Some((f, l)) => (Some(self.string(f)?), (l != 0).then_some(l)),
             None => (None, None),
         };
         if scope == 0 {
@@ -280,17 +281,23 @@ impl<'a> Module<'a> {
         loop {
             let [name, parent, call_file, call_line] = self.node(id)?;
             frame.function = self.opt_string(name)?;
-            frames.push(frame);
             if parent == NONE {
+                // An outermost scope's `call_file` is the symbol table's file name for
+                // it, shown when the line table says nothing about the address.
+                if frames.is_empty() && !has_line {
+                    frame.file = self.opt_string(call_file)?;
+                }
+                frames.push(frame);
                 return Ok(frames);
             }
+            frames.push(frame);
             if parent >= id {
                 return Err(Error::BadTable { table: key::NODES, why: "parent after child" });
             }
             frame = Frame {
                 function: None,
                 file: self.opt_string(call_file)?,
-                line: if call_file == NONE && call_line == 0 { None } else { Some(call_line) },
+                line: (call_line != 0).then_some(call_line),
             };
             id = parent;
         }

@@ -51,6 +51,9 @@ pub struct Extracted {
     pub nodes: Vec<Node>,
     pub intervals: Vec<Interval>,
     pub sequences: Vec<Sequence>,
+    /// Per node: whether its name is a linkage name (or a plain name in a language
+    /// without mangling). binutils shows the symbol table's name instead when it is not.
+    pub linkage: Vec<bool>,
 }
 
 /// Most `DW_AT_abstract_origin` / `DW_AT_specification` hops followed for one name.
@@ -60,7 +63,9 @@ struct Ctx<'a, 's> {
     dwarf: &'a gimli::Dwarf<R<'a>>,
     headers: Vec<gimli::UnitHeader<R<'a>>>,
     units: HashMap<usize, Rc<gimli::Unit<R<'a>>>>,
-    names: HashMap<usize, u32>,
+    names: HashMap<usize, (u32, bool)>,
+    /// Whether the current unit's language mangles names (C++, Rust, D, Ada, Java).
+    mangled_lang: bool,
     strings: &'s mut Strings,
     text: &'a [(u64, u64)],
 }
@@ -94,6 +99,7 @@ pub fn extract(
         headers: headers.clone(),
         units: HashMap::new(),
         names: HashMap::new(),
+        mangled_lang: true,
         strings,
         text,
     };
@@ -208,7 +214,7 @@ impl<'a> Ctx<'a, '_> {
         unit: &gimli::Unit<R<'a>>,
         off: gimli::UnitOffset,
         hops: u32,
-    ) -> Result<u32, gimli::Error> {
+    ) -> Result<(u32, bool), gimli::Error> {
         let key = unit_start(&unit.header) + off.0;
         if let Some(&id) = self.names.get(&key) {
             return Ok(id);
@@ -224,7 +230,7 @@ impl<'a> Ctx<'a, '_> {
         unit: &gimli::Unit<R<'a>>,
         entry: &gimli::DebuggingInformationEntry<R<'a>>,
         hops: u32,
-    ) -> Result<u32, gimli::Error> {
+    ) -> Result<(u32, bool), gimli::Error> {
         let (mut linkage, mut name, mut origin) = (None, None, None);
         for attr in entry.attrs() {
             match attr.name() {
@@ -238,20 +244,21 @@ impl<'a> Ctx<'a, '_> {
                 _ => {}
             }
         }
+        let is_linkage = linkage.is_some() || !self.mangled_lang;
         if let Some(v) = linkage.or(name) {
             let raw = self.string(unit, v)?;
-            return Ok(self.strings.intern(&demangle(&raw)));
+            return Ok((self.strings.intern(&demangle(&raw)), is_linkage));
         }
         if hops >= MAX_NAME_HOPS {
-            return Ok(NONE);
+            return Ok((NONE, false));
         }
         match origin {
             Some(AttributeValue::UnitRef(o)) => self.name_at(unit, o, hops + 1),
             Some(AttributeValue::DebugInfoRef(o)) => match self.unit_for(o)? {
                 Some((u, uo)) => self.name_at(&u, uo, hops + 1),
-                None => Ok(NONE),
+                None => Ok((NONE, false)),
             },
-            _ => Ok(NONE),
+            _ => Ok((NONE, false)),
         }
     }
 
@@ -286,6 +293,9 @@ impl<'a> Ctx<'a, '_> {
             }
             let enclosing = stack.last().and_then(|s| s.1);
             let tag = entry.tag();
+            if depth == 0 {
+                self.mangled_lang = mangles(entry.attr_value(gimli::DW_AT_language));
+            }
             let inlined = tag == gimli::DW_TAG_inlined_subroutine;
             if tag == gimli::DW_TAG_subprogram || inlined {
                 let ranges = self.ranges(unit, entry)?;
@@ -293,7 +303,7 @@ impl<'a> Ctx<'a, '_> {
                 let scope = if ranges.is_empty() || (inlined && parent.is_none()) {
                     None
                 } else {
-                    let name = self.name_of(unit, entry, 0)?;
+                    let (name, is_linkage) = self.name_of(unit, entry, 0)?;
                     let (mut call_file, mut call_line) = (NONE, 0);
                     if inlined {
                         if let Some(f) = udata(entry, gimli::DW_AT_call_file) {
@@ -303,6 +313,7 @@ impl<'a> Ctx<'a, '_> {
                     }
                     let id = out.nodes.len() as u32;
                     out.nodes.push(Node { name, parent: parent.unwrap_or(NONE), call_file, call_line });
+                    out.linkage.push(is_linkage);
                     for (start, end) in ranges {
                         out.intervals.push(Interval { start, end, node: id, class: 0 });
                     }
@@ -347,6 +358,25 @@ impl<'a> Ctx<'a, '_> {
         }
         Ok(())
     }
+}
+
+/// binutils' `mangle_style`: languages whose plain `DW_AT_name` is not a linkage name.
+fn mangles(lang: Option<AttributeValue<R<'_>>>) -> bool {
+    let Some(AttributeValue::Language(l)) = lang else { return false };
+    matches!(
+        l,
+        gimli::DW_LANG_C_plus_plus
+            | gimli::DW_LANG_C_plus_plus_03
+            | gimli::DW_LANG_C_plus_plus_11
+            | gimli::DW_LANG_C_plus_plus_14
+            | gimli::DW_LANG_Rust
+            | gimli::DW_LANG_D
+            | gimli::DW_LANG_Java
+            | gimli::DW_LANG_Ada83
+            | gimli::DW_LANG_Ada95
+            | gimli::DW_LANG_Ada2005
+            | gimli::DW_LANG_Ada2012
+    )
 }
 
 fn udata(entry: &gimli::DebuggingInformationEntry<R<'_>>, at: DwAt) -> Option<u64> {

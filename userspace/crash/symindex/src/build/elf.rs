@@ -17,9 +17,13 @@ pub const FALLBACK_ID_LEN: usize = 20;
 #[derive(Debug, Clone)]
 pub struct Sym {
     pub addr: u64,
-    pub size: u64,
     pub name: String,
-    pub global: bool,
+    /// For a local symbol, the name of the `STT_FILE` symbol before it in the table.
+    pub file: Option<String>,
+    /// Position in the symbol table (earlier wins among symbols at one address).
+    pub order: usize,
+    /// End of the executable section holding the symbol.
+    pub section_end: u64,
 }
 
 /// The Build-ID and where it came from.
@@ -86,30 +90,43 @@ pub fn in_text(ranges: &[(u64, u64)], start: u64, end: u64) -> bool {
     ranges.get(i).is_some_and(|r| r.0 < end)
 }
 
-/// Function symbols inside executable sections, sorted by address then name.
+/// Function symbols (`STT_FUNC`, or `STT_NOTYPE` that is not a mapping symbol) defined
+/// in executable sections, in symbol-table order, with the `STT_FILE` name that binutils
+/// attributes to local ones.
 pub fn function_symbols(file: &object::File<'_>, text: &[(u64, u64)]) -> Vec<Sym> {
-    let mut syms: Vec<Sym> = file
-        .symbols()
-        .filter(|s| matches!(s.kind(), SymbolKind::Text | SymbolKind::Unknown))
-        .filter(|s| s.is_definition() || s.kind() == SymbolKind::Unknown)
-        .filter_map(|s| {
-            let name = s.name().ok()?;
-            if name.is_empty() || name.starts_with('$') || name.starts_with(".L") {
-                return None;
-            }
-            let addr = s.address();
-            in_text(text, addr, addr.saturating_add(s.size().max(1))).then(|| Sym {
-                addr,
-                size: s.size(),
-                name: name.into(),
-                global: s.is_global(),
-            })
-        })
-        .collect();
-    syms.sort_by(|a, b| {
-        (a.addr, !a.global, a.size == 0, &a.name).cmp(&(b.addr, !b.global, b.size == 0, &b.name))
-    });
-    syms
+    let mut out = Vec::new();
+    let mut current_file: Option<String> = None;
+    let table: Vec<object::Symbol<'_, '_>> = if file.symbols().next().is_some() {
+        file.symbols().collect()
+    } else {
+        file.dynamic_symbols().collect()
+    };
+    for (order, s) in table.into_iter().enumerate() {
+        let kind = s.kind();
+        if kind == SymbolKind::File {
+            current_file = s.name().ok().map(String::from);
+            continue;
+        }
+        if !matches!(kind, SymbolKind::Text | SymbolKind::Unknown) || !s.is_definition() {
+            continue;
+        }
+        let Ok(name) = s.name() else { continue };
+        if name.is_empty() || name.starts_with('$') || name.starts_with(".L") {
+            continue;
+        }
+        let addr = s.address();
+        let Some(&(_, section_end)) = text.iter().find(|r| r.0 <= addr && addr < r.1) else {
+            continue;
+        };
+        out.push(Sym {
+            addr,
+            name: name.into(),
+            file: if s.is_local() { current_file.clone() } else { None },
+            order,
+            section_end,
+        });
+    }
+    out
 }
 
 /// Whether the file carries DWARF (a non-empty `.debug_info` with contents).

@@ -14,7 +14,7 @@ pub use elf::FALLBACK_ID_LEN;
 
 use std::{format, vec};
 use std::cmp::Reverse;
-use std::collections::BinaryHeap;
+use std::collections::{BinaryHeap, HashMap};
 use std::fmt;
 use std::fs;
 use std::io::Read;
@@ -246,8 +246,8 @@ pub fn module_from_path(path: &Path, opts: &Options) -> Result<ModuleData, Build
     if syms.is_empty() && debug_elf.is_some() {
         syms = elf::function_symbols(&elf, &text);
     }
-    add_symbol_scopes(&syms, &text, &mut strings, &mut ex);
-    let scopes = sweep(&ex.intervals);
+    add_symbol_scopes(&syms, &mut strings, &mut ex);
+    let scopes = sweep(&mut ex);
     let (nodes, scopes) = prune(ex.nodes, scopes);
     let lines = merge_lines(ex.sequences);
     Ok(ModuleData {
@@ -268,31 +268,20 @@ fn file_name(p: &Path) -> String {
     p.file_name().map_or_else(|| p.display().to_string(), |n| n.to_string_lossy().into_owned())
 }
 
-/// Symbol-table stand-ins: each function symbol covers `[addr, addr + size)`, or up to
-/// the next symbol (within its executable section) when its size is 0. Of several
-/// symbols at one address the first in the sorted list (global, sized, by name) counts.
-fn add_symbol_scopes(
-    syms: &[elf::Sym],
-    text: &[(u64, u64)],
-    strings: &mut Strings,
-    ex: &mut Extracted,
-) {
-    let mut last_addr = None;
-    for (i, s) in syms.iter().enumerate() {
-        if last_addr == Some(s.addr) {
+/// Symbol-table stand-ins, as binutils' `_bfd_elf_find_function` picks a symbol: the
+/// nearest function symbol at or below the address in the same section, whatever its
+/// size (so padding after a function belongs to it); of several at one address, the
+/// first in the symbol table. A local symbol carries the `STT_FILE` name before it, used
+/// as the file when the line table has none.
+fn add_symbol_scopes(syms: &[elf::Sym], strings: &mut Strings, ex: &mut Extracted) {
+    let mut sorted: Vec<&elf::Sym> = syms.iter().collect();
+    sorted.sort_by_key(|s| (s.addr, s.order));
+    for (i, s) in sorted.iter().enumerate() {
+        if i > 0 && sorted[i - 1].addr == s.addr {
             continue;
         }
-        last_addr = Some(s.addr);
-        let end = if s.size > 0 {
-            s.addr.saturating_add(s.size)
-        } else {
-            let section_end = text
-                .iter()
-                .find(|r| r.0 <= s.addr && s.addr < r.1)
-                .map_or(s.addr.saturating_add(1), |r| r.1);
-            let next = syms[i + 1..].iter().map(|n| n.addr).find(|&a| a > s.addr);
-            next.map_or(section_end, |n| n.min(section_end))
-        };
+        let next = sorted[i + 1..].iter().map(|n| n.addr).find(|&a| a > s.addr);
+        let end = next.map_or(s.section_end, |n| n.min(s.section_end));
         if end <= s.addr {
             continue;
         }
@@ -300,35 +289,62 @@ fn add_symbol_scopes(
         ex.nodes.push(Node {
             name: strings.intern(&demangle(&s.name)),
             parent: NONE,
-            call_file: NONE,
+            call_file: s.file.as_deref().map_or(NONE, |f| strings.intern(f)),
             call_line: 0,
         });
+        ex.linkage.push(true);
         ex.intervals.push(Interval { start: s.addr, end, node: id, class: 1 });
     }
 }
 
-/// Resolves overlapping scope ranges into breakpoints `(addr, node + 1)`: at each address
-/// the innermost scope wins, as binutils picks it: DWARF before symbols, then the
-/// smallest range, then the later scope.
-fn sweep(intervals: &[Interval]) -> Vec<(u64, u32)> {
+/// Resolves overlapping scope ranges into breakpoints `(addr, node + 1)`, as binutils
+/// picks a function: the DWARF scope with the smallest range (of equal ones, the later
+/// scope) wins; where DWARF has none, the symbol-table stand-in does. When the winning
+/// DWARF scope's name is not a linkage name, binutils prints the symbol's name for it:
+/// such a scope gets a copy carrying that name (appended to `nodes`).
+fn sweep(ex: &mut Extracted) -> Vec<(u64, u32)> {
+    let intervals = &ex.intervals;
     let mut ivs: Vec<&Interval> = intervals.iter().collect();
     ivs.sort_by_key(|iv| (iv.start, iv.node));
     let mut points: Vec<u64> = intervals.iter().flat_map(|iv| [iv.start, iv.end]).collect();
     points.sort_unstable();
     points.dedup();
-    // Heap key: (class, length, later node first); the top is the winner.
-    let mut heap: BinaryHeap<Reverse<(u8, u64, Reverse<u32>, u64)>> = BinaryHeap::new();
+    // Heap key: (length, later node first, end); the top is the winner.
+    type Heap = BinaryHeap<Reverse<(u64, Reverse<u32>, u64)>>;
+    let (mut dwarf, mut syms): (Heap, Heap) = (BinaryHeap::new(), BinaryHeap::new());
+    let mut renamed: HashMap<(u32, u32), u32> = HashMap::new();
     let mut out: Vec<(u64, u32)> = Vec::new();
     let mut next = 0;
     for p in points {
         while let Some(iv) = ivs.get(next).filter(|iv| iv.start == p) {
-            heap.push(Reverse((iv.class, iv.end - iv.start, Reverse(iv.node), iv.end)));
+            let heap = if iv.class == 0 { &mut dwarf } else { &mut syms };
+            heap.push(Reverse((iv.end - iv.start, Reverse(iv.node), iv.end)));
             next += 1;
         }
-        while heap.peek().is_some_and(|Reverse(top)| top.3 <= p) {
-            heap.pop();
+        for heap in [&mut dwarf, &mut syms] {
+            while heap.peek().is_some_and(|Reverse(top)| top.2 <= p) {
+                heap.pop();
+            }
         }
-        let value = heap.peek().map_or(0, |Reverse(top)| top.2 .0 + 1);
+        let top = |h: &Heap| h.peek().map(|Reverse(t)| t.1 .0);
+        let node = match (top(&dwarf), top(&syms)) {
+            (Some(d), Some(s)) if !ex.linkage.get(d as usize).copied().unwrap_or(true) => {
+                let sym_name = ex.nodes[s as usize].name;
+                let n = ex.nodes[d as usize];
+                if n.name == sym_name {
+                    Some(d)
+                } else {
+                    Some(*renamed.entry((d, sym_name)).or_insert_with(|| {
+                        ex.nodes.push(Node { name: sym_name, ..n });
+                        ex.linkage.push(true);
+                        (ex.nodes.len() - 1) as u32
+                    }))
+                }
+            }
+            (Some(d), _) => Some(d),
+            (None, s) => s,
+        };
+        let value = node.map_or(0, |n| n + 1);
         if out.last().map(|l| l.1) != Some(value) && !(out.is_empty() && value == 0) {
             out.push((p, value));
         }
@@ -426,18 +442,39 @@ mod tests {
         Interval { start, end, node, class }
     }
 
+    fn node(name: u32, parent: u32) -> Node {
+        Node { name, parent, call_file: NONE, call_line: 0 }
+    }
+
     #[test]
     fn sweep_picks_the_innermost_scope_and_falls_back_to_symbols() {
-        let ivs = [
-            iv(0x100, 0x200, 0, 0),
-            iv(0x120, 0x140, 1, 0),
-            iv(0x130, 0x138, 2, 0),
-            iv(0x100, 0x300, 3, 1),
-        ];
+        let mut ex = Extracted {
+            nodes: vec![node(0, NONE), node(1, 0), node(2, 1), node(3, NONE)],
+            linkage: vec![true; 4],
+            intervals: vec![
+                iv(0x100, 0x200, 0, 0),
+                iv(0x120, 0x140, 1, 0),
+                iv(0x130, 0x138, 2, 0),
+                iv(0x100, 0x300, 3, 1),
+            ],
+            sequences: vec![],
+        };
         assert_eq!(
-            sweep(&ivs),
+            sweep(&mut ex),
             vec![(0x100, 1), (0x120, 2), (0x130, 3), (0x138, 2), (0x140, 1), (0x200, 4), (0x300, 0)]
         );
+    }
+
+    #[test]
+    fn sweep_gives_non_linkage_scopes_the_symbol_name() {
+        let mut ex = Extracted {
+            nodes: vec![node(0, NONE), node(7, NONE)],
+            linkage: vec![false, true],
+            intervals: vec![iv(0x100, 0x200, 0, 0), iv(0x100, 0x180, 1, 1)],
+            sequences: vec![],
+        };
+        assert_eq!(sweep(&mut ex), vec![(0x100, 3), (0x180, 1), (0x200, 0)]);
+        assert_eq!(ex.nodes[2].name, 7);
     }
 
     #[test]
@@ -454,8 +491,7 @@ mod tests {
 
     #[test]
     fn prune_keeps_ancestors_and_renumbers() {
-        let n = |parent| Node { name: 0, parent, call_file: NONE, call_line: 0 };
-        let nodes = vec![n(NONE), n(NONE), n(1), n(2)];
+        let nodes = vec![node(0, NONE), node(0, NONE), node(0, 1), node(0, 2)];
         let (kept, scopes) = prune(nodes, vec![(0x10, 4), (0x20, 0)]);
         assert_eq!(kept.len(), 3);
         assert_eq!(kept[1].parent, 0);
