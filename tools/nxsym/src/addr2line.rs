@@ -127,38 +127,17 @@ fn write_frames(
             if show_addr {
                 writeln!(out, "0x{addr:016x}")?;
             }
-            if frames.is_empty() {
-                return writeln!(out, "??\n??:0");
-            }
-            for f in frames {
-                writeln!(out, "{}", f.function.unwrap_or("??"))?;
-                match f.line {
-                    Some(l) => writeln!(out, "{}:{l}", f.file.unwrap_or("??"))?,
-                    None => writeln!(out, "{}:?", f.file.unwrap_or("??"))?,
-                }
-            }
-            Ok(())
+            let mut text = String::new();
+            symindex::render::gnu(&mut text, frames).map_err(io::Error::other)?;
+            out.write_all(text.as_bytes())
         }
         Style::Pretty => {
             if show_addr {
                 write!(out, "0x{addr:x}: ")?;
             }
-            if frames.is_empty() {
-                return writeln!(out, "?? at ??:0");
-            }
-            for (i, f) in frames.iter().enumerate() {
-                if i > 0 {
-                    write!(out, " (inlined by) ")?;
-                }
-                let line = f.line.map_or_else(|| "?".to_string(), |l| l.to_string());
-                writeln!(
-                    out,
-                    "{} at {}:{line}",
-                    f.function.unwrap_or("??"),
-                    f.file.unwrap_or("??")
-                )?;
-            }
-            Ok(())
+            let mut text = String::new();
+            symindex::render::pretty(&mut text, frames).map_err(io::Error::other)?;
+            out.write_all(text.as_bytes())
         }
     }
 }

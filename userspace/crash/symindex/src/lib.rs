@@ -22,6 +22,7 @@ mod cbor;
 mod error;
 pub mod format;
 mod lookup;
+pub mod render;
 mod write;
 
 #[cfg(feature = "std")]

@@ -111,6 +111,8 @@ pub fn function_symbols(file: &object::File<'_>, text: &[(u64, u64)]) -> Vec<Sym
             continue;
         }
         let Ok(name) = s.name() else { continue };
+        // Mapping symbols (`$x`, `$d`) and assembler-local labels (`.L0 `, which RISC-V
+        // relaxation leaves in the table) never name a function.
         if name.is_empty() || name.starts_with('$') || name.starts_with(".L") {
             continue;
         }
