@@ -38,7 +38,10 @@ pub struct Args {
 
 fn parse_addr(s: &str) -> Result<u64, String> {
     let t = s.trim();
-    let hex = t.strip_prefix("0x").or_else(|| t.strip_prefix("0X")).unwrap_or(t);
+    let hex = t
+        .strip_prefix("0x")
+        .or_else(|| t.strip_prefix("0X"))
+        .unwrap_or(t);
     u64::from_str_radix(hex, 16).map_err(|_| format!("`{s}` is not a hexadecimal address"))
 }
 
@@ -81,7 +84,10 @@ fn pick_module<'a>(index: &SymIndex<'a>, wanted: Option<&str>) -> Result<Module<
             };
             match index.module(&id)? {
                 Some(m) => Ok(m),
-                None => bail!("the index has no module with Build-ID {hex}; it has:\n{}", list()),
+                None => bail!(
+                    "the index has no module with Build-ID {hex}; it has:\n{}",
+                    list()
+                ),
             }
         }
         None => match index.modules() {
@@ -199,5 +205,9 @@ pub fn run(args: Args) -> Result<ExitCode> {
         }
     }
     out.flush()?;
-    Ok(if bad > 0 { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+    Ok(if bad > 0 {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
 }

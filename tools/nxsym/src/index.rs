@@ -26,7 +26,10 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> Result<ExitCode> {
-    let opts = Options { debug_dirs: args.debug_dirs, max_input_bytes: args.max_input_bytes };
+    let opts = Options {
+        debug_dirs: args.debug_dirs,
+        max_input_bytes: args.max_input_bytes,
+    };
     let bytes = build_index(&args.elfs, &opts)?;
     write_atomic(&args.out, &bytes)?;
     Ok(ExitCode::SUCCESS)
@@ -41,7 +44,8 @@ fn write_atomic(path: &std::path::Path, bytes: &[u8]) -> Result<()> {
     };
     let mut tmp = tempfile::NamedTempFile::new_in(&dir)
         .with_context(|| format!("cannot create a temporary file in {}", dir.display()))?;
-    tmp.write_all(bytes).with_context(|| format!("cannot write {}", path.display()))?;
+    tmp.write_all(bytes)
+        .with_context(|| format!("cannot write {}", path.display()))?;
     // An index is a shareable artifact: readable by all, like any other build output.
     #[cfg(unix)]
     {
@@ -50,7 +54,10 @@ fn write_atomic(path: &std::path::Path, bytes: &[u8]) -> Result<()> {
             .set_permissions(std::fs::Permissions::from_mode(0o644))
             .with_context(|| format!("cannot set permissions of {}", path.display()))?;
     }
-    tmp.as_file().sync_all().with_context(|| format!("cannot sync {}", path.display()))?;
-    tmp.persist(path).with_context(|| format!("cannot write {}", path.display()))?;
+    tmp.as_file()
+        .sync_all()
+        .with_context(|| format!("cannot sync {}", path.display()))?;
+    tmp.persist(path)
+        .with_context(|| format!("cannot write {}", path.display()))?;
     Ok(())
 }

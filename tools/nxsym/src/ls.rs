@@ -52,8 +52,15 @@ pub fn run(args: Args) -> Result<ExitCode> {
             serde_json::to_writer(&mut out, &row)?;
             writeln!(out)?;
         } else {
-            let degraded = if m.debug() == symindex::DebugKind::Symtab { " (degraded)" } else { "" };
-            let from = m.debug_file().map(|f| format!(" from {f}")).unwrap_or_default();
+            let degraded = if m.debug() == symindex::DebugKind::Symtab {
+                " (degraded)"
+            } else {
+                ""
+            };
+            let from = m
+                .debug_file()
+                .map(|f| format!(" from {f}"))
+                .unwrap_or_default();
             writeln!(
                 out,
                 "{}  {:<8}  {:<8}  {}{degraded}{from}  {}",

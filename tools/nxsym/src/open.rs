@@ -18,9 +18,15 @@ pub struct IndexFile {
 impl IndexFile {
     pub fn open(path: &Path) -> Result<IndexFile> {
         let file = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
-        let len = file.metadata().with_context(|| format!("cannot stat {}", path.display()))?.len();
+        let len = file
+            .metadata()
+            .with_context(|| format!("cannot stat {}", path.display()))?
+            .len();
         if len > MAX_INDEX_BYTES {
-            bail!("{}: {len} bytes is over the index limit of {MAX_INDEX_BYTES}", path.display());
+            bail!(
+                "{}: {len} bytes is over the index limit of {MAX_INDEX_BYTES}",
+                path.display()
+            );
         }
         // SAFETY: the map is read-only and private to this process; the index is opened
         // only for the duration of one command. If another process truncates the file

@@ -48,13 +48,20 @@ impl BlockCursor<'_> {
     }
 
     fn bad(&self, why: &'static str) -> Error {
-        Error::BadBlock { table: self.table, block: self.block, why }
+        Error::BadBlock {
+            table: self.table,
+            block: self.block,
+            why,
+        }
     }
 
     fn varint(&mut self) -> Result<u64, Error> {
         let mut v = 0u64;
         for i in 0..10 {
-            let b = *self.buf.get(self.pos).ok_or_else(|| self.bad("entry runs past the block"))?;
+            let b = *self
+                .buf
+                .get(self.pos)
+                .ok_or_else(|| self.bad("entry runs past the block"))?;
             self.pos += 1;
             let bits = u64::from(b & 0x7f);
             if i == 9 && b > 1 {
@@ -98,11 +105,17 @@ pub(crate) fn read_u32(b: &[u8], at: usize) -> Option<u32> {
 
 impl<'a> BlockTable<'a> {
     pub(crate) fn new(dir: &'a [u8], data: &'a [u8], table: &'static str) -> Result<Self, Error> {
-        if dir.len() % DIR_RECORD != 0 {
-            return Err(Error::BadTable { table, why: "directory is not a whole number of records" });
+        if !dir.len().is_multiple_of(DIR_RECORD) {
+            return Err(Error::BadTable {
+                table,
+                why: "directory is not a whole number of records",
+            });
         }
         if !dir.is_empty() && read_u32(dir, 8) != Some(0) {
-            return Err(Error::BadTable { table, why: "first block does not start at offset 0" });
+            return Err(Error::BadTable {
+                table,
+                why: "first block does not start at offset 0",
+            });
         }
         Ok(BlockTable { dir, data, table })
     }
@@ -132,7 +145,11 @@ impl<'a> BlockTable<'a> {
             return Ok(None);
         }
         let i = lo - 1;
-        let bad = |why| Error::BadBlock { table: self.table, block: i, why };
+        let bad = |why| Error::BadBlock {
+            table: self.table,
+            block: i,
+            why,
+        };
         let start = read_u32(self.dir, i * DIR_RECORD + 8).ok_or(bad("directory record cut"))?;
         let end = if i + 1 < n {
             read_u32(self.dir, (i + 1) * DIR_RECORD + 8).ok_or(bad("directory record cut"))?
@@ -143,7 +160,12 @@ impl<'a> BlockTable<'a> {
             .data
             .get(start as usize..end as usize)
             .ok_or(bad("offsets outside the data or decreasing"))?;
-        Ok(Some(BlockCursor { buf, pos: 0, table: self.table, block: i }))
+        Ok(Some(BlockCursor {
+            buf,
+            pos: 0,
+            table: self.table,
+            block: i,
+        }))
     }
 
     fn base(&self, block: usize) -> u64 {
@@ -152,7 +174,9 @@ impl<'a> BlockTable<'a> {
 
     /// Scope table: the value of the last entry at or below `addr` (`node + 1`, 0 = none).
     pub(crate) fn scope_at(&self, addr: u64) -> Result<u32, Error> {
-        let Some(mut c) = self.block_for(addr)? else { return Ok(0) };
+        let Some(mut c) = self.block_for(addr)? else {
+            return Ok(0);
+        };
         let mut cur = self.base(c.block);
         let mut value = 0u32;
         let mut first = true;
@@ -162,7 +186,9 @@ impl<'a> BlockTable<'a> {
                 return Err(c.bad("address deltas must be 0 first, then positive"));
             }
             first = false;
-            cur = cur.checked_add(delta).ok_or_else(|| c.bad("address overflows"))?;
+            cur = cur
+                .checked_add(delta)
+                .ok_or_else(|| c.bad("address overflows"))?;
             if cur > addr {
                 break;
             }
@@ -176,7 +202,9 @@ impl<'a> BlockTable<'a> {
 
     /// Line table: `(file id, line)` of the last entry at or below `addr`, if it has one.
     pub(crate) fn line_at(&self, addr: u64) -> Result<Option<(u32, u32)>, Error> {
-        let Some(mut c) = self.block_for(addr)? else { return Ok(None) };
+        let Some(mut c) = self.block_for(addr)? else {
+            return Ok(None);
+        };
         let mut cur = self.base(c.block);
         let mut line: i64 = 0;
         let mut file: Option<u32> = None;
@@ -188,7 +216,9 @@ impl<'a> BlockTable<'a> {
                 return Err(c.bad("address deltas must be 0 first, then positive"));
             }
             first = false;
-            cur = cur.checked_add(delta).ok_or_else(|| c.bad("address overflows"))?;
+            cur = cur
+                .checked_add(delta)
+                .ok_or_else(|| c.bad("address overflows"))?;
             if cur > addr {
                 break;
             }
@@ -284,8 +314,9 @@ mod tests {
 
     #[test]
     fn scope_lookup_finds_the_last_breakpoint_at_or_below() {
-        let entries: Vec<(u64, u32)> =
-            (0..100u64).map(|i| (0x1000 + i * 16, (i % 7) as u32)).collect();
+        let entries: Vec<(u64, u32)> = (0..100u64)
+            .map(|i| (0x1000 + i * 16, (i % 7) as u32))
+            .collect();
         let (dir, data) = encode_scopes(&entries);
         let t = BlockTable::new(&dir, &data, "scopes").unwrap();
         assert_eq!(t.scope_at(0xfff).unwrap(), 0);
@@ -299,7 +330,11 @@ mod tests {
     fn line_lookup_tracks_files_lines_and_gaps_across_blocks() {
         let mut entries = Vec::new();
         for i in 0..200u64 {
-            let v = if i % 11 == 10 { None } else { Some(((i / 5) as u32, (1000 - i * 3) as u32)) };
+            let v = if i % 11 == 10 {
+                None
+            } else {
+                Some(((i / 5) as u32, (1000 - i * 3) as u32))
+            };
             entries.push((0x8000_0000 + i * 4, v));
         }
         let (dir, data) = encode_lines(&entries);

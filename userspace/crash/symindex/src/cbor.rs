@@ -63,9 +63,17 @@ impl<'a> Reader<'a> {
                 bytes.iter().fold(0u64, |acc, &b| (acc << 8) | u64::from(b))
             }
             31 => {
-                return Err(Error::UnsupportedCbor { at, what: "indefinite length" });
+                return Err(Error::UnsupportedCbor {
+                    at,
+                    what: "indefinite length",
+                });
             }
-            _ => return Err(Error::UnsupportedCbor { at, what: "reserved additional info" }),
+            _ => {
+                return Err(Error::UnsupportedCbor {
+                    at,
+                    what: "reserved additional info",
+                })
+            }
         };
         Ok(match major {
             0 => Head::Uint(arg),
@@ -77,9 +85,19 @@ impl<'a> Reader<'a> {
                 (20, _) => Head::Bool(false),
                 (21, _) => Head::Bool(true),
                 (22, _) => Head::Null,
-                _ => return Err(Error::UnsupportedCbor { at, what: "float or simple value" }),
+                _ => {
+                    return Err(Error::UnsupportedCbor {
+                        at,
+                        what: "float or simple value",
+                    })
+                }
             },
-            1 => return Err(Error::UnsupportedCbor { at, what: "negative integer" }),
+            1 => {
+                return Err(Error::UnsupportedCbor {
+                    at,
+                    what: "negative integer",
+                })
+            }
             _ => return Err(Error::UnsupportedCbor { at, what: "tag" }),
         })
     }
@@ -95,7 +113,10 @@ impl<'a> Reader<'a> {
                 let n = self.len(n)?;
                 self.take(n)
             }
-            _ => Err(Error::WrongType { field, expected: "a byte string" }),
+            _ => Err(Error::WrongType {
+                field,
+                expected: "a byte string",
+            }),
         }
     }
 
@@ -105,32 +126,45 @@ impl<'a> Reader<'a> {
             Head::Text(n) => {
                 let n = self.len(n)?;
                 let at = self.pos;
-                core::str::from_utf8(self.take(n)?)
-                    .map_err(|_| Error::UnsupportedCbor { at, what: "text string is not UTF-8" })
+                core::str::from_utf8(self.take(n)?).map_err(|_| Error::UnsupportedCbor {
+                    at,
+                    what: "text string is not UTF-8",
+                })
             }
-            _ => Err(Error::WrongType { field, expected: "a text string" }),
+            _ => Err(Error::WrongType {
+                field,
+                expected: "a text string",
+            }),
         }
     }
 
     pub(crate) fn uint(&mut self, field: &'static str) -> Result<u64, Error> {
         match self.head()? {
             Head::Uint(v) => Ok(v),
-            _ => Err(Error::WrongType { field, expected: "an unsigned integer" }),
+            _ => Err(Error::WrongType {
+                field,
+                expected: "an unsigned integer",
+            }),
         }
     }
-
 
     pub(crate) fn map(&mut self, field: &'static str) -> Result<u64, Error> {
         match self.head()? {
             Head::Map(n) => Ok(n),
-            _ => Err(Error::WrongType { field, expected: "a map" }),
+            _ => Err(Error::WrongType {
+                field,
+                expected: "a map",
+            }),
         }
     }
 
     pub(crate) fn array(&mut self, field: &'static str) -> Result<u64, Error> {
         match self.head()? {
             Head::Array(n) => Ok(n),
-            _ => Err(Error::WrongType { field, expected: "an array" }),
+            _ => Err(Error::WrongType {
+                field,
+                expected: "an array",
+            }),
         }
     }
 
@@ -213,7 +247,6 @@ impl Writer {
     pub(crate) fn map(&mut self, n: usize) {
         self.head(5, n as u64);
     }
-
 }
 
 #[cfg(test)]
@@ -222,7 +255,17 @@ mod tests {
 
     #[test]
     fn heads_roundtrip_at_every_width() {
-        for v in [0u64, 23, 24, 255, 256, 65535, 65536, u32::MAX as u64, u64::MAX] {
+        for v in [
+            0u64,
+            23,
+            24,
+            255,
+            256,
+            65535,
+            65536,
+            u32::MAX as u64,
+            u64::MAX,
+        ] {
             let mut w = Writer::default();
             w.uint(v);
             let mut r = Reader::new(&w.out);
@@ -235,14 +278,23 @@ mod tests {
     fn rejects_indefinite_lengths_and_tags() {
         assert!(matches!(
             Reader::new(&[0x5f]).head(),
-            Err(Error::UnsupportedCbor { what: "indefinite length", .. })
+            Err(Error::UnsupportedCbor {
+                what: "indefinite length",
+                ..
+            })
         ));
-        assert!(matches!(Reader::new(&[0xc0]).head(), Err(Error::UnsupportedCbor { .. })));
+        assert!(matches!(
+            Reader::new(&[0xc0]).head(),
+            Err(Error::UnsupportedCbor { .. })
+        ));
     }
 
     #[test]
     fn rejects_truncated_strings() {
-        assert_eq!(Reader::new(&[0x45, 1, 2]).bytes("x"), Err(Error::Truncated { at: 1 }));
+        assert_eq!(
+            Reader::new(&[0x45, 1, 2]).bytes("x"),
+            Err(Error::Truncated { at: 1 })
+        );
         assert_eq!(
             Reader::new(&[0x5b, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]).bytes("x"),
             Err(Error::Truncated { at: 9 })

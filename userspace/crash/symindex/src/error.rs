@@ -68,7 +68,9 @@ pub enum Error {
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Error::Truncated { at } => write!(f, "index truncated: item at byte {at} is incomplete"),
+            Error::Truncated { at } => {
+                write!(f, "index truncated: item at byte {at} is incomplete")
+            }
             Error::UnsupportedCbor { at, what } => {
                 write!(f, "unsupported CBOR item at byte {at}: {what}")
             }
@@ -78,7 +80,10 @@ impl fmt::Display for Error {
             Error::MissingField { field } => write!(f, "required field `{field}` is missing"),
             Error::NotAnIndex => f.write_str("not a symbol index (format is not \"nxsym\")"),
             Error::UnsupportedVersion { found } => {
-                write!(f, "index format version {found} is not supported by this reader")
+                write!(
+                    f,
+                    "index format version {found} is not supported by this reader"
+                )
             }
             Error::BadTable { table, why } => write!(f, "table `{table}` is invalid: {why}"),
             Error::BadBlock { table, block, why } => {

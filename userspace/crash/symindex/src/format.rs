@@ -70,7 +70,10 @@ impl BuildIdKind {
         match s {
             "gnu" => Ok(BuildIdKind::Gnu),
             "fallback" => Ok(BuildIdKind::Fallback),
-            _ => Err(Error::WrongType { field: key::BUILD_ID_KIND, expected: "\"gnu\" or \"fallback\"" }),
+            _ => Err(Error::WrongType {
+                field: key::BUILD_ID_KIND,
+                expected: "\"gnu\" or \"fallback\"",
+            }),
         }
     }
 }
@@ -97,7 +100,10 @@ impl DebugKind {
         match s {
             "dwarf" => Ok(DebugKind::Dwarf),
             "symtab" => Ok(DebugKind::Symtab),
-            _ => Err(Error::WrongType { field: key::DEBUG, expected: "\"dwarf\" or \"symtab\"" }),
+            _ => Err(Error::WrongType {
+                field: key::DEBUG,
+                expected: "\"dwarf\" or \"symtab\"",
+            }),
         }
     }
 }

@@ -46,7 +46,7 @@ pub fn build_id_hex(id: &[u8]) -> alloc::string::String {
 /// Parses a Build-ID from hex (case-insensitive); `None` if it is not even-length hex.
 pub fn parse_build_id_hex(s: &str) -> Option<alloc::vec::Vec<u8>> {
     let s = s.trim();
-    if s.is_empty() || s.len() % 2 != 0 {
+    if s.is_empty() || !s.len().is_multiple_of(2) {
         return None;
     }
     (0..s.len())

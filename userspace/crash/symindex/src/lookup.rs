@@ -66,11 +66,15 @@ impl<'a> SymIndex<'a> {
         if format.ok_or(Error::MissingField { field: key::FORMAT })? != FORMAT_NAME {
             return Err(Error::NotAnIndex);
         }
-        let version = version.ok_or(Error::MissingField { field: key::VERSION })?;
+        let version = version.ok_or(Error::MissingField {
+            field: key::VERSION,
+        })?;
         if version != FORMAT_VERSION {
             return Err(Error::UnsupportedVersion { found: version });
         }
-        let mut m = modules_at.ok_or(Error::MissingField { field: key::MODULES })?;
+        let mut m = modules_at.ok_or(Error::MissingField {
+            field: key::MODULES,
+        })?;
         let count = m.array(key::MODULES)?;
         // Each module takes at least a few bytes: a count above the input size is a lie.
         if count > bytes.len() as u64 {
@@ -154,11 +158,14 @@ impl<'a> Module<'a> {
             }
         }
         let nodes = need(nodes, key::NODES)?;
-        if nodes.len() % NODE_RECORD != 0 {
-            return Err(Error::BadTable { table: key::NODES, why: "not a whole number of records" });
+        if !nodes.len().is_multiple_of(NODE_RECORD) {
+            return Err(Error::BadTable {
+                table: key::NODES,
+                why: "not a whole number of records",
+            });
         }
         let string_offsets = need(string_offsets, key::STRING_OFFSETS)?;
-        if string_offsets.len() % 4 != 0 || string_offsets.is_empty() {
+        if !string_offsets.len().is_multiple_of(4) || string_offsets.is_empty() {
             return Err(Error::BadTable {
                 table: key::STRING_OFFSETS,
                 why: "not a non-empty array of u32",
@@ -234,7 +241,10 @@ impl<'a> Module<'a> {
         let start = read_u32(self.string_offsets, i.checked_mul(4).ok_or(bad.clone())?)
             .ok_or(bad.clone())?;
         let end = read_u32(self.string_offsets, (i + 1) * 4).ok_or(bad.clone())?;
-        let b = self.strings.get(start as usize..end as usize).ok_or(bad.clone())?;
+        let b = self
+            .strings
+            .get(start as usize..end as usize)
+            .ok_or(bad.clone())?;
         core::str::from_utf8(b).map_err(|_| bad)
     }
 
@@ -250,11 +260,16 @@ impl<'a> Module<'a> {
         let at = (id as usize)
             .checked_mul(NODE_RECORD)
             .filter(|&at| at < self.nodes.len())
-            .ok_or(Error::BadTable { table: key::NODES, why: "scope id out of range" })?;
+            .ok_or(Error::BadTable {
+                table: key::NODES,
+                why: "scope id out of range",
+            })?;
         let mut rec = [0u32; 4];
         for (k, v) in rec.iter_mut().enumerate() {
-            *v = read_u32(self.nodes, at + 4 * k)
-                .ok_or(Error::BadTable { table: key::NODES, why: "record cut short" })?;
+            *v = read_u32(self.nodes, at + 4 * k).ok_or(Error::BadTable {
+                table: key::NODES,
+                why: "record cut short",
+            })?;
         }
         Ok(rec)
     }
@@ -272,12 +287,20 @@ impl<'a> Module<'a> {
         };
         if scope == 0 {
             if file.is_some() {
-                frames.push(Frame { function: None, file, line });
+                frames.push(Frame {
+                    function: None,
+                    file,
+                    line,
+                });
             }
             return Ok(frames);
         }
         let mut id = scope - 1;
-        let mut frame = Frame { function: None, file, line };
+        let mut frame = Frame {
+            function: None,
+            file,
+            line,
+        };
         loop {
             let [name, parent, call_file, call_line] = self.node(id)?;
             frame.function = self.opt_string(name)?;
@@ -292,7 +315,10 @@ impl<'a> Module<'a> {
             }
             frames.push(frame);
             if parent >= id {
-                return Err(Error::BadTable { table: key::NODES, why: "parent after child" });
+                return Err(Error::BadTable {
+                    table: key::NODES,
+                    why: "parent after child",
+                });
             }
             frame = Frame {
                 function: None,

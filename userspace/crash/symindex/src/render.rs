@@ -53,9 +53,16 @@ mod tests {
     use super::*;
     use alloc::string::String;
 
-    const INNER: Frame<'static> =
-        Frame { function: Some("a::inner"), file: Some("/src/a.rs"), line: Some(7) };
-    const OUTER: Frame<'static> = Frame { function: None, file: None, line: None };
+    const INNER: Frame<'static> = Frame {
+        function: Some("a::inner"),
+        file: Some("/src/a.rs"),
+        line: Some(7),
+    };
+    const OUTER: Frame<'static> = Frame {
+        function: None,
+        file: None,
+        line: None,
+    };
 
     #[test]
     fn gnu_matches_binutils_shapes() {

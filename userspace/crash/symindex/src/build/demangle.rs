@@ -25,7 +25,10 @@ mod tests {
 
     #[test]
     fn demangles_rust_legacy_without_hash() {
-        assert_eq!(demangle("_ZN5chain5outer17h271ee1471a6f4971E"), "chain::outer");
+        assert_eq!(
+            demangle("_ZN5chain5outer17h271ee1471a6f4971E"),
+            "chain::outer"
+        );
     }
 
     #[test]

@@ -11,9 +11,9 @@
 //!   absolute one, the name alone when absolute);
 //! - within a line sequence, of several rows at one address the last one counts.
 
-use std::format;
 use std::borrow::Cow;
 use std::collections::HashMap;
+use std::format;
 use std::rc::Rc;
 use std::string::String;
 use std::vec::Vec;
@@ -23,8 +23,8 @@ use object::{Object, ObjectSection};
 
 use super::demangle::demangle;
 use super::elf::in_text;
-use crate::write::{Node, Strings};
 use crate::format::NONE;
+use crate::write::{Node, Strings};
 
 type R<'a> = gimli::EndianSlice<'a, gimli::RunTimeEndian>;
 
@@ -56,6 +56,9 @@ pub struct Extracted {
     pub linkage: Vec<bool>,
 }
 
+/// A unit and an offset inside it.
+type UnitAt<'a> = (Rc<gimli::Unit<R<'a>>>, gimli::UnitOffset);
+
 /// Most `DW_AT_abstract_origin` / `DW_AT_specification` hops followed for one name.
 const MAX_NAME_HOPS: u32 = 16;
 
@@ -80,8 +83,11 @@ pub fn extract(
     text: &[(u64, u64)],
     strings: &mut Strings,
 ) -> Result<Extracted, gimli::Error> {
-    let endian =
-        if file.is_little_endian() { gimli::RunTimeEndian::Little } else { gimli::RunTimeEndian::Big };
+    let endian = if file.is_little_endian() {
+        gimli::RunTimeEndian::Little
+    } else {
+        gimli::RunTimeEndian::Big
+    };
     let sections = gimli::DwarfSections::load(|id| -> Result<Cow<'_, [u8]>, gimli::Error> {
         Ok(match file.section_by_name(id.name()) {
             Some(s) => s.uncompressed_data().unwrap_or(Cow::Borrowed(&[])),
@@ -117,7 +123,11 @@ pub fn extract(
 }
 
 impl<'a> Ctx<'a, '_> {
-    fn string(&self, unit: &gimli::Unit<R<'a>>, v: AttributeValue<R<'a>>) -> Result<String, gimli::Error> {
+    fn string(
+        &self,
+        unit: &gimli::Unit<R<'a>>,
+        v: AttributeValue<R<'a>>,
+    ) -> Result<String, gimli::Error> {
         let s = self.dwarf.attr_string(unit, v)?;
         Ok(s.to_string_lossy().into_owned())
     }
@@ -128,7 +138,9 @@ impl<'a> Ctx<'a, '_> {
         unit: &gimli::Unit<R<'a>>,
         index: u64,
     ) -> Result<Option<String>, gimli::Error> {
-        let Some(program) = unit.line_program.as_ref() else { return Ok(None) };
+        let Some(program) = unit.line_program.as_ref() else {
+            return Ok(None);
+        };
         let header = program.header();
         let v5 = header.version() >= 5;
         let entry = if v5 {
@@ -138,7 +150,9 @@ impl<'a> Ctx<'a, '_> {
         } else {
             header.file_names().get(index as usize - 1)
         };
-        let Some(entry) = entry else { return Ok(Some("<unknown>".into())) };
+        let Some(entry) = entry else {
+            return Ok(Some("<unknown>".into()));
+        };
         let name = self.string(unit, entry.path_name())?;
         if name.starts_with('/') {
             return Ok(Some(name));
@@ -152,13 +166,10 @@ impl<'a> Ctx<'a, '_> {
             header.include_directories().get(dir_index as usize - 1)
         };
         let subdir = match dir {
-            Some(d) => Some(self.string(unit, d.clone())?),
+            Some(d) => Some(self.string(unit, *d)?),
             None => None,
         };
-        let comp_dir = match unit.comp_dir {
-            Some(c) => Some(c.to_string_lossy().into_owned()),
-            None => None,
-        };
+        let comp_dir = unit.comp_dir.map(|c| c.to_string_lossy().into_owned());
         let (dir_name, subdir) = match subdir {
             Some(s) if s.starts_with('/') => (Some(s), None),
             s => match comp_dir {
@@ -190,12 +201,17 @@ impl<'a> Ctx<'a, '_> {
         Ok(id)
     }
 
-    fn unit_for(&mut self, off: gimli::DebugInfoOffset) -> Result<Option<(Rc<gimli::Unit<R<'a>>>, gimli::UnitOffset)>, gimli::Error> {
+    fn unit_for(
+        &mut self,
+        off: gimli::DebugInfoOffset,
+    ) -> Result<Option<UnitAt<'a>>, gimli::Error> {
         let i = self.headers.partition_point(|h| unit_start(h) <= off.0);
         let Some(h) = i.checked_sub(1).and_then(|i| self.headers.get(i)).copied() else {
             return Ok(None);
         };
-        let Some(uoff) = off.to_unit_offset(&h) else { return Ok(None) };
+        let Some(uoff) = off.to_unit_offset(&h) else {
+            return Ok(None);
+        };
         let start = unit_start(&h);
         let unit = match self.units.get(&start) {
             Some(u) => u.clone(),
@@ -312,10 +328,20 @@ impl<'a> Ctx<'a, '_> {
                         call_line = udata(entry, gimli::DW_AT_call_line).unwrap_or(0) as u32;
                     }
                     let id = out.nodes.len() as u32;
-                    out.nodes.push(Node { name, parent: parent.unwrap_or(NONE), call_file, call_line });
+                    out.nodes.push(Node {
+                        name,
+                        parent: parent.unwrap_or(NONE),
+                        call_file,
+                        call_line,
+                    });
                     out.linkage.push(is_linkage);
                     for (start, end) in ranges {
-                        out.intervals.push(Interval { start, end, node: id, class: 0 });
+                        out.intervals.push(Interval {
+                            start,
+                            end,
+                            node: id,
+                            class: 0,
+                        });
                     }
                     Some(id)
                 };
@@ -335,7 +361,9 @@ impl<'a> Ctx<'a, '_> {
         files: &mut HashMap<u64, u32>,
         out: &mut Extracted,
     ) -> Result<(), gimli::Error> {
-        let Some(program) = unit.line_program.clone() else { return Ok(()) };
+        let Some(program) = unit.line_program.clone() else {
+            return Ok(());
+        };
         let mut rows = program.rows();
         let mut seq: Vec<(u64, u32, u32)> = Vec::new();
         while let Some((_, row)) = rows.next_row()? {
@@ -350,7 +378,9 @@ impl<'a> Ctx<'a, '_> {
                 continue;
             }
             let file = self.file_id(unit, files, row.file_index())?;
-            let line = row.line().map_or(0, |l| l.get().min(u64::from(u32::MAX)) as u32);
+            let line = row
+                .line()
+                .map_or(0, |l| l.get().min(u64::from(u32::MAX)) as u32);
             match seq.last_mut() {
                 Some(last) if last.0 == addr => *last = (addr, file, line),
                 _ => seq.push((addr, file, line)),
@@ -362,7 +392,9 @@ impl<'a> Ctx<'a, '_> {
 
 /// binutils' `mangle_style`: languages whose plain `DW_AT_name` is not a linkage name.
 fn mangles(lang: Option<AttributeValue<R<'_>>>) -> bool {
-    let Some(AttributeValue::Language(l)) = lang else { return false };
+    let Some(AttributeValue::Language(l)) = lang else {
+        return false;
+    };
     matches!(
         l,
         gimli::DW_LANG_C_plus_plus

@@ -2,9 +2,9 @@
 //! fallback), architecture, `.gnu_debuglink`, executable address ranges and the
 //! function symbols that stand in where DWARF says nothing.
 
-use std::format;
 use object::{Object, ObjectSection, ObjectSegment, ObjectSymbol, SectionFlags, SymbolKind};
 use sha2::{Digest, Sha256};
+use std::format;
 use std::string::String;
 use std::vec::Vec;
 
@@ -36,16 +36,32 @@ pub fn build_id(file: &object::File<'_>) -> Result<(Vec<u8>, BuildIdKind), objec
     Ok((fallback_id(file), BuildIdKind::Fallback))
 }
 
-/// The fallback Build-ID: the first 20 bytes of SHA-256 over every loadable segment in
-/// program-header order, each as `vaddr (u64 LE) || memsz (u64 LE) || filesz (u64 LE) ||
-/// file bytes`. It depends only on what is loaded, so `strip` does not change it.
+/// The fallback Build-ID: the first 20 bytes of SHA-256 over every allocated section
+/// with contents (`SHF_ALLOC`, not `SHT_NOBITS`) in address order, each as
+/// `address (u64 LE) || size (u64 LE) || contents`. It depends only on what is loaded,
+/// not on headers, symbols or debug sections, so `strip` does not change it. An ELF
+/// without section headers hashes its loadable segments the same way instead.
 pub fn fallback_id(file: &object::File<'_>) -> Vec<u8> {
+    let mut parts: Vec<(u64, u64, &[u8])> = file
+        .sections()
+        .filter(|s| match s.flags() {
+            SectionFlags::Elf { sh_flags, .. } => sh_flags.0 & object::elf::SHF_ALLOC.0 != 0,
+            _ => false,
+        })
+        .filter(|s| s.kind() != object::SectionKind::UninitializedData)
+        .filter_map(|s| Some((s.address(), s.size(), s.data().ok()?)))
+        .collect();
+    if parts.is_empty() {
+        parts = file
+            .segments()
+            .filter_map(|s| Some((s.address(), s.size(), s.data().ok()?)))
+            .collect();
+    }
+    parts.sort_by_key(|p| (p.0, p.1));
     let mut h = Sha256::new();
-    for seg in file.segments() {
-        let data = seg.data().unwrap_or(&[]);
-        h.update(seg.address().to_le_bytes());
-        h.update(seg.size().to_le_bytes());
-        h.update((data.len() as u64).to_le_bytes());
+    for (addr, size, data) in parts {
+        h.update(addr.to_le_bytes());
+        h.update(size.to_le_bytes());
         h.update(data);
     }
     h.finalize()[..FALLBACK_ID_LEN].to_vec()
@@ -123,7 +139,11 @@ pub fn function_symbols(file: &object::File<'_>, text: &[(u64, u64)]) -> Vec<Sym
         out.push(Sym {
             addr,
             name: name.into(),
-            file: if s.is_local() { current_file.clone() } else { None },
+            file: if s.is_local() {
+                current_file.clone()
+            } else {
+                None
+            },
             order,
             section_end,
         });

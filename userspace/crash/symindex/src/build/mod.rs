@@ -12,7 +12,6 @@ mod elf;
 pub use demangle::demangle;
 pub use elf::FALLBACK_ID_LEN;
 
-use std::{format, vec};
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
 use std::fmt;
@@ -21,6 +20,7 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::string::{String, ToString};
 use std::vec::Vec;
+use std::{format, vec};
 
 use object::Object;
 
@@ -44,7 +44,10 @@ pub struct Options {
 
 impl Default for Options {
     fn default() -> Self {
-        Options { debug_dirs: Vec::new(), max_input_bytes: DEFAULT_MAX_INPUT_BYTES }
+        Options {
+            debug_dirs: Vec::new(),
+            max_input_bytes: DEFAULT_MAX_INPUT_BYTES,
+        }
     }
 }
 
@@ -101,9 +104,15 @@ impl fmt::Display for BuildError {
                 "{}: {size} bytes is over the input limit of {cap} bytes",
                 path.display()
             ),
-            BuildError::NotElf { path, why } => write!(f, "{}: not an ELF file: {why}", path.display()),
+            BuildError::NotElf { path, why } => {
+                write!(f, "{}: not an ELF file: {why}", path.display())
+            }
             BuildError::Malformed { path, why } => write!(f, "{}: {why}", path.display()),
-            BuildError::DuplicateBuildId { build_id, first, second } => write!(
+            BuildError::DuplicateBuildId {
+                build_id,
+                first,
+                second,
+            } => write!(
                 f,
                 "{} and {} have the same Build-ID {build_id}",
                 first.display(),
@@ -124,23 +133,36 @@ impl std::error::Error for BuildError {
 
 /// Reads a whole file, refusing one larger than `cap` before reading it.
 pub fn read_capped(path: &Path, cap: u64) -> Result<Vec<u8>, BuildError> {
-    let io = |source| BuildError::Io { path: path.to_path_buf(), source };
+    let io = |source| BuildError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
     let f = fs::File::open(path).map_err(io)?;
     let size = f.metadata().map_err(io)?.len();
     if size > cap {
-        return Err(BuildError::TooLarge { path: path.to_path_buf(), size, cap });
+        return Err(BuildError::TooLarge {
+            path: path.to_path_buf(),
+            size,
+            cap,
+        });
     }
     let mut data = Vec::with_capacity(size as usize);
     f.take(cap + 1).read_to_end(&mut data).map_err(io)?;
     if data.len() as u64 > cap {
-        return Err(BuildError::TooLarge { path: path.to_path_buf(), size: data.len() as u64, cap });
+        return Err(BuildError::TooLarge {
+            path: path.to_path_buf(),
+            size: data.len() as u64,
+            cap,
+        });
     }
     Ok(data)
 }
 
 fn parse_elf<'d>(path: &Path, data: &'d [u8]) -> Result<object::File<'d>, BuildError> {
-    let file = object::File::parse(data)
-        .map_err(|e| BuildError::NotElf { path: path.to_path_buf(), why: e.to_string() })?;
+    let file = object::File::parse(data).map_err(|e| BuildError::NotElf {
+        path: path.to_path_buf(),
+        why: e.to_string(),
+    })?;
     if file.format() != object::BinaryFormat::Elf {
         return Err(BuildError::NotElf {
             path: path.to_path_buf(),
@@ -167,7 +189,9 @@ fn find_debug_file(
     opts: &Options,
 ) -> Result<Option<DebugFile>, BuildError> {
     let matches = |data: &[u8]| -> bool {
-        let Ok(f) = object::File::parse(data) else { return false };
+        let Ok(f) = object::File::parse(data) else {
+            return false;
+        };
         if !elf::has_dwarf(&f) {
             return false;
         }
@@ -189,7 +213,10 @@ fn find_debug_file(
     if let Some(id) = build_id.filter(|id| id.len() >= 2) {
         let hex = build_id_hex(id);
         for d in &opts.debug_dirs {
-            let p = d.join(".build-id").join(&hex[..2]).join(format!("{}.debug", &hex[2..]));
+            let p = d
+                .join(".build-id")
+                .join(&hex[..2])
+                .join(format!("{}.debug", &hex[2..]));
             if let Some(found) = try_path(p, None)? {
                 return Ok(Some(found));
             }
@@ -202,7 +229,10 @@ fn find_debug_file(
         let mut candidates = vec![dir.join(&name), dir.join(".debug").join(&name)];
         for d in &opts.debug_dirs {
             candidates.push(d.join(&name));
-            candidates.push(d.join(abs_dir.strip_prefix("/").unwrap_or(&abs_dir)).join(&name));
+            candidates.push(
+                d.join(abs_dir.strip_prefix("/").unwrap_or(&abs_dir))
+                    .join(&name),
+            );
         }
         for p in candidates {
             if p == path {
@@ -220,11 +250,18 @@ fn find_debug_file(
 pub fn module_from_path(path: &Path, opts: &Options) -> Result<ModuleData, BuildError> {
     let data = read_capped(path, opts.max_input_bytes)?;
     let elf = parse_elf(path, &data)?;
-    let malformed = |why: String| BuildError::Malformed { path: path.to_path_buf(), why };
+    let malformed = |why: String| BuildError::Malformed {
+        path: path.to_path_buf(),
+        why,
+    };
     let (build_id, build_id_kind) =
         elf::build_id(&elf).map_err(|e| malformed(format!("bad Build-ID note: {e}")))?;
     let gnu_id = (build_id_kind == BuildIdKind::Gnu).then_some(build_id.as_slice());
-    let separate = if elf::has_dwarf(&elf) { None } else { find_debug_file(path, &elf, gnu_id, opts)? };
+    let separate = if elf::has_dwarf(&elf) {
+        None
+    } else {
+        find_debug_file(path, &elf, gnu_id, opts)?
+    };
     let debug_elf = match &separate {
         Some(d) => Some(parse_elf(&d.path, &d.data)?),
         None => None,
@@ -255,7 +292,11 @@ pub fn module_from_path(path: &Path, opts: &Options) -> Result<ModuleData, Build
         build_id_kind,
         name: file_name(path),
         arch: elf::arch_name(&elf),
-        debug: if has_dwarf { DebugKind::Dwarf } else { DebugKind::Symtab },
+        debug: if has_dwarf {
+            DebugKind::Dwarf
+        } else {
+            DebugKind::Symtab
+        },
         debug_file: separate.as_ref().map(|d| file_name(&d.path)),
         strings,
         nodes,
@@ -265,7 +306,10 @@ pub fn module_from_path(path: &Path, opts: &Options) -> Result<ModuleData, Build
 }
 
 fn file_name(p: &Path) -> String {
-    p.file_name().map_or_else(|| p.display().to_string(), |n| n.to_string_lossy().into_owned())
+    p.file_name().map_or_else(
+        || p.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    )
 }
 
 /// Symbol-table stand-ins, as binutils' `_bfd_elf_find_function` picks a symbol: the
@@ -293,7 +337,12 @@ fn add_symbol_scopes(syms: &[elf::Sym], strings: &mut Strings, ex: &mut Extracte
             call_line: 0,
         });
         ex.linkage.push(true);
-        ex.intervals.push(Interval { start: s.addr, end, node: id, class: 1 });
+        ex.intervals.push(Interval {
+            start: s.addr,
+            end,
+            node: id,
+            class: 1,
+        });
     }
 }
 
@@ -335,7 +384,10 @@ fn sweep(ex: &mut Extracted) -> Vec<(u64, u32)> {
                     Some(d)
                 } else {
                     Some(*renamed.entry((d, sym_name)).or_insert_with(|| {
-                        ex.nodes.push(Node { name: sym_name, ..n });
+                        ex.nodes.push(Node {
+                            name: sym_name,
+                            ..n
+                        });
                         ex.linkage.push(true);
                         (ex.nodes.len() - 1) as u32
                     }))
@@ -359,12 +411,17 @@ fn prune(nodes: Vec<Node>, scopes: Vec<(u64, u32)>) -> (Vec<Node>, Vec<(u64, u32
     for &(_, v) in &scopes {
         let mut id = v.checked_sub(1);
         while let Some(i) = id {
-            let Some(slot) = used.get_mut(i as usize) else { break };
+            let Some(slot) = used.get_mut(i as usize) else {
+                break;
+            };
             if *slot {
                 break;
             }
             *slot = true;
-            id = nodes.get(i as usize).map(|n| n.parent).filter(|&p| p != NONE);
+            id = nodes
+                .get(i as usize)
+                .map(|n| n.parent)
+                .filter(|&p| p != NONE);
         }
     }
     let mut remap = vec![NONE; nodes.len()];
@@ -372,22 +429,39 @@ fn prune(nodes: Vec<Node>, scopes: Vec<(u64, u32)>) -> (Vec<Node>, Vec<(u64, u32
     for (i, n) in nodes.into_iter().enumerate() {
         if used[i] {
             remap[i] = kept.len() as u32;
-            let parent = if n.parent == NONE { NONE } else { remap[n.parent as usize] };
+            let parent = if n.parent == NONE {
+                NONE
+            } else {
+                remap[n.parent as usize]
+            };
             kept.push(Node { parent, ..n });
         }
     }
     let scopes = scopes
         .into_iter()
-        .map(|(a, v)| (a, if v == 0 { 0 } else { remap[(v - 1) as usize] + 1 }))
+        .map(|(a, v)| {
+            (
+                a,
+                if v == 0 {
+                    0
+                } else {
+                    remap[(v - 1) as usize] + 1
+                },
+            )
+        })
         .collect();
     (kept, scopes)
 }
+
+/// A line breakpoint's value: `(file id, line)`, or none.
+type LineValue = Option<(u32, u32)>;
 
 /// Merges line sequences into breakpoints. A sequence's end becomes a "no line" entry
 /// unless another sequence starts there; equal consecutive entries collapse.
 fn merge_lines(mut seqs: Vec<Sequence>) -> Vec<(u64, Option<(u32, u32)>)> {
     seqs.sort_by_key(|s| (s.rows.first().map_or(0, |r| r.0), s.end));
-    let mut entries: Vec<(u64, u8, Option<(u32, u32)>)> = Vec::new();
+    // (address, 0 for a sequence end / 1 for a row, value)
+    let mut entries: Vec<(u64, u8, LineValue)> = Vec::new();
     for s in &seqs {
         for &(a, f, l) in &s.rows {
             entries.push((a, 1, Some((f, l))));
@@ -439,11 +513,21 @@ mod tests {
     use super::*;
 
     fn iv(start: u64, end: u64, node: u32, class: u8) -> Interval {
-        Interval { start, end, node, class }
+        Interval {
+            start,
+            end,
+            node,
+            class,
+        }
     }
 
     fn node(name: u32, parent: u32) -> Node {
-        Node { name, parent, call_file: NONE, call_line: 0 }
+        Node {
+            name,
+            parent,
+            call_file: NONE,
+            call_line: 0,
+        }
     }
 
     #[test]
@@ -461,7 +545,15 @@ mod tests {
         };
         assert_eq!(
             sweep(&mut ex),
-            vec![(0x100, 1), (0x120, 2), (0x130, 3), (0x138, 2), (0x140, 1), (0x200, 4), (0x300, 0)]
+            vec![
+                (0x100, 1),
+                (0x120, 2),
+                (0x130, 3),
+                (0x138, 2),
+                (0x140, 1),
+                (0x200, 4),
+                (0x300, 0)
+            ]
         );
     }
 
@@ -480,12 +572,23 @@ mod tests {
     #[test]
     fn merge_lines_lets_a_starting_sequence_win_over_an_ending_one() {
         let seqs = vec![
-            Sequence { rows: vec![(0x10, 0, 5), (0x14, 0, 6)], end: 0x20 },
-            Sequence { rows: vec![(0x20, 1, 9)], end: 0x28 },
+            Sequence {
+                rows: vec![(0x10, 0, 5), (0x14, 0, 6)],
+                end: 0x20,
+            },
+            Sequence {
+                rows: vec![(0x20, 1, 9)],
+                end: 0x28,
+            },
         ];
         assert_eq!(
             merge_lines(seqs),
-            vec![(0x10, Some((0, 5))), (0x14, Some((0, 6))), (0x20, Some((1, 9))), (0x28, None)]
+            vec![
+                (0x10, Some((0, 5))),
+                (0x14, Some((0, 6))),
+                (0x20, Some((1, 9))),
+                (0x28, None)
+            ]
         );
     }
 
