@@ -1,2 +1,59 @@
-//! nx
-fn main() {}
+//! `nx`: the project's command-line tool, organized as `nx <group> <command>`.
+//!
+//! Conventions every group follows: data goes to stdout, diagnostics to stderr; errors
+//! print as `error: <cause chain>` and exit with status 2 (as do usage errors); a closed
+//! stdout (broken pipe) ends the command quietly with status 0. `--json` output uses
+//! serialize-only types with a documented, versioned schema (docs/devx/nx-cli.md).
+
+mod crash;
+mod timefmt;
+mod units;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Exit status for errors (and, from clap, for usage errors).
+const EXIT_ERROR: u8 = 2;
+
+/// Reliability and update toolkit for the OS.
+#[derive(Debug, Parser)]
+#[command(name = "nx", version, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    group: Group,
+}
+
+/// Command groups.
+#[derive(Debug, Subcommand)]
+enum Group {
+    /// Triage crash dumps (.nxcd, .nxcd.zst) in a dump directory.
+    Crash(crash::Args),
+}
+
+fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.group {
+        Group::Crash(args) => crash::run(args),
+    }
+}
+
+/// Whether the error comes from writing to a closed pipe.
+fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(err) if is_broken_pipe(&err) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::from(EXIT_ERROR)
+        }
+    }
+}

@@ -1,0 +1,117 @@
+//! `nx crash export`: write one dump to a file as `.nxcd`, `.nxcd.zst` or `.json`,
+//! atomically (temporary file, fsync, rename). `.nxcd` and `.nxcd.zst` carry the dump's
+//! bytes unchanged (decompressed or compressed as needed); `.json` is the document of
+//! `nx crash show --json`.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{bail, Context as _};
+use clap::ValueEnum;
+use nxcd::fs::{compress, read_dump_bytes, write_atomic};
+use nxcd::Limits;
+
+use super::output::ShowOutput;
+use super::show::{load_index, parse_index, report_warnings};
+use super::store::open;
+use super::symbolize::Symbolizer;
+use super::DirArg;
+
+/// Export formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// The `.nxcd` container.
+    Nxcd,
+    /// The `.nxcd.zst` wrapper.
+    Zst,
+    /// The JSON document of `nx crash show --json`.
+    Json,
+}
+
+/// Arguments of `nx crash export`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Dump id (header dump_id), or the dump's file name with or without extension.
+    id: String,
+    #[command(flatten)]
+    dir: DirArg,
+    /// Output file.
+    #[arg(long, value_name = "FILE")]
+    out: PathBuf,
+    /// Output format; by default taken from the output file's extension (.nxcd, .zst,
+    /// .json).
+    #[arg(long, value_enum)]
+    format: Option<Format>,
+    /// Symbol index for the JSON format's frames.
+    #[arg(long, value_name = "FILE")]
+    sym: Option<PathBuf>,
+    /// Replace the output file if it exists.
+    #[arg(long)]
+    force: bool,
+}
+
+/// The format implied by a file name.
+fn format_of(path: &Path) -> Option<Format> {
+    match path.extension()?.to_str()? {
+        "nxcd" => Some(Format::Nxcd),
+        "zst" => Some(Format::Zst),
+        "json" => Some(Format::Json),
+        _ => None,
+    }
+}
+
+/// Runs `nx crash export`.
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let format = match args.format.or_else(|| format_of(&args.out)) {
+        Some(f) => f,
+        None => bail!(
+            "cannot tell the format of {} from its extension; use --format nxcd|zst|json",
+            args.out.display()
+        ),
+    };
+    if args.sym.is_some() && format != Format::Json {
+        bail!("--sym only applies to the json format");
+    }
+    if !args.force && args.out.symlink_metadata().is_ok() {
+        bail!(
+            "{} already exists; use --force to replace it",
+            args.out.display()
+        );
+    }
+    let opened = open(&args.dir.dir, &args.id)?;
+    let bytes = match format {
+        Format::Nxcd | Format::Zst => {
+            // The bytes as stored (already checked by `open`), so nothing the reader
+            // skipped (sections of a newer minor version) is lost.
+            let raw = read_dump_bytes(&opened.path, &Limits::DEFAULT)
+                .with_context(|| format!("cannot read {}", opened.path.display()))?;
+            nxcd::Container::parse(&raw, &Limits::DEFAULT)
+                .with_context(|| format!("{} changed while exporting", opened.path.display()))?;
+            if format == Format::Zst {
+                compress(&raw)?
+            } else {
+                raw
+            }
+        }
+        Format::Json => {
+            let index_bytes = load_index(args.sym.as_ref())?;
+            let index = parse_index(index_bytes.as_deref(), args.sym.as_ref())?;
+            let mut symbolizer = Symbolizer::new(index);
+            let frames = symbolizer.frames(&opened.dump);
+            report_warnings(&symbolizer);
+            let doc = ShowOutput::new(&opened.name, opened.size, &opened.dump, &frames);
+            let mut json = serde_json::to_vec_pretty(&doc)?;
+            json.push(b'\n');
+            json
+        }
+    };
+    write_atomic(&args.out, &bytes)
+        .with_context(|| format!("cannot write {}", args.out.display()))?;
+    eprintln!(
+        "exported {} to {} ({} bytes)",
+        opened.dump.header.dump_id,
+        args.out.display(),
+        bytes.len()
+    );
+    Ok(ExitCode::SUCCESS)
+}

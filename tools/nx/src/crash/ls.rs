@@ -1,0 +1,120 @@
+//! `nx crash ls`: one line per dump, newest first; unreadable dump files follow as
+//! `corrupt:` lines with the reason and never stop the listing.
+
+use std::io::Write as _;
+use std::process::ExitCode;
+
+use super::output::{write_json, CorruptFile, DumpSummary, LsOutput};
+use super::store::{listing_order, scan};
+use super::DirArg;
+use crate::timefmt::rfc3339_secs;
+
+/// Arguments of `nx crash ls`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[command(flatten)]
+    dir: DirArg,
+    /// Print JSON (schema nx.crash.ls/1) instead of a table.
+    #[arg(long)]
+    json: bool,
+}
+
+/// The cause column: the exception's name, or its number.
+pub fn cause_text(scause: u64) -> String {
+    match nxcd::scause_name(scause) {
+        Some(name) => name.to_string(),
+        None => format!("scause {scause:#x}"),
+    }
+}
+
+/// Prints rows as left-aligned columns separated by two spaces (last column unpadded).
+pub fn write_table<W: std::io::Write>(out: &mut W, rows: &[Vec<String>]) -> std::io::Result<()> {
+    let columns = rows.iter().map(Vec::len).max().unwrap_or(0);
+    let widths: Vec<usize> = (0..columns)
+        .map(|c| {
+            rows.iter()
+                .filter_map(|r| r.get(c))
+                .map(|s| s.chars().count())
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    for row in rows {
+        let mut line = String::new();
+        for (c, cell) in row.iter().enumerate() {
+            if c + 1 == row.len() {
+                line.push_str(cell);
+            } else {
+                let width = widths.get(c).copied().unwrap_or(0);
+                line.push_str(&format!("{cell:<width$}  "));
+            }
+        }
+        writeln!(out, "{}", line.trim_end())?;
+    }
+    Ok(())
+}
+
+/// Runs `nx crash ls`.
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let mut files = scan(&args.dir.dir)?;
+    listing_order(&mut files);
+    let mut dumps = Vec::new();
+    let mut corrupt = Vec::new();
+    for file in &files {
+        match &file.content {
+            Ok(dump) => dumps.push((file, dump)),
+            Err(reason) => corrupt.push((file, reason)),
+        }
+    }
+    let mut out = std::io::stdout().lock();
+    if args.json {
+        let doc = LsOutput::new(
+            dumps.iter().map(|(f, d)| DumpSummary::new(f, d)).collect(),
+            corrupt
+                .iter()
+                .map(|(f, e)| CorruptFile::new(f, e))
+                .collect(),
+        );
+        write_json(&mut out, &doc)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    if files.is_empty() {
+        eprintln!("no dumps in {}", args.dir.dir.display());
+        return Ok(ExitCode::SUCCESS);
+    }
+    if !dumps.is_empty() {
+        let mut rows = vec![[
+            "ID",
+            "CREATED (UTC)",
+            "PROCESS",
+            "PID",
+            "EXIT",
+            "CAUSE",
+            "SIZE",
+        ]
+        .map(String::from)
+        .to_vec()];
+        for (file, dump) in &dumps {
+            let h = &dump.header;
+            rows.push(vec![
+                h.dump_id.to_string(),
+                rfc3339_secs(h.created_ns),
+                h.process.clone(),
+                h.pid.to_string(),
+                h.exit_code.to_string(),
+                cause_text(h.scause),
+                file.size.to_string(),
+            ]);
+        }
+        write_table(&mut out, &rows)?;
+    }
+    for (file, reason) in &corrupt {
+        writeln!(
+            out,
+            "corrupt: {} ({} bytes): {reason}",
+            file.name, file.size
+        )?;
+    }
+    out.flush()?;
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,137 @@
+//! `nx crash purge`: delete dumps chosen by the nxcd GC plan (`--older-than`, `--keep`,
+//! `--max-bytes`, `--all`), and, with `--corrupt` or `--all`, unreadable dump files.
+//!
+//! Rules: nothing is deleted unless a policy is given; policies other than `--all` only
+//! consider readable dumps (a corrupt file has no trustworthy creation time, and its size
+//! does not count towards `--max-bytes`); only dump files (`*.nxcd`, `*.nxcd.zst`) are
+//! ever deleted; `--dry-run` prints the same report without deleting.
+
+use std::io::Write as _;
+use std::process::ExitCode;
+
+use anyhow::{bail, Context as _};
+use nxcd::{plan_gc, GcEntry, GcPolicy};
+
+use super::output::{write_json, PurgeOutput, PurgedOut};
+use super::store::scan;
+use super::DirArg;
+use crate::timefmt::now_ns;
+use crate::units::{parse_duration_ns, parse_size};
+
+/// Arguments of `nx crash purge`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[command(flatten)]
+    dir: DirArg,
+    /// Delete dumps older than this (e.g. 7d, 12h, 30m, 1d12h). "Now" is
+    /// SOURCE_DATE_EPOCH when set, else the clock.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration_ns)]
+    older_than: Option<u64>,
+    /// Keep only the N newest dumps.
+    #[arg(long, value_name = "N")]
+    keep: Option<usize>,
+    /// Delete the oldest dumps until the rest total at most SIZE (e.g. 10M, 512K).
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    max_bytes: Option<u64>,
+    /// Delete every dump file, corrupt ones included.
+    #[arg(long)]
+    all: bool,
+    /// Also delete dump files that cannot be read.
+    #[arg(long)]
+    corrupt: bool,
+    /// Report what would be deleted without deleting anything.
+    #[arg(long)]
+    dry_run: bool,
+    /// Print JSON (schema nx.crash.purge/1) instead of text.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Runs `nx crash purge`.
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let policy = GcPolicy {
+        older_than_ns: args.older_than,
+        keep: args.keep,
+        max_bytes: args.max_bytes,
+        all: args.all,
+    };
+    if !policy.is_active() && !args.corrupt {
+        bail!("nothing to purge: give --older-than, --keep, --max-bytes, --all or --corrupt");
+    }
+    let now = if args.older_than.is_some() {
+        now_ns()?
+    } else {
+        0
+    };
+    let files = scan(&args.dir.dir)?;
+    let readable: Vec<_> = files
+        .iter()
+        .filter_map(|f| f.content.as_ref().ok().map(|d| (f, d)))
+        .collect();
+    let entries: Vec<GcEntry<'_>> = readable
+        .iter()
+        .map(|(f, d)| GcEntry {
+            id: d.header.dump_id.as_str(),
+            created_ns: d.header.created_ns,
+            size: f.size,
+        })
+        .collect();
+    let plan = plan_gc(&entries, &policy, now);
+
+    let mut doomed = Vec::new();
+    for &i in &plan.delete {
+        if let Some((file, dump)) = readable.get(i) {
+            doomed.push((*file, Some(dump.header.dump_id.to_string()), "policy"));
+        }
+    }
+    if args.all || args.corrupt {
+        for file in files.iter().filter(|f| f.content.is_err()) {
+            doomed.push((file, None, "corrupt"));
+        }
+    }
+
+    let mut removed = Vec::new();
+    for (file, id, reason) in doomed {
+        if !args.dry_run {
+            std::fs::remove_file(&file.path)
+                .with_context(|| format!("cannot delete {}", file.path.display()))?;
+        }
+        removed.push(PurgedOut {
+            id,
+            file: file.name.clone(),
+            size: file.size,
+            reason,
+        });
+    }
+
+    let mut out = std::io::stdout().lock();
+    let kept = plan.keep.len();
+    if args.json {
+        write_json(
+            &mut out,
+            &PurgeOutput::new(args.dry_run, removed, kept, plan.kept_bytes),
+        )?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let verb = if args.dry_run {
+        "would remove"
+    } else {
+        "removed"
+    };
+    let mut freed: u64 = 0;
+    for r in &removed {
+        let what = match &r.id {
+            Some(id) => id.as_str(),
+            None => "(corrupt)",
+        };
+        writeln!(out, "{verb} {what} {} ({} bytes)", r.file, r.size)?;
+        freed = freed.saturating_add(r.size);
+    }
+    out.flush()?;
+    eprintln!(
+        "{verb} {} file(s), {freed} bytes; kept {kept} dump(s), {} bytes",
+        removed.len(),
+        plan.kept_bytes
+    );
+    Ok(ExitCode::SUCCESS)
+}

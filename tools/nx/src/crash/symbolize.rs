@@ -1,0 +1,203 @@
+//! Symbolization of a dump's frames: frames the producer already symbolized are kept;
+//! the others are placed in a module through `maps.json` (runtime pc to link-time
+//! address) and looked up by Build-ID in a `symbols.nxsym` index. An unknown Build-ID or
+//! an uncovered address is shown raw (`module+0xoffset`), never an error.
+
+use std::collections::BTreeMap;
+
+use nxcd::{BuildId, Dump, Frame};
+use symindex::{Module, SymIndex};
+
+/// Where a frame's source locations came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    /// `frames.json` already had them.
+    Dump,
+    /// Looked up in the symbol index.
+    Index,
+    /// Not symbolized.
+    None,
+}
+
+impl Origin {
+    /// Stable lowercase name (used in JSON).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Origin::Dump => "dump",
+            Origin::Index => "index",
+            Origin::None => "none",
+        }
+    }
+}
+
+/// A function/file/line triple of a symbolized frame.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Location {
+    /// Function name.
+    pub function: Option<String>,
+    /// Source file.
+    pub file: Option<String>,
+    /// Line (absent when unknown or 0).
+    pub line: Option<u32>,
+}
+
+impl Location {
+    /// The symbol index's view of this location (for its shared renderer).
+    fn as_frame(&self) -> symindex::Frame<'_> {
+        symindex::Frame {
+            function: self.function.as_deref(),
+            file: self.file.as_deref(),
+            line: self.line,
+        }
+    }
+}
+
+/// A frame placed in its module, with its source locations innermost first.
+#[derive(Debug, Clone)]
+pub struct ResolvedFrame {
+    /// Runtime pc.
+    pub pc: u64,
+    /// Module name, offset of pc in it, link-time address and Build-ID, when a module of
+    /// `maps.json` contains the pc.
+    pub module: Option<(String, u64, u64, BuildId)>,
+    /// Build-ID recorded in the frame itself, if any.
+    pub frame_build_id: Option<BuildId>,
+    /// Source locations, innermost first; empty when not symbolized.
+    pub locations: Vec<Location>,
+    /// Where the locations came from.
+    pub origin: Origin,
+}
+
+impl ResolvedFrame {
+    /// The locations as `symindex::render::pretty` prints them (`function at file:line`,
+    /// then ` (inlined by) ...` lines), one string per line; empty when not symbolized.
+    pub fn pretty_lines(&self) -> Vec<String> {
+        if self.locations.is_empty() {
+            return Vec::new();
+        }
+        let frames: Vec<symindex::Frame<'_>> =
+            self.locations.iter().map(Location::as_frame).collect();
+        let mut text = String::new();
+        // Writing into a String cannot fail.
+        let _ = symindex::render::pretty(&mut text, &frames);
+        text.lines().map(str::to_string).collect()
+    }
+
+    /// `module+0xoffset`, or the bare pc when no module contains it.
+    pub fn raw(&self) -> String {
+        match &self.module {
+            Some((name, offset, _, _)) => format!("{name}+{offset:#x}"),
+            None => format!("{:#x}", self.pc),
+        }
+    }
+}
+
+/// Looks frames up in an optional symbol index, caching modules by Build-ID and
+/// collecting (deduplicated) warnings about index errors.
+pub struct Symbolizer<'a> {
+    index: Option<SymIndex<'a>>,
+    modules: BTreeMap<Vec<u8>, Option<Module<'a>>>,
+    /// Problems met in the index (each once), for stderr.
+    pub warnings: Vec<String>,
+}
+
+impl<'a> Symbolizer<'a> {
+    /// A symbolizer over `index` (or none: only the dump's own symbols are used).
+    pub fn new(index: Option<SymIndex<'a>>) -> Symbolizer<'a> {
+        Symbolizer {
+            index,
+            modules: BTreeMap::new(),
+            warnings: Vec::new(),
+        }
+    }
+
+    fn warn(&mut self, message: String) {
+        if !self.warnings.contains(&message) {
+            self.warnings.push(message);
+        }
+    }
+
+    fn module(&mut self, build_id: &BuildId) -> Option<Module<'a>> {
+        let index = self.index.as_ref()?;
+        if let Some(cached) = self.modules.get(build_id.as_bytes()) {
+            return *cached;
+        }
+        let found = match index.module(build_id.as_bytes()) {
+            Ok(m) => m,
+            Err(e) => {
+                self.warn(format!("symbol index: module {build_id}: {e}"));
+                None
+            }
+        };
+        self.modules.insert(build_id.as_bytes().to_vec(), found);
+        found
+    }
+
+    fn lookup(&mut self, build_id: &BuildId, link_addr: u64) -> Vec<Location> {
+        let Some(module) = self.module(build_id) else {
+            return Vec::new();
+        };
+        match module.lookup(link_addr) {
+            Ok(frames) => frames
+                .into_iter()
+                .map(|f| Location {
+                    function: f.function.map(str::to_string),
+                    file: f.file.map(str::to_string),
+                    line: f.line.filter(|&l| l != 0),
+                })
+                .collect(),
+            Err(e) => {
+                self.warn(format!(
+                    "symbol index: module {build_id} at {link_addr:#x}: {e}"
+                ));
+                Vec::new()
+            }
+        }
+    }
+
+    /// Resolves one frame of `dump`.
+    pub fn frame(&mut self, dump: &Dump, frame: &Frame) -> ResolvedFrame {
+        let module = dump.link_address(frame.pc).map(|l| {
+            (
+                l.module.name.clone(),
+                l.offset,
+                l.link_addr,
+                l.module.build_id.clone(),
+            )
+        });
+        let (locations, origin) = if frame.is_symbolized() {
+            let locations = frame
+                .locations()
+                .into_iter()
+                .map(|l| Location {
+                    function: l.function,
+                    file: l.file,
+                    line: l.line,
+                })
+                .collect();
+            (locations, Origin::Dump)
+        } else if let Some((_, _, link_addr, build_id)) = &module {
+            let locations = self.lookup(build_id, *link_addr);
+            let origin = if locations.is_empty() {
+                Origin::None
+            } else {
+                Origin::Index
+            };
+            (locations, origin)
+        } else {
+            (Vec::new(), Origin::None)
+        };
+        ResolvedFrame {
+            pc: frame.pc,
+            module,
+            frame_build_id: frame.build_id.clone(),
+            locations,
+            origin,
+        }
+    }
+
+    /// Resolves every frame of `dump`, innermost first.
+    pub fn frames(&mut self, dump: &Dump) -> Vec<ResolvedFrame> {
+        dump.frames.iter().map(|f| self.frame(dump, f)).collect()
+    }
+}
