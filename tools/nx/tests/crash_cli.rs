@@ -1,0 +1,688 @@
+//! Golden tests of `nx crash` on fixture dump directories built with the nxcd writer.
+//!
+//! Each test creates a fresh directory (three dumps, one of them compressed, a corrupt
+//! `.nxcd` and an unrelated file, plus a symbol index built with symindex's writer), runs
+//! the `nx` binary in it with `SOURCE_DATE_EPOCH` fixed, and compares exit status, stdout
+//! and stderr with `tests/golden/<name>.txt`. Run with `NX_BLESS=1` to rewrite the golden
+//! files after an intended change.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use nxcd::{
+    BuildId, Dump, DumpId, Frame, Header, Level, Limits, LogRecord, MapEntry, Registers, Span,
+};
+use symindex::format::NONE;
+use symindex::{BuildIdKind, DebugKind, ModuleData, Node, Strings};
+
+/// 2025-12-24T00:00:00Z.
+const NOW: &str = "1766534400";
+const S: u64 = 1_000_000_000;
+const DEMO_BUILD_ID: &str = "9c1e4d2a00112233445566778899aabbccddeeff";
+
+fn demo() -> Dump {
+    let build_id = BuildId::from_hex(DEMO_BUILD_ID).unwrap();
+    let mut regs = Registers::default();
+    for (i, r) in regs.x.iter_mut().enumerate().skip(1) {
+        *r = 0x100 * i as u64;
+    }
+    regs.x[2] = 0x3fff_ff00;
+    regs.pc = 0x4000_1234;
+    regs.sstatus = 0x2_0000_0020;
+    regs.scause = 13;
+    regs.stval = 0x8;
+    Dump {
+        header: Header {
+            arch: "riscv64".into(),
+            build_id: build_id.clone(),
+            created_ns: 1_766_484_000 * S + 123_456_789,
+            dump_id: DumpId::new("20251223-demo-42").unwrap(),
+            exit_code: nxcd::fault_exit_code(13).unwrap(),
+            os_version: Some("0.3.0".into()),
+            pc: 0x4000_1234,
+            pid: 42,
+            process: "demo".into(),
+            scause: 13,
+            stval: 0x8,
+        },
+        frames: vec![
+            Frame {
+                build_id: Some(build_id.clone()),
+                ..Frame::at(0x4000_1234)
+            },
+            Frame::at(0x5000_0010),
+            Frame::at(0x7000_0000),
+        ],
+        maps: vec![
+            MapEntry {
+                build_id,
+                end: 0x4001_0000,
+                link_base: 0x1_0000,
+                name: "demo".into(),
+                start: 0x4000_0000,
+            },
+            MapEntry {
+                build_id: BuildId::from_hex("0102030405060708").unwrap(),
+                end: 0x5000_8000,
+                link_base: 0,
+                name: "libc.so".into(),
+                start: 0x5000_0000,
+            },
+        ],
+        logs: Some(vec![
+            LogRecord {
+                id: 11,
+                ts_ns: 1_766_483_999 * S,
+                service_id: 5,
+                level: Level::Info,
+                scope: b"demo".to_vec(),
+                message: b"loading config".to_vec(),
+                fields: b"path=/state/settings/demo\n".to_vec(),
+            },
+            LogRecord {
+                id: 12,
+                ts_ns: 1_766_484_000 * S,
+                service_id: 5,
+                level: Level::Error,
+                scope: b"demo".to_vec(),
+                message: vec![b'b', b'a', b'd', b' ', 0xff],
+                fields: Vec::new(),
+            },
+        ]),
+        spans: Some(vec![
+            Span {
+                end_ns: Some(1_766_483_999 * S + 500_000_000),
+                id: 1,
+                name: "startup".into(),
+                parent: None,
+                start_ns: 1_766_483_999 * S,
+            },
+            Span {
+                end_ns: None,
+                id: 2,
+                name: "parse_config".into(),
+                parent: Some(1),
+                start_ns: 1_766_483_999 * S + 600_000_000,
+            },
+        ]),
+        regs: Some(regs),
+    }
+}
+
+fn netd() -> Dump {
+    let build_id = BuildId::from_hex("aabbccdd").unwrap();
+    Dump {
+        header: Header {
+            arch: "riscv64".into(),
+            build_id: build_id.clone(),
+            created_ns: 1_766_219_400 * S,
+            dump_id: DumpId::new("20251220-netd-7").unwrap(),
+            exit_code: -3,
+            os_version: None,
+            pc: 0x4000_0100,
+            pid: 7,
+            process: "netd".into(),
+            scause: 2,
+            stval: 0,
+        },
+        frames: vec![Frame {
+            build_id: Some(build_id.clone()),
+            file: Some("src/poll.rs".into()),
+            function: Some("netd::poll_socket".into()),
+            inlined: Vec::new(),
+            line: Some(88),
+            pc: 0x4000_0100,
+        }],
+        maps: vec![MapEntry {
+            build_id,
+            end: 0x4000_8000,
+            link_base: 0,
+            name: "netd".into(),
+            start: 0x4000_0000,
+        }],
+        logs: Some(vec![LogRecord {
+            id: 3,
+            ts_ns: 1_766_219_399 * S,
+            service_id: 9,
+            level: Level::Warn,
+            scope: b"netd".to_vec(),
+            message: b"socket closed by peer".to_vec(),
+            fields: Vec::new(),
+        }]),
+        spans: None,
+        regs: None,
+    }
+}
+
+fn updated() -> Dump {
+    let build_id = BuildId::from_hex("0f0f0f0f").unwrap();
+    Dump {
+        header: Header {
+            arch: "riscv64".into(),
+            build_id: build_id.clone(),
+            created_ns: 1_764_547_200 * S,
+            dump_id: DumpId::new("20251201-updated-3").unwrap(),
+            exit_code: -16,
+            os_version: None,
+            pc: 0x4000_0200,
+            pid: 3,
+            process: "updated".into(),
+            scause: 15,
+            stval: 0x1000,
+        },
+        frames: vec![Frame::at(0x4000_0200)],
+        maps: vec![MapEntry {
+            build_id,
+            end: 0x4000_4000,
+            link_base: 0,
+            name: "updated".into(),
+            start: 0x4000_0000,
+        }],
+        logs: None,
+        spans: None,
+        regs: None,
+    }
+}
+
+/// A symbol index covering the demo module: `demo::parse_config` (src/config.rs:41)
+/// inlined into `demo::main` at src/main.rs:12, for link addresses 0x11200..0x11300.
+fn symbol_index() -> Vec<u8> {
+    let mut strings = Strings::default();
+    let main = strings.intern("demo::main");
+    let parse = strings.intern("demo::parse_config");
+    let main_rs = strings.intern("src/main.rs");
+    let config_rs = strings.intern("src/config.rs");
+    let module = ModuleData {
+        build_id: BuildId::from_hex(DEMO_BUILD_ID)
+            .unwrap()
+            .as_bytes()
+            .to_vec(),
+        build_id_kind: BuildIdKind::Gnu,
+        name: "demo".into(),
+        arch: "riscv64".into(),
+        debug: DebugKind::Dwarf,
+        debug_file: None,
+        strings,
+        nodes: vec![
+            Node {
+                name: main,
+                parent: NONE,
+                call_file: NONE,
+                call_line: 0,
+            },
+            Node {
+                name: parse,
+                parent: 0,
+                call_file: main_rs,
+                call_line: 12,
+            },
+        ],
+        scopes: vec![(0x1_0000, 1), (0x1_1200, 2), (0x1_1300, 1), (0x1_2000, 0)],
+        lines: vec![
+            (0x1_0000, Some((main_rs, 5))),
+            (0x1_1200, Some((config_rs, 41))),
+            (0x1_1300, Some((main_rs, 13))),
+            (0x1_2000, None),
+        ],
+    };
+    symindex::write_index(&[module])
+}
+
+/// Builds the fixture directory; returns its path (the working directory of the runs).
+fn fixture() -> tempfile::TempDir {
+    let root = tempfile::tempdir().unwrap();
+    let crash = root.path().join("crash");
+    std::fs::create_dir(&crash).unwrap();
+    nxcd::fs::write_dump(&crash.join("20251223-demo-42.nxcd"), &demo()).unwrap();
+    nxcd::fs::write_dump(&crash.join("20251220-netd-7.nxcd.zst"), &netd()).unwrap();
+    nxcd::fs::write_dump(&crash.join("20251201-updated-3.nxcd"), &updated()).unwrap();
+    std::fs::write(crash.join("junk.nxcd"), b"this is not a dump\n").unwrap();
+    std::fs::write(crash.join("notes.txt"), b"not a dump file name\n").unwrap();
+    std::fs::write(root.path().join("symbols.nxsym"), symbol_index()).unwrap();
+    root
+}
+
+struct Run {
+    args: Vec<String>,
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+fn nx(cwd: &Path, args: &[&str]) -> Run {
+    let output = Command::new(env!("CARGO_BIN_EXE_nx"))
+        .args(args)
+        .current_dir(cwd)
+        .env("SOURCE_DATE_EPOCH", NOW)
+        .env("TZ", "America/New_York")
+        .output()
+        .unwrap();
+    Run {
+        args: args.iter().map(|a| a.to_string()).collect(),
+        code: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8(output.stdout).unwrap(),
+        stderr: String::from_utf8(output.stderr).unwrap(),
+    }
+}
+
+fn golden_path(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/golden")
+        .join(format!("{name}.txt"))
+}
+
+/// Compares the runs with the golden file `name` (or rewrites it under `NX_BLESS=1`).
+fn golden(name: &str, runs: &[&Run]) {
+    let mut text = String::new();
+    for run in runs {
+        text.push_str(&format!("$ nx {}\n", run.args.join(" ")));
+        text.push_str(&format!("exit: {}\n", run.code));
+        text.push_str("--- stdout\n");
+        text.push_str(&run.stdout);
+        text.push_str("--- stderr\n");
+        text.push_str(&run.stderr);
+        text.push_str("---\n");
+    }
+    let path = golden_path(name);
+    if std::env::var_os("NX_BLESS").is_some() {
+        std::fs::write(&path, &text).unwrap();
+        return;
+    }
+    let want = std::fs::read_to_string(&path)
+        .unwrap_or_else(|_| panic!("missing {}; run with NX_BLESS=1", path.display()));
+    assert!(
+        want == text,
+        "{name}: output differs from {}; run with NX_BLESS=1 to accept\n--- got\n{text}",
+        path.display()
+    );
+}
+
+fn files_in(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn ls_lists_newest_first_and_reports_corrupt_files() {
+    let dir = fixture();
+    let text = nx(dir.path(), &["crash", "ls"]);
+    let json = nx(dir.path(), &["crash", "ls", "--json"]);
+    assert_eq!(text.code, 0);
+    assert!(text.stdout.contains("corrupt: junk.nxcd"));
+    assert!(!text.stdout.contains("notes.txt"));
+    serde_json::from_str::<serde_json::Value>(&json.stdout).unwrap();
+    golden("ls", &[&text, &json]);
+}
+
+#[test]
+fn ls_of_a_missing_directory_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = nx(dir.path(), &["crash", "ls", "--dir", "nowhere"]);
+    assert_eq!(run.code, 2);
+    assert!(run
+        .stderr
+        .starts_with("error: cannot read dump directory nowhere"));
+}
+
+#[test]
+fn show_prints_header_registers_frames_maps_logs() {
+    let dir = fixture();
+    let plain = nx(dir.path(), &["crash", "show", "20251223-demo-42"]);
+    let sym = nx(
+        dir.path(),
+        &[
+            "crash",
+            "show",
+            "20251223-demo-42",
+            "--sym",
+            "symbols.nxsym",
+        ],
+    );
+    let presymbolized = nx(dir.path(), &["crash", "show", "20251220-netd-7.nxcd.zst"]);
+    assert_eq!((plain.code, sym.code, presymbolized.code), (0, 0, 0));
+    assert!(plain.stdout.contains("demo+0x1234"));
+    assert!(sym
+        .stdout
+        .contains("demo::parse_config at src/config.rs:41"));
+    assert!(sym.stdout.contains("libc.so+0x10"));
+    golden("show", &[&plain, &sym, &presymbolized]);
+}
+
+#[test]
+fn show_json_is_the_documented_schema() {
+    let dir = fixture();
+    let run = nx(
+        dir.path(),
+        &[
+            "crash",
+            "show",
+            "20251223-demo-42",
+            "--json",
+            "--sym",
+            "symbols.nxsym",
+        ],
+    );
+    assert_eq!(run.code, 0);
+    let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(v["schema"], "nx.crash.show/1");
+    assert_eq!(v["frames"][0]["symbolized_by"], "index");
+    assert_eq!(v["frames"][0]["link_addr"], "0x11234");
+    assert_eq!(v["frames"][1]["symbolized_by"], "none");
+    assert_eq!(v["logs"][1]["message_b64"], "YmFkIP8=");
+    assert_eq!(v["registers"].as_array().unwrap().len(), 36);
+    golden("show_json", &[&run]);
+}
+
+#[test]
+fn show_errors_name_the_problem() {
+    let dir = fixture();
+    let missing = nx(dir.path(), &["crash", "show", "nope"]);
+    let corrupt = nx(dir.path(), &["crash", "show", "junk"]);
+    let bad_sym = nx(
+        dir.path(),
+        &[
+            "crash",
+            "show",
+            "20251223-demo-42",
+            "--sym",
+            "crash/junk.nxcd",
+        ],
+    );
+    for run in [&missing, &corrupt, &bad_sym] {
+        assert_eq!(run.code, 2, "{}", run.stderr);
+        assert!(run.stdout.is_empty());
+    }
+    // The index's own message belongs to symindex; only the context is nx's.
+    assert!(bad_sym
+        .stderr
+        .starts_with("error: invalid symbol index crash/junk.nxcd: "));
+    golden("show_errors", &[&missing, &corrupt]);
+}
+
+#[test]
+fn export_writes_each_format_and_roundtrips() {
+    let dir = fixture();
+    let original = std::fs::read(dir.path().join("crash/20251223-demo-42.nxcd")).unwrap();
+    let to_nxcd = nx(
+        dir.path(),
+        &[
+            "crash",
+            "export",
+            "20251223-demo-42",
+            "--out",
+            "out/demo.nxcd",
+        ],
+    );
+    std::fs::create_dir(dir.path().join("out")).unwrap();
+    let to_nxcd_again = nx(
+        dir.path(),
+        &[
+            "crash",
+            "export",
+            "20251223-demo-42",
+            "--out",
+            "out/demo.nxcd",
+        ],
+    );
+    let to_zst = nx(
+        dir.path(),
+        &[
+            "crash",
+            "export",
+            "20251223-demo-42",
+            "--out",
+            "out/demo.nxcd.zst",
+        ],
+    );
+    let to_json = nx(
+        dir.path(),
+        &[
+            "crash",
+            "export",
+            "20251223-demo-42",
+            "--out",
+            "out/demo.json",
+            "--sym",
+            "symbols.nxsym",
+        ],
+    );
+    let exists = nx(
+        dir.path(),
+        &[
+            "crash",
+            "export",
+            "20251223-demo-42",
+            "--out",
+            "out/demo.nxcd",
+        ],
+    );
+    let forced = nx(
+        dir.path(),
+        &[
+            "crash",
+            "export",
+            "20251220-netd-7",
+            "--out",
+            "out/demo.nxcd",
+            "--force",
+        ],
+    );
+    let unknown = nx(
+        dir.path(),
+        &[
+            "crash",
+            "export",
+            "20251223-demo-42",
+            "--out",
+            "out/demo.bin",
+        ],
+    );
+    let by_flag = nx(
+        dir.path(),
+        &[
+            "crash",
+            "export",
+            "20251223-demo-42",
+            "--out",
+            "out/demo.bin",
+            "--format",
+            "zst",
+        ],
+    );
+    assert_eq!(to_nxcd.code, 2, "the output directory does not exist yet");
+    for run in [&to_nxcd_again, &to_zst, &to_json, &forced, &by_flag] {
+        assert_eq!(run.code, 0, "{}", run.stderr);
+    }
+    assert_eq!((exists.code, unknown.code), (2, 2));
+
+    let out = dir.path().join("out");
+    // .zst decompresses to the original bytes; .bin (zst by flag) too.
+    for name in ["demo.nxcd.zst", "demo.bin"] {
+        let bytes = nxcd::fs::read_dump_bytes(&out.join(name), &Limits::DEFAULT).unwrap();
+        assert_eq!(bytes, original, "{name}");
+    }
+    // The forced export replaced demo.nxcd with netd's dump, decompressed.
+    let replaced = nxcd::fs::read_dump(&out.join("demo.nxcd"), &Limits::DEFAULT).unwrap();
+    assert_eq!(replaced, netd());
+    // JSON export is the show --json document.
+    let show = nx(
+        dir.path(),
+        &[
+            "crash",
+            "show",
+            "20251223-demo-42",
+            "--json",
+            "--sym",
+            "symbols.nxsym",
+        ],
+    );
+    assert_eq!(
+        std::fs::read_to_string(out.join("demo.json")).unwrap(),
+        show.stdout
+    );
+    assert_eq!(
+        files_in(&out),
+        ["demo.bin", "demo.json", "demo.nxcd", "demo.nxcd.zst"]
+    );
+    golden(
+        "export",
+        &[
+            &to_nxcd,
+            &to_nxcd_again,
+            &to_zst,
+            &to_json,
+            &exists,
+            &forced,
+            &unknown,
+            &by_flag,
+        ],
+    );
+}
+
+#[test]
+fn exported_nxcd_is_byte_identical_to_the_stored_dump() {
+    let dir = fixture();
+    std::fs::create_dir(dir.path().join("out")).unwrap();
+    for (id, stored) in [
+        ("20251223-demo-42", "crash/20251223-demo-42.nxcd"),
+        ("20251220-netd-7", "crash/20251220-netd-7.nxcd.zst"),
+    ] {
+        let out = format!("out/{id}.nxcd");
+        assert_eq!(
+            nx(dir.path(), &["crash", "export", id, "--out", &out]).code,
+            0
+        );
+        let want = nxcd::fs::read_dump_bytes(&dir.path().join(stored), &Limits::DEFAULT).unwrap();
+        assert_eq!(std::fs::read(dir.path().join(&out)).unwrap(), want);
+    }
+}
+
+fn purge_case(args: &[&str]) -> (Run, Vec<String>) {
+    let dir = fixture();
+    let mut full = vec!["crash", "purge"];
+    full.extend_from_slice(args);
+    let run = nx(dir.path(), &full);
+    (run, files_in(&dir.path().join("crash")))
+}
+
+const ALL_FILES: [&str; 5] = [
+    "20251201-updated-3.nxcd",
+    "20251220-netd-7.nxcd.zst",
+    "20251223-demo-42.nxcd",
+    "junk.nxcd",
+    "notes.txt",
+];
+
+#[test]
+fn purge_applies_each_policy() {
+    let (older, older_left) = purge_case(&["--older-than", "7d"]);
+    assert_eq!(older_left, without(&["20251201-updated-3.nxcd"]));
+
+    let (dry, dry_left) = purge_case(&["--older-than", "7d", "--dry-run"]);
+    assert_eq!(dry_left, ALL_FILES);
+
+    let (keep, keep_left) = purge_case(&["--keep", "1"]);
+    assert_eq!(
+        keep_left,
+        without(&["20251201-updated-3.nxcd", "20251220-netd-7.nxcd.zst"])
+    );
+
+    // A budget that holds the two newest dumps exactly.
+    let sizes = {
+        let dir = fixture();
+        let crash = dir.path().join("crash");
+        let size = |n: &str| std::fs::metadata(crash.join(n)).unwrap().len();
+        size("20251223-demo-42.nxcd") + size("20251220-netd-7.nxcd.zst")
+    };
+    let budget = sizes.to_string();
+    let (bytes, bytes_left) = purge_case(&["--max-bytes", &budget]);
+    assert_eq!(bytes_left, without(&["20251201-updated-3.nxcd"]));
+
+    let (corrupt, corrupt_left) = purge_case(&["--corrupt"]);
+    assert_eq!(corrupt_left, without(&["junk.nxcd"]));
+
+    let (all, all_left) = purge_case(&["--all"]);
+    assert_eq!(all_left, ["notes.txt"]);
+
+    let (json, _) = purge_case(&["--keep", "2", "--dry-run", "--json"]);
+    let (none, none_left) = purge_case(&[]);
+    assert_eq!(none.code, 2);
+    assert_eq!(none_left, ALL_FILES);
+
+    for run in [&older, &dry, &keep, &bytes, &corrupt, &all, &json] {
+        assert_eq!(run.code, 0, "{}", run.stderr);
+    }
+    golden(
+        "purge",
+        &[&older, &dry, &keep, &bytes, &corrupt, &all, &json, &none],
+    );
+}
+
+fn without(removed: &[&str]) -> Vec<String> {
+    ALL_FILES
+        .iter()
+        .filter(|f| !removed.contains(f))
+        .map(|f| f.to_string())
+        .collect()
+}
+
+#[test]
+fn purge_uses_source_date_epoch_for_now() {
+    let dir = fixture();
+    // 2025-12-02: only a day after the oldest dump; nothing is older than 7 days.
+    let output = Command::new(env!("CARGO_BIN_EXE_nx"))
+        .args(["crash", "purge", "--older-than", "7d", "--dry-run"])
+        .current_dir(dir.path())
+        .env("SOURCE_DATE_EPOCH", "1764633600")
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    assert!(output.stdout.is_empty());
+}
+
+#[test]
+fn grep_searches_processes_frames_and_logs() {
+    let dir = fixture();
+    let process = nx(dir.path(), &["crash", "grep", "netd"]);
+    let frame = nx(
+        dir.path(),
+        &["crash", "grep", "parse_config", "--sym", "symbols.nxsym"],
+    );
+    let frame_unsymbolized = nx(dir.path(), &["crash", "grep", "parse_config"]);
+    let log = nx(dir.path(), &["crash", "grep", "-i", "CONFIG"]);
+    let json = nx(dir.path(), &["crash", "grep", "socket", "--json"]);
+    let nothing = nx(dir.path(), &["crash", "grep", "no-such-text"]);
+    assert_eq!(
+        [
+            process.code,
+            frame.code,
+            frame_unsymbolized.code,
+            log.code,
+            json.code,
+            nothing.code
+        ],
+        [0, 0, 1, 0, 0, 1]
+    );
+    assert!(frame.stdout.contains("frame #0\tdemo::parse_config"));
+    golden(
+        "grep",
+        &[&process, &frame, &frame_unsymbolized, &log, &json, &nothing],
+    );
+}
+
+#[test]
+fn usage_errors_exit_2_and_help_exits_0() {
+    let dir = tempfile::tempdir().unwrap();
+    assert_eq!(nx(dir.path(), &["crash", "frobnicate"]).code, 2);
+    assert_eq!(nx(dir.path(), &["crash", "--help"]).code, 0);
+    assert_eq!(
+        nx(dir.path(), &["crash", "purge", "--older-than", "7x"]).code,
+        2
+    );
+}
