@@ -57,3 +57,24 @@ fn main() -> ExitCode {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use anyhow::Context as _;
+
+    #[test]
+    fn broken_pipe_is_recognized_through_context() {
+        let pipe = std::io::Error::from(std::io::ErrorKind::BrokenPipe);
+        let err = Err::<(), _>(pipe).context("writing output").unwrap_err();
+        assert!(is_broken_pipe(&err));
+        let other = anyhow::Error::from(std::io::Error::from(std::io::ErrorKind::NotFound));
+        assert!(!is_broken_pipe(&other));
+    }
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        use clap::CommandFactory as _;
+        Cli::command().debug_assert();
+    }
+}

@@ -686,3 +686,21 @@ fn usage_errors_exit_2_and_help_exits_0() {
         2
     );
 }
+
+#[test]
+fn duplicate_dump_ids_are_ambiguous_but_reachable_by_file_name() {
+    let dir = fixture();
+    let crash = dir.path().join("crash");
+    std::fs::copy(crash.join("20251223-demo-42.nxcd"), crash.join("copy.nxcd")).unwrap();
+    let ambiguous = nx(dir.path(), &["crash", "show", "20251223-demo-42"]);
+    assert_eq!(ambiguous.code, 2);
+    assert_eq!(
+        ambiguous.stderr,
+        "error: dump id \"20251223-demo-42\" is ambiguous in crash: files \
+         20251223-demo-42.nxcd, copy.nxcd; name the file instead\n"
+    );
+    for id in ["copy", "copy.nxcd", "20251223-demo-42.nxcd"] {
+        let run = nx(dir.path(), &["crash", "show", id, "--json"]);
+        assert_eq!(run.code, 0, "{id}: {}", run.stderr);
+    }
+}

@@ -8,7 +8,7 @@ use std::process::ExitCode;
 
 use super::output::{write_json, GrepMatch, GrepOutput};
 use super::show::{load_index, parse_index, report_warnings};
-use super::store::{listing_order, scan};
+use super::store::{listing_order, load, scan};
 use super::symbolize::Symbolizer;
 use super::DirArg;
 
@@ -52,13 +52,12 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
 
     let mut matches = Vec::new();
     for file in &files {
-        let dump = match &file.content {
-            Ok(d) => d,
-            Err(reason) => {
-                eprintln!("warning: skipping {}: {reason}", file.name);
-                continue;
-            }
-        };
+        if let Err(reason) = &file.content {
+            eprintln!("warning: skipping {}: {reason}", file.name);
+            continue;
+        }
+        // One dump in memory at a time.
+        let dump = &load(file)?;
         let id = dump.header.dump_id.to_string();
         let mut add = |field, index, text: String| {
             matches.push(GrepMatch {

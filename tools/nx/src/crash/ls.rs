@@ -62,7 +62,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let mut corrupt = Vec::new();
     for file in &files {
         match &file.content {
-            Ok(dump) => dumps.push((file, dump)),
+            Ok(header) => dumps.push((file, header)),
             Err(reason) => corrupt.push((file, reason)),
         }
     }
@@ -94,8 +94,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         ]
         .map(String::from)
         .to_vec()];
-        for (file, dump) in &dumps {
-            let h = &dump.header;
+        for (file, h) in &dumps {
             rows.push(vec![
                 h.dump_id.to_string(),
                 rfc3339_secs(h.created_ns),

@@ -44,8 +44,7 @@ pub struct DumpSummary {
 
 impl DumpSummary {
     /// The summary of a readable dump file.
-    pub fn new(file: &DumpFile, dump: &nxcd::Dump) -> DumpSummary {
-        let h = &dump.header;
+    pub fn new(file: &DumpFile, h: &nxcd::Header) -> DumpSummary {
         DumpSummary {
             id: h.dump_id.to_string(),
             file: file.name.clone(),
@@ -364,7 +363,9 @@ impl GrepOutput {
 
 /// Writes `value` as pretty JSON and a newline.
 pub fn write_json<W: std::io::Write, T: Serialize>(out: &mut W, value: &T) -> anyhow::Result<()> {
-    serde_json::to_writer_pretty(&mut *out, value)?;
+    // An I/O failure is kept as the io::Error itself, so a broken pipe stays
+    // recognizable in the error chain.
+    serde_json::to_writer_pretty(&mut *out, value).map_err(std::io::Error::from)?;
     writeln!(out)?;
     Ok(())
 }
@@ -381,5 +382,28 @@ fn bytes_entry<M: SerializeMap>(
             &format!("{key}_b64"),
             &base64::engine::general_purpose::STANDARD.encode(bytes),
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct ClosedPipe;
+
+    impl std::io::Write for ClosedPipe {
+        fn write(&mut self, _: &[u8]) -> std::io::Result<usize> {
+            Err(std::io::ErrorKind::BrokenPipe.into())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn json_write_errors_keep_the_io_error() {
+        let err = write_json(&mut ClosedPipe, &GrepOutput::new("x", Vec::new())).unwrap_err();
+        let io = err.downcast_ref::<std::io::Error>().unwrap();
+        assert_eq!(io.kind(), std::io::ErrorKind::BrokenPipe);
     }
 }

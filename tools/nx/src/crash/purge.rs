@@ -70,9 +70,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         .collect();
     let entries: Vec<GcEntry<'_>> = readable
         .iter()
-        .map(|(f, d)| GcEntry {
-            id: d.header.dump_id.as_str(),
-            created_ns: d.header.created_ns,
+        .map(|(f, h)| GcEntry {
+            id: h.dump_id.as_str(),
+            created_ns: h.created_ns,
             size: f.size,
         })
         .collect();
@@ -80,8 +80,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
 
     let mut doomed = Vec::new();
     for &i in &plan.delete {
-        if let Some((file, dump)) = readable.get(i) {
-            doomed.push((*file, Some(dump.header.dump_id.to_string()), "policy"));
+        if let Some((file, header)) = readable.get(i) {
+            doomed.push((*file, Some(header.dump_id.to_string()), "policy"));
         }
     }
     if args.all || args.corrupt {

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context as _};
 use nxcd::fs::{read_capped, FileError};
-use nxcd::{Dump, Limits};
+use nxcd::{Dump, Header, Limits};
 
 /// File name suffixes of dump files.
 pub const EXTENSIONS: [&str; 2] = [".nxcd.zst", ".nxcd"];
@@ -22,8 +22,9 @@ pub struct DumpFile {
     pub path: PathBuf,
     /// Size on disk in bytes.
     pub size: u64,
-    /// The decoded dump, or why it could not be read.
-    pub content: Result<Dump, String>,
+    /// The header of the dump (the whole dump was checked), or why it could not be
+    /// read. Only headers are kept, so a large directory costs little memory.
+    pub content: Result<Header, String>,
 }
 
 impl DumpFile {
@@ -37,10 +38,7 @@ impl DumpFile {
 
     /// The dump id (header's `dump_id`), for readable dumps.
     pub fn dump_id(&self) -> Option<&str> {
-        self.content
-            .as_ref()
-            .ok()
-            .map(|d| d.header.dump_id.as_str())
+        self.content.as_ref().ok().map(|h| h.dump_id.as_str())
     }
 }
 
@@ -52,9 +50,11 @@ pub fn is_dump_name(name: &str) -> bool {
             .any(|ext| name.len() > ext.len() && name.ends_with(ext))
 }
 
-/// Reads one dump file, with its content or the reason it is unreadable.
+/// Reads one dump file, with its header or the reason it is unreadable.
 pub fn read_dump_file(path: &Path, name: String, size: u64) -> DumpFile {
-    let content = nxcd::fs::read_dump(path, &Limits::DEFAULT).map_err(|e| e.to_string());
+    let content = nxcd::fs::read_dump(path, &Limits::DEFAULT)
+        .map(|dump| dump.header)
+        .map_err(|e| e.to_string());
     DumpFile {
         name,
         path: path.to_path_buf(),
@@ -100,11 +100,10 @@ pub fn scan(dir: &Path) -> anyhow::Result<Vec<DumpFile>> {
 /// name. This is the order of `nx crash ls`.
 pub fn listing_order(files: &mut [DumpFile]) {
     files.sort_by(|a, b| match (&a.content, &b.content) {
-        (Ok(da), Ok(db)) => db
-            .header
+        (Ok(ha), Ok(hb)) => hb
             .created_ns
-            .cmp(&da.header.created_ns)
-            .then_with(|| da.header.dump_id.cmp(&db.header.dump_id))
+            .cmp(&ha.created_ns)
+            .then_with(|| ha.dump_id.cmp(&hb.dump_id))
             .then_with(|| a.name.cmp(&b.name)),
         (Ok(_), Err(_)) => std::cmp::Ordering::Less,
         (Err(_), Ok(_)) => std::cmp::Ordering::Greater,
@@ -129,10 +128,18 @@ pub fn resolve(files: Vec<DumpFile>, id: &str, dir: &Path) -> anyhow::Result<Dum
         (None, _) => bail!("no dump with id {id:?} in {}", dir.display()),
         (Some(one), None) => Ok(one),
         (Some(first), Some(second)) => {
+            const SHOWN: usize = 5;
             let mut names = vec![first.name, second.name];
             names.extend(candidates.map(|f| f.name));
+            let more = names.len().saturating_sub(SHOWN);
+            names.truncate(SHOWN);
+            let more = if more > 0 {
+                format!(" and {more} more")
+            } else {
+                String::new()
+            };
             bail!(
-                "dump id {id:?} is ambiguous in {}: files {}; name the file instead",
+                "dump id {id:?} is ambiguous in {}: files {}{more}; name the file instead",
                 dir.display(),
                 names.join(", ")
             )
@@ -153,18 +160,25 @@ pub struct OpenDump {
     pub dump: Dump,
 }
 
-/// Resolves `id` and requires the dump to be readable.
+/// Reads the whole dump of a file the scan found readable.
+pub fn load(file: &DumpFile) -> anyhow::Result<Dump> {
+    nxcd::fs::read_dump(&file.path, &Limits::DEFAULT)
+        .with_context(|| format!("{}: corrupt dump", file.path.display()))
+}
+
+/// Resolves `id` and reads the dump, which must be readable.
 pub fn open(dir: &Path, id: &str) -> anyhow::Result<OpenDump> {
     let file = resolve(scan(dir)?, id, dir)?;
-    match file.content {
-        Ok(dump) => Ok(OpenDump {
-            name: file.name,
-            path: file.path,
-            size: file.size,
-            dump,
-        }),
-        Err(reason) => bail!("{}: corrupt dump: {reason}", file.path.display()),
+    if let Err(reason) = &file.content {
+        bail!("{}: corrupt dump: {reason}", file.path.display());
     }
+    let dump = load(&file)?;
+    Ok(OpenDump {
+        name: file.name,
+        path: file.path,
+        size: file.size,
+        dump,
+    })
 }
 
 /// Reads a symbol index file (size-capped).
