@@ -3,12 +3,11 @@
 //! binutils oracle.
 #![allow(clippy::unwrap_used, clippy::expect_used, dead_code)]
 
-use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::sync::OnceLock;
 
-use object::{Object, ObjectSection, ObjectSymbol};
+use crashdump_v2_host::oracle;
 
 /// Which fixture flavour.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -122,123 +121,25 @@ pub fn fixture(flavour: Flavour) -> &'static Fixture {
     }
 }
 
-/// Address ranges of the executable sections.
 pub fn text_ranges(elf: &Path) -> Vec<(u64, u64)> {
-    let data = std::fs::read(elf).unwrap();
-    let file = object::File::parse(&*data).unwrap();
-    let mut v: Vec<(u64, u64)> = file
-        .sections()
-        .filter(|s| s.kind() == object::SectionKind::Text && s.size() > 0)
-        .map(|s| (s.address(), s.address() + s.size()))
-        .collect();
-    v.sort();
-    v
+    oracle::text_ranges(elf).unwrap()
 }
 
-/// The address range of the (mangled-name-containing) function symbol `needle`.
 pub fn symbol_range(elf: &Path, needle: &str) -> (u64, u64) {
-    let data = std::fs::read(elf).unwrap();
-    let file = object::File::parse(&*data).unwrap();
-    let s = file
-        .symbols()
-        .find(|s| s.kind() == object::SymbolKind::Text && s.name().unwrap_or("").contains(needle))
-        .unwrap_or_else(|| panic!("no symbol {needle}"));
-    (s.address(), s.address() + s.size())
+    oracle::symbol_range(elf, needle).unwrap()
 }
 
-/// Every address the DWARF line tables name inside executable sections, read with gimli
-/// directly (not through the code under test).
 pub fn line_table_addresses(elf: &Path) -> Vec<u64> {
-    let data = std::fs::read(elf).unwrap();
-    let file = object::File::parse(&*data).unwrap();
-    let text = text_ranges(elf);
-    let load = |id: gimli::SectionId| -> Result<std::borrow::Cow<'_, [u8]>, gimli::Error> {
-        Ok(file
-            .section_by_name(id.name())
-            .map(|s| s.uncompressed_data().unwrap())
-            .unwrap_or(std::borrow::Cow::Borrowed(&[])))
-    };
-    let sections = gimli::DwarfSections::load(load).unwrap();
-    let dwarf = sections.borrow(|s| gimli::EndianSlice::new(s, gimli::RunTimeEndian::Little));
-    let mut out = BTreeSet::new();
-    let mut units = dwarf.units();
-    while let Some(h) = units.next().unwrap() {
-        let unit = dwarf.unit(h).unwrap();
-        let Some(program) = unit.line_program.clone() else {
-            continue;
-        };
-        let mut rows = program.rows();
-        while let Some((_, row)) = rows.next_row().unwrap() {
-            let a = row.address();
-            if !row.end_sequence() && text.iter().any(|r| r.0 <= a && a < r.1) {
-                out.insert(a);
-            }
-        }
-    }
-    out.into_iter().collect()
+    oracle::line_table_addresses(elf).unwrap()
 }
 
-/// `n` pseudo-random addresses spread over the executable sections (fixed seed).
-pub fn random_text_addresses(elf: &Path, n: usize, mut seed: u64) -> Vec<u64> {
-    let text = text_ranges(elf);
-    let total: u64 = text.iter().map(|r| r.1 - r.0).sum();
-    let mut out = Vec::with_capacity(n);
-    for _ in 0..n {
-        seed = seed
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        let mut off = (seed >> 11) % total;
-        for r in &text {
-            let len = r.1 - r.0;
-            if off < len {
-                out.push(r.0 + off);
-                break;
-            }
-            off -= len;
-        }
-    }
-    out.sort_unstable();
-    out.dedup();
-    out
+pub fn random_text_addresses(elf: &Path, n: usize, seed: u64) -> Vec<u64> {
+    oracle::random_text_addresses(elf, n, seed).unwrap()
 }
 
-fn strip_discriminator(line: &str) -> &str {
-    match line.find(" (discriminator ") {
-        Some(i) => &line[..i],
-        None => line,
-    }
-}
-
-/// binutils' answer for each address (`addr2line -a -f -i -C`), as text per address
-/// with discriminators removed. Addresses are sent in ascending order.
+/// binutils' answer for each address, sent in ascending order.
 pub fn oracle(tool: &str, elf: &Path, addrs: &[u64]) -> Vec<String> {
-    use std::io::Write;
-    let mut child = Command::new(tool)
-        .args(["-a", "-f", "-i", "-C", "-e"])
-        .arg(elf)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("{tool} must be installed (scripts/bootstrap.sh): {e}"));
-    let input: String = addrs.iter().map(|a| format!("{a:#x}\n")).collect();
-    let mut stdin = child.stdin.take().unwrap();
-    let writer = std::thread::spawn(move || stdin.write_all(input.as_bytes()).unwrap());
-    let out = child.wait_with_output().unwrap();
-    writer.join().unwrap();
-    assert!(out.status.success());
-    let text = String::from_utf8(out.stdout).unwrap();
-    let mut answers: Vec<String> = Vec::new();
-    for line in text.lines() {
-        if line.len() == 18 && line.starts_with("0x") {
-            answers.push(String::new());
-        } else {
-            let cur = answers.last_mut().expect("output starts with an address");
-            cur.push_str(strip_discriminator(line));
-            cur.push('\n');
-        }
-    }
-    assert_eq!(answers.len(), addrs.len(), "{tool} answered every address");
-    answers
+    oracle::addr2line(tool, elf, addrs).unwrap()
 }
 
 /// Indexes `elfs` with the library under test.
@@ -270,23 +171,12 @@ pub fn ours(index: &[u8], build_id: Option<&[u8]>, addrs: &[u64]) -> Vec<String>
 
 /// Compares and returns (agreeing, total, first few disagreements).
 pub fn agreement(addrs: &[u64], a: &[String], b: &[String]) -> (usize, usize, Vec<String>) {
-    let mut bad = Vec::new();
-    let mut good = 0;
-    for ((addr, x), y) in addrs.iter().zip(a).zip(b) {
-        if x == y {
-            good += 1;
-        } else if bad.len() < 5 {
-            bad.push(format!("{addr:#x}:\n  binutils: {x:?}\n  nxsym:    {y:?}"));
-        }
-    }
+    let (good, bad) = oracle::agreement(addrs, a, b);
     (good, addrs.len(), bad)
 }
 
-/// The GNU Build-ID note as `readelf -n` reports it (hex), via object for portability.
 pub fn gnu_build_id(elf: &Path) -> Option<Vec<u8>> {
-    let data = std::fs::read(elf).unwrap();
-    let file = object::File::parse(&*data).unwrap();
-    file.build_id().unwrap().map(<[u8]>::to_vec)
+    oracle::gnu_build_id(elf).unwrap()
 }
 
 pub fn run(cmd: &mut Command) {

@@ -369,7 +369,11 @@ impl<'a> Ctx<'a, '_> {
         while let Some((_, row)) = rows.next_row()? {
             let addr = row.address();
             if row.end_sequence() {
-                let rows = core::mem::take(&mut seq);
+                let mut rows = core::mem::take(&mut seq);
+                // A row at the sequence's end address covers no bytes.
+                while rows.last().is_some_and(|r| r.0 >= addr) {
+                    rows.pop();
+                }
                 if let Some(first) = rows.first() {
                     if first.0 < addr && in_text(self.text, first.0, addr) {
                         out.sequences.push(Sequence { rows, end: addr });

@@ -126,6 +126,15 @@ pub fn function_symbols(file: &object::File<'_>, text: &[(u64, u64)]) -> Vec<Sym
         if !matches!(kind, SymbolKind::Text | SymbolKind::Unknown) || !s.is_definition() {
             continue;
         }
+        // binutils passes over local, hidden, zero-sized untyped symbols (annotation
+        // markers such as an assembly loop's label), never taking them for functions.
+        if let object::SymbolFlags::Elf { st_info, st_other } = s.flags() {
+            let notype = st_info.st_type() == object::elf::STT_NOTYPE;
+            let hidden = st_other.visibility() == object::elf::STV_HIDDEN;
+            if notype && hidden && s.is_local() && s.size() == 0 {
+                continue;
+            }
+        }
         let Ok(name) = s.name() else { continue };
         // Mapping symbols (`$x`, `$d`) and assembler-local labels (`.L0 `, which RISC-V
         // relaxation leaves in the table) never name a function.
