@@ -47,7 +47,11 @@ impl<'a> SymIndex<'a> {
     /// Opens an index held in `bytes` without decoding its tables.
     pub fn parse(bytes: &'a [u8]) -> Result<SymIndex<'a>, Error> {
         let mut r = Reader::new(bytes);
-        let n = r.map("index")?;
+        // Anything that does not even start as a CBOR map is not an index at all.
+        let n = match r.head() {
+            Ok(crate::cbor::Head::Map(n)) => n,
+            _ => return Err(Error::NotAnIndex),
+        };
         let mut format = None;
         let mut version = None;
         let mut modules_at = None;

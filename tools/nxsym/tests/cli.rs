@@ -1,0 +1,281 @@
+//! `nxsym` end to end: index the RISC-V fixture program (built here with its source
+//! paths remapped to `/src`, so the output is the same on every machine) and compare what
+//! each command prints with the golden files in `tests/golden/` (regenerate with
+//! `NXSYM_BLESS=1 cargo test -p nxsym`). Error cases check the message and status.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::OnceLock;
+
+fn work() -> PathBuf {
+    let d = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("nxsym-cli");
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/crashdump_v2_host/fixtures")
+}
+
+/// The RISC-V fixture ELF, built once.
+fn fixture() -> &'static Path {
+    static ELF: OnceLock<PathBuf> = OnceLock::new();
+    ELF.get_or_init(|| {
+        let out = work().join("chain-riscv");
+        let src = fixtures().canonicalize().unwrap();
+        let st = Command::new(std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into()))
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .args([
+                "--edition",
+                "2021",
+                "-C",
+                "opt-level=2",
+                "-C",
+                "debuginfo=2",
+            ])
+            .args([
+                "-C",
+                "codegen-units=1",
+                "--target",
+                "riscv64gc-unknown-none-elf",
+            ])
+            .args(["-C", "panic=abort", "-C", "link-arg=--build-id=sha1"])
+            .arg(format!("--remap-path-prefix={}=/src", src.display()))
+            .arg("-o")
+            .arg(&out)
+            .arg(src.join("chain_riscv.rs"))
+            .status()
+            .unwrap();
+        assert!(st.success(), "building the fixture failed");
+        out
+    })
+}
+
+fn nxsym(args: &[&str], stdin: Option<&str>) -> Output {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_nxsym"))
+        .args(args)
+        .current_dir(work())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut input = child.stdin.take().unwrap();
+    if let Some(text) = stdin {
+        input.write_all(text.as_bytes()).unwrap();
+    }
+    drop(input);
+    child.wait_with_output().unwrap()
+}
+
+/// Runs a command and renders it as a golden-file record.
+fn record(out: &mut String, args: &[&str], stdin: Option<&str>) {
+    let o = nxsym(args, stdin);
+    out.push_str(&format!("$ nxsym {}\n", args.join(" ")));
+    if let Some(s) = stdin {
+        out.push_str(&format!("stdin: {s:?}\n"));
+    }
+    out.push_str(&format!(
+        "exit: {}\n--- stdout\n",
+        o.status.code().unwrap_or(-1)
+    ));
+    out.push_str(&String::from_utf8_lossy(&o.stdout));
+    out.push_str("--- stderr\n");
+    out.push_str(&String::from_utf8_lossy(&o.stderr));
+    out.push_str("---\n");
+}
+
+fn golden(name: &str, actual: &str) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/golden")
+        .join(name);
+    if std::env::var_os("NXSYM_BLESS").is_some() {
+        std::fs::write(&path, actual).unwrap();
+        return;
+    }
+    let want = std::fs::read_to_string(&path)
+        .unwrap_or_else(|_| panic!("missing {}; run with NXSYM_BLESS=1", path.display()));
+    assert_eq!(actual, want, "output differs from {}", path.display());
+}
+
+fn index_fixture() -> String {
+    let elf = fixture();
+    std::fs::copy(elf, work().join("chain-riscv-copy")).unwrap();
+    let o = nxsym(&["index", elf.to_str().unwrap(), "-o", "one.nxsym"], None);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    "one.nxsym".into()
+}
+
+fn outer_addresses() -> Vec<String> {
+    // The fixture's `outer` and `leaf`, read from `nxsym ls`-independent symbol data.
+    let data = std::fs::read(fixture()).unwrap();
+    let mut out = Vec::new();
+    use object::{Object, ObjectSymbol};
+    let file = object::File::parse(&*data).unwrap();
+    for needle in ["5outer", "4leaf"] {
+        let s = file
+            .symbols()
+            .find(|s| s.name().unwrap().contains(needle))
+            .unwrap();
+        for off in [0, 8, 16] {
+            out.push(format!("{:#x}", s.address() + off));
+        }
+    }
+    out
+}
+
+#[test]
+fn ls_and_addr2line_match_golden_output() {
+    let sym = index_fixture();
+    let addrs = outer_addresses();
+    let mut out = String::new();
+    record(&mut out, &["ls", "--sym", &sym], None);
+    record(&mut out, &["ls", "--sym", &sym, "--json"], None);
+    let mut args = vec!["addr2line", "--sym", sym.as_str(), "-a"];
+    for a in &addrs {
+        args.push("--addr");
+        args.push(a);
+    }
+    record(&mut out, &args, None);
+    let stdin: String = addrs.iter().map(|a| format!("{a}\n")).collect();
+    record(
+        &mut out,
+        &["addr2line", "--sym", &sym, "--pretty"],
+        Some(&stdin),
+    );
+    record(
+        &mut out,
+        &["addr2line", "--sym", &sym, "--json"],
+        Some(&stdin),
+    );
+    record(
+        &mut out,
+        &["addr2line", "--sym", &sym, "--addr", "0x1"],
+        None,
+    );
+    golden("addr2line.txt", &out);
+}
+
+#[test]
+fn stdin_batch_answers_like_repeated_addr_flags() {
+    let sym = index_fixture();
+    let addrs = outer_addresses();
+    let mut args = vec!["addr2line", "--sym", sym.as_str()];
+    for a in &addrs {
+        args.push("--addr");
+        args.push(a);
+    }
+    let flags = nxsym(&args, None);
+    let stdin: String = addrs.iter().map(|a| format!("{a}\n")).collect();
+    let batch = nxsym(&["addr2line", "--sym", &sym], Some(&stdin));
+    assert!(flags.status.success() && batch.status.success());
+    assert_eq!(flags.stdout, batch.stdout);
+}
+
+#[test]
+fn errors_name_what_is_wrong() {
+    let sym = index_fixture();
+    let copy = work().join("chain-riscv-copy");
+    let elf = fixture().to_str().unwrap().to_string();
+    std::fs::write(work().join("notes.txt"), "not an ELF").unwrap();
+    let mut out = String::new();
+    // Two inputs with one Build-ID.
+    record(
+        &mut out,
+        &["index", &elf, copy.to_str().unwrap(), "-o", "dup.nxsym"],
+        None,
+    );
+    record(&mut out, &["index", "notes.txt", "-o", "bad.nxsym"], None);
+    record(
+        &mut out,
+        &["addr2line", "--sym", "missing.nxsym", "--addr", "0x10"],
+        None,
+    );
+    record(
+        &mut out,
+        &[
+            "addr2line",
+            "--sym",
+            &sym,
+            "--build-id",
+            "00ff",
+            "--addr",
+            "0x10",
+        ],
+        None,
+    );
+    record(
+        &mut out,
+        &["addr2line", "--sym", &sym],
+        Some("0x10\nzzz\n\n0x11\n"),
+    );
+    record(
+        &mut out,
+        &["addr2line", "--sym", "notes.txt", "--addr", "0x10"],
+        None,
+    );
+    let text = out
+        .replace(&elf, "FIXTURE")
+        .replace(copy.to_str().unwrap(), "COPY");
+    golden("errors.txt", &text);
+    assert!(
+        !work().join("dup.nxsym").exists(),
+        "nothing written on error"
+    );
+    assert!(
+        !work().join("bad.nxsym").exists(),
+        "nothing written on error"
+    );
+}
+
+#[test]
+fn a_two_module_index_requires_a_build_id() {
+    let host_like = work().join("chain-riscv-noid");
+    let st = Command::new("riscv64-linux-gnu-objcopy")
+        .args(["--remove-section", ".note.gnu.build-id"])
+        .arg(fixture())
+        .arg(&host_like)
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let o = nxsym(
+        &[
+            "index",
+            fixture().to_str().unwrap(),
+            host_like.to_str().unwrap(),
+            "-o",
+            "two.nxsym",
+        ],
+        None,
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let o = nxsym(&["addr2line", "--sym", "two.nxsym", "--addr", "0x10"], None);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("holds 2 modules") && err.contains("--build-id"),
+        "{err}"
+    );
+    let ls = nxsym(&["ls", "--sym", "two.nxsym", "--json"], None);
+    let text = String::from_utf8(ls.stdout).unwrap();
+    assert_eq!(text.lines().count(), 2);
+    assert!(text.contains("\"build_id_kind\":\"fallback\""), "{text}");
+    let id = text.lines().find(|l| l.contains("fallback")).unwrap();
+    let id = &id[id.find("\"build_id\":\"").unwrap() + 12..];
+    let id = &id[..id.find('"').unwrap()];
+    let o = nxsym(
+        &[
+            "addr2line",
+            "--sym",
+            "two.nxsym",
+            "--build-id",
+            id,
+            "--addr",
+            "0x10",
+        ],
+        None,
+    );
+    assert!(o.status.success());
+}
