@@ -155,8 +155,9 @@ impl<'a> Symbolizer<'a> {
         }
     }
 
-    /// Resolves one frame of `dump`.
-    pub fn frame(&mut self, dump: &Dump, frame: &Frame) -> ResolvedFrame {
+    /// Resolves one frame of `dump`. A caller frame's pc is a return address, which
+    /// points after the call: it is looked up at `pc - 1`, inside the call.
+    pub fn frame(&mut self, dump: &Dump, frame: &Frame, caller: bool) -> ResolvedFrame {
         let module = dump.link_address(frame.pc).map(|l| {
             (
                 l.module.name.clone(),
@@ -177,7 +178,12 @@ impl<'a> Symbolizer<'a> {
                 .collect();
             (locations, Origin::Dump)
         } else if let Some((_, _, link_addr, build_id)) = &module {
-            let locations = self.lookup(build_id, *link_addr);
+            let at = if caller {
+                link_addr.saturating_sub(1)
+            } else {
+                *link_addr
+            };
+            let locations = self.lookup(build_id, at);
             let origin = if locations.is_empty() {
                 Origin::None
             } else {
@@ -198,6 +204,10 @@ impl<'a> Symbolizer<'a> {
 
     /// Resolves every frame of `dump`, innermost first.
     pub fn frames(&mut self, dump: &Dump) -> Vec<ResolvedFrame> {
-        dump.frames.iter().map(|f| self.frame(dump, f)).collect()
+        dump.frames
+            .iter()
+            .enumerate()
+            .map(|(i, f)| self.frame(dump, f, i > 0))
+            .collect()
     }
 }

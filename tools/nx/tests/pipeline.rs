@@ -1,0 +1,164 @@
+//! The crash pipeline end to end on a real program: the host fixture (a known call chain
+//! `outer` -> `middle` (inlined) -> `leaf`) is built, indexed, and a dump whose frames are
+//! real runtime addresses of it (a pc inside `leaf`, then the return address of the call
+//! to `leaf` in `outer`, both relocated to a load address) is shown by `nx crash show
+//! --sym`: the frames come out with the functions, inlined frame and marked lines. The
+//! return address is resolved inside the call (pc - 1), not at the next line.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use nxcd::{BuildId, Dump, DumpId, Frame, Header, MapEntry};
+use object::{Object, ObjectSymbol};
+
+const LOAD: u64 = 0x5555_0000_0000;
+
+fn work() -> PathBuf {
+    let d = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("nx-pipeline");
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(d.join("crash")).unwrap();
+    d
+}
+
+fn src_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/crashdump_v2_host/fixtures")
+        .canonicalize()
+        .unwrap()
+}
+
+fn marker_line(marker: &str) -> u32 {
+    let text = std::fs::read_to_string(src_dir().join("chain.rs")).unwrap();
+    let tag = format!("// @{marker}");
+    (text.lines().position(|l| l.contains(&tag)).unwrap() + 1) as u32
+}
+
+/// The return address of the call to `leaf` inside `outer`, read from binutils' objdump.
+fn return_address_after_call_to_leaf(elf: &Path, outer: (u64, u64)) -> u64 {
+    let out = Command::new("objdump")
+        .args(["-d", "--no-show-raw-insn"])
+        .arg(format!("--start-address={:#x}", outer.0))
+        .arg(format!("--stop-address={:#x}", outer.1))
+        .arg(elf)
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    let insns: Vec<u64> = text
+        .lines()
+        .filter_map(|l| {
+            let (addr, _) = l.trim().split_once(':')?;
+            u64::from_str_radix(addr.trim(), 16).ok()
+        })
+        .collect();
+    let call = text
+        .lines()
+        .find(|l| l.contains("call") && l.contains("4leaf"))
+        .expect("outer calls leaf");
+    let call_addr = u64::from_str_radix(call.trim().split_once(':').unwrap().0.trim(), 16).unwrap();
+    *insns
+        .iter()
+        .find(|&&a| a > call_addr)
+        .expect("an instruction follows the call")
+}
+
+#[test]
+fn show_symbolizes_real_frames_with_inlining_and_return_addresses() {
+    let dir = work();
+    let elf = dir.join("chain");
+    let st = Command::new(std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into()))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args([
+            "--edition",
+            "2021",
+            "-C",
+            "opt-level=2",
+            "-C",
+            "debuginfo=2",
+        ])
+        .args(["-C", "force-frame-pointers=yes", "-C", "codegen-units=1"])
+        .arg(format!("--remap-path-prefix={}=/src", src_dir().display()))
+        .arg("-o")
+        .arg(&elf)
+        .arg(src_dir().join("chain.rs"))
+        .status()
+        .unwrap();
+    assert!(st.success());
+
+    let data = std::fs::read(&elf).unwrap();
+    let file = object::File::parse(&*data).unwrap();
+    let range = |needle: &str| {
+        let s = file
+            .symbols()
+            .find(|s| s.name().unwrap().contains(needle))
+            .unwrap();
+        (s.address(), s.address() + s.size())
+    };
+    let leaf = range("4leaf");
+    let outer = range("5outer");
+    let ret = return_address_after_call_to_leaf(&elf, outer);
+    let build_id = BuildId::new(file.build_id().unwrap().unwrap()).unwrap();
+
+    let index = symindex::build::build_index(&[elf.clone()], &Default::default()).unwrap();
+    std::fs::write(dir.join("symbols.nxsym"), index).unwrap();
+
+    let dump = Dump {
+        header: Header {
+            arch: "x86_64".into(),
+            build_id: build_id.clone(),
+            created_ns: 1_766_484_000_000_000_000,
+            dump_id: DumpId::new("chain-7").unwrap(),
+            exit_code: -14,
+            os_version: None,
+            pc: LOAD + leaf.0 + 4,
+            pid: 7,
+            process: "chain".into(),
+            scause: 13,
+            stval: 0,
+        },
+        frames: vec![Frame::at(LOAD + leaf.0 + 4), Frame::at(LOAD + ret)],
+        maps: vec![MapEntry {
+            build_id,
+            end: LOAD + 0x100_0000,
+            link_base: 0,
+            name: "chain".into(),
+            start: LOAD,
+        }],
+        logs: None,
+        spans: None,
+        regs: None,
+    };
+    nxcd::fs::write_dump(&dir.join("crash/chain-7.nxcd"), &dump).unwrap();
+
+    let out = Command::new(env!("CARGO_BIN_EXE_nx"))
+        .args(["crash", "show", "chain-7", "--dir"])
+        .arg(dir.join("crash"))
+        .arg("--sym")
+        .arg(dir.join("symbols.nxsym"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    let leaf_line = format!("chain::leaf at /src/chain.rs:{}", marker_line("leaf-body"));
+    let middle = format!(
+        "chain::middle at /src/chain.rs:{}",
+        marker_line("middle-calls-leaf")
+    );
+    let outer_line = format!(
+        " (inlined by) chain::outer at /src/chain.rs:{}",
+        marker_line("outer-calls-middle")
+    );
+    for want in [&leaf_line, &middle, &outer_line] {
+        assert!(text.contains(want.as_str()), "missing `{want}` in:\n{text}");
+    }
+    // The caller frame's lines follow the innermost frame's, in order.
+    let at = |s: &str| text.find(s).unwrap();
+    assert!(
+        at(&leaf_line) < at(&middle) && at(&middle) < at(&outer_line),
+        "{text}"
+    );
+}
