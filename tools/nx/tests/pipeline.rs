@@ -99,7 +99,8 @@ fn show_symbolizes_real_frames_with_inlining_and_return_addresses() {
     let ret = return_address_after_call_to_leaf(&elf, outer);
     let build_id = BuildId::new(file.build_id().unwrap().unwrap()).unwrap();
 
-    let index = symindex::build::build_index(&[elf.clone()], &Default::default()).unwrap();
+    let index =
+        symindex::build::build_index(std::slice::from_ref(&elf), &Default::default()).unwrap();
     std::fs::write(dir.join("symbols.nxsym"), index).unwrap();
 
     let dump = Dump {
