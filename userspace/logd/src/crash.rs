@@ -1,0 +1,163 @@
+//! Crash reports (crash.v1), as execd emits them when a supervised process exits with a
+//! non-zero code; the OS's execd and the host share this builder.
+//!
+//! From an exit event and the recent journal records, [`CrashReport::build`] produces:
+//!
+//! - the marker line and record message, exactly
+//!   `execd: crash report pid=<pid> code=<code> name=<name>`;
+//! - a record for logd: scope `execd`, level error, that message, and the fields (sorted
+//!   `key=value` lines) `code`, `event=crash.v1`, `name`, `pid`, `recent_count`,
+//!   `recent_window_nsec`.
+//!
+//! `recent_count` is the number of records the report considered: those stamped within
+//! `[now - window, now]` (and, when the event names the process's service id, only that
+//! service's), at most `max_records` of the newest. `recent_window_nsec` is the window.
+//! The name is made safe for a one-line marker and bounded: control characters become
+//! `?` and it is cut to 64 bytes at a character boundary. Same inputs, same bytes.
+
+use alloc::format;
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use crate::fields::Fields;
+use crate::record::{Entry, RecordView};
+use crate::wire::{Level, ServiceId};
+
+/// The scope of crash records.
+pub const CRASH_SCOPE: &str = "execd";
+/// The value of the `event` field.
+pub const CRASH_EVENT: &str = "crash.v1";
+/// Longest process name kept, in bytes.
+pub const MAX_NAME_LEN: usize = 64;
+
+/// A supervised process's exit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ExitEvent<'a> {
+    /// Process id.
+    pub pid: u32,
+    /// Exit code (`-(scause + 1)` for a fault).
+    pub code: i64,
+    /// Service or bundle name.
+    pub name: &'a str,
+    /// The process's service id, when the supervisor knows it: only its records count.
+    pub service_id: Option<ServiceId>,
+}
+
+/// How much recent history a report considers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CrashPolicy {
+    /// Window before the exit, in nanoseconds.
+    pub window_nsec: u64,
+    /// Most records considered.
+    pub max_records: u16,
+}
+
+impl CrashPolicy {
+    /// The last 10 seconds, at most 16 records (one QUERY's worth).
+    pub const DEFAULT: CrashPolicy = CrashPolicy {
+        window_nsec: 10_000_000_000,
+        max_records: 16,
+    };
+}
+
+impl Default for CrashPolicy {
+    fn default() -> CrashPolicy {
+        CrashPolicy::DEFAULT
+    }
+}
+
+/// A built crash report.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CrashReport {
+    /// The marker line, which is also the record's message.
+    pub message: String,
+    /// The encoded crash.v1 fields.
+    pub fields: Vec<u8>,
+    /// Ids of the records considered, oldest first.
+    pub recent_record_ids: Vec<u64>,
+}
+
+/// Makes a name one-line and bounded (see the module documentation).
+pub fn sanitize_name(name: &str) -> String {
+    let mut out = String::new();
+    for c in name.chars() {
+        let c = if c.is_control() { '?' } else { c };
+        if out.len() + c.len_utf8() > MAX_NAME_LEN {
+            break;
+        }
+        out.push(c);
+    }
+    out
+}
+
+impl CrashReport {
+    /// Builds the report for `event` at time `now_nsec` from `records` (any order of
+    /// records is accepted; those outside the window are ignored). Returns `None` for a
+    /// clean exit (code 0).
+    pub fn build<'r, I>(event: &ExitEvent<'_>, now_nsec: u64, policy: CrashPolicy, records: I) -> Option<CrashReport>
+    where
+        I: IntoIterator<Item = RecordView<'r>>,
+    {
+        if event.code == 0 {
+            return None;
+        }
+        let name = sanitize_name(event.name);
+        let since = now_nsec.saturating_sub(policy.window_nsec);
+        let mut recent: Vec<u64> = records
+            .into_iter()
+            .filter(|r| r.timestamp_nsec >= since && r.timestamp_nsec <= now_nsec)
+            .filter(|r| event.service_id.is_none_or(|s| r.service_id == s))
+            .map(|r| r.record_id)
+            .collect();
+        recent.sort_unstable();
+        recent.dedup();
+        let keep = usize::from(policy.max_records);
+        if recent.len() > keep {
+            recent.drain(..recent.len() - keep);
+        }
+        let message = format!(
+            "execd: crash report pid={} code={} name={}",
+            event.pid, event.code, name
+        );
+        let mut fields = Fields::new();
+        let pairs = [
+            ("event", String::from(CRASH_EVENT)),
+            ("pid", format!("{}", event.pid)),
+            ("code", format!("{}", event.code)),
+            ("name", name),
+            ("recent_window_nsec", format!("{}", policy.window_nsec)),
+            ("recent_count", format!("{}", recent.len())),
+        ];
+        for (key, value) in &pairs {
+            // Keys are constants of the convention; the name has no newline.
+            fields.insert(key, value).ok()?;
+        }
+        Some(CrashReport {
+            message,
+            fields: fields.encode().ok()?,
+            recent_record_ids: recent,
+        })
+    }
+
+    /// Builds the report from the records a journal holds.
+    pub fn from_journal(
+        event: &ExitEvent<'_>,
+        now_nsec: u64,
+        policy: CrashPolicy,
+        journal: &crate::Journal,
+    ) -> Option<CrashReport> {
+        let since = now_nsec.saturating_sub(policy.window_nsec);
+        CrashReport::build(event, now_nsec, policy, journal.records_since(since))
+    }
+
+    /// The record to APPEND to logd (scope `execd`, level error). The bounded name keeps
+    /// the message under 256 bytes and the fields under 512.
+    pub fn entry(&self) -> Entry<'_> {
+        Entry::within_caps(
+            Level::Error,
+            CRASH_SCOPE.as_bytes(),
+            self.message.as_bytes(),
+            &self.fields,
+        )
+    }
+}

@@ -1,0 +1,317 @@
+//! The bounded RAM journal: sans-IO (the caller passes the time), bounded by record count
+//! and by bytes, drop-oldest on overflow.
+//!
+//! Rules (normative, see `docs/observability/logd.md`):
+//!
+//! - Byte size of a record = its encoding as a QUERY response carries it (30 bytes plus
+//!   scope, message and fields). `used_bytes` is the sum over stored records and never
+//!   exceeds `capacity_bytes`; `used_records` never exceeds `capacity_records`.
+//! - Appending drops the oldest records, one at a time, until the new record fits both
+//!   bounds; each drop adds 1 to `dropped`. Every append succeeds (a capacity always holds
+//!   one record of the largest size) and adds 1 to `total`.
+//! - `record_id` is `total` after the append: 1, 2, 3, ... without holes. Because only the
+//!   oldest are dropped, the journal holds exactly ids `dropped + 1 ..= total`.
+//! - Timestamps: a record is stamped `max(now_nsec, previous stamp + 1)`, so stamps are
+//!   strictly increasing in id order even when the caller's clock is coarse, stalls or
+//!   steps back (a journal fed `now = 0` stamps 0, 1, 2, ...).
+//! - QUERY returns records with `timestamp_nsec >= since_nsec` (inclusive), oldest first.
+//!   A reader pages by passing `since_nsec = last.timestamp_nsec + 1`; it missed records
+//!   exactly when the first record returned has `record_id > last.record_id + 1`, and
+//!   then those ids were dropped (the response's `dropped` counter covers them).
+//!
+//! Storage is one byte ring allocated up front (`capacity_bytes` plus one largest record,
+//! the most a wrap can leave unused) and an index of `capacity_records` slots, so memory
+//! is fixed from construction on: appending never allocates.
+
+use alloc::collections::VecDeque;
+use alloc::vec::Vec;
+
+use crate::error::ConfigError;
+use crate::record::{write_record, Entry, RecordView, Stamp};
+use crate::request::Query;
+use crate::wire::{ServiceId, Writer, MAX_RECORD_LEN};
+
+/// The journal's two bounds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct JournalConfig {
+    /// Most records held (at least 1).
+    pub capacity_records: u32,
+    /// Most record bytes held (at least 862, the largest record).
+    pub capacity_bytes: u32,
+}
+
+impl JournalConfig {
+    /// 4096 records, 256 KiB.
+    pub const DEFAULT: JournalConfig = JournalConfig {
+        capacity_records: 4096,
+        capacity_bytes: 256 * 1024,
+    };
+
+    /// Checks both bounds.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if self.capacity_records == 0 {
+            return Err(ConfigError::NoRecords);
+        }
+        let min = MAX_RECORD_LEN as u32;
+        if self.capacity_bytes < min {
+            return Err(ConfigError::BytesTooSmall {
+                capacity_bytes: self.capacity_bytes,
+                min,
+            });
+        }
+        Ok(())
+    }
+
+    /// Bytes of storage a journal with this configuration allocates: the ring plus the
+    /// index (16 bytes a slot).
+    pub fn storage_bytes(&self) -> usize {
+        self.ring_len() + self.capacity_records as usize * core::mem::size_of::<Slot>()
+    }
+
+    fn ring_len(&self) -> usize {
+        self.capacity_bytes as usize + MAX_RECORD_LEN
+    }
+}
+
+impl Default for JournalConfig {
+    fn default() -> JournalConfig {
+        JournalConfig::DEFAULT
+    }
+}
+
+/// The journal's counters and occupancy (the STATS response).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Stats {
+    /// Records appended since the journal was created.
+    pub total: u64,
+    /// Records dropped by overflow since the journal was created.
+    pub dropped: u64,
+    /// Record bound.
+    pub capacity_records: u32,
+    /// Byte bound.
+    pub capacity_bytes: u32,
+    /// Records held now.
+    pub used_records: u32,
+    /// Record bytes held now.
+    pub used_bytes: u32,
+}
+
+/// The outcome of an append.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Appended {
+    /// The new record's id.
+    pub record_id: u64,
+    /// The stamp it got.
+    pub timestamp_nsec: u64,
+    /// Records this append dropped.
+    pub evicted: u32,
+}
+
+/// Where one record sits in the ring.
+#[derive(Debug, Clone, Copy)]
+struct Slot {
+    offset: u32,
+    len: u32,
+    timestamp_nsec: u64,
+}
+
+impl Slot {
+    fn end(&self) -> usize {
+        self.offset as usize + self.len as usize
+    }
+}
+
+/// The bounded journal.
+#[derive(Debug)]
+pub struct Journal {
+    config: JournalConfig,
+    ring: Vec<u8>,
+    slots: VecDeque<Slot>,
+    used_bytes: usize,
+    total: u64,
+    dropped: u64,
+    next_min_timestamp: u64,
+}
+
+impl Journal {
+    /// Allocates the journal's whole storage; fails rather than aborting when memory is
+    /// short.
+    pub fn new(config: JournalConfig) -> Result<Journal, ConfigError> {
+        config.validate()?;
+        let ring_len = config.ring_len();
+        let mut ring = Vec::new();
+        ring.try_reserve_exact(ring_len)
+            .map_err(|_| ConfigError::OutOfMemory { bytes: ring_len })?;
+        // Touch the whole ring now, so the journal's memory does not grow later.
+        ring.resize(ring_len, 0);
+        let mut slots = VecDeque::new();
+        let records = config.capacity_records as usize;
+        slots
+            .try_reserve_exact(records)
+            .map_err(|_| ConfigError::OutOfMemory {
+                bytes: records.saturating_mul(core::mem::size_of::<Slot>()),
+            })?;
+        Ok(Journal {
+            config,
+            ring,
+            slots,
+            used_bytes: 0,
+            total: 0,
+            dropped: 0,
+            next_min_timestamp: 0,
+        })
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> JournalConfig {
+        self.config
+    }
+
+    /// Counters and occupancy.
+    pub fn stats(&self) -> Stats {
+        Stats {
+            total: self.total,
+            dropped: self.dropped,
+            capacity_records: self.config.capacity_records,
+            capacity_bytes: self.config.capacity_bytes,
+            // Bounded by the u32 capacities.
+            used_records: self.slots.len() as u32,
+            used_bytes: self.used_bytes as u32,
+        }
+    }
+
+    /// Records appended so far (the id of the newest record, 0 when none).
+    pub fn total(&self) -> u64 {
+        self.total
+    }
+
+    /// Records dropped so far (the journal holds ids `dropped + 1 ..= total`).
+    pub fn dropped(&self) -> u64 {
+        self.dropped
+    }
+
+    /// Stores `entry` from `service_id`, stamped `max(now_nsec, previous stamp + 1)`,
+    /// dropping the oldest records until it fits.
+    pub fn append(&mut self, now_nsec: u64, service_id: ServiceId, entry: &Entry<'_>) -> Appended {
+        let len = entry.record_len();
+        let mut evicted = 0u32;
+        while self.slots.len() >= self.config.capacity_records as usize
+            || self.used_bytes + len > self.config.capacity_bytes as usize
+        {
+            let Some(old) = self.slots.pop_front() else {
+                break;
+            };
+            self.used_bytes -= old.len as usize;
+            self.dropped += 1;
+            evicted += 1;
+        }
+        let offset = self.place(len);
+        let timestamp_nsec = now_nsec.max(self.next_min_timestamp);
+        self.next_min_timestamp = timestamp_nsec.saturating_add(1);
+        self.total += 1;
+        let stamp = Stamp {
+            record_id: self.total,
+            timestamp_nsec,
+            service_id,
+        };
+        if let Some(dst) = self.ring.get_mut(offset..offset + len) {
+            write_record(&mut Writer::new(dst), &stamp, entry);
+        }
+        self.slots.push_back(Slot {
+            offset: offset as u32,
+            len: len as u32,
+            timestamp_nsec,
+        });
+        self.used_bytes += len;
+        Appended {
+            record_id: self.total,
+            timestamp_nsec,
+            evicted,
+        }
+    }
+
+    /// Where a record of `len` bytes goes: after the newest record, or at the start of the
+    /// ring when it would cross the end. The ring's spare `MAX_RECORD_LEN` bytes guarantee
+    /// the space is free once the byte bound holds (the unused tail a wrap leaves is
+    /// shorter than one record).
+    fn place(&self, len: usize) -> usize {
+        match (self.slots.front(), self.slots.back()) {
+            (Some(oldest), Some(newest)) => {
+                let tail = newest.end();
+                let wrapped = newest.offset < oldest.offset;
+                if wrapped || tail + len <= self.ring.len() {
+                    tail
+                } else {
+                    0
+                }
+            }
+            _ => 0,
+        }
+    }
+
+    fn slot_bytes(&self, slot: &Slot) -> &[u8] {
+        self.ring.get(slot.offset as usize..slot.end()).unwrap_or(&[])
+    }
+
+    fn view(&self, slot: &Slot) -> Option<RecordView<'_>> {
+        RecordView::decode(self.slot_bytes(slot))
+            .ok()
+            .map(|(view, _)| view)
+    }
+
+    /// Index of the first slot stamped at or after `since_nsec`.
+    fn first_since(&self, since_nsec: u64) -> usize {
+        self.slots
+            .partition_point(|s| s.timestamp_nsec < since_nsec)
+    }
+
+    /// Every record held, oldest first.
+    pub fn records(&self) -> impl DoubleEndedIterator<Item = RecordView<'_>> + '_ {
+        self.slots.iter().filter_map(|s| self.view(s))
+    }
+
+    /// Records stamped at or after `since_nsec`, oldest first.
+    pub fn records_since(&self, since_nsec: u64) -> impl Iterator<Item = RecordView<'_>> + '_ {
+        self.slots
+            .range(self.first_since(since_nsec)..)
+            .filter_map(|s| self.view(s))
+    }
+
+    /// Writes the encodings of the records a QUERY selects, each whole, while they fit in
+    /// `budget` bytes; returns how many were written.
+    pub(crate) fn write_query(&self, query: Query, budget: usize, w: &mut Writer<'_>) -> u16 {
+        let mut count = 0u16;
+        let mut left = budget;
+        for slot in self
+            .slots
+            .range(self.first_since(query.since_nsec)..)
+            .take(usize::from(query.max_count))
+        {
+            let len = slot.len as usize;
+            if len > left {
+                break;
+            }
+            w.put(self.slot_bytes(slot));
+            left -= len;
+            count += 1;
+        }
+        count
+    }
+
+    /// The records a QUERY selects, as [`crate::handle_request`] would return them.
+    pub fn query(&self, query: Query) -> impl Iterator<Item = RecordView<'_>> + '_ {
+        let budget = crate::wire::MAX_RESPONSE_LEN - crate::wire::QUERY_RESPONSE_FIXED_LEN;
+        let mut left = budget;
+        self.records_since(query.since_nsec)
+            .take(usize::from(query.max_count))
+            .take_while(move |r| {
+                let len = r.encoded_len();
+                if len > left {
+                    false
+                } else {
+                    left -= len;
+                    true
+                }
+            })
+    }
+}

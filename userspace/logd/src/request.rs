@@ -1,0 +1,183 @@
+//! Request frames: parsing (server side) and encoding (client side).
+//!
+//! Parsing borrows the frame and allocates nothing. Checks run in a fixed order, so every
+//! defective frame gets one deterministic status:
+//!
+//! 1. shorter than the 4-byte header: `MALFORMED`; magic not `LO`: `MALFORMED`;
+//! 2. version not 1: `UNSUPPORTED`; opcode not APPEND/QUERY/STATS: `UNSUPPORTED`;
+//! 3. frame over 842 bytes (the largest APPEND): `TOO_LARGE`;
+//! 4. per opcode: APPEND checks its 6-byte fixed part (`MALFORMED` if cut), then the
+//!    declared scope/message/fields lengths against their caps (`TOO_LARGE`), then that the
+//!    frame is exactly as long as declared (`MALFORMED`), then the level (`MALFORMED`);
+//!    QUERY must be exactly 14 bytes (`MALFORMED`) with `max_count <= 16` (`TOO_LARGE`);
+//!    STATS must be exactly 4 bytes (`MALFORMED`).
+
+use alloc::vec::Vec;
+
+use crate::error::FrameError;
+use crate::record::{check_len, Entry};
+use crate::wire::{
+    Level, Op, Reader, APPEND_FIXED_LEN, HEADER_LEN, MAGIC0, MAGIC1, MAX_FIELDS_LEN,
+    MAX_MESSAGE_LEN, MAX_QUERY_COUNT, MAX_REQUEST_LEN, MAX_SCOPE_LEN, QUERY_REQUEST_LEN,
+    STATS_REQUEST_LEN, VERSION,
+};
+
+/// A QUERY: records with `timestamp_nsec >= since_nsec`, oldest first, at most
+/// `max_count` (0 to 16).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Query {
+    /// Inclusive lower bound on the record timestamp.
+    pub since_nsec: u64,
+    /// How many records at most.
+    pub max_count: u16,
+}
+
+/// A parsed request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Request<'a> {
+    /// APPEND one record.
+    Append(Entry<'a>),
+    /// QUERY records.
+    Query(Query),
+    /// STATS.
+    Stats,
+}
+
+impl<'a> Request<'a> {
+    /// The operation.
+    pub fn op(&self) -> Op {
+        match self {
+            Request::Append(_) => Op::Append,
+            Request::Query(_) => Op::Query,
+            Request::Stats => Op::Stats,
+        }
+    }
+
+    /// Parses a request frame (see the module documentation for the order of checks).
+    pub fn parse(frame: &'a [u8]) -> Result<Request<'a>, FrameError> {
+        let op = parse_header(frame)?;
+        if frame.len() > MAX_REQUEST_LEN {
+            return Err(FrameError::TooLarge {
+                field: "frame",
+                len: frame.len(),
+                max: MAX_REQUEST_LEN,
+            });
+        }
+        match op {
+            Op::Append => parse_append(frame).map(Request::Append),
+            Op::Query => parse_query(frame).map(Request::Query),
+            Op::Stats => {
+                exact_len(frame, STATS_REQUEST_LEN)?;
+                Ok(Request::Stats)
+            }
+        }
+    }
+
+    /// Encodes the request frame.
+    pub fn encode(&self) -> Vec<u8> {
+        match self {
+            Request::Append(entry) => encode_append(entry),
+            Request::Query(q) => encode_query(*q),
+            Request::Stats => header(Op::Stats).to_vec(),
+        }
+    }
+}
+
+/// Checks magic, version and opcode; returns the opcode.
+pub(crate) fn parse_header(frame: &[u8]) -> Result<Op, FrameError> {
+    let mut r = Reader::new(frame);
+    let [m0, m1, version, op] = r.array::<HEADER_LEN>("header")?;
+    if m0 != MAGIC0 || m1 != MAGIC1 {
+        return Err(FrameError::BadMagic);
+    }
+    if version != VERSION {
+        return Err(FrameError::UnsupportedVersion(version));
+    }
+    Op::from_byte(op).ok_or(FrameError::UnsupportedOp(op))
+}
+
+fn exact_len(frame: &[u8], expected: usize) -> Result<(), FrameError> {
+    if frame.len() == expected {
+        Ok(())
+    } else {
+        Err(FrameError::LengthMismatch {
+            expected,
+            actual: frame.len(),
+        })
+    }
+}
+
+fn parse_append(frame: &[u8]) -> Result<Entry<'_>, FrameError> {
+    let mut r = Reader::new(frame);
+    r.take(HEADER_LEN, "header")?;
+    let level_byte = r.u8("level")?;
+    let scope_len = usize::from(r.u8("scope_len")?);
+    let msg_len = usize::from(r.u16("msg_len")?);
+    let fields_len = usize::from(r.u16("fields_len")?);
+    check_len("scope", scope_len, MAX_SCOPE_LEN)?;
+    check_len("message", msg_len, MAX_MESSAGE_LEN)?;
+    check_len("fields", fields_len, MAX_FIELDS_LEN)?;
+    exact_len(
+        frame,
+        HEADER_LEN + APPEND_FIXED_LEN + scope_len + msg_len + fields_len,
+    )?;
+    let scope = r.take(scope_len, "scope")?;
+    let message = r.take(msg_len, "message")?;
+    let fields = r.take(fields_len, "fields")?;
+    let level = Level::from_byte(level_byte).ok_or(FrameError::BadLevel(level_byte))?;
+    Entry::new(level, scope, message, fields)
+}
+
+fn parse_query(frame: &[u8]) -> Result<Query, FrameError> {
+    exact_len(frame, QUERY_REQUEST_LEN)?;
+    let mut r = Reader::new(frame);
+    r.take(HEADER_LEN, "header")?;
+    let since_nsec = r.u64("since_nsec")?;
+    let max_count = r.u16("max_count")?;
+    if max_count > MAX_QUERY_COUNT {
+        return Err(FrameError::CountTooLarge(max_count));
+    }
+    Ok(Query {
+        since_nsec,
+        max_count,
+    })
+}
+
+fn header(op: Op) -> [u8; HEADER_LEN] {
+    [MAGIC0, MAGIC1, VERSION, op as u8]
+}
+
+/// Encodes an APPEND request frame.
+pub fn encode_append(entry: &Entry<'_>) -> Vec<u8> {
+    let mut out = Vec::with_capacity(HEADER_LEN + APPEND_FIXED_LEN + entry.record_len());
+    encode_append_into(entry, &mut out);
+    out
+}
+
+/// Appends an APPEND request frame to `out` (for callers that reuse a buffer).
+pub fn encode_append_into(entry: &Entry<'_>, out: &mut Vec<u8>) {
+    out.extend_from_slice(&header(Op::Append));
+    // Entry's caps make these conversions lossless.
+    out.push(entry.level() as u8);
+    out.push(entry.scope().len() as u8);
+    out.extend_from_slice(&(entry.message().len() as u16).to_le_bytes());
+    out.extend_from_slice(&(entry.fields().len() as u16).to_le_bytes());
+    out.extend_from_slice(entry.scope());
+    out.extend_from_slice(entry.message());
+    out.extend_from_slice(entry.fields());
+}
+
+/// Encodes a QUERY request frame (a `max_count` over 16 is sent as is; the server
+/// answers it with `TOO_LARGE`).
+pub fn encode_query(query: Query) -> Vec<u8> {
+    let mut out = Vec::with_capacity(QUERY_REQUEST_LEN);
+    out.extend_from_slice(&header(Op::Query));
+    out.extend_from_slice(&query.since_nsec.to_le_bytes());
+    out.extend_from_slice(&query.max_count.to_le_bytes());
+    out
+}
+
+/// Encodes a STATS request frame.
+pub fn encode_stats() -> Vec<u8> {
+    header(Op::Stats).to_vec()
+}
