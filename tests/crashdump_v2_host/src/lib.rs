@@ -3,4 +3,5 @@
 //! addresses, and asking binutils `addr2line` (the oracle) what they resolve to.
 //! The tests live in `tests/`; the benchmark driver is `src/bin/bench-crash.rs`.
 
+pub mod fixture;
 pub mod oracle;

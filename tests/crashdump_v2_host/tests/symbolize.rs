@@ -104,7 +104,7 @@ fn agrees_with_binutils(flavour: Flavour) {
     addrs.extend(common::random_text_addresses(&fx.elf, 1500, 7));
     addrs.sort_unstable();
     addrs.dedup();
-    let expected = common::oracle(fx.addr2line_tool(), &fx.elf, &addrs);
+    let expected = common::oracle(&fx.addr2line_tool(), &fx.elf, &addrs);
     let got = common::ours(&index, None, &addrs);
     let (good, total, bad) = common::agreement(&addrs, &expected, &got);
     assert_eq!(
@@ -138,19 +138,19 @@ fn split_debug(flavour: Flavour, tag: &str) -> (PathBuf, PathBuf, tempfile::Temp
     let debug = dir.path().join(format!("{tag}.debug"));
     let objcopy = fx.objcopy_tool();
     common::run(
-        Command::new(objcopy)
+        Command::new(&objcopy)
             .arg("--only-keep-debug")
             .arg(&fx.elf)
             .arg(&debug),
     );
     common::run(
-        Command::new(objcopy)
+        Command::new(&objcopy)
             .arg("--strip-all")
             .arg(&fx.elf)
             .arg(&stripped),
     );
     common::run(
-        Command::new(objcopy)
+        Command::new(&objcopy)
             .arg(format!("--add-gnu-debuglink={}", debug.display()))
             .arg(&stripped),
     );

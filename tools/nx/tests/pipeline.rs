@@ -9,8 +9,9 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use crashdump_v2_host::fixture::Flavour;
+use crashdump_v2_host::oracle;
 use nxcd::{BuildId, Dump, DumpId, Frame, Header, MapEntry};
-use object::{Object, ObjectSymbol};
 
 const LOAD: u64 = 0x5555_0000_0000;
 
@@ -21,17 +22,8 @@ fn work() -> PathBuf {
     d
 }
 
-fn src_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../tests/crashdump_v2_host/fixtures")
-        .canonicalize()
-        .unwrap()
-}
-
 fn marker_line(marker: &str) -> u32 {
-    let text = std::fs::read_to_string(src_dir().join("chain.rs")).unwrap();
-    let tag = format!("// @{marker}");
-    (text.lines().position(|l| l.contains(&tag)).unwrap() + 1) as u32
+    Flavour::Host.marker_line(marker).unwrap()
 }
 
 /// The return address of the call to `leaf` inside `outer`, read from binutils' objdump.
@@ -66,38 +58,11 @@ fn return_address_after_call_to_leaf(elf: &Path, outer: (u64, u64)) -> u64 {
 fn show_symbolizes_real_frames_with_inlining_and_return_addresses() {
     let dir = work();
     let elf = dir.join("chain");
-    let st = Command::new(std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into()))
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .args([
-            "--edition",
-            "2021",
-            "-C",
-            "opt-level=2",
-            "-C",
-            "debuginfo=2",
-        ])
-        .args(["-C", "force-frame-pointers=yes", "-C", "codegen-units=1"])
-        .arg(format!("--remap-path-prefix={}=/src", src_dir().display()))
-        .arg("-o")
-        .arg(&elf)
-        .arg(src_dir().join("chain.rs"))
-        .status()
-        .unwrap();
-    assert!(st.success());
-
-    let data = std::fs::read(&elf).unwrap();
-    let file = object::File::parse(&*data).unwrap();
-    let range = |needle: &str| {
-        let s = file
-            .symbols()
-            .find(|s| s.name().unwrap().contains(needle))
-            .unwrap();
-        (s.address(), s.address() + s.size())
-    };
-    let leaf = range("4leaf");
-    let outer = range("5outer");
+    Flavour::Host.build(&elf, true).unwrap();
+    let leaf = oracle::symbol_range(&elf, "4leaf").unwrap();
+    let outer = oracle::symbol_range(&elf, "5outer").unwrap();
     let ret = return_address_after_call_to_leaf(&elf, outer);
-    let build_id = BuildId::new(file.build_id().unwrap().unwrap()).unwrap();
+    let build_id = BuildId::new(&oracle::gnu_build_id(&elf).unwrap().unwrap()).unwrap();
 
     let index =
         symindex::build::build_index(std::slice::from_ref(&elf), &Default::default()).unwrap();

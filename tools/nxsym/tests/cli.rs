@@ -8,14 +8,13 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::OnceLock;
 
+use crashdump_v2_host::fixture::Flavour;
+use crashdump_v2_host::oracle;
+
 fn work() -> PathBuf {
     let d = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("nxsym-cli");
     std::fs::create_dir_all(&d).unwrap();
     d
-}
-
-fn fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/crashdump_v2_host/fixtures")
 }
 
 /// The RISC-V fixture ELF, built once.
@@ -23,31 +22,7 @@ fn fixture() -> &'static Path {
     static ELF: OnceLock<PathBuf> = OnceLock::new();
     ELF.get_or_init(|| {
         let out = work().join("chain-riscv");
-        let src = fixtures().canonicalize().unwrap();
-        let st = Command::new(std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into()))
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .args([
-                "--edition",
-                "2021",
-                "-C",
-                "opt-level=2",
-                "-C",
-                "debuginfo=2",
-            ])
-            .args([
-                "-C",
-                "codegen-units=1",
-                "--target",
-                "riscv64gc-unknown-none-elf",
-            ])
-            .args(["-C", "panic=abort", "-C", "link-arg=--build-id=sha1"])
-            .arg(format!("--remap-path-prefix={}=/src", src.display()))
-            .arg("-o")
-            .arg(&out)
-            .arg(src.join("chain_riscv.rs"))
-            .status()
-            .unwrap();
-        assert!(st.success(), "building the fixture failed");
+        Flavour::Riscv.build(&out, true).unwrap();
         out
     })
 }
@@ -108,19 +83,13 @@ fn index_fixture() -> String {
     "one.nxsym".into()
 }
 
+/// A few addresses in the fixture's `outer` and `leaf`, from its symbol table.
 fn outer_addresses() -> Vec<String> {
-    // The fixture's `outer` and `leaf`, read from `nxsym ls`-independent symbol data.
-    let data = std::fs::read(fixture()).unwrap();
     let mut out = Vec::new();
-    use object::{Object, ObjectSymbol};
-    let file = object::File::parse(&*data).unwrap();
     for needle in ["5outer", "4leaf"] {
-        let s = file
-            .symbols()
-            .find(|s| s.name().unwrap().contains(needle))
-            .unwrap();
+        let (start, _) = oracle::symbol_range(fixture(), needle).unwrap();
         for off in [0, 8, 16] {
-            out.push(format!("{:#x}", s.address() + off));
+            out.push(format!("{:#x}", start + off));
         }
     }
     out

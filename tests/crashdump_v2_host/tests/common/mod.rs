@@ -9,12 +9,7 @@ use std::sync::OnceLock;
 
 use crashdump_v2_host::oracle;
 
-/// Which fixture flavour.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Flavour {
-    Host,
-    Riscv,
-}
+pub use crashdump_v2_host::fixture::Flavour;
 
 /// A built fixture program.
 pub struct Fixture {
@@ -26,29 +21,17 @@ pub struct Fixture {
 }
 
 impl Fixture {
-    pub fn addr2line_tool(&self) -> &'static str {
-        match self.flavour {
-            Flavour::Host => "addr2line",
-            Flavour::Riscv => "riscv64-linux-gnu-addr2line",
-        }
+    pub fn addr2line_tool(&self) -> String {
+        format!("{}addr2line", self.flavour.binutils_prefix())
     }
 
-    pub fn objcopy_tool(&self) -> &'static str {
-        match self.flavour {
-            Flavour::Host => "objcopy",
-            Flavour::Riscv => "riscv64-linux-gnu-objcopy",
-        }
+    pub fn objcopy_tool(&self) -> String {
+        format!("{}objcopy", self.flavour.binutils_prefix())
     }
 
     /// The 1-based line of the `@marker` comment in the fixture's source.
     pub fn marker_line(&self, marker: &str) -> u32 {
-        let text = std::fs::read_to_string(&self.src).unwrap();
-        let tag = format!("// @{marker}");
-        let i = text
-            .lines()
-            .position(|l| l.contains(&tag))
-            .unwrap_or_else(|| panic!("no {tag}"));
-        (i + 1) as u32
+        self.flavour.marker_line(marker).unwrap()
     }
 
     pub fn function(&self, name: &str) -> String {
@@ -63,52 +46,17 @@ pub fn work_dir() -> PathBuf {
 }
 
 fn build(flavour: Flavour) -> Fixture {
-    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
-    let (src, krate, out) = match flavour {
-        Flavour::Host => (fixtures.join("chain.rs"), "chain", "chain-host"),
-        Flavour::Riscv => (
-            fixtures.join("chain_riscv.rs"),
-            "chain_riscv",
-            "chain-riscv",
-        ),
+    let name = match flavour {
+        Flavour::Host => "chain-host",
+        Flavour::Riscv => "chain-riscv",
     };
-    let elf = work_dir().join(out);
-    let mut cmd = Command::new(std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into()));
-    cmd.current_dir(env!("CARGO_MANIFEST_DIR"))
-        .args([
-            "--edition",
-            "2021",
-            "-C",
-            "opt-level=2",
-            "-C",
-            "debuginfo=2",
-        ])
-        .args(["-C", "codegen-units=1", "-o"])
-        .arg(&elf)
-        .arg(&src);
-    if flavour == Flavour::Riscv {
-        cmd.args([
-            "--target",
-            "riscv64gc-unknown-none-elf",
-            "-C",
-            "panic=abort",
-        ]);
-        cmd.args([
-            "-C",
-            "link-arg=--build-id=sha1",
-            "-C",
-            "force-frame-pointers=yes",
-        ]);
-    } else {
-        cmd.args(["-C", "link-arg=-Wl,--build-id=sha1"]);
-    }
-    let st = cmd.status().expect("rustc runs");
-    assert!(st.success(), "building the {flavour:?} fixture failed");
+    let elf = work_dir().join(name);
+    flavour.build(&elf, false).unwrap();
     Fixture {
         flavour,
         elf,
-        src,
-        krate,
+        src: flavour.source(),
+        krate: flavour.krate(),
     }
 }
 
