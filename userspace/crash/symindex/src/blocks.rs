@@ -168,65 +168,45 @@ impl<'a> BlockTable<'a> {
         }))
     }
 
-    fn base(&self, block: usize) -> u64 {
-        self.first_addr(block)
+    /// A walk over the block that holds `addr`, if any block does.
+    fn walk(&self, addr: u64) -> Result<Option<Walk<'a>>, Error> {
+        Ok(self.block_for(addr)?.map(|c| {
+            let cur = self.first_addr(c.block);
+            Walk {
+                c,
+                cur,
+                first: true,
+            }
+        }))
     }
 
     /// Scope table: the value of the last entry at or below `addr` (`node + 1`, 0 = none).
     pub(crate) fn scope_at(&self, addr: u64) -> Result<u32, Error> {
-        let Some(mut c) = self.block_for(addr)? else {
+        let Some(mut w) = self.walk(addr)? else {
             return Ok(0);
         };
-        let mut cur = self.base(c.block);
         let mut value = 0u32;
-        let mut first = true;
-        while !c.at_end() {
-            let delta = c.varint()?;
-            if first != (delta == 0) {
-                return Err(c.bad("address deltas must be 0 first, then positive"));
-            }
-            first = false;
-            cur = cur
-                .checked_add(delta)
-                .ok_or_else(|| c.bad("address overflows"))?;
-            if cur > addr {
-                break;
-            }
-            value = c.u32("node id above 32 bits")?;
+        while w.next_at_or_below(addr)? {
+            value = w.c.u32("node id above 32 bits")?;
         }
-        if first {
-            return Err(c.bad("empty block"));
-        }
+        w.finish()?;
         Ok(value)
     }
 
     /// Line table: `(file id, line)` of the last entry at or below `addr`, if it has one.
     pub(crate) fn line_at(&self, addr: u64) -> Result<Option<(u32, u32)>, Error> {
-        let Some(mut c) = self.block_for(addr)? else {
+        let Some(mut w) = self.walk(addr)? else {
             return Ok(None);
         };
-        let mut cur = self.base(c.block);
         let mut line: i64 = 0;
         let mut file: Option<u32> = None;
         let mut value = None;
-        let mut first = true;
-        while !c.at_end() {
-            let delta = c.varint()?;
-            if first != (delta == 0) {
-                return Err(c.bad("address deltas must be 0 first, then positive"));
-            }
-            first = false;
-            cur = cur
-                .checked_add(delta)
-                .ok_or_else(|| c.bad("address overflows"))?;
-            if cur > addr {
-                break;
-            }
+        while w.next_at_or_below(addr)? {
+            let c = &mut w.c;
             let word = c.varint()?;
-            let kind = word & 3;
             let z = word >> 2;
             let d = ((z >> 1) as i64) ^ -((z & 1) as i64);
-            match kind {
+            match word & 3 {
                 0 => {}
                 1 => file = Some(c.u32("file id above 32 bits")?),
                 2 => {
@@ -244,10 +224,44 @@ impl<'a> BlockTable<'a> {
             let l = u32::try_from(line).map_err(|_| c.bad("line outside 0..2^32"))?;
             value = Some((f, l));
         }
-        if first {
-            return Err(c.bad("empty block"));
-        }
+        w.finish()?;
         Ok(value)
+    }
+}
+
+/// Decoding one block's entries in address order.
+struct Walk<'a> {
+    c: BlockCursor<'a>,
+    cur: u64,
+    first: bool,
+}
+
+impl Walk<'_> {
+    /// Reads the next entry's address delta; true if that entry is at or below `addr`
+    /// (its value is next in the cursor), false at the block's end or past `addr`.
+    fn next_at_or_below(&mut self, addr: u64) -> Result<bool, Error> {
+        if self.c.at_end() {
+            return Ok(false);
+        }
+        let delta = self.c.varint()?;
+        if self.first != (delta == 0) {
+            return Err(self.c.bad("address deltas must be 0 first, then positive"));
+        }
+        self.first = false;
+        self.cur = self
+            .cur
+            .checked_add(delta)
+            .ok_or_else(|| self.c.bad("address overflows"))?;
+        Ok(self.cur <= addr)
+    }
+
+    /// A block must hold at least one entry.
+    fn finish(&self) -> Result<(), Error> {
+        if self.first {
+            Err(self.c.bad("empty block"))
+        } else {
+            Ok(())
+        }
     }
 }
 
