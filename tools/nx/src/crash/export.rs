@@ -14,8 +14,8 @@ use nxcd::Limits;
 use super::output::ShowOutput;
 use super::show::{load_index, parse_index, report_warnings};
 use super::store::open;
-use super::symbolize::Symbolizer;
 use super::DirArg;
+use nxcd::symbolize::Symbolizer;
 
 /// Export formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -9,8 +9,8 @@ use std::process::ExitCode;
 use super::output::{write_json, GrepMatch, GrepOutput};
 use super::show::{load_index, parse_index, report_warnings};
 use super::store::{listing_order, load, scan};
-use super::symbolize::Symbolizer;
 use super::DirArg;
+use nxcd::symbolize::Symbolizer;
 
 /// Arguments of `nx crash grep`.
 #[derive(Debug, clap::Args)]

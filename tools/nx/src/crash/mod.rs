@@ -12,7 +12,6 @@ mod output;
 mod purge;
 mod show;
 mod store;
-mod symbolize;
 
 use std::path::PathBuf;
 use std::process::ExitCode;

@@ -11,8 +11,8 @@ use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
 
 use super::store::DumpFile;
-use super::symbolize::ResolvedFrame;
 use crate::timefmt::rfc3339_nanos;
+use nxcd::symbolize::ResolvedFrame;
 
 /// Schema id of `nx crash ls --json`.
 pub const LS_SCHEMA: &str = "nx.crash.ls/1";

@@ -11,9 +11,9 @@ use symindex::SymIndex;
 use super::ls::{cause_text, write_table};
 use super::output::{write_json, ShowOutput};
 use super::store::{open, read_symbol_index};
-use super::symbolize::{ResolvedFrame, Symbolizer};
 use super::DirArg;
 use crate::timefmt::rfc3339_nanos;
+use nxcd::symbolize::{ResolvedFrame, Symbolizer};
 
 /// Arguments of `nx crash show`.
 #[derive(Debug, clap::Args)]

@@ -1,6 +1,6 @@
 //! `nxcd`: the `.nxcd` crash dump container (format version 2), its typed sections, the
 //! RISC-V register layout of `regs.bin`, and the garbage-collection plan for dump
-//! directories.
+//! directories, and the symbolization of a dump's frames with a `symbols.nxsym` index.
 //!
 //! The core is `no_std` + `alloc` and does no I/O, so the OS's crashd and the host's
 //! `nx crash` share it. The default `std` feature adds only I/O adapters ([`fs`]): atomic
@@ -29,6 +29,7 @@ mod maps;
 mod regs;
 mod section;
 mod spans;
+pub mod symbolize;
 
 #[cfg(feature = "std")]
 pub mod fs;

@@ -1,11 +1,15 @@
-//! Symbolization of a dump's frames: frames the producer already symbolized are kept;
+//! Symbolization of a dump's frames (shared by `nx crash` and the OS's crash service):
+//! frames the producer already symbolized are kept;
 //! the others are placed in a module through `maps.json` (runtime pc to link-time
 //! address) and looked up by Build-ID in a `symbols.nxsym` index. An unknown Build-ID or
 //! an uncovered address is shown raw (`module+0xoffset`), never an error.
 
-use std::collections::BTreeMap;
+use alloc::collections::BTreeMap;
+use alloc::format;
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
 
-use nxcd::{BuildId, Dump, Frame};
+use crate::{BuildId, Dump, Frame};
 use symindex::{Module, SymIndex};
 
 /// Where a frame's source locations came from.
