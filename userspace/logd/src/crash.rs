@@ -94,7 +94,12 @@ impl CrashReport {
     /// Builds the report for `event` at time `now_nsec` from `records` (any order of
     /// records is accepted; those outside the window are ignored). Returns `None` for a
     /// clean exit (code 0).
-    pub fn build<'r, I>(event: &ExitEvent<'_>, now_nsec: u64, policy: CrashPolicy, records: I) -> Option<CrashReport>
+    pub fn build<'r, I>(
+        event: &ExitEvent<'_>,
+        now_nsec: u64,
+        policy: CrashPolicy,
+        records: I,
+    ) -> Option<CrashReport>
     where
         I: IntoIterator<Item = RecordView<'r>>,
     {

@@ -56,9 +56,7 @@ impl FrameError {
     /// The status a server answers this request defect with.
     pub fn status(&self) -> Status {
         match self {
-            FrameError::UnsupportedVersion(_) | FrameError::UnsupportedOp(_) => {
-                Status::Unsupported
-            }
+            FrameError::UnsupportedVersion(_) | FrameError::UnsupportedOp(_) => Status::Unsupported,
             FrameError::TooLarge { .. } | FrameError::CountTooLarge(_) => Status::TooLarge,
             FrameError::Truncated { .. }
             | FrameError::BadMagic

@@ -250,7 +250,9 @@ impl Journal {
     }
 
     fn slot_bytes(&self, slot: &Slot) -> &[u8] {
-        self.ring.get(slot.offset as usize..slot.end()).unwrap_or(&[])
+        self.ring
+            .get(slot.offset as usize..slot.end())
+            .unwrap_or(&[])
     }
 
     fn view(&self, slot: &Slot) -> Option<RecordView<'_>> {

@@ -44,7 +44,12 @@ pub fn handle_request(
 }
 
 /// Writes the response to a frame that failed with `err`.
-fn write_error(out: &mut ResponseBuf, frame: &[u8], err: &FrameError, journal: &Journal) -> Option<usize> {
+fn write_error(
+    out: &mut ResponseBuf,
+    frame: &[u8],
+    err: &FrameError,
+    journal: &Journal,
+) -> Option<usize> {
     let status = err.status();
     let op_byte = frame.get(3).copied().unwrap_or(0);
     // A frame whose header is good gets its operation's full layout.
@@ -66,7 +71,13 @@ fn write_error(out: &mut ResponseBuf, frame: &[u8], err: &FrameError, journal: &
 }
 
 fn write_status_only(out: &mut ResponseBuf, op_byte: u8, status: Status) -> usize {
-    let frame = [MAGIC0, MAGIC1, VERSION, op_byte | RESPONSE_BIT, status as u8];
+    let frame = [
+        MAGIC0,
+        MAGIC1,
+        VERSION,
+        op_byte | RESPONSE_BIT,
+        status as u8,
+    ];
     out[..STATUS_RESPONSE_LEN].copy_from_slice(&frame);
     STATUS_RESPONSE_LEN
 }
@@ -75,7 +86,12 @@ fn start(w: &mut Writer<'_>, op: Op, status: Status) {
     w.put(&[MAGIC0, MAGIC1, VERSION, op.response_byte(), status as u8]);
 }
 
-fn write_append(out: &mut ResponseBuf, status: Status, record_id: u64, dropped: u64) -> Option<usize> {
+fn write_append(
+    out: &mut ResponseBuf,
+    status: Status,
+    record_id: u64,
+    dropped: u64,
+) -> Option<usize> {
     let mut w = Writer::new(out);
     start(&mut w, Op::Append, status);
     w.put(&record_id.to_le_bytes());
@@ -83,7 +99,12 @@ fn write_append(out: &mut ResponseBuf, status: Status, record_id: u64, dropped: 
     w.finish()
 }
 
-fn write_query(out: &mut ResponseBuf, status: Status, journal: &Journal, query: Query) -> Option<usize> {
+fn write_query(
+    out: &mut ResponseBuf,
+    status: Status,
+    journal: &Journal,
+    query: Query,
+) -> Option<usize> {
     let mut w = Writer::new(out);
     start(&mut w, Op::Query, status);
     let count_at = w.len();
@@ -191,14 +212,19 @@ impl<'a> Response<'a> {
             return Err(FrameError::UnsupportedVersion(version));
         }
         let status_byte = r.u8("status")?;
-        let status = Status::from_byte(status_byte).ok_or(FrameError::UnknownStatus(status_byte))?;
+        let status =
+            Status::from_byte(status_byte).ok_or(FrameError::UnknownStatus(status_byte))?;
         if op_byte & RESPONSE_BIT == 0 {
             return Err(FrameError::UnsupportedOp(op_byte));
         }
         if frame.len() == STATUS_RESPONSE_LEN && status != Status::Ok {
-            return Ok(Response::StatusOnly { op: op_byte, status });
+            return Ok(Response::StatusOnly {
+                op: op_byte,
+                status,
+            });
         }
-        let op = Op::from_byte(op_byte & !RESPONSE_BIT).ok_or(FrameError::UnsupportedOp(op_byte))?;
+        let op =
+            Op::from_byte(op_byte & !RESPONSE_BIT).ok_or(FrameError::UnsupportedOp(op_byte))?;
         let response = match op {
             Op::Append => Response::Append(AppendResponse {
                 status,

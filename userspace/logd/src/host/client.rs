@@ -1,18 +1,20 @@
 //! The `SOCK_SEQPACKET` client: one request frame per message, responses in order.
 
 use std::os::fd::OwnedFd;
-use std::prelude::rust_2021::*;
-use std::vec;
 use std::path::{Path, PathBuf};
+use std::prelude::rust_2021::*;
 use std::time::Duration;
+use std::vec;
 
 use rustix::io::Errno;
-use rustix::net::{self, AddressFamily, RecvFlags, SendFlags, SocketAddrUnix, SocketFlags, SocketType};
+use rustix::net::{
+    self, AddressFamily, RecvFlags, SendFlags, SocketAddrUnix, SocketFlags, SocketType,
+};
 
 use super::HostError;
 use crate::{
-    encode_append, encode_query, encode_stats, AppendResponse, Entry, Op, Query, Record,
-    Response, Stats, Status, wire::MAX_RESPONSE_LEN,
+    encode_append, encode_query, encode_stats, wire::MAX_RESPONSE_LEN, AppendResponse, Entry, Op,
+    Query, Record, Response, Stats, Status,
 };
 
 /// One page of a QUERY: owned records plus the journal counters.

@@ -11,15 +11,17 @@
 
 use std::eprintln;
 use std::os::fd::OwnedFd;
-use std::prelude::rust_2021::*;
 use std::os::unix::fs::{FileTypeExt, PermissionsExt};
 use std::path::{Path, PathBuf};
+use std::prelude::rust_2021::*;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use rustix::io::Errno;
-use rustix::net::{self, AddressFamily, RecvFlags, SendFlags, SocketAddrUnix, SocketFlags, SocketType};
+use rustix::net::{
+    self, AddressFamily, RecvFlags, SendFlags, SocketAddrUnix, SocketFlags, SocketType,
+};
 
 use super::{monotonic_nsec, HostError};
 use crate::wire::{MAX_REQUEST_LEN, MAX_RESPONSE_LEN};
@@ -195,8 +197,16 @@ fn serve_connection(conn: &OwnedFd, service_id: ServiceId, journal: &Mutex<Journ
         };
         let frame = request.get(..len).unwrap_or(&[]);
         let written = {
-            let mut journal = journal.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-            handle_request(&mut journal, service_id, monotonic_nsec(), frame, &mut response)
+            let mut journal = journal
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            handle_request(
+                &mut journal,
+                service_id,
+                monotonic_nsec(),
+                frame,
+                &mut response,
+            )
         };
         let out = response.get(..written).unwrap_or(&[]);
         loop {

@@ -1,0 +1,113 @@
+//! Properties: no byte string panics the frame parser, the request handler or the response
+//! decoder; every response is a well-formed frame within 2048 bytes; encodings roundtrip.
+
+use logd::wire::{MAX_REQUEST_LEN, MAX_RESPONSE_LEN};
+use logd::{
+    encode_append, handle_request, Entry, Fields, Journal, JournalConfig, Level, RecordView,
+    Request, Response, ServiceId, Status,
+};
+use proptest::prelude::*;
+
+use super::oracle;
+
+fn small_journal() -> Journal {
+    let mut j = Journal::new(JournalConfig {
+        capacity_records: 8,
+        capacity_bytes: 2000,
+    })
+    .unwrap();
+    for i in 0..10u64 {
+        j.append(
+            i,
+            ServiceId(i),
+            &Entry::new(Level::Info, b"seed", &[b'x'; 100], b"k=v").unwrap(),
+        );
+    }
+    j
+}
+
+/// Feeds one frame to every parser; checks the handler's response.
+pub fn exercise(frame: &[u8]) {
+    let mut j = small_journal();
+    let before = j.stats();
+    let parsed = Request::parse(frame);
+    let mut out = [0u8; MAX_RESPONSE_LEN];
+    let len = handle_request(&mut j, ServiceId(1), 99, frame, &mut out);
+    assert!((5..=MAX_RESPONSE_LEN).contains(&len));
+    let response = Response::decode(&out[..len]).expect("handler responses always decode");
+    match parsed {
+        Ok(_) => assert_eq!(response.status(), Status::Ok),
+        Err(e) => {
+            assert_eq!(response.status(), e.status());
+            assert_eq!(j.stats(), before, "a rejected frame changes nothing");
+        }
+    }
+    let _ = Response::decode(frame);
+    let _ = RecordView::decode(frame);
+    let _ = Fields::parse(frame);
+}
+
+/// Frames near the valid ones: a valid frame with some bytes overwritten, cut or extended.
+fn near_valid() -> impl Strategy<Value = Vec<u8>> {
+    let base = prop_oneof![
+        (
+            0u8..8,
+            proptest::collection::vec(any::<u8>(), 0..70),
+            proptest::collection::vec(any::<u8>(), 0..300),
+            proptest::collection::vec(any::<u8>(), 0..600)
+        )
+            .prop_map(|(l, s, m, f)| oracle::append(l, &s, &m, &f)),
+        (any::<u64>(), 0u16..40).prop_map(|(s, m)| oracle::query(s, m)),
+        Just(oracle::stats()),
+    ];
+    (
+        base,
+        proptest::collection::vec((any::<usize>(), any::<u8>()), 0..4),
+        any::<usize>(),
+        proptest::collection::vec(any::<u8>(), 0..3),
+    )
+        .prop_map(|(mut frame, flips, cut, tail)| {
+            for (at, byte) in flips {
+                if !frame.is_empty() {
+                    let i = at % frame.len();
+                    frame[i] = byte;
+                }
+            }
+            frame.truncate(cut % (frame.len() + 2));
+            frame.extend(tail);
+            frame
+        })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
+
+    #[test]
+    fn no_byte_string_panics_the_parsers(frame in proptest::collection::vec(any::<u8>(), 0..(MAX_REQUEST_LEN + 64))) {
+        exercise(&frame);
+    }
+
+    #[test]
+    fn no_near_valid_frame_panics_the_parsers(frame in near_valid()) {
+        exercise(&frame);
+    }
+
+    #[test]
+    fn valid_appends_roundtrip_through_the_journal(
+        level in 1u8..=5,
+        scope in proptest::collection::vec(any::<u8>(), 0..=64),
+        msg in proptest::collection::vec(any::<u8>(), 0..=256),
+        fields in proptest::collection::vec(any::<u8>(), 0..=512),
+    ) {
+        let level = Level::from_byte(level).unwrap();
+        let entry = Entry::new(level, &scope, &msg, &fields).unwrap();
+        let frame = encode_append(&entry);
+        prop_assert_eq!(&frame, &oracle::append(level as u8, &scope, &msg, &fields));
+        prop_assert_eq!(Request::parse(&frame), Ok(Request::Append(entry)));
+        let mut j = Journal::new(JournalConfig::DEFAULT).unwrap();
+        j.append(5, ServiceId(9), &entry);
+        let stored = j.records().next().unwrap();
+        prop_assert_eq!(stored.entry(), entry);
+        prop_assert_eq!(stored.encoded_len(), entry.record_len());
+    }
+}
