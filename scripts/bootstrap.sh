@@ -23,11 +23,14 @@ if ! rustup run "$channel" rustc --version >/dev/null 2>&1; then
   say "installing Rust $channel"
   rustup toolchain install "$channel" --profile minimal --component rustfmt,clippy
 fi
+# The OS target, and RV32 for the ELF32 symbolization fixture.
 installed_targets=$(rustup target list --installed --toolchain "$channel")
-if ! grep -qx riscv64gc-unknown-none-elf <<<"$installed_targets"; then
-  say "adding target riscv64gc-unknown-none-elf"
-  rustup target add riscv64gc-unknown-none-elf --toolchain "$channel"
-fi
+for target in riscv64gc-unknown-none-elf riscv32imac-unknown-none-elf; do
+  if ! grep -qx "$target" <<<"$installed_targets"; then
+    say "adding target $target"
+    rustup target add "$target" --toolchain "$channel"
+  fi
+done
 installed_components=$(rustup component list --installed --toolchain "$channel")
 for comp in rustfmt clippy; do
   if ! grep -q "^$comp" <<<"$installed_components"; then

@@ -13,8 +13,10 @@ use anyhow::{bail, Context, Result};
 pub enum Flavour {
     /// `fixtures/chain.rs`, for the host.
     Host,
-    /// `fixtures/chain_riscv.rs`, bare-metal RISC-V.
+    /// `fixtures/chain_riscv.rs`, bare-metal RV64 (ELF64).
     Riscv,
+    /// `fixtures/chain_riscv.rs`, bare-metal RV32 (ELF32).
+    Riscv32,
 }
 
 impl Flavour {
@@ -23,7 +25,7 @@ impl Flavour {
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
         match self {
             Flavour::Host => dir.join("chain.rs"),
-            Flavour::Riscv => dir.join("chain_riscv.rs"),
+            Flavour::Riscv | Flavour::Riscv32 => dir.join("chain_riscv.rs"),
         }
     }
 
@@ -31,7 +33,7 @@ impl Flavour {
     pub fn krate(self) -> &'static str {
         match self {
             Flavour::Host => "chain",
-            Flavour::Riscv => "chain_riscv",
+            Flavour::Riscv | Flavour::Riscv32 => "chain_riscv",
         }
     }
 
@@ -39,7 +41,17 @@ impl Flavour {
     pub fn binutils_prefix(self) -> &'static str {
         match self {
             Flavour::Host => "",
-            Flavour::Riscv => "riscv64-linux-gnu-",
+            // The RISC-V binutils read both ELF classes.
+            Flavour::Riscv | Flavour::Riscv32 => "riscv64-linux-gnu-",
+        }
+    }
+
+    /// The Rust target triple the fixture is built for.
+    pub fn target(self) -> &'static str {
+        match self {
+            Flavour::Host => "(host)",
+            Flavour::Riscv => "riscv64gc-unknown-none-elf",
+            Flavour::Riscv32 => "riscv32imac-unknown-none-elf",
         }
     }
 
@@ -77,13 +89,8 @@ impl Flavour {
             .args(["-C", "codegen-units=1", "-C", "force-frame-pointers=yes"]);
         match self {
             Flavour::Host => cmd.args(["-C", "link-arg=-Wl,--build-id=sha1"]),
-            Flavour::Riscv => cmd
-                .args([
-                    "--target",
-                    "riscv64gc-unknown-none-elf",
-                    "-C",
-                    "panic=abort",
-                ])
+            Flavour::Riscv | Flavour::Riscv32 => cmd
+                .args(["--target", self.target(), "-C", "panic=abort"])
                 .args(["-C", "link-arg=--build-id=sha1"]),
         };
         if remap {

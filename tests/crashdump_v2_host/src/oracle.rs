@@ -133,11 +133,18 @@ fn strip_discriminator(line: &str) -> &str {
     }
 }
 
+/// `addr2line -a` prints addresses as `0x` and 8 (ELF32) or 16 (ELF64) hex digits.
+fn is_address_line(line: &str) -> bool {
+    line.strip_prefix("0x").is_some_and(|h| {
+        (h.len() == 8 || h.len() == 16) && h.bytes().all(|b| b.is_ascii_hexdigit())
+    })
+}
+
 /// Splits `-a` output (an address line, then frames) into one text per address.
 pub fn split_answers(text: &str) -> Result<Vec<String>> {
     let mut answers: Vec<String> = Vec::new();
     for line in text.lines() {
-        if line.len() == 18 && line.starts_with("0x") {
+        if is_address_line(line) {
             answers.push(String::new());
         } else {
             let Some(cur) = answers.last_mut() else {

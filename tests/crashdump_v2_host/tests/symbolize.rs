@@ -95,6 +95,11 @@ fn riscv_fixture_resolves_known_frames() {
     known_frames(Flavour::Riscv);
 }
 
+#[test]
+fn riscv32_elf32_fixture_resolves_known_frames() {
+    known_frames(Flavour::Riscv32);
+}
+
 fn agrees_with_binutils(flavour: Flavour) {
     let fx = fixture(flavour);
     let index = common::index(&[&fx.elf], &[]);
@@ -127,6 +132,11 @@ fn host_fixture_agrees_with_binutils_addr2line() {
 #[test]
 fn riscv_fixture_agrees_with_binutils_addr2line() {
     agrees_with_binutils(Flavour::Riscv);
+}
+
+#[test]
+fn riscv32_elf32_fixture_agrees_with_binutils_addr2line() {
+    agrees_with_binutils(Flavour::Riscv32);
 }
 
 /// Splits the fixture into a stripped binary and a separate debug file, linked both by

@@ -49,6 +49,7 @@ fn build(flavour: Flavour) -> Fixture {
     let name = match flavour {
         Flavour::Host => "chain-host",
         Flavour::Riscv => "chain-riscv",
+        Flavour::Riscv32 => "chain-riscv32",
     };
     let elf = work_dir().join(name);
     flavour.build(&elf, false).unwrap();
@@ -63,9 +64,11 @@ fn build(flavour: Flavour) -> Fixture {
 pub fn fixture(flavour: Flavour) -> &'static Fixture {
     static HOST: OnceLock<Fixture> = OnceLock::new();
     static RISCV: OnceLock<Fixture> = OnceLock::new();
+    static RISCV32: OnceLock<Fixture> = OnceLock::new();
     match flavour {
         Flavour::Host => HOST.get_or_init(|| build(Flavour::Host)),
         Flavour::Riscv => RISCV.get_or_init(|| build(Flavour::Riscv)),
+        Flavour::Riscv32 => RISCV32.get_or_init(|| build(Flavour::Riscv32)),
     }
 }
 
