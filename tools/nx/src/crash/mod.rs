@@ -7,10 +7,10 @@
 
 mod export;
 mod grep;
-mod ls;
-mod output;
+pub(crate) mod ls;
+pub(crate) mod output;
 mod purge;
-mod show;
+pub(crate) mod show;
 mod store;
 
 use std::path::PathBuf;

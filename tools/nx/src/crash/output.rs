@@ -371,7 +371,7 @@ pub fn write_json<W: std::io::Write, T: Serialize>(out: &mut W, value: &T) -> an
 }
 
 /// `key: text` when `bytes` is UTF-8, else `key_b64: base64` (standard, padded).
-fn bytes_entry<M: SerializeMap>(
+pub(crate) fn bytes_entry<M: SerializeMap>(
     map: &mut M,
     key: &'static str,
     bytes: &[u8],

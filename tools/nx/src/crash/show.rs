@@ -59,7 +59,7 @@ pub fn report_warnings(symbolizer: &Symbolizer<'_>) {
 
 /// Bytes as one line of text: valid UTF-8 as is (control characters escaped), other
 /// bytes as `\xNN`.
-fn printable(bytes: &[u8]) -> String {
+pub(crate) fn printable(bytes: &[u8]) -> String {
     let mut out = String::with_capacity(bytes.len());
     for chunk in bytes.utf8_chunks() {
         for c in chunk.valid().chars() {
