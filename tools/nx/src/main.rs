@@ -6,6 +6,7 @@
 //! serialize-only types with a documented, versioned schema (docs/devx/nx-cli.md).
 
 mod crash;
+mod log;
 mod timefmt;
 mod units;
 
@@ -29,11 +30,14 @@ struct Cli {
 enum Group {
     /// Triage crash dumps (.nxcd, .nxcd.zst) in a dump directory.
     Crash(crash::Args),
+    /// Append to, query and follow the logd journal.
+    Log(log::Args),
 }
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.group {
         Group::Crash(args) => crash::run(args),
+        Group::Log(args) => log::run(args),
     }
 }
 
