@@ -1,0 +1,178 @@
+//! Syscall numbers, error codes and the two-register result encoding.
+
+use core::fmt;
+
+/// A syscall number, passed in `a7`.
+#[repr(u32)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sysnum {
+    /// `debug_write(ptr, len)`: write bytes to the debug console (the UART).
+    DebugWrite = 0,
+    /// `exit(code)`: end the calling process with `code` (an `i32`). Never returns.
+    Exit = 1,
+    /// `yield()`: give up the rest of the time slice.
+    Yield = 2,
+    /// `sleep(ns)`: block for at least `ns` nanoseconds.
+    Sleep = 3,
+    /// `time() -> ns`: monotonic nanoseconds since the kernel started.
+    Time = 4,
+    /// `grow(bytes) -> old_break`: extend the heap by `bytes` (rounded up to pages).
+    Grow = 5,
+    /// `spawn(name_ptr, name_len) -> ServiceId`: start a program of the boot manifest as a
+    /// child of the caller. Privileged: only programs the manifest marks `spawn`.
+    Spawn = 6,
+    /// `wait(child, rec_ptr, rec_cap) -> code`: block until the child exits; a fault
+    /// record, when there is one, is written to `rec_ptr` (needs `FaultRecord::MAX_LEN`).
+    Wait = 7,
+    /// `send(dst, ptr, len)`: deliver a message; blocks until the receiver takes it.
+    Send = 8,
+    /// `recv(buf, cap, hdr_ptr) -> len`: block until a message arrives; the kernel writes a
+    /// [`crate::RecvHeader`] at `hdr_ptr`.
+    Recv = 9,
+    /// `call(dst, ptr, len, rbuf, rcap) -> reply_len`: send and block for the reply.
+    Call = 10,
+    /// `reply(dst, ptr, len)`: answer a caller blocked in `call` on this process.
+    Reply = 11,
+    /// `self_id() -> ServiceId`: the caller's own service id (also the null syscall).
+    SelfId = 12,
+}
+
+impl TryFrom<usize> for Sysnum {
+    type Error = SysError;
+
+    fn try_from(value: usize) -> Result<Self, SysError> {
+        Ok(match value {
+            0 => Sysnum::DebugWrite,
+            1 => Sysnum::Exit,
+            2 => Sysnum::Yield,
+            3 => Sysnum::Sleep,
+            4 => Sysnum::Time,
+            5 => Sysnum::Grow,
+            6 => Sysnum::Spawn,
+            7 => Sysnum::Wait,
+            8 => Sysnum::Send,
+            9 => Sysnum::Recv,
+            10 => Sysnum::Call,
+            11 => Sysnum::Reply,
+            12 => Sysnum::SelfId,
+            _ => return Err(SysError::BadSyscall),
+        })
+    }
+}
+
+/// Why a syscall failed; the code travels in `a0`.
+#[repr(u32)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SysError {
+    /// The syscall number is unknown.
+    BadSyscall = 1,
+    /// A pointer argument names memory the caller may not access that way.
+    BadAddress = 2,
+    /// A length or size argument is out of bounds (e.g. a message over 4 KiB).
+    BadLength = 3,
+    /// No live process has that service id.
+    NoSuchService = 4,
+    /// The caller lacks the privilege (e.g. `spawn` outside init and execd).
+    Denied = 5,
+    /// No program of that name in the boot manifest or the initrd.
+    NoSuchProgram = 6,
+    /// The program is already running (one instance per manifest entry).
+    AlreadyRunning = 7,
+    /// The program's ELF is malformed or does not fit the user layout.
+    BadImage = 8,
+    /// Out of physical memory or of the heap limit.
+    NoMemory = 9,
+    /// The peer ended while the caller was blocked on it.
+    PeerGone = 10,
+    /// The target is not the caller's child, or nobody waits for that reply.
+    NotPermitted = 11,
+    /// The receive buffer is smaller than the message; the message is dropped.
+    Truncated = 12,
+}
+
+impl SysError {
+    /// The error with code `code`, if any.
+    pub fn from_code(code: usize) -> Option<SysError> {
+        Some(match code {
+            1 => SysError::BadSyscall,
+            2 => SysError::BadAddress,
+            3 => SysError::BadLength,
+            4 => SysError::NoSuchService,
+            5 => SysError::Denied,
+            6 => SysError::NoSuchProgram,
+            7 => SysError::AlreadyRunning,
+            8 => SysError::BadImage,
+            9 => SysError::NoMemory,
+            10 => SysError::PeerGone,
+            11 => SysError::NotPermitted,
+            12 => SysError::Truncated,
+            _ => return None,
+        })
+    }
+}
+
+impl fmt::Display for SysError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let text = match self {
+            SysError::BadSyscall => "unknown syscall",
+            SysError::BadAddress => "bad user address",
+            SysError::BadLength => "length out of bounds",
+            SysError::NoSuchService => "no such service",
+            SysError::Denied => "not privileged",
+            SysError::NoSuchProgram => "no such program",
+            SysError::AlreadyRunning => "program already running",
+            SysError::BadImage => "bad program image",
+            SysError::NoMemory => "out of memory",
+            SysError::PeerGone => "peer ended",
+            SysError::NotPermitted => "not permitted",
+            SysError::Truncated => "message larger than the buffer",
+        };
+        f.write_str(text)
+    }
+}
+
+impl core::error::Error for SysError {}
+
+/// Encodes a syscall result into `(a0, a1)`.
+pub fn encode_result(result: Result<usize, SysError>) -> (usize, usize) {
+    match result {
+        Ok(value) => (0, value),
+        Err(err) => (err as usize, 0),
+    }
+}
+
+/// Decodes `(a0, a1)` as the kernel left them; an unknown status is `BadSyscall`.
+pub fn decode_result(a0: usize, a1: usize) -> Result<usize, SysError> {
+    match a0 {
+        0 => Ok(a1),
+        code => Err(SysError::from_code(code).unwrap_or(SysError::BadSyscall)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_sysnum_roundtrips_through_its_number() {
+        for n in 0..=12usize {
+            let s = Sysnum::try_from(n).unwrap();
+            assert_eq!(s as usize, n);
+        }
+        assert_eq!(Sysnum::try_from(13), Err(SysError::BadSyscall));
+        assert_eq!(Sysnum::try_from(usize::MAX), Err(SysError::BadSyscall));
+    }
+
+    #[test]
+    fn results_roundtrip_through_two_registers() {
+        for code in 1..=12usize {
+            let e = SysError::from_code(code).unwrap();
+            assert_eq!(e as usize, code);
+            assert_eq!(decode_result(encode_result(Err(e)).0, 0), Err(e));
+        }
+        assert_eq!(SysError::from_code(0), None);
+        let (a0, a1) = encode_result(Ok(0xdead));
+        assert_eq!(decode_result(a0, a1), Ok(0xdead));
+        assert_eq!(decode_result(99, 0), Err(SysError::BadSyscall));
+    }
+}

@@ -1,0 +1,201 @@
+//! The boot manifest (`boot.manifest` in the initrd): which programs exist, their
+//! service ids, and how init treats them.
+//!
+//! Text, one program per line: `NAME FLAG...`; `#` starts a comment; blank lines are
+//! ignored. A program's service id is its 1-based position among the program lines. The
+//! first program is the one the kernel starts (init). Flags:
+//!
+//! - `spawn`: the program may use the `spawn` syscall (init and execd);
+//! - `boot`: init starts it at boot, in manifest order, waiting for each to report ready;
+//! - `ondemand`: init starts it only when a `runner` program asks;
+//! - `runner`: the program may ask init to start `ondemand` programs and wait for them;
+//! - `final`: when it exits, init exits with its status and the system stops.
+
+use alloc::vec::Vec;
+use core::fmt;
+
+/// Most programs a manifest may list.
+pub const MAX_PROGRAMS: usize = 32;
+/// Largest manifest text, in bytes.
+pub const MAX_TEXT: usize = 8192;
+
+/// What init and the kernel know about one program.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Program<'a> {
+    /// Program name, also its initrd entry name.
+    pub name: &'a str,
+    /// Its service id (1-based line position).
+    pub id: u32,
+    /// May use `spawn`.
+    pub spawn: bool,
+    /// Started by init at boot.
+    pub boot: bool,
+    /// Started by init on a runner's request.
+    pub ondemand: bool,
+    /// May ask init to run `ondemand` programs.
+    pub runner: bool,
+    /// Its exit ends the system.
+    pub is_final: bool,
+}
+
+/// What is wrong with a manifest.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ManifestError {
+    /// Over [`MAX_TEXT`] bytes or not UTF-8.
+    BadText,
+    /// Line `n` (1-based) names a program with an invalid name.
+    BadName(usize),
+    /// Line `n` has an unknown flag.
+    UnknownFlag(usize),
+    /// Line `n` repeats a program.
+    Duplicate(usize),
+    /// More than [`MAX_PROGRAMS`] programs, or none.
+    BadCount(usize),
+}
+
+impl fmt::Display for ManifestError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ManifestError::BadText => f.write_str("manifest: too long or not UTF-8"),
+            ManifestError::BadName(n) => write!(f, "manifest line {n}: invalid program name"),
+            ManifestError::UnknownFlag(n) => write!(f, "manifest line {n}: unknown flag"),
+            ManifestError::Duplicate(n) => write!(f, "manifest line {n}: duplicate program"),
+            ManifestError::BadCount(n) => write!(f, "manifest: {n} programs (1..=32)"),
+        }
+    }
+}
+
+impl core::error::Error for ManifestError {}
+
+/// A parsed boot manifest.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Manifest<'a> {
+    programs: Vec<Program<'a>>,
+}
+
+impl<'a> Manifest<'a> {
+    /// Parses manifest text.
+    pub fn parse(bytes: &'a [u8]) -> Result<Manifest<'a>, ManifestError> {
+        if bytes.len() > MAX_TEXT {
+            return Err(ManifestError::BadText);
+        }
+        let text = core::str::from_utf8(bytes).map_err(|_| ManifestError::BadText)?;
+        let mut programs: Vec<Program<'a>> = Vec::new();
+        for (i, raw) in text.lines().enumerate() {
+            let line_no = i + 1;
+            let line = raw.split('#').next().unwrap_or("");
+            let mut words = line.split_ascii_whitespace();
+            let Some(name) = words.next() else { continue };
+            if !crate::is_valid_name(name.as_bytes()) {
+                return Err(ManifestError::BadName(line_no));
+            }
+            if programs.iter().any(|p| p.name == name) {
+                return Err(ManifestError::Duplicate(line_no));
+            }
+            if programs.len() == MAX_PROGRAMS {
+                return Err(ManifestError::BadCount(MAX_PROGRAMS + 1));
+            }
+            let mut p = Program {
+                name,
+                id: programs.len() as u32 + 1,
+                spawn: false,
+                boot: false,
+                ondemand: false,
+                runner: false,
+                is_final: false,
+            };
+            for flag in words {
+                match flag {
+                    "spawn" => p.spawn = true,
+                    "boot" => p.boot = true,
+                    "ondemand" => p.ondemand = true,
+                    "runner" => p.runner = true,
+                    "final" => p.is_final = true,
+                    _ => return Err(ManifestError::UnknownFlag(line_no)),
+                }
+            }
+            programs.push(p);
+        }
+        if programs.is_empty() {
+            return Err(ManifestError::BadCount(0));
+        }
+        Ok(Manifest { programs })
+    }
+
+    /// Programs in manifest order (service ids 1, 2, ...).
+    pub fn programs(&self) -> &[Program<'a>] {
+        &self.programs
+    }
+
+    /// The program the kernel starts: the first line.
+    pub fn first(&self) -> Option<&Program<'a>> {
+        self.programs.first()
+    }
+
+    /// The program called `name`.
+    pub fn by_name(&self, name: &str) -> Option<&Program<'a>> {
+        self.programs.iter().find(|p| p.name == name)
+    }
+
+    /// The program with service id `id`.
+    pub fn by_id(&self, id: u32) -> Option<&Program<'a>> {
+        let index = usize::try_from(id).ok()?.checked_sub(1)?;
+        self.programs.get(index)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_ids_flags_and_comments() {
+        let text = b"# boot manifest\ninit spawn\n\nsamgrd boot   # registry\nselftest-client boot runner final\nspinner ondemand\n";
+        let m = Manifest::parse(text).unwrap();
+        let names: Vec<_> = m.programs().iter().map(|p| (p.name, p.id)).collect();
+        assert_eq!(
+            names,
+            [
+                ("init", 1),
+                ("samgrd", 2),
+                ("selftest-client", 3),
+                ("spinner", 4)
+            ]
+        );
+        assert!(m.first().unwrap().spawn);
+        let st = m.by_name("selftest-client").unwrap();
+        assert!(st.boot && st.runner && st.is_final && !st.spawn);
+        assert!(m.by_id(4).unwrap().ondemand);
+        assert_eq!(m.by_id(0), None);
+        assert_eq!(m.by_id(5), None);
+    }
+
+    #[test]
+    fn rejects_bad_manifests() {
+        assert_eq!(
+            Manifest::parse(b"init\nInit\n"),
+            Err(ManifestError::BadName(2))
+        );
+        assert_eq!(
+            Manifest::parse(b"init fly\n"),
+            Err(ManifestError::UnknownFlag(1))
+        );
+        assert_eq!(
+            Manifest::parse(b"a\n#\na\n"),
+            Err(ManifestError::Duplicate(3))
+        );
+        assert_eq!(
+            Manifest::parse(b"# nothing\n"),
+            Err(ManifestError::BadCount(0))
+        );
+        assert_eq!(Manifest::parse(&[0xff]), Err(ManifestError::BadText));
+        let mut many = alloc::string::String::new();
+        for i in 0..33 {
+            many.push_str(&alloc::format!("p{i}\n"));
+        }
+        assert_eq!(
+            Manifest::parse(many.as_bytes()),
+            Err(ManifestError::BadCount(33))
+        );
+    }
+}

@@ -1,0 +1,10 @@
+//! The kernel's pure, host-tested parts: turning a program's ELF into a load plan, and
+//! building Sv39 page tables over an abstract physical memory.
+//!
+//! Nothing here touches hardware; the kernel supplies the memory (identity-mapped RAM)
+//! and the host tests supply a map of fake frames.
+#![no_std]
+#![forbid(unsafe_code)]
+
+pub mod elf;
+pub mod sv39;
