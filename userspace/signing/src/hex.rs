@@ -6,8 +6,8 @@ use crate::{Error, KeyKind};
 
 const DIGITS: &[u8; 16] = b"0123456789abcdef";
 
-/// Encodes bytes as lowercase hex.
-pub(crate) fn encode(bytes: &[u8]) -> String {
+/// Encodes bytes as lowercase hex (how keys, signatures and digests are shown).
+pub fn encode(bytes: &[u8]) -> String {
     let mut out = String::with_capacity(bytes.len() * 2);
     for b in bytes {
         out.push(char::from(DIGITS[usize::from(b >> 4)]));

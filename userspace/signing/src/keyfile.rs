@@ -78,18 +78,9 @@ impl fmt::Display for KeyFileError {
     }
 }
 
-impl std::error::Error for KeyFileError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            KeyFileError::Io { source, .. } => Some(source),
-            KeyFileError::Key { source, .. } => Some(source),
-            KeyFileError::TooLarge { .. }
-            | KeyFileError::Exists { .. }
-            | KeyFileError::NoTrustedKeys
-            | KeyFileError::Random(_) => None,
-        }
-    }
-}
+// Display already includes the underlying error (so `{}` alone says everything);
+// `source` stays empty to keep error chains from printing it twice.
+impl std::error::Error for KeyFileError {}
 
 fn io_at(path: &Path) -> impl FnOnce(io::Error) -> KeyFileError + '_ {
     move |source| KeyFileError::Io {

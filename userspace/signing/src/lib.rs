@@ -32,6 +32,7 @@ mod trust;
 pub mod keyfile;
 
 pub use error::{Error, KeyKind};
+pub use hex::encode as to_hex;
 pub use keys::{PublicKey, SecretKey, Signature, PUBLIC_KEY_LEN, SECRET_KEY_LEN, SIGNATURE_LEN};
 pub use testkeys::{is_test_key, test_public_keys};
 pub use trust::{KeyPolicy, TrustedKeys};

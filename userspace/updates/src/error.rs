@@ -398,11 +398,6 @@ impl fmt::Display for Error {
     }
 }
 
-impl core::error::Error for Error {
-    fn source(&self) -> Option<&(dyn core::error::Error + 'static)> {
-        match self {
-            Error::Signature { source, .. } => Some(source),
-            _ => None,
-        }
-    }
-}
+// Display already includes a wrapped signing error; `source` stays empty to keep
+// error chains from printing it twice.
+impl core::error::Error for Error {}

@@ -111,15 +111,9 @@ impl fmt::Display for FileError {
     }
 }
 
-impl std::error::Error for FileError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            FileError::Io { source, .. } => Some(source),
-            FileError::Format { source, .. } => Some(source),
-            _ => None,
-        }
-    }
-}
+// Display already includes the underlying error (so `{}` alone says everything);
+// `source` stays empty to keep error chains from printing it twice.
+impl std::error::Error for FileError {}
 
 impl FileError {
     /// The format error, when the content was at fault.
@@ -257,14 +251,16 @@ pub struct BundleFile {
     pub entry: BundleEntry,
 }
 
-/// Lists the `.nxb` files of `dir` (not recursive; other files are ignored) and reads
+/// Lists the `.nxb` files of `dir` (not recursive; other files and names starting with
+/// `.`, such as temporary files of atomic writes, are ignored) and reads
 /// each completely, giving their index entries sorted by bundle name.
 pub fn plan_dir(dir: &Path, max_bundle_size: u64) -> Result<Vec<BundleFile>, FileError> {
     let mut paths = Vec::new();
     for entry in fs::read_dir(dir).map_err(io_at(dir))? {
         let entry = entry.map_err(io_at(dir))?;
         let path = entry.path();
-        if path.extension().is_some_and(|e| e == "nxb") {
+        let hidden = entry.file_name().to_string_lossy().starts_with('.');
+        if !hidden && path.extension().is_some_and(|e| e == "nxb") {
             paths.push(path);
         }
     }

@@ -48,5 +48,6 @@ pub use index::{BundleEntry, SystemSetIndex, FORMAT_VERSION, MAX_BUNDLES, MAX_IN
 pub use manifest::{BundleManifest, MAX_LABELS, MAX_LABEL_LEN, MAX_MANIFEST_LEN};
 pub use names::{BoardName, BundleName, Version, MAX_BOARD_NAME_LEN, MAX_BUNDLE_NAME_LEN};
 pub use verify::{
-    verify_system_set, SystemSetVerifier, VerifiedSystemSet, VerifyPolicy, DEFAULT_MAX_ARCHIVE_SIZE,
+    peek_index, verify_system_set, SystemSetVerifier, VerifiedSystemSet, VerifyPolicy,
+    DEFAULT_MAX_ARCHIVE_SIZE,
 };

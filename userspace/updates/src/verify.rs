@@ -416,3 +416,43 @@ pub fn verify_system_set(archive: &[u8], policy: VerifyPolicy) -> Result<Verifie
     v.push(archive)?;
     v.finish()
 }
+
+/// Decodes the index at the start of a system-set *without* checking its signature, for
+/// display only (`nxs-pack inspect` shows who claims to have signed it). `head` holds the
+/// first bytes of the archive, at least through the index member. Never trust the
+/// result: verify the archive with [`SystemSetVerifier`].
+pub fn peek_index(head: &[u8]) -> Result<SystemSetIndex, Error> {
+    let mut reader = Reader::new();
+    let mut input = head;
+    let mut bytes: Option<Vec<u8>> = None;
+    while !input.is_empty() {
+        let (used, event) = reader.next(input)?;
+        input = input.get(used..).unwrap_or_default();
+        match (event, bytes.as_mut()) {
+            (Some(Event::Member(m)), None) => {
+                if m.name != INDEX_MEMBER {
+                    return Err(Error::UnexpectedEntry {
+                        expected: INDEX_MEMBER,
+                        found: m.name,
+                    });
+                }
+                if m.size > MAX_INDEX_LEN as u64 {
+                    return Err(Error::EntryTooLarge {
+                        entry: m.name,
+                        size: m.size,
+                        limit: MAX_INDEX_LEN as u64,
+                    });
+                }
+                bytes = Some(Vec::with_capacity(m.size as usize));
+            }
+            (Some(Event::Data(d)), Some(b)) => b.extend_from_slice(d),
+            (Some(Event::MemberEnd), Some(b)) => return SystemSetIndex::decode(b),
+            (Some(Event::End), _) => break,
+            _ => {}
+        }
+    }
+    Err(Error::Truncated {
+        entry: String::from(INDEX_MEMBER),
+        offset: reader.offset(),
+    })
+}

@@ -1,0 +1,181 @@
+//! Packing (the default command): `bundle.toml` + payload + private key → a signed,
+//! deterministic `.nxb`, written atomically.
+
+use std::fs::File;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{bail, Context, Result};
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+use signing::{keyfile, KeyPolicy};
+use updates::nxb::{bundle_head, bundle_tail};
+use updates::{BundleManifest, BundleName, Version};
+
+/// Pack a bundle.
+#[derive(clap::Args)]
+pub struct Args {
+    /// Bundle description: name, version, abilities, caps, min_sdk.
+    #[arg(long, value_name = "TOML", required = true)]
+    toml: Option<PathBuf>,
+    /// The payload file (the program the bundle installs).
+    #[arg(long, value_name = "FILE", required = true)]
+    payload: Option<PathBuf>,
+    /// Private key file of the publisher (64 hex characters).
+    #[arg(long, value_name = "KEY", required = true)]
+    key: Option<PathBuf>,
+    /// The .nxb to write (atomically).
+    #[arg(short = 'o', long = "output", value_name = "NAME.nxb", required = true)]
+    output: Option<PathBuf>,
+    /// A release build: refuse the committed test keys.
+    #[arg(long)]
+    release: bool,
+    /// Largest payload accepted, in bytes.
+    #[arg(long, value_name = "BYTES", default_value_t = updates::fs::DEFAULT_MAX_BUNDLE_SIZE)]
+    max_payload_size: u64,
+}
+
+/// `bundle.toml`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BundleToml {
+    name: String,
+    version: String,
+    #[serde(default)]
+    abilities: Vec<String>,
+    #[serde(default)]
+    caps: Vec<String>,
+    min_sdk: String,
+}
+
+/// Largest `bundle.toml` read.
+const MAX_TOML_LEN: u64 = 64 * 1024;
+/// Read buffer size.
+const CHUNK: usize = 256 * 1024;
+
+/// Hashes a file in a stream, returning (SHA-256, length).
+fn hash_file(path: &Path, limit: u64) -> Result<([u8; 32], u64)> {
+    let mut file = File::open(path).with_context(|| format!("{}", path.display()))?;
+    let size = file.metadata()?.len();
+    if size > limit {
+        bail!(
+            "{}: {size} bytes exceeds the bound of {limit} bytes",
+            path.display()
+        );
+    }
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; CHUNK];
+    let mut len = 0u64;
+    loop {
+        let n = file
+            .read(&mut buf)
+            .with_context(|| format!("{}", path.display()))?;
+        if n == 0 {
+            break;
+        }
+        len += n as u64;
+        hasher.update(&buf[..n]);
+    }
+    Ok((hasher.finalize().into(), len))
+}
+
+fn read_toml(path: &Path) -> Result<BundleToml> {
+    let len = std::fs::metadata(path)
+        .with_context(|| format!("{}", path.display()))?
+        .len();
+    if len > MAX_TOML_LEN {
+        bail!(
+            "{}: {len} bytes is too large for a bundle description",
+            path.display()
+        );
+    }
+    let text = std::fs::read_to_string(path).with_context(|| format!("{}", path.display()))?;
+    toml::from_str(&text).with_context(|| format!("{}: invalid bundle description", path.display()))
+}
+
+pub fn run(args: Args) -> Result<ExitCode> {
+    let (Some(toml_path), Some(payload), Some(key), Some(output)) =
+        (args.toml, args.payload, args.key, args.output)
+    else {
+        bail!("--toml, --payload, --key and -o are required (see --help)");
+    };
+    let desc = read_toml(&toml_path)?;
+    let at = |field: &str| format!("{}: field {field}", toml_path.display());
+    let name = BundleName::new(&desc.name).map_err(|r| anyhow::anyhow!("{}: {r}", at("name")))?;
+    let version = Version::parse(&desc.version).with_context(|| at("version"))?;
+    let min_sdk = Version::parse(&desc.min_sdk).with_context(|| at("min_sdk"))?;
+    let key = keyfile::read_secret_key(&key)?;
+    let policy = if args.release {
+        KeyPolicy::Release
+    } else {
+        KeyPolicy::Development
+    };
+    policy.check(&key.public_key())?;
+    let (payload_digest, payload_size) = hash_file(&payload, args.max_payload_size)?;
+    let mut manifest = BundleManifest {
+        name,
+        version,
+        abilities: desc.abilities,
+        caps: desc.caps,
+        min_sdk,
+        publisher: key.public_key(),
+        signature: None,
+        payload_digest,
+        payload_size,
+    };
+    manifest.normalize();
+    manifest
+        .sign(&key)
+        .with_context(|| format!("{}", toml_path.display()))?;
+    let manifest_bytes = manifest.encode()?;
+    updates::fs::write_atomic(&output, |out| {
+        let io = |e| updates::fs::FileError::Io {
+            path: output.clone(),
+            source: e,
+        };
+        let head = bundle_head(&manifest_bytes, payload_size).map_err(|source| {
+            updates::fs::FileError::Format {
+                path: output.clone(),
+                source,
+            }
+        })?;
+        out.write_all(&head).map_err(io)?;
+        // Copy the payload, checking it is still what was hashed and signed.
+        let (digest, len) = copy_hashed(&payload, out).map_err(|e| updates::fs::FileError::Io {
+            path: payload.clone(),
+            source: e,
+        })?;
+        if digest != payload_digest || len != payload_size {
+            return Err(updates::fs::FileError::Changed {
+                path: payload.clone(),
+            });
+        }
+        out.write_all(&bundle_tail(payload_size)).map_err(io)
+    })?;
+    eprintln!(
+        "wrote {}: {} {}, payload {} bytes",
+        output.display(),
+        manifest.name,
+        manifest.version,
+        payload_size
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn copy_hashed(path: &Path, out: &mut impl Write) -> std::io::Result<([u8; 32], u64)> {
+    let mut file = File::open(path)?;
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; CHUNK];
+    let mut len = 0u64;
+    loop {
+        let n = file.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        len += n as u64;
+        hasher.update(&buf[..n]);
+        out.write_all(&buf[..n])?;
+    }
+    Ok((hasher.finalize().into(), len))
+}

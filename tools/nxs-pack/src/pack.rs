@@ -1,0 +1,108 @@
+//! Packing (the default command): bundles directory + metadata TOML + private key →
+//! a signed `.nxs`, written atomically and byte-identical across runs and machines.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{bail, Context, Result};
+use serde::Deserialize;
+use signing::{keyfile, KeyPolicy};
+use updates::pack::SystemSetMeta;
+use updates::{BoardName, Version};
+
+/// Pack a system-set.
+#[derive(clap::Args)]
+pub struct Args {
+    /// Directory of .nxb bundles (not recursive; names starting with '.' are ignored).
+    #[arg(long, value_name = "DIR", required = true)]
+    input: Option<PathBuf>,
+    /// System-set metadata: `version = "1.0.0"` and `board = "qemu-virt"`.
+    #[arg(long, value_name = "TOML", required = true)]
+    meta: Option<PathBuf>,
+    /// Private key file (64 hex characters).
+    #[arg(long, value_name = "KEY", required = true)]
+    key: Option<PathBuf>,
+    /// The .nxs to write (atomically: replaced only by a complete archive).
+    #[arg(long, short = 'o', value_name = "FILE", required = true)]
+    output: Option<PathBuf>,
+    /// A release build: refuse the committed test keys.
+    #[arg(long)]
+    release: bool,
+    /// Largest bundle file accepted, in bytes.
+    #[arg(long, value_name = "BYTES", default_value_t = updates::fs::DEFAULT_MAX_BUNDLE_SIZE)]
+    max_bundle_size: u64,
+}
+
+/// `system-set.toml`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MetaFile {
+    /// The system version (semver).
+    version: String,
+    /// The board name.
+    board: String,
+}
+
+/// Seconds since the epoch from `SOURCE_DATE_EPOCH`, else 0: never the clock.
+fn source_date_epoch() -> Result<u64> {
+    match std::env::var("SOURCE_DATE_EPOCH") {
+        Ok(s) if !s.is_empty() => s
+            .parse::<u64>()
+            .with_context(|| format!("SOURCE_DATE_EPOCH={s:?} is not a number of seconds")),
+        _ => Ok(0),
+    }
+}
+
+/// Largest metadata file read.
+const MAX_META_LEN: u64 = 64 * 1024;
+
+fn read_meta(path: &Path) -> Result<SystemSetMeta> {
+    let len = std::fs::metadata(path)
+        .with_context(|| format!("{}", path.display()))?
+        .len();
+    if len > MAX_META_LEN {
+        bail!(
+            "{}: {len} bytes is too large for a metadata file",
+            path.display()
+        );
+    }
+    let text = std::fs::read_to_string(path).with_context(|| format!("{}", path.display()))?;
+    let meta: MetaFile =
+        toml::from_str(&text).with_context(|| format!("{}: invalid metadata", path.display()))?;
+    let system_version = Version::parse(&meta.version)
+        .with_context(|| format!("{}: field version: not semver", path.display()))?;
+    let board = BoardName::new(&meta.board)
+        .map_err(|reason| anyhow::anyhow!("{}: field board: {reason}", path.display()))?;
+    Ok(SystemSetMeta {
+        system_version,
+        board,
+        timestamp: source_date_epoch()?,
+    })
+}
+
+pub fn run(args: Args) -> Result<ExitCode> {
+    let (Some(input), Some(meta), Some(key), Some(output)) =
+        (args.input, args.meta, args.key, args.output)
+    else {
+        bail!("--input, --meta, --key and --output are required (see --help)");
+    };
+    let meta = read_meta(&meta)?;
+    let key = keyfile::read_secret_key(&key)?;
+    let policy = if args.release {
+        KeyPolicy::Release
+    } else {
+        KeyPolicy::Development
+    };
+    policy.check(&key.public_key())?;
+    let plan = updates::fs::pack_dir(&input, &meta, &key, &output, args.max_bundle_size)?;
+    eprintln!(
+        "wrote {}: system {} for {}, {} bundles, {} bytes, digest {}",
+        output.display(),
+        plan.index.system_version,
+        plan.index.board,
+        plan.index.bundles.len(),
+        plan.archive_len(),
+        updates::SystemSetIndex::digest_of(&plan.index_bytes)
+    );
+    Ok(ExitCode::SUCCESS)
+}
