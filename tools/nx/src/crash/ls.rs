@@ -19,11 +19,13 @@ pub struct Args {
     json: bool,
 }
 
-/// The cause column: the exception's name, or its number.
-pub fn cause_text(scause: u64) -> String {
-    match nxcd::scause_name(scause) {
+/// The cause column: the exception's name, or its number on RISC-V; `-` for other
+/// architectures, whose dumps carry no RISC-V cause.
+pub fn cause_text(h: &nxcd::Header) -> String {
+    match h.cause_name() {
         Some(name) => name.to_string(),
-        None => format!("scause {scause:#x}"),
+        None if h.arch.starts_with("riscv") => format!("scause {:#x}", h.scause),
+        None => "-".to_string(),
     }
 }
 
@@ -101,7 +103,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 h.process.clone(),
                 h.pid.to_string(),
                 h.exit_code.to_string(),
-                cause_text(h.scause),
+                cause_text(h),
                 file.size.to_string(),
             ]);
         }

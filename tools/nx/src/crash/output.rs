@@ -55,7 +55,7 @@ impl DumpSummary {
             pid: h.pid,
             exit_code: h.exit_code,
             scause: h.scause,
-            cause: nxcd::scause_name(h.scause),
+            cause: h.cause_name(),
         }
     }
 }
@@ -214,7 +214,7 @@ impl<'a> ShowOutput<'a> {
                 pid: h.pid,
                 exit_code: h.exit_code,
                 scause: h.scause,
-                cause: nxcd::scause_name(h.scause),
+                cause: h.cause_name(),
                 stval: hex(h.stval),
                 pc: hex(h.pc),
                 arch: h.arch.clone(),

@@ -121,7 +121,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             "cause:".into(),
             format!(
                 "{} (scause {}, stval {:#x})",
-                cause_text(h.scause),
+                cause_text(h),
                 h.scause,
                 h.stval
             ),

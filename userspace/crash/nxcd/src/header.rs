@@ -101,6 +101,18 @@ pub fn fault_exit_code(scause: u64) -> Option<i64> {
     code.checked_add(1).map(|c| -c)
 }
 
+impl Header {
+    /// The name of the fault cause: `scause` is a RISC-V cause code only on RISC-V
+    /// (`arch` `riscv64` or `riscv32`); other architectures' dumps have none.
+    pub fn cause_name(&self) -> Option<&'static str> {
+        if self.arch.starts_with("riscv") {
+            scause_name(self.scause)
+        } else {
+            None
+        }
+    }
+}
+
 /// The RISC-V privileged specification's name for an exception cause, if it has one.
 pub fn scause_name(scause: u64) -> Option<&'static str> {
     Some(match scause {
