@@ -250,10 +250,20 @@ impl Reader {
         let size = parse_octal(&block[124..136]).ok_or_else(|| non_canonical("size"))?;
         let mtime = parse_octal(&block[136..148]).ok_or_else(|| non_canonical("mtime"))?;
         let expected = header(&name, size, mtime)?;
-        if let Some((field, _, _)) = FIELDS
+        // The checksum covers every byte, so it is compared last: the error names the
+        // field that actually differs.
+        let differs = |(_, at, len): &&(&str, usize, usize)| {
+            block.get(*at..at + len) != expected.get(*at..at + len)
+        };
+        let other = FIELDS
             .iter()
-            .find(|(_, at, len)| block.get(*at..at + len) != expected.get(*at..at + len))
-        {
+            .filter(|(f, _, _)| *f != "chksum")
+            .find(differs);
+        let chksum = FIELDS
+            .iter()
+            .filter(|(f, _, _)| *f == "chksum")
+            .find(differs);
+        if let Some((field, _, _)) = other.or(chksum) {
             return Err(non_canonical(field));
         }
         match self.mtime {
