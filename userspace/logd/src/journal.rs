@@ -23,7 +23,6 @@
 //! the most a wrap can leave unused) and an index of `capacity_records` slots, so memory
 //! is fixed from construction on: appending never allocates.
 
-use alloc::collections::VecDeque;
 use alloc::vec::Vec;
 
 use crate::error::ConfigError;
@@ -121,12 +120,113 @@ impl Slot {
     }
 }
 
+/// A fixed-capacity ring of slots, oldest first (allocated once; pushing never grows it).
+#[derive(Debug)]
+struct SlotRing {
+    slots: Vec<Slot>,
+    head: usize,
+    len: usize,
+}
+
+impl SlotRing {
+    fn new(capacity: usize) -> Result<SlotRing, ConfigError> {
+        let mut slots = Vec::new();
+        slots
+            .try_reserve_exact(capacity)
+            .map_err(|_| ConfigError::OutOfMemory {
+                bytes: capacity.saturating_mul(core::mem::size_of::<Slot>()),
+            })?;
+        slots.resize(
+            capacity,
+            Slot {
+                offset: 0,
+                len: 0,
+                timestamp_nsec: 0,
+            },
+        );
+        Ok(SlotRing {
+            slots,
+            head: 0,
+            len: 0,
+        })
+    }
+
+    fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Physical index of logical index `i` (`i < capacity`).
+    #[inline]
+    fn physical(&self, i: usize) -> usize {
+        let p = self.head + i;
+        if p >= self.slots.len() {
+            p - self.slots.len()
+        } else {
+            p
+        }
+    }
+
+    #[inline]
+    fn get(&self, i: usize) -> Option<&Slot> {
+        if i >= self.len {
+            return None;
+        }
+        self.slots.get(self.physical(i))
+    }
+
+    #[inline]
+    fn front(&self) -> Option<&Slot> {
+        self.get(0)
+    }
+
+    #[inline]
+    fn back(&self) -> Option<&Slot> {
+        self.get(self.len.checked_sub(1)?)
+    }
+
+    #[inline]
+    fn pop_front(&mut self) -> Option<Slot> {
+        let slot = *self.front()?;
+        self.head = self.physical(1);
+        self.len -= 1;
+        Some(slot)
+    }
+
+    /// Adds a slot; the caller has made room (`len < capacity`).
+    #[inline]
+    fn push_back(&mut self, slot: Slot) {
+        let at = self.physical(self.len);
+        if let Some(dst) = self.slots.get_mut(at) {
+            *dst = slot;
+            self.len += 1;
+        }
+    }
+
+    /// First logical index whose slot does not satisfy `pred` (slots are partitioned).
+    fn partition_point(&self, pred: impl Fn(&Slot) -> bool) -> usize {
+        let (mut lo, mut hi) = (0, self.len);
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            match self.get(mid) {
+                Some(slot) if pred(slot) => lo = mid + 1,
+                _ => hi = mid,
+            }
+        }
+        lo
+    }
+
+    /// Slots from logical index `from` on, oldest first.
+    fn iter_from(&self, from: usize) -> impl DoubleEndedIterator<Item = &Slot> + '_ {
+        (from..self.len).filter_map(move |i| self.get(i))
+    }
+}
+
 /// The bounded journal.
 #[derive(Debug)]
 pub struct Journal {
     config: JournalConfig,
     ring: Vec<u8>,
-    slots: VecDeque<Slot>,
+    slots: SlotRing,
     used_bytes: usize,
     total: u64,
     dropped: u64,
@@ -144,13 +244,7 @@ impl Journal {
             .map_err(|_| ConfigError::OutOfMemory { bytes: ring_len })?;
         // Touch the whole ring now, so the journal's memory does not grow later.
         ring.resize(ring_len, 0);
-        let mut slots = VecDeque::new();
-        let records = config.capacity_records as usize;
-        slots
-            .try_reserve_exact(records)
-            .map_err(|_| ConfigError::OutOfMemory {
-                bytes: records.saturating_mul(core::mem::size_of::<Slot>()),
-            })?;
+        let slots = SlotRing::new(config.capacity_records as usize)?;
         Ok(Journal {
             config,
             ring,
@@ -192,6 +286,7 @@ impl Journal {
 
     /// Stores `entry` from `service_id`, stamped `max(now_nsec, previous stamp + 1)`,
     /// dropping the oldest records until it fits.
+    #[inline]
     pub fn append(&mut self, now_nsec: u64, service_id: ServiceId, entry: &Entry<'_>) -> Appended {
         let len = entry.record_len();
         let mut evicted = 0u32;
@@ -215,7 +310,7 @@ impl Journal {
             service_id,
         };
         if let Some(dst) = self.ring.get_mut(offset..offset + len) {
-            write_record(&mut Writer::new(dst), &stamp, entry);
+            write_record(dst, &stamp, entry);
         }
         self.slots.push_back(Slot {
             offset: offset as u32,
@@ -234,6 +329,7 @@ impl Journal {
     /// ring when it would cross the end. The ring's spare `MAX_RECORD_LEN` bytes guarantee
     /// the space is free once the byte bound holds (the unused tail a wrap leaves is
     /// shorter than one record).
+    #[inline]
     fn place(&self, len: usize) -> usize {
         match (self.slots.front(), self.slots.back()) {
             (Some(oldest), Some(newest)) => {
@@ -269,13 +365,13 @@ impl Journal {
 
     /// Every record held, oldest first.
     pub fn records(&self) -> impl DoubleEndedIterator<Item = RecordView<'_>> + '_ {
-        self.slots.iter().filter_map(|s| self.view(s))
+        self.slots.iter_from(0).filter_map(|s| self.view(s))
     }
 
     /// Records stamped at or after `since_nsec`, oldest first.
     pub fn records_since(&self, since_nsec: u64) -> impl Iterator<Item = RecordView<'_>> + '_ {
         self.slots
-            .range(self.first_since(since_nsec)..)
+            .iter_from(self.first_since(since_nsec))
             .filter_map(|s| self.view(s))
     }
 
@@ -286,7 +382,7 @@ impl Journal {
         let mut left = budget;
         for slot in self
             .slots
-            .range(self.first_since(query.since_nsec)..)
+            .iter_from(self.first_since(query.since_nsec))
             .take(usize::from(query.max_count))
         {
             let len = slot.len as usize;

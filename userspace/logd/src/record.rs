@@ -12,18 +12,32 @@ use alloc::vec::Vec;
 
 use crate::error::FrameError;
 use crate::wire::{
-    Level, Reader, ServiceId, Writer, MAX_FIELDS_LEN, MAX_MESSAGE_LEN, MAX_SCOPE_LEN,
-    RECORD_FIXED_LEN,
+    Level, Reader, ServiceId, MAX_FIELDS_LEN, MAX_MESSAGE_LEN, MAX_SCOPE_LEN, RECORD_FIXED_LEN,
 };
 
 /// One record as submitted by a producer; every part is within its cap.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy)]
 pub struct Entry<'a> {
     level: Level,
     scope: &'a [u8],
     message: &'a [u8],
     fields: &'a [u8],
+    /// The APPEND payload this entry was parsed from, when it was: its bytes are exactly
+    /// the record encoding after the 24-byte id/stamp/origin prefix, so storing it is one
+    /// copy.
+    wire: Option<&'a [u8]>,
 }
+
+impl PartialEq for Entry<'_> {
+    fn eq(&self, other: &Entry<'_>) -> bool {
+        self.level == other.level
+            && self.scope == other.scope
+            && self.message == other.message
+            && self.fields == other.fields
+    }
+}
+
+impl Eq for Entry<'_> {}
 
 impl<'a> Entry<'a> {
     /// Checks the caps (scope 64, message 256, fields 512 bytes).
@@ -41,7 +55,14 @@ impl<'a> Entry<'a> {
             scope,
             message,
             fields,
+            wire: None,
         })
+    }
+
+    /// Attaches the APPEND payload the entry was parsed from (level byte to the end).
+    pub(crate) fn with_wire(self, payload: &'a [u8]) -> Entry<'a> {
+        let wire = (payload.len() + RECORD_PREFIX_LEN == self.record_len()).then_some(payload);
+        Entry { wire, ..self }
     }
 
     /// An entry whose parts the caller has proven to be within their caps (parts over a
@@ -57,6 +78,7 @@ impl<'a> Entry<'a> {
             scope: scope.get(..MAX_SCOPE_LEN).unwrap_or(scope),
             message: message.get(..MAX_MESSAGE_LEN).unwrap_or(message),
             fields: fields.get(..MAX_FIELDS_LEN).unwrap_or(fields),
+            wire: None,
         }
     }
 
@@ -103,18 +125,59 @@ pub(crate) struct Stamp {
     pub(crate) service_id: ServiceId,
 }
 
-/// Writes the record encoding of `entry` (exactly `entry.record_len()` bytes).
-pub(crate) fn write_record(w: &mut Writer<'_>, stamp: &Stamp, entry: &Entry<'_>) {
-    w.put(&stamp.record_id.to_le_bytes());
-    w.put(&stamp.timestamp_nsec.to_le_bytes());
-    w.put(&stamp.service_id.0.to_le_bytes());
+/// Length of the record prefix that is not in an APPEND payload: id, stamp, origin.
+const RECORD_PREFIX_LEN: usize = 24;
+
+/// The 30-byte fixed part of a record's encoding.
+#[inline]
+fn record_header(stamp: &Stamp, entry: &Entry<'_>) -> [u8; RECORD_FIXED_LEN] {
+    let mut h = [0u8; RECORD_FIXED_LEN];
+    h[0..8].copy_from_slice(&stamp.record_id.to_le_bytes());
+    h[8..16].copy_from_slice(&stamp.timestamp_nsec.to_le_bytes());
+    h[16..24].copy_from_slice(&stamp.service_id.0.to_le_bytes());
     // The caps (64, 256, 512) make these conversions lossless.
-    w.put(&[entry.level as u8, entry.scope.len() as u8]);
-    w.put(&(entry.message.len() as u16).to_le_bytes());
-    w.put(&(entry.fields.len() as u16).to_le_bytes());
-    w.put(entry.scope);
-    w.put(entry.message);
-    w.put(entry.fields);
+    h[24] = entry.level as u8;
+    h[25] = entry.scope.len() as u8;
+    h[26..28].copy_from_slice(&(entry.message.len() as u16).to_le_bytes());
+    h[28..30].copy_from_slice(&(entry.fields.len() as u16).to_le_bytes());
+    h
+}
+
+/// Writes the record encoding of `entry` into `dst`, which must be exactly
+/// `entry.record_len()` bytes long; returns false (writing nothing) otherwise.
+#[inline]
+pub(crate) fn write_record(dst: &mut [u8], stamp: &Stamp, entry: &Entry<'_>) -> bool {
+    if dst.len() != entry.record_len() {
+        return false;
+    }
+    if entry
+        .wire
+        .is_some_and(|w| w.len() + RECORD_PREFIX_LEN != dst.len())
+    {
+        return false;
+    }
+    let Some((head, body)) = dst.split_at_mut_checked(RECORD_FIXED_LEN) else {
+        return false;
+    };
+    let header = record_header(stamp, entry);
+    if let Some(wire) = entry.wire {
+        // Same bytes as the lengths and body below, in one copy.
+        let (prefix, rest) = dst.split_at_mut(RECORD_PREFIX_LEN);
+        prefix.copy_from_slice(&header[..RECORD_PREFIX_LEN]);
+        rest.copy_from_slice(wire);
+        return true;
+    }
+    head.copy_from_slice(&header);
+    let Some((scope, rest)) = body.split_at_mut_checked(entry.scope.len()) else {
+        return false;
+    };
+    let Some((message, fields)) = rest.split_at_mut_checked(entry.message.len()) else {
+        return false;
+    };
+    scope.copy_from_slice(entry.scope);
+    message.copy_from_slice(entry.message);
+    fields.copy_from_slice(entry.fields);
+    true
 }
 
 /// A record decoded from its encoding, borrowing the bytes.
@@ -175,6 +238,7 @@ impl<'a> RecordView<'a> {
             scope: self.scope,
             message: self.message,
             fields: self.fields,
+            wire: None,
         }
     }
 

@@ -54,6 +54,7 @@ impl<'a> Request<'a> {
     }
 
     /// Parses a request frame (see the module documentation for the order of checks).
+    #[inline]
     pub fn parse(frame: &'a [u8]) -> Result<Request<'a>, FrameError> {
         let op = parse_header(frame)?;
         if frame.len() > MAX_REQUEST_LEN {
@@ -84,6 +85,7 @@ impl<'a> Request<'a> {
 }
 
 /// Checks magic, version and opcode; returns the opcode.
+#[inline]
 pub(crate) fn parse_header(frame: &[u8]) -> Result<Op, FrameError> {
     let mut r = Reader::new(frame);
     let [m0, m1, version, op] = r.array::<HEADER_LEN>("header")?;
@@ -107,6 +109,7 @@ fn exact_len(frame: &[u8], expected: usize) -> Result<(), FrameError> {
     }
 }
 
+#[inline]
 fn parse_append(frame: &[u8]) -> Result<Entry<'_>, FrameError> {
     let mut r = Reader::new(frame);
     r.take(HEADER_LEN, "header")?;
@@ -125,7 +128,8 @@ fn parse_append(frame: &[u8]) -> Result<Entry<'_>, FrameError> {
     let message = r.take(msg_len, "message")?;
     let fields = r.take(fields_len, "fields")?;
     let level = Level::from_byte(level_byte).ok_or(FrameError::BadLevel(level_byte))?;
-    Entry::new(level, scope, message, fields)
+    let payload = frame.get(HEADER_LEN..).unwrap_or(&[]);
+    Ok(Entry::new(level, scope, message, fields)?.with_wire(payload))
 }
 
 fn parse_query(frame: &[u8]) -> Result<Query, FrameError> {

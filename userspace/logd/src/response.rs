@@ -12,8 +12,9 @@ use crate::journal::{Journal, Stats};
 use crate::record::RecordView;
 use crate::request::{parse_header, Query, Request};
 use crate::wire::{
-    Op, Reader, ServiceId, Status, Writer, HEADER_LEN, MAGIC0, MAGIC1, MAX_QUERY_COUNT,
-    MAX_RESPONSE_LEN, QUERY_RESPONSE_FIXED_LEN, RESPONSE_BIT, STATUS_RESPONSE_LEN, VERSION,
+    Op, Reader, ServiceId, Status, Writer, APPEND_RESPONSE_LEN, HEADER_LEN, MAGIC0, MAGIC1,
+    MAX_QUERY_COUNT, MAX_RESPONSE_LEN, QUERY_RESPONSE_FIXED_LEN, RESPONSE_BIT, STATUS_RESPONSE_LEN,
+    VERSION,
 };
 
 /// A buffer that holds any response frame.
@@ -92,11 +93,13 @@ fn write_append(
     record_id: u64,
     dropped: u64,
 ) -> Option<usize> {
-    let mut w = Writer::new(out);
-    start(&mut w, Op::Append, status);
-    w.put(&record_id.to_le_bytes());
-    w.put(&dropped.to_le_bytes());
-    w.finish()
+    let mut frame = [0u8; APPEND_RESPONSE_LEN];
+    frame[..4].copy_from_slice(&[MAGIC0, MAGIC1, VERSION, Op::Append.response_byte()]);
+    frame[4] = status as u8;
+    frame[5..13].copy_from_slice(&record_id.to_le_bytes());
+    frame[13..21].copy_from_slice(&dropped.to_le_bytes());
+    out.get_mut(..APPEND_RESPONSE_LEN)?.copy_from_slice(&frame);
+    Some(APPEND_RESPONSE_LEN)
 }
 
 fn write_query(

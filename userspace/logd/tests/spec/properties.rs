@@ -109,5 +109,16 @@ proptest! {
         let stored = j.records().next().unwrap();
         prop_assert_eq!(stored.entry(), entry);
         prop_assert_eq!(stored.encoded_len(), entry.record_len());
+        // A parsed frame is stored by copying its payload; the bytes must be the same as
+        // storing the entry part by part.
+        let mut from_frame = Journal::new(JournalConfig::DEFAULT).unwrap();
+        let Ok(Request::Append(parsed)) = Request::parse(&frame) else { panic!("parses") };
+        from_frame.append(5, ServiceId(9), &parsed);
+        let query = oracle::query(0, 16);
+        let mut a = [0u8; MAX_RESPONSE_LEN];
+        let mut b = [0u8; MAX_RESPONSE_LEN];
+        let la = handle_request(&mut j, ServiceId(1), 0, &query, &mut a);
+        let lb = handle_request(&mut from_frame, ServiceId(1), 0, &query, &mut b);
+        prop_assert_eq!(&a[..la], &b[..lb]);
     }
 }
