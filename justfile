@@ -4,7 +4,7 @@ set shell := ["bash", "-euo", "pipefail", "-c"]
 
 os_target := "riscv64gc-unknown-none-elf"
 # Domain crates that must build without std for the OS target.
-no_std_crates := "nxcd symindex"
+no_std_crates := "nxcd symindex logd nexus-log"
 
 default:
     @just --list
@@ -36,6 +36,7 @@ run:
 # Benchmarks, each beside its peer tool in the same run.
 bench:
     bash scripts/bench/crash.sh
+    bash scripts/bench/logd.sh
 
 # Fuzz every parser for a while (nightly toolchain; installs cargo-fuzz when missing).
 fuzz seconds="60":
