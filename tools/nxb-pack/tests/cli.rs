@@ -1,0 +1,130 @@
+//! `nxb-pack` as users run it: deterministic bundles from a TOML description, a signed
+//! manifest that inspect checks, and clear errors for bad descriptions.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn nxb_pack(args: &[&str], dir: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_nxb-pack"))
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap()
+}
+
+fn key(name: &str) -> String {
+    let p: PathBuf = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../keys/test")
+        .join(name);
+    p.display().to_string()
+}
+
+fn workdir(toml: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("bundle.toml"), toml).unwrap();
+    fs::write(
+        dir.path().join("payload.elf"),
+        updates_host::payload(3, 5000),
+    )
+    .unwrap();
+    dir
+}
+
+const TOML: &str = "name = \"hello\"\nversion = \"1.2.0\"\nabilities = [\"greet\"]\n\
+                    caps = [\"log.write\", \"ipc.endpoint\"]\nmin_sdk = \"0.1.0\"\n";
+
+fn pack(dir: &Path, out: &str) -> Output {
+    let k = key("ed25519.hex");
+    nxb_pack(
+        &[
+            "--toml",
+            "bundle.toml",
+            "--payload",
+            "payload.elf",
+            "--key",
+            &k,
+            "-o",
+            out,
+        ],
+        dir,
+    )
+}
+
+#[test]
+fn packs_deterministically_whatever_the_list_order() {
+    let a = workdir(TOML);
+    let b = workdir(&TOML.replace(
+        "[\"log.write\", \"ipc.endpoint\"]",
+        "[\"ipc.endpoint\", \"log.write\"]",
+    ));
+    assert!(pack(a.path(), "hello.nxb").status.success());
+    assert!(pack(b.path(), "hello.nxb").status.success());
+    let first = fs::read(a.path().join("hello.nxb")).unwrap();
+    assert_eq!(first, fs::read(b.path().join("hello.nxb")).unwrap());
+    let read = updates::nxb::read_bundle(&first, None).unwrap();
+    assert_eq!(read.manifest.caps, ["ipc.endpoint", "log.write"]);
+    assert_eq!(read.manifest.payload_size, 5000);
+}
+
+#[test]
+fn inspect_checks_the_signature() {
+    let dir = workdir(TOML);
+    assert!(pack(dir.path(), "hello.nxb").status.success());
+    let out = nxb_pack(&["inspect", "--json", "hello.nxb"], dir.path());
+    assert!(out.status.success());
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["schema"], "nxb-inspect/1");
+    assert_eq!(v["name"], "hello");
+    assert_eq!(v["version"], "1.2.0");
+    assert_eq!(v["signature_check"], "valid-for-publisher");
+    let main = key("ed25519.pub");
+    let out = nxb_pack(&["inspect", "--pub", &main, "hello.nxb"], dir.path());
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("(trusted)"));
+    let alt = key("ed25519-alt.pub");
+    let out = nxb_pack(&["inspect", "--pub", &alt, "hello.nxb"], dir.path());
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn gnu_tar_lists_manifest_then_payload() {
+    let dir = workdir(TOML);
+    assert!(pack(dir.path(), "hello.nxb").status.success());
+    let out = Command::new("tar")
+        .args(["--utc", "--numeric-owner", "-tvf", "hello.nxb"])
+        .current_dir(dir.path())
+        .env("TZ", "UTC")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 2);
+    assert!(
+        lines[0].starts_with("-rw-r--r-- 0/0")
+            && lines[0].ends_with("1970-01-01 00:00 manifest.nxb")
+    );
+    assert!(
+        lines[1].contains(" 5000 1970-01-01 00:00 payload.bin"),
+        "{}",
+        lines[1]
+    );
+}
+
+#[test]
+fn refuses_bad_descriptions_naming_the_field() {
+    for (toml, needle) in [
+        (TOML.replace("\"hello\"", "\"../evil\""), "field name"),
+        (TOML.replace("\"1.2.0\"", "\"1.2\""), "field version"),
+        (format!("{TOML}colour = \"red\"\n"), "colour"),
+    ] {
+        let dir = workdir(&toml);
+        let out = pack(dir.path(), "x.nxb");
+        assert_eq!(out.status.code(), Some(2), "{toml}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(needle), "{needle}: {err}");
+        assert!(!dir.path().join("x.nxb").exists());
+    }
+}

@@ -1,0 +1,207 @@
+//! `nxs-pack` as users run it: keygen never overwrites, packing is byte-identical
+//! across runs and input order, verify and inspect report what the library decides, and
+//! failures exit 2 without leaving a partial output.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use updates_host::{small_bundles, test_key};
+
+fn nxs_pack(args: &[&str], dir: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_nxs-pack"))
+        .args(args)
+        .current_dir(dir)
+        .env_remove("SOURCE_DATE_EPOCH")
+        .output()
+        .unwrap()
+}
+
+fn keys() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../keys/test")
+}
+
+fn key(name: &str) -> String {
+    keys().join(name).display().to_string()
+}
+
+/// A work directory with `bundles/` (file names in `order`) and `system-set.toml`.
+fn workdir(names: [&str; 2]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    fs::create_dir(dir.path().join("bundles")).unwrap();
+    let bundles = small_bundles(&test_key().unwrap()).unwrap();
+    for (name, bytes) in names.iter().zip(&bundles) {
+        fs::write(dir.path().join("bundles").join(name), bytes).unwrap();
+    }
+    fs::write(
+        dir.path().join("system-set.toml"),
+        "version = \"1.0.0\"\nboard = \"qemu-virt\"\n",
+    )
+    .unwrap();
+    dir
+}
+
+fn pack(dir: &Path, extra: &[&str]) -> Output {
+    let k = key("ed25519.hex");
+    let mut args = vec![
+        "--input",
+        "bundles",
+        "--meta",
+        "system-set.toml",
+        "--key",
+        &k,
+        "--output",
+        "system-v1.0.0.nxs",
+    ];
+    args.extend_from_slice(extra);
+    nxs_pack(&args, dir)
+}
+
+#[test]
+fn keygen_writes_0600_and_refuses_to_overwrite() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = nxs_pack(&["keygen", "--out", "k"], dir.path());
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let private = dir.path().join("k/ed25519.hex");
+    let before = fs::read(&private).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(
+            fs::metadata(&private).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+    }
+    let out = nxs_pack(&["keygen", "--out", "k"], dir.path());
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("already exists") && err.contains("--force"),
+        "{err}"
+    );
+    assert_eq!(fs::read(&private).unwrap(), before);
+    let out = nxs_pack(&["keygen", "--out", "k", "--force"], dir.path());
+    assert!(out.status.success());
+    assert_ne!(fs::read(&private).unwrap(), before);
+}
+
+#[test]
+fn packing_is_byte_identical_across_runs_and_input_order() {
+    let a = workdir(["hello.nxb", "samgrd.nxb"]);
+    let b = workdir(["z-second.nxb", "a-first.nxb"]);
+    assert!(pack(a.path(), &[]).status.success());
+    let out = pack(b.path(), &[]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let first = fs::read(a.path().join("system-v1.0.0.nxs")).unwrap();
+    assert_eq!(first, fs::read(b.path().join("system-v1.0.0.nxs")).unwrap());
+    assert!(pack(a.path(), &[]).status.success());
+    assert_eq!(first, fs::read(a.path().join("system-v1.0.0.nxs")).unwrap());
+}
+
+#[test]
+fn source_date_epoch_sets_the_timestamp() {
+    let dir = workdir(["hello.nxb", "samgrd.nxb"]);
+    let k = key("ed25519.hex");
+    let out = Command::new(env!("CARGO_BIN_EXE_nxs-pack"))
+        .args([
+            "--input",
+            "bundles",
+            "--meta",
+            "system-set.toml",
+            "--key",
+            &k,
+        ])
+        .args(["--output", "s.nxs"])
+        .env("SOURCE_DATE_EPOCH", "1700000000")
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let json = nxs_pack(&["inspect", "--json", "s.nxs"], dir.path());
+    let v: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(v["schema"], "nxs-inspect/1");
+    assert_eq!(v["timestamp"], 1_700_000_000);
+    assert_eq!(v["bundles"][0]["name"], "hello");
+    assert_eq!(v["bundles"][1]["name"], "samgrd");
+}
+
+#[test]
+fn verify_accepts_trusted_keys_and_refuses_the_rest() {
+    let dir = workdir(["hello.nxb", "samgrd.nxb"]);
+    assert!(pack(dir.path(), &[]).status.success());
+    let main = key("ed25519.pub");
+    let alt = key("ed25519-alt.pub");
+    let set = "system-v1.0.0.nxs";
+    let ok = nxs_pack(&["verify", "--pub", &alt, "--pub", &main, set], dir.path());
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    assert!(String::from_utf8_lossy(&ok.stdout).starts_with("ok: "));
+    let wrong = nxs_pack(&["verify", "--pub", &alt, set], dir.path());
+    assert_eq!(wrong.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&wrong.stderr).contains("system.sig.ed25519"));
+    let board = nxs_pack(
+        &["verify", "--pub", &main, "--board", "other", set],
+        dir.path(),
+    );
+    assert_eq!(board.status.code(), Some(2));
+    let args = ["verify", "--pub", &main, "--running-version", "2.0.0", set];
+    let down = nxs_pack(&args, dir.path());
+    assert_eq!(down.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&down.stderr).contains("downgrade"));
+    let args = [
+        "verify",
+        "--pub",
+        &main,
+        "--running-version",
+        "2.0.0",
+        "--allow-downgrade",
+        set,
+    ];
+    assert!(nxs_pack(&args, dir.path()).status.success());
+    let release = nxs_pack(&["verify", "--release", "--pub", &main, set], dir.path());
+    assert_eq!(release.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&release.stderr).contains("test key"));
+}
+
+#[test]
+fn release_packing_refuses_a_test_key() {
+    let dir = workdir(["hello.nxb", "samgrd.nxb"]);
+    let out = pack(dir.path(), &["--release"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("test key"));
+    assert!(!dir.path().join("system-v1.0.0.nxs").exists());
+}
+
+#[test]
+fn a_bad_bundle_fails_without_leaving_an_output() {
+    let dir = workdir(["hello.nxb", "samgrd.nxb"]);
+    let path = dir.path().join("bundles/hello.nxb");
+    let mut bytes = fs::read(&path).unwrap();
+    let at = bytes.len() - 1024 - 600;
+    bytes[at] ^= 1;
+    fs::write(&path, bytes).unwrap();
+    let out = pack(dir.path(), &[]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("hello.nxb") && err.contains("payload"),
+        "{err}"
+    );
+    let left: Vec<_> = fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(left.len(), 2, "only bundles/ and system-set.toml: {left:?}");
+}
