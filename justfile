@@ -4,7 +4,7 @@ set shell := ["bash", "-euo", "pipefail", "-c"]
 
 os_target := "riscv64gc-unknown-none-elf"
 # Domain crates that must build without std for the OS target.
-no_std_crates := "nxcd symindex logd nexus-log"
+no_std_crates := "nxcd symindex logd nexus-log signing updates"
 
 default:
     @just --list
@@ -37,6 +37,7 @@ run:
 bench:
     bash scripts/bench/crash.sh
     bash scripts/bench/logd.sh
+    bash scripts/bench/updates.sh
 
 # Fuzz every parser for a while (nightly toolchain; installs cargo-fuzz when missing).
 fuzz seconds="60":
