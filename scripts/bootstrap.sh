@@ -55,6 +55,13 @@ declare -A pkg_for=(
   [hyperfine]=hyperfine
   [zstd]=zstd
   [cc]=gcc
+  # Signed updates: the capnp compiler for the schema drift check, GNU tar for interop
+  # tests, sha256sum/openssl and GNU time as the benchmark's peers and meter.
+  [capnp]=capnproto
+  [tar]=tar
+  [sha256sum]=coreutils
+  [openssl]=openssl
+  [/usr/bin/time]=time
 )
 missing=()
 for cmd in "${!pkg_for[@]}"; do
