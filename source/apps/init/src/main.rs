@@ -1,0 +1,196 @@
+//! init: the first program. Starts the boot manifest's `boot` programs in order, each
+//! after the previous reported ready, prints `init: ready` when all are up, then
+//! supervises: it collects every child's end (exit code and fault record), starts
+//! `ondemand` programs for runners and hands them the results. When the `final`
+//! program ends, init ends with its status, and the kernel stops the machine.
+//!
+//! It reads the same `boot.manifest` the kernel reads from the initrd (compiled in).
+#![no_std]
+#![no_main]
+
+extern crate alloc;
+
+use alloc::collections::BTreeMap;
+use alloc::vec::Vec;
+use initrd::manifest::{Manifest, Program};
+use nexus_rt::abi::ipc::KERNEL_ID;
+use nexus_rt::abi::{FaultRecord, MsgKind, ServiceId, SysError};
+use nexus_rt::proto::{self, status};
+use nexus_rt::{println, sys};
+
+nexus_rt::entry!(main);
+
+const MANIFEST: &[u8] = include_bytes!("../boot.manifest");
+
+/// How an on-demand program ended: code and encoded record.
+type Ended = (i64, Option<Vec<u8>>);
+
+struct Init<'a> {
+    manifest: Manifest<'a>,
+    boot: Vec<Program<'a>>,
+    next_boot: usize,
+    awaiting_ready: Option<ServiceId>,
+    ended: BTreeMap<ServiceId, Ended>,
+    waiters: BTreeMap<ServiceId, ServiceId>,
+}
+
+fn main() -> i32 {
+    let manifest = match Manifest::parse(MANIFEST) {
+        Ok(m) => m,
+        Err(e) => {
+            println!("init: FAIL: {e}");
+            return 2;
+        }
+    };
+    let boot = manifest
+        .programs()
+        .iter()
+        .filter(|p| p.boot)
+        .copied()
+        .collect();
+    let mut init = Init {
+        manifest,
+        boot,
+        next_boot: 0,
+        awaiting_ready: None,
+        ended: BTreeMap::new(),
+        waiters: BTreeMap::new(),
+    };
+    if let Err(code) = init.start_next() {
+        return code;
+    }
+    let mut buf = alloc::vec![0u8; nexus_rt::abi::ipc::MAX_MSG];
+    loop {
+        let hdr = match sys::recv(&mut buf) {
+            Ok(h) => h,
+            Err(e) => {
+                println!("init: recv: {e}");
+                continue;
+            }
+        };
+        let msg = &buf[..hdr.len as usize];
+        if hdr.sender == KERNEL_ID && hdr.kind == MsgKind::ChildExited {
+            if let Some(code) = init.child_ended(msg) {
+                return code;
+            }
+        } else if hdr.kind == MsgKind::Call {
+            let reply = init.request(hdr.sender, msg);
+            if let Some(reply) = reply {
+                let _ = sys::reply(hdr.sender, &reply);
+            }
+        }
+    }
+}
+
+impl Init<'_> {
+    /// Starts the next boot program, or announces readiness when all are up.
+    fn start_next(&mut self) -> Result<(), i32> {
+        let Some(p) = self.boot.get(self.next_boot).copied() else {
+            println!("init: ready");
+            return Ok(());
+        };
+        match sys::spawn(p.name) {
+            Ok(id) => {
+                self.awaiting_ready = Some(id);
+                Ok(())
+            }
+            Err(e) => {
+                println!("init: FAIL: cannot start {}: {e}", p.name);
+                Err(1)
+            }
+        }
+    }
+
+    /// Handles a call; `None` leaves the caller blocked (a `WAIT` not yet satisfied).
+    fn request(&mut self, sender: ServiceId, msg: &[u8]) -> Option<Vec<u8>> {
+        let (op, arg) = msg.split_first()?;
+        let caller = self.manifest.by_id(sender).copied();
+        let runner = caller.is_some_and(|p| p.runner);
+        match *op {
+            proto::INIT_READY if self.awaiting_ready == Some(sender) => {
+                self.awaiting_ready = None;
+                self.next_boot += 1;
+                if let Err(code) = self.start_next() {
+                    sys::exit(code);
+                }
+                Some(status(Ok(&[])))
+            }
+            proto::INIT_LOCATE => {
+                let name = core::str::from_utf8(arg).unwrap_or("");
+                let found = self.manifest.by_name(name).map(|p| p.id.to_le_bytes());
+                Some(match found {
+                    Some(id) => status(Ok(&id)),
+                    None => status(Err(SysError::NoSuchProgram)),
+                })
+            }
+            proto::INIT_RUN if runner => {
+                let name = core::str::from_utf8(arg).unwrap_or("");
+                let result = match self.manifest.by_name(name) {
+                    Some(p) if p.ondemand => sys::spawn(p.name),
+                    Some(_) => Err(SysError::Denied),
+                    None => Err(SysError::NoSuchProgram),
+                };
+                Some(match result {
+                    Ok(id) => status(Ok(&id.to_le_bytes())),
+                    Err(e) => status(Err(e)),
+                })
+            }
+            proto::INIT_WAIT if runner => {
+                let id = proto::u32_of(arg).ok()?;
+                match self.ended.remove(&id) {
+                    Some(ended) => Some(ended_reply(ended)),
+                    None => {
+                        self.waiters.insert(id, sender);
+                        None
+                    }
+                }
+            }
+            _ => Some(status(Err(SysError::NotPermitted))),
+        }
+    }
+
+    /// Collects a child's end. Returns init's own exit code when the system must stop.
+    fn child_ended(&mut self, msg: &[u8]) -> Option<i32> {
+        let child = proto::u32_of(msg).ok()?;
+        let mut record = [0u8; FaultRecord::MAX_LEN];
+        let code = match sys::wait(child, &mut record) {
+            Ok(code) => code,
+            Err(e) => {
+                println!("init: wait {child}: {e}");
+                return None;
+            }
+        };
+        let record = FaultRecord::decode(&record)
+            .ok()
+            .map(|r| record[..r.encoded_len()].to_vec());
+        let program = self.manifest.by_id(child).copied()?;
+        if program.is_final {
+            println!("init: {} exited with {code}; stopping", program.name);
+            return Some(if code == 0 { 0 } else { 1 });
+        }
+        if program.boot {
+            println!(
+                "init: FAIL: boot program {} ended with {code}",
+                program.name
+            );
+            return Some(1);
+        }
+        match self.waiters.remove(&child) {
+            Some(waiter) => {
+                let _ = sys::reply(waiter, &ended_reply((code, record)));
+            }
+            None => {
+                self.ended.insert(child, (code, record));
+            }
+        }
+        None
+    }
+}
+
+fn ended_reply((code, record): Ended) -> Vec<u8> {
+    let mut body = Vec::from(code.to_le_bytes());
+    if let Some(r) = record {
+        body.extend_from_slice(&r);
+    }
+    status(Ok(&body))
+}

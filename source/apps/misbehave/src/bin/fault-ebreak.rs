@@ -1,0 +1,14 @@
+//! Misbehaves on purpose: hits `ebreak` with no debugger. Expected end: scause 3.
+#![no_std]
+#![no_main]
+
+use nexus_rt::println;
+
+nexus_rt::entry!(main);
+
+fn main() -> i32 {
+    // SAFETY: none; `ebreak` raises a breakpoint exception, which ends this process.
+    unsafe { core::arch::asm!("ebreak") };
+    println!("fault-ebreak: FAIL: survived ebreak");
+    1
+}

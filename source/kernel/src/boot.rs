@@ -1,0 +1,82 @@
+//! What the kernel learns from the device tree at boot: RAM, the initrd, the timebase.
+
+use core::fmt;
+
+/// Facts read from the device tree.
+pub struct BootInfo {
+    /// Start of RAM.
+    pub ram_start: usize,
+    /// Size of RAM in bytes.
+    pub ram_size: usize,
+    /// The initrd QEMU loaded (`-initrd`), from `/chosen`.
+    pub initrd: &'static [u8],
+    /// The device tree's own range (not to be handed out as frames).
+    pub dtb: (usize, usize),
+    /// `time` ticks per second.
+    pub timebase: u64,
+}
+
+/// What is missing from the device tree.
+#[derive(Debug)]
+pub enum BootError {
+    /// The blob is not a device tree.
+    BadTree,
+    /// No `/memory` region.
+    NoMemory,
+    /// No `linux,initrd-start`/`-end` in `/chosen` (QEMU run without `-initrd`).
+    NoInitrd,
+    /// The initrd range lies outside RAM.
+    InitrdOutsideRam,
+}
+
+impl fmt::Display for BootError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            BootError::BadTree => "not a device tree",
+            BootError::NoMemory => "no /memory node",
+            BootError::NoInitrd => "no initrd in /chosen (run QEMU with -initrd)",
+            BootError::InitrdOutsideRam => "initrd outside RAM",
+        })
+    }
+}
+
+impl BootInfo {
+    /// Reads the device tree at physical address `dtb`.
+    pub fn read(dtb: usize) -> Result<BootInfo, BootError> {
+        // SAFETY: OpenSBI hands over a device tree at `dtb` in a1; RAM is identity
+        // accessible before paging, and `from_ptr` checks the header magic and size.
+        let tree =
+            unsafe { fdt::Fdt::from_ptr(dtb as *const u8) }.map_err(|_| BootError::BadTree)?;
+        let region = tree.memory().regions().next().ok_or(BootError::NoMemory)?;
+        let ram_start = region.starting_address as usize;
+        let ram_size = region.size.ok_or(BootError::NoMemory)?;
+        let chosen = tree.find_node("/chosen").ok_or(BootError::NoInitrd)?;
+        let start = chosen
+            .property("linux,initrd-start")
+            .and_then(|p| p.as_usize())
+            .ok_or(BootError::NoInitrd)?;
+        let end = chosen
+            .property("linux,initrd-end")
+            .and_then(|p| p.as_usize())
+            .ok_or(BootError::NoInitrd)?;
+        if start < ram_start || end < start || end > ram_start + ram_size {
+            return Err(BootError::InitrdOutsideRam);
+        }
+        let timebase = tree
+            .cpus()
+            .next()
+            .map(|c| c.timebase_frequency() as u64)
+            .unwrap_or(10_000_000);
+        // SAFETY: QEMU loaded the initrd at [start, end) inside RAM (checked above); the
+        // frame allocator never hands out that range and nothing writes it, so a shared
+        // 'static view is sound.
+        let initrd = unsafe { core::slice::from_raw_parts(start as *const u8, end - start) };
+        Ok(BootInfo {
+            ram_start,
+            ram_size,
+            initrd,
+            dtb: (dtb, dtb + tree.total_size()),
+            timebase,
+        })
+    }
+}

@@ -1,0 +1,73 @@
+//! Physical frames: free RAM after the kernel image, minus the initrd and device tree.
+//!
+//! A bump pointer over up to four free ranges plus a free list of returned frames.
+//! Every frame handed out is zeroed.
+
+use alloc::vec::Vec;
+use kernel_core::sv39::PAGE;
+
+/// The frame allocator.
+pub struct FrameAllocator {
+    ranges: Vec<(u64, u64)>,
+    free: Vec<u64>,
+    in_use: usize,
+}
+
+impl FrameAllocator {
+    /// Free RAM `[start, end)` minus the `holes` (each rounded out to whole pages).
+    pub fn new(start: u64, end: u64, holes: &[(u64, u64)]) -> FrameAllocator {
+        let mut ranges = alloc::vec![(start.next_multiple_of(PAGE), end & !(PAGE - 1))];
+        for &(h0, h1) in holes {
+            let (h0, h1) = (h0 & !(PAGE - 1), h1.next_multiple_of(PAGE));
+            let mut next = Vec::new();
+            for (r0, r1) in ranges {
+                if h1 <= r0 || h0 >= r1 {
+                    next.push((r0, r1));
+                    continue;
+                }
+                if r0 < h0 {
+                    next.push((r0, h0));
+                }
+                if h1 < r1 {
+                    next.push((h1, r1));
+                }
+            }
+            ranges = next;
+        }
+        ranges.retain(|(a, b)| a < b);
+        FrameAllocator {
+            ranges,
+            free: Vec::new(),
+            in_use: 0,
+        }
+    }
+
+    /// A zeroed frame, or `None` when RAM is exhausted.
+    pub fn alloc(&mut self) -> Option<u64> {
+        let pa = match self.free.pop() {
+            Some(pa) => pa,
+            None => {
+                let range = self.ranges.iter_mut().find(|(a, b)| a < b)?;
+                let pa = range.0;
+                range.0 += PAGE;
+                pa
+            }
+        };
+        // SAFETY: `pa` is a page of free RAM (never the kernel image, initrd, device tree
+        // or a frame in use), identity-mapped for the kernel; nothing else references it.
+        unsafe { core::ptr::write_bytes(pa as *mut u8, 0, PAGE as usize) };
+        self.in_use += 1;
+        Some(pa)
+    }
+
+    /// Returns a frame.
+    pub fn release(&mut self, pa: u64) {
+        self.in_use = self.in_use.saturating_sub(1);
+        self.free.push(pa);
+    }
+
+    /// Frames currently handed out.
+    pub fn in_use(&self) -> usize {
+        self.in_use
+    }
+}

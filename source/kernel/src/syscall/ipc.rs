@@ -1,0 +1,209 @@
+//! IPC: send, call, receive and reply on endpoints named by service id.
+//!
+//! Rendezvous with kernel buffering: a sender's message (at most 4 KiB) is copied into
+//! the kernel at once; if the receiver is not in `recv`, the sender blocks in the
+//! receiver's FIFO inbox until it is. The receiver learns the sender's id from the
+//! kernel. A `call` then waits for the receiver's `reply`.
+
+use super::Outcome;
+use crate::task::{Kernel, State};
+use abi::ipc::MAX_MSG;
+use abi::{MsgKind, RecvHeader, ServiceId, SysError};
+use alloc::vec::Vec;
+
+fn live(k: &mut Kernel, id: ServiceId) -> bool {
+    k.task(id).is_some_and(|t| t.state != State::Zombie)
+}
+
+/// `send(dst, ptr, len)` and, with `reply = Some((buf, cap))`, `call`.
+pub fn send(
+    k: &mut Kernel,
+    dst: usize,
+    ptr: usize,
+    len: usize,
+    reply: Option<(usize, usize)>,
+) -> Outcome {
+    let me = k.current;
+    if len > MAX_MSG {
+        return Outcome::Done(Err(SysError::BadLength));
+    }
+    let dst = u32::try_from(dst).unwrap_or(u32::MAX);
+    if dst == me {
+        return Outcome::Done(Err(SysError::NotPermitted));
+    }
+    if !live(k, dst) {
+        return Outcome::Done(Err(SysError::NoSuchService));
+    }
+    let mut msg = alloc::vec![0u8; len];
+    let Some(space) = k.cur().and_then(|t| t.space.as_ref()) else {
+        return Outcome::Switch;
+    };
+    if let Err(e) = space.read_user(ptr, &mut msg) {
+        return Outcome::Done(Err(e));
+    }
+    if let Some((buf, cap)) = reply {
+        if let Err(e) = space.check(buf, cap.min(MAX_MSG), true) {
+            return Outcome::Done(Err(e));
+        }
+    }
+    let kind = if reply.is_some() {
+        MsgKind::Call
+    } else {
+        MsgKind::Send
+    };
+    let receiving = k.task(dst).map(|t| t.state);
+    if let Some(State::Receiving { buf, cap, hdr }) = receiving {
+        let delivered = deliver(k, dst, me, kind, &msg, buf, cap, hdr);
+        return match (delivered, reply) {
+            (Err(e), _) => Outcome::Done(Err(e)),
+            (Ok(()), None) => Outcome::Done(Ok(0)),
+            (Ok(()), Some((buf, cap))) => {
+                if let Some(t) = k.cur() {
+                    t.state = State::AwaitingReply {
+                        from: dst,
+                        buf,
+                        cap,
+                    };
+                }
+                Outcome::Blocked
+            }
+        };
+    }
+    if let Some(t) = k.cur() {
+        t.outgoing = msg;
+        t.state = State::Sending { to: dst, reply };
+    }
+    if let Some(t) = k.task(dst) {
+        t.inbox.push_back(me);
+    }
+    Outcome::Blocked
+}
+
+/// Copies a message into receiver `to`, blocked in `recv`, and wakes it. On a too-small
+/// buffer both sides get `Truncated`.
+#[allow(clippy::too_many_arguments)]
+fn deliver(
+    k: &mut Kernel,
+    to: ServiceId,
+    from: ServiceId,
+    kind: MsgKind,
+    msg: &[u8],
+    buf: usize,
+    cap: usize,
+    hdr: usize,
+) -> Result<(), SysError> {
+    if msg.len() > cap {
+        k.complete(to, Err(SysError::Truncated));
+        return Err(SysError::Truncated);
+    }
+    let header = RecvHeader {
+        sender: from,
+        kind,
+        len: msg.len() as u32,
+    };
+    let written = match k.task(to).and_then(|t| t.space.as_ref()) {
+        Some(space) => space
+            .write_user(buf, msg)
+            .and_then(|()| space.write_user(hdr, &header.to_bytes())),
+        None => Err(SysError::NoSuchService),
+    };
+    match written {
+        Ok(()) => {
+            k.complete(to, Ok(msg.len()));
+            Ok(())
+        }
+        Err(e) => {
+            k.complete(to, Err(e));
+            Err(SysError::PeerGone)
+        }
+    }
+}
+
+/// `recv(buf, cap, hdr) -> len`.
+pub fn recv(k: &mut Kernel, buf: usize, cap: usize, hdr: usize) -> Outcome {
+    let me = k.current;
+    let Some(task) = k.cur() else {
+        return Outcome::Switch;
+    };
+    let Some(space) = task.space.as_ref() else {
+        return Outcome::Switch;
+    };
+    if let Err(e) = space
+        .check(buf, cap.min(MAX_MSG), true)
+        .and_then(|()| space.check(hdr, RecvHeader::LEN, true))
+    {
+        return Outcome::Done(Err(e));
+    }
+    task.state = State::Receiving { buf, cap, hdr };
+    if let Some(child) = task.notices.pop_front() {
+        k.deliver_notice(me, child, buf, cap, hdr);
+        return Outcome::Done(ok_result(k, me));
+    }
+    let Some(sender) = task.inbox.pop_front() else {
+        return Outcome::Blocked;
+    };
+    let (msg, reply) = match k.task(sender) {
+        Some(s) => match s.state {
+            State::Sending { reply, .. } => (core::mem::take(&mut s.outgoing), reply),
+            _ => (Vec::new(), None),
+        },
+        None => (Vec::new(), None),
+    };
+    let kind = if reply.is_some() {
+        MsgKind::Call
+    } else {
+        MsgKind::Send
+    };
+    match deliver(k, me, sender, kind, &msg, buf, cap, hdr) {
+        Err(e) => k.complete(sender, Err(e)),
+        Ok(()) => match reply {
+            None => k.complete(sender, Ok(0)),
+            Some((buf, cap)) => {
+                if let Some(s) = k.task(sender) {
+                    s.state = State::AwaitingReply { from: me, buf, cap };
+                }
+            }
+        },
+    }
+    Outcome::Done(ok_result(k, me))
+}
+
+/// The result `deliver`/`deliver_notice` left in the caller's registers.
+fn ok_result(k: &mut Kernel, me: ServiceId) -> Result<usize, SysError> {
+    match k.task(me) {
+        Some(t) => abi::decode_result(t.frame.x[10] as usize, t.frame.x[11] as usize),
+        None => Err(SysError::PeerGone),
+    }
+}
+
+/// `reply(dst, ptr, len)`.
+pub fn reply(k: &mut Kernel, dst: usize, ptr: usize, len: usize) -> Result<usize, SysError> {
+    let me = k.current;
+    if len > MAX_MSG {
+        return Err(SysError::BadLength);
+    }
+    let dst = u32::try_from(dst).map_err(|_| SysError::NoSuchService)?;
+    let (buf, cap) = match k.task(dst).map(|t| t.state) {
+        Some(State::AwaitingReply { from, buf, cap }) if from == me => (buf, cap),
+        _ => return Err(SysError::NotPermitted),
+    };
+    let mut msg = alloc::vec![0u8; len];
+    k.cur()
+        .and_then(|t| t.space.as_ref())
+        .ok_or(SysError::BadAddress)?
+        .read_user(ptr, &mut msg)?;
+    if len > cap {
+        k.complete(dst, Err(SysError::Truncated));
+        return Ok(0);
+    }
+    let written = k
+        .task(dst)
+        .and_then(|t| t.space.as_ref())
+        .map(|s| s.write_user(buf, &msg));
+    match written {
+        Some(Ok(())) => k.complete(dst, Ok(len)),
+        Some(Err(e)) => k.complete(dst, Err(e)),
+        None => return Err(SysError::PeerGone),
+    }
+    Ok(0)
+}

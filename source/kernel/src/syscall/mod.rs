@@ -1,0 +1,67 @@
+//! Syscall entry: decode `a7`, run the safe handler, write the result or block.
+//!
+//! Every pointer argument is an allegation until the caller's page table confirms it
+//! (U bit and rights); a bad one is `BadAddress` for the caller, never a kernel fault.
+
+mod ipc;
+mod process;
+
+use crate::task::Kernel;
+use abi::{SysError, Sysnum};
+
+/// What became of the caller.
+pub enum Outcome {
+    /// Finished with this result; the caller continues.
+    Done(Result<usize, SysError>),
+    /// Blocked; the result arrives later.
+    Blocked,
+    /// Ended (exit) or gave up the hart (yield).
+    Switch,
+}
+
+/// Handles the current process's `ecall`.
+pub fn dispatch(k: &mut Kernel) {
+    let Some(task) = k.cur() else { return };
+    task.frame.sepc += 4;
+    let f = &task.frame.x;
+    let args = [f[10], f[11], f[12], f[13], f[14], f[15]].map(|a| a as usize);
+    let outcome = match Sysnum::try_from(f[17] as usize) {
+        Ok(num) => run(k, num, args),
+        Err(e) => Outcome::Done(Err(e)),
+    };
+    match outcome {
+        Outcome::Done(result) => {
+            if let Some(t) = k.cur() {
+                t.frame.set_result(result);
+            }
+        }
+        Outcome::Blocked | Outcome::Switch => k.reschedule(),
+    }
+}
+
+fn run(k: &mut Kernel, num: Sysnum, a: [usize; 6]) -> Outcome {
+    match num {
+        Sysnum::DebugWrite => Outcome::Done(process::debug_write(k, a[0], a[1])),
+        Sysnum::Exit => {
+            let id = k.current;
+            k.exit_task(id, i64::from(a[0] as i32), None);
+            Outcome::Switch
+        }
+        Sysnum::Yield => {
+            if let Some(t) = k.cur() {
+                t.frame.set_result(Ok(0));
+            }
+            Outcome::Switch
+        }
+        Sysnum::Sleep => process::sleep(k, a[0] as u64),
+        Sysnum::Time => Outcome::Done(Ok(k.now_ns() as usize)),
+        Sysnum::Grow => Outcome::Done(process::grow(k, a[0])),
+        Sysnum::Spawn => Outcome::Done(process::spawn(k, a[0], a[1])),
+        Sysnum::Wait => process::wait(k, a[0], a[1], a[2]),
+        Sysnum::Send => ipc::send(k, a[0], a[1], a[2], None),
+        Sysnum::Recv => ipc::recv(k, a[0], a[1], a[2]),
+        Sysnum::Call => ipc::send(k, a[0], a[1], a[2], Some((a[3], a[4]))),
+        Sysnum::Reply => Outcome::Done(ipc::reply(k, a[0], a[1], a[2])),
+        Sysnum::SelfId => Outcome::Done(Ok(k.current as usize)),
+    }
+}

@@ -1,0 +1,109 @@
+//! Starting a program: its ELF from the initrd, through a load plan, into a fresh Sv39
+//! address space with a stack, ready to enter at its entry point in U-mode.
+
+use super::{Kernel, State, Task};
+use crate::arch::SSTATUS_SPIE;
+use crate::mm::space::AddressSpace;
+use crate::trap::TrapFrame;
+use abi::layout::{PAGE_SIZE, STACK_SIZE, STACK_TOP};
+use abi::{ModuleEntry, ServiceId, SysError};
+use alloc::boxed::Box;
+use alloc::collections::{BTreeMap, VecDeque};
+use alloc::vec::Vec;
+use kernel_core::elf::{self, LoadPlan};
+use kernel_core::sv39::{PTE_R, PTE_U, PTE_W, PTE_X};
+
+/// Starts program `name` as a child of `parent`; returns its service id.
+pub fn spawn(k: &mut Kernel, name: &str, parent: ServiceId) -> Result<ServiceId, SysError> {
+    let program = *k.manifest.by_name(name).ok_or(SysError::NoSuchProgram)?;
+    let id = program.id;
+    if k.tasks.get(id as usize).is_some_and(|t| t.is_some()) {
+        return Err(SysError::AlreadyRunning);
+    }
+    let image = k
+        .archive
+        .find(program.name)
+        .ok_or(SysError::NoSuchProgram)?;
+    let plan = elf::plan(image).map_err(|_| SysError::BadImage)?;
+    let mut space = AddressSpace::new(&mut k.frames).ok_or(SysError::NoMemory)?;
+    if let Err(e) = load(k, &mut space, image, &plan) {
+        space.release(&mut k.frames);
+        return Err(e);
+    }
+    let mut frame = Box::new(TrapFrame::default());
+    frame.sepc = plan.entry as u64;
+    frame.x[2] = STACK_TOP as u64;
+    frame.sstatus = SSTATUS_SPIE;
+    let (start, end) = plan.span();
+    let module = ModuleEntry::new(
+        program.name.as_bytes(),
+        start as u64,
+        end as u64,
+        start as u64,
+        plan.build_id(),
+    );
+    let task = Task {
+        name: program.name,
+        parent,
+        may_spawn: program.spawn,
+        frame,
+        space: Some(space),
+        state: State::Runnable,
+        module,
+        inbox: VecDeque::new(),
+        notices: VecDeque::new(),
+        outgoing: Vec::new(),
+        exit: None,
+    };
+    match k.tasks.get_mut(id as usize) {
+        Some(slot) => *slot = Some(task),
+        None => return Err(SysError::NoSuchProgram),
+    }
+    Ok(id)
+}
+
+fn load(
+    k: &mut Kernel,
+    space: &mut AddressSpace,
+    image: &[u8],
+    plan: &LoadPlan,
+) -> Result<(), SysError> {
+    let page = PAGE_SIZE;
+    // Pages shared by two segments get the union of their rights.
+    let mut pages: BTreeMap<usize, u64> = BTreeMap::new();
+    for seg in plan.segments() {
+        let mut rights = PTE_U | PTE_R;
+        if seg.perms.write {
+            rights |= PTE_W;
+        }
+        if seg.perms.exec {
+            rights |= PTE_X;
+        }
+        let mut va = seg.vaddr & !(page - 1);
+        while va < seg.vaddr + seg.mem_len {
+            *pages.entry(va).or_insert(0) |= rights;
+            va += page;
+        }
+    }
+    for (&va, &rights) in &pages {
+        let pa = space.map_zeroed(&mut k.frames, va, rights)?;
+        for seg in plan.segments() {
+            let lo = va.max(seg.vaddr);
+            let hi = (va + page).min(seg.vaddr + seg.file_len);
+            if lo >= hi {
+                continue;
+            }
+            let from = seg.file_offset + (lo - seg.vaddr);
+            let bytes = image
+                .get(from..from + (hi - lo))
+                .ok_or(SysError::BadImage)?;
+            AddressSpace::fill_frame(pa, lo - va, bytes);
+        }
+    }
+    let mut va = STACK_TOP - STACK_SIZE;
+    while va < STACK_TOP {
+        space.map_zeroed(&mut k.frames, va, PTE_U | PTE_R | PTE_W)?;
+        va += page;
+    }
+    Ok(())
+}

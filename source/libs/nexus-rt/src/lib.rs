@@ -1,0 +1,57 @@
+//! The user runtime of os-lite programs (OS target only).
+//!
+//! It provides the entry point (`_start`, which calls the program's `main` through
+//! [`entry!`] and exits with its code), the heap (grown with the `grow` syscall), a
+//! panic handler that exits with code 101, safe syscall and IPC wrappers, and the small
+//! request protocols of init and samgrd. Programs link with `user.ld` (a one-line
+//! `build.rs`); frame pointers are on for every OS build, so crashes unwind.
+#![no_std]
+#![forbid(unsafe_op_in_unsafe_fn)]
+
+extern crate alloc;
+
+pub mod console;
+mod heap;
+pub mod proto;
+pub mod sys;
+
+pub use abi;
+
+core::arch::global_asm!(
+    ".section .text.entry",
+    ".globl _start",
+    "_start:",
+    "li fp, 0",
+    "li ra, 0",
+    "call nexus_rt_start",
+);
+
+extern "Rust" {
+    fn __nexus_main() -> i32;
+}
+
+/// Called by `_start` with the stack the kernel set up; never returns.
+#[no_mangle]
+extern "C" fn nexus_rt_start() -> ! {
+    // SAFETY: `__nexus_main` is defined by the program through `entry!`, with the
+    // signature declared here.
+    let code = unsafe { __nexus_main() };
+    sys::exit(code)
+}
+
+/// Declares the program's `fn main() -> i32`; its result is the exit code.
+#[macro_export]
+macro_rules! entry {
+    ($main:path) => {
+        #[no_mangle]
+        fn __nexus_main() -> i32 {
+            $main()
+        }
+    };
+}
+
+#[panic_handler]
+fn panic(info: &core::panic::PanicInfo) -> ! {
+    println!("panic: {info}");
+    sys::exit(101)
+}
