@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# The os-lite marker harness: builds the kernel and programs, assembles the initrd,
+# boots QEMU (virt, OpenSBI) under a timeout with the UART captured to a log, and checks
+# the ordered markers of one list file. Fails, naming the first missing marker, on a
+# missing marker, a FAIL line, a panic, a timeout or a failing exit status.
+#
+# Knobs (environment):
+#   RUN_TIMEOUT=90s        QEMU's time limit (timeout(1) syntax)
+#   RUN_UNTIL_MARKER=1     stop QEMU as soon as the last marker appears, instead of
+#                          waiting for the OS to end itself
+#   MARKERS=FILE           marker list (default scripts/markers/os-lite.txt)
+#   SKIP_BUILD=1           reuse the built kernel, programs and initrd
+#   SHOW=1                 print the log's marker-relevant lines (make run)
+# Outputs: target/os/initrd.img, target/os/uart.log.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+target=riscv64gc-unknown-none-elf
+bin_dir=target/$target/release
+out=target/os
+log=$out/uart.log
+markers=${MARKERS:-scripts/markers/os-lite.txt}
+manifest=source/apps/init/boot.manifest
+timeout_spec=${RUN_TIMEOUT:-90s}
+say() { printf 'qemu-test: %s\n' "$*" >&2; }
+
+mkdir -p "$out"
+if [ "${SKIP_BUILD:-0}" != 1 ]; then
+  cargo build --locked --release --target "$target" \
+    -p kernel -p samgrd -p init -p selftest-client -p misbehave
+  cargo build --locked --release -p initrd --bin mkinitrd
+  # Every program of the boot manifest, plus the manifest itself.
+  mapfile -t programs < <(sed -e 's/#.*//' "$manifest" | awk 'NF { print $1 }')
+  args=("boot.manifest=$manifest")
+  for p in "${programs[@]}"; do args+=("$p=$bin_dir/$p"); done
+  ./target/release/mkinitrd "$out/initrd.img" "${args[@]}"
+fi
+
+# Markers: comments and blank lines dropped.
+mapfile -t want < <(grep -v '^[[:space:]]*#' "$markers" | sed '/^[[:space:]]*$/d')
+[ "${#want[@]}" -gt 0 ] || { say "no markers in $markers"; exit 2; }
+last=${want[-1]}
+
+rm -f "$log"
+: >"$log"
+qemu=(qemu-system-riscv64 -machine virt -cpu rv64 -smp 1 -m 128M -bios default
+  -display none -monitor none -serial "file:$log"
+  -kernel "$bin_dir/kernel" -initrd "$out/initrd.img")
+start_ns=$(date +%s%N)
+timeout "$timeout_spec" "${qemu[@]}" &
+qemu_pid=$!
+status=0
+if [ "${RUN_UNTIL_MARKER:-0}" = 1 ]; then
+  # Poll the log; stop QEMU once the last marker (or a failure) shows up.
+  while kill -0 "$qemu_pid" 2>/dev/null; do
+    if grep -qF -- "$last" "$log" || grep -qE 'FAIL|PANIC|panic' "$log"; then
+      kill "$qemu_pid" 2>/dev/null || true
+      break
+    fi
+    sleep 0.05
+  done
+  wait "$qemu_pid" || status=$?
+  # Killed on purpose after the last marker: not a failure in itself.
+  if grep -qF -- "$last" "$log"; then status=0; fi
+else
+  wait "$qemu_pid" || status=$?
+fi
+elapsed_ms=$(( ($(date +%s%N) - start_ns) / 1000000 ))
+
+# The OS's own lines: everything from the kernel's first line on (OpenSBI's banner
+# comes before it on the same UART).
+os_log=$(awk '/^kernel: /{on=1} on' "$log")
+[ "${SHOW:-0}" = 1 ] && printf '%s\n' "$os_log"
+
+fail=""
+if [ "$status" = 124 ]; then
+  fail="timeout after $timeout_spec"
+elif grep -qE 'FAIL|PANIC|panic' <<<"$os_log"; then
+  fail="failure line: $(grep -m1 -E 'FAIL|PANIC|panic' <<<"$os_log")"
+fi
+# Ordered check: each marker must appear on a line after the previous marker's line.
+missing=$(printf '%s\n' "${want[@]}" | awk -v logfile=<(printf '%s\n' "$os_log") '
+  function pattern(m,   out, i, c) {
+    gsub(/[][\\.^$*+?(){}|\/]/, "\\\\&", m)
+    gsub(/<[^<>]*>/, "[^[:space:]]+", m)
+    return m
+  }
+  { want[n++] = pattern($0); raw[n - 1] = $0 }
+  END {
+    i = 0
+    while ((getline line < logfile) > 0 && i < n) {
+      if (line ~ want[i]) i++
+    }
+    if (i < n) print raw[i]
+  }')
+if [ -z "$fail" ] && [ -n "$missing" ]; then
+  fail="missing marker: $missing"
+fi
+if [ -z "$fail" ] && [ "$status" != 0 ]; then
+  fail="QEMU exit status $status"
+fi
+if [ -n "$fail" ]; then
+  say "FAIL: $fail (log: $log)"
+  [ -n "$missing" ] && say "first missing marker: $missing"
+  tail -n 20 "$log" >&2
+  exit 1
+fi
+say "ok: ${#want[@]} markers in order in ${elapsed_ms} ms (log: $log)"
