@@ -62,11 +62,15 @@ declare -A pkg_for=(
   [sha256sum]=coreutils
   [openssl]=openssl
   [/usr/bin/time]=time
+  # The os-lite marker runs: QEMU's RISC-V system emulator.
+  [qemu-system-riscv64]=qemu-system-misc
 )
 missing=()
 for cmd in "${!pkg_for[@]}"; do
   command -v "$cmd" >/dev/null 2>&1 || missing+=("${pkg_for[$cmd]}")
 done
+# QEMU's `-bios default` on riscv64 loads OpenSBI's generic firmware (Debian: opensbi).
+[ -e /usr/share/qemu/opensbi-riscv64-generic-fw_dynamic.bin ] || missing+=(opensbi)
 if [ "${#missing[@]}" -gt 0 ]; then
   mapfile -t missing < <(printf '%s\n' "${missing[@]}" | sort -u)
   command -v apt-get >/dev/null 2>&1 || die "missing packages (${missing[*]}) and no apt-get \
