@@ -531,6 +531,18 @@ fn nx_log_commands_render_the_journal() {
         lines[1].starts_with("#4 ") && lines[1].ends_with(" W fs: slow [dev=vda]"),
         "{text}"
     );
+    // Nothing stamped that late: no records, and the dropped record 1 is no gap.
+    let late = run(nx(&daemon).args(["query", "--since", &u64::MAX.to_string()]));
+    assert!(
+        late.stdout.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&late.stdout)
+    );
+    // From the start: record 1 was dropped before the query, so it is not selected either.
+    let all = run(nx(&daemon).args(["query", "--json"]));
+    let doc: serde_json::Value = serde_json::from_slice(&all.stdout).unwrap();
+    assert_eq!(doc["records"].as_array().unwrap().len(), 3);
+    assert_eq!(doc["gaps"].as_array().unwrap().len(), 0);
     let tail = run(nx(&daemon).args(["tail", "-n", "2", "--until-id", "4"]));
     let text = String::from_utf8(tail.stdout).unwrap();
     assert_eq!(text.lines().count(), 2, "{text}");

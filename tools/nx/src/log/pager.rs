@@ -126,10 +126,13 @@ impl Pager {
         let mut events = Vec::new();
         let first = page.records.first().map(|r| r.record_id);
         if self.last_ts.is_none() && self.since.is_some() {
-            // A time-based start: what precedes the first selected record is not a gap.
-            if let Some(first) = first {
-                self.last_id = first - 1;
-            }
+            // A time-based start: the ids before the first selected record (all of them
+            // when none is selected) are not selected rather than dropped.
+            let unselected = match first {
+                Some(first) => first.saturating_sub(1),
+                None => page.total,
+            };
+            self.last_id = self.last_id.max(unselected);
         }
         let missing_end = match first {
             Some(first) => first.saturating_sub(1),
