@@ -4,13 +4,15 @@ set shell := ["bash", "-euo", "pipefail", "-c"]
 
 os_target := "riscv64gc-unknown-none-elf"
 # Domain crates that must build without std for the OS target.
-no_std_crates := "nxcd symindex logd nexus-log signing updates"
+no_std_crates := "nxcd symindex logd nexus-log signing updates abi initrd kernel-core"
+# OS programs (workspace members, not default members): built for the OS target only.
+os_programs := "-p kernel -p nexus-rt -p samgrd -p init -p selftest-client -p misbehave"
 
 default:
     @just --list
 
 # Every test and check, as CI runs them.
-test: fmt-check clippy test-host diag-os
+test: fmt-check clippy test-host diag-os clippy-os test-os
 
 fmt-check:
     cargo fmt --all --check
@@ -29,6 +31,23 @@ diag-os:
         cargo build --locked -p "$c" --no-default-features --target {{os_target}}; \
     done
 
+# Build the kernel and the OS programs (release: what the marker runs boot).
+build-os:
+    cargo build --locked --release --target {{os_target}} {{os_programs}}
+
+# Lint the OS programs for their target.
+clippy-os:
+    cargo clippy --locked --target {{os_target}} {{os_programs}} -- -D warnings
+
+# Boot the OS in QEMU and check the ordered markers (knobs: RUN_UNTIL_MARKER=1,
+# RUN_TIMEOUT=90s; see scripts/qemu-test.sh).
+test-os:
+    bash scripts/qemu-test.sh
+
+# os-lite figures: null syscall, address-space switch, IPC round trip, boot time, text size.
+bench-os:
+    bash scripts/bench/os.sh
+
 # The main job: an end-to-end demo of the crash pipeline on the host.
 run:
     bash scripts/demo.sh
@@ -38,6 +57,7 @@ bench:
     bash scripts/bench/crash.sh
     bash scripts/bench/logd.sh
     bash scripts/bench/updates.sh
+    just bench-os
 
 # Fuzz every parser for a while (nightly toolchain; installs cargo-fuzz when missing).
 fuzz seconds="60":
