@@ -48,8 +48,10 @@ test-os:
 bench-os:
     bash scripts/bench/os.sh
 
-# The main job: an end-to-end demo of the crash pipeline on the host.
+# The main job: boot the OS in QEMU showing its marker sequence, then the end-to-end
+# demo of the crash pipeline on the host.
 run:
+    SHOW=1 bash scripts/qemu-test.sh
     bash scripts/demo.sh
 
 # Benchmarks, each beside its peer tool in the same run.
