@@ -1,0 +1,689 @@
+//! File adapters (feature `std`): building an image file from segment files, verifying an
+//! image against its manifest and signature, extracting a segment, and writing outputs
+//! atomically and durably.
+//!
+//! Building streams each segment once into a fresh temporary image (gaps stay holes and
+//! read as zeros) while hashing it, writes the GPT regions derived from the digests, then
+//! hashes the whole image, fsyncs it and renames it into place; the manifest and the
+//! signature follow the same write-fsync-rename path. A failure leaves no partial output.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::os::unix::fs::FileExt as _;
+use std::path::{Path, PathBuf};
+use std::string::String;
+use std::vec::Vec;
+use std::{fmt, format, vec};
+
+use sha2::Digest as _;
+use signing::{PublicKey, SecretKey, Signature, TrustedKeys};
+
+use crate::gpt::{parse_primary, ParsedGpt};
+use crate::layout::{FIRST_USABLE_LBA, SECTOR};
+use crate::{compose, Error, Layout, Manifest, Profile, SegmentName, SignatureKind};
+
+/// Size of the read buffer used for streaming.
+const BUF_LEN: usize = 1 << 20;
+
+/// Why a file operation on an image failed; each variant names the file or range.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum FsError {
+    /// The operating system reported an error for `path`.
+    Io {
+        /// The file at fault.
+        path: PathBuf,
+        /// The underlying error.
+        source: io::Error,
+    },
+    /// The image format rejected an input or the manifest.
+    Image {
+        /// The file at fault (a segment file or the manifest).
+        path: PathBuf,
+        /// What is wrong.
+        source: Error,
+    },
+    /// A segment file changed size or content while the image was built.
+    Changed {
+        /// The segment file.
+        path: PathBuf,
+    },
+    /// The profile forbids what was asked (unsigned release, test key in release, ...).
+    Profile {
+        /// What is wrong.
+        reason: String,
+    },
+    /// The signature is missing, malformed or not made by a trusted key.
+    Signature {
+        /// The signature file.
+        path: PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
+    /// The image is shorter or longer than the manifest says.
+    Size {
+        /// The image file.
+        path: PathBuf,
+        /// Bytes the manifest expects.
+        expected: u64,
+        /// Bytes found.
+        found: u64,
+    },
+    /// A byte range's SHA-256 differs from the manifest's.
+    RangeMismatch {
+        /// The range (segment or GPT region) that differs.
+        range: String,
+    },
+    /// Every range matches but the whole image's SHA-256 differs (a gap is not zero).
+    ImageMismatch,
+    /// The manifest is for another board.
+    WrongBoard {
+        /// The board expected.
+        expected: String,
+        /// The board the manifest names.
+        found: String,
+    },
+    /// A segment the manifest lists is not in the image's partition table, or the
+    /// segment asked for is not in the image.
+    MissingSegment {
+        /// The segment.
+        segment: String,
+    },
+}
+
+impl fmt::Display for FsError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            FsError::Io { path, source } => write!(f, "{}: {source}", path.display()),
+            FsError::Image { path, source } => write!(f, "{}: {source}", path.display()),
+            FsError::Changed { path } => {
+                write!(f, "{}: changed while the image was being built", path.display())
+            }
+            FsError::Profile { reason } => f.write_str(reason),
+            FsError::Signature { path, reason } => write!(f, "{}: {reason}", path.display()),
+            FsError::Size {
+                path,
+                expected,
+                found,
+            } => {
+                let what = if found < expected { "truncated" } else { "too long" };
+                write!(
+                    f,
+                    "{}: image {what}: {found} bytes, manifest says {expected}",
+                    path.display()
+                )
+            }
+            FsError::RangeMismatch { range } => {
+                write!(f, "segment {range}: SHA-256 does not match the manifest")
+            }
+            FsError::ImageMismatch => f.write_str(
+                "image: every range matches but the whole-image SHA-256 does not (a gap is not zero)",
+            ),
+            FsError::WrongBoard { expected, found } => {
+                write!(f, "manifest is for board {found}, expected {expected}")
+            }
+            FsError::MissingSegment { segment } => {
+                write!(f, "segment {segment}: missing from the image")
+            }
+        }
+    }
+}
+
+impl std::error::Error for FsError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            FsError::Io { source, .. } => Some(source),
+            FsError::Image { source, .. } => Some(source),
+            _ => None,
+        }
+    }
+}
+
+fn io_err(path: &Path) -> impl FnOnce(io::Error) -> FsError + '_ {
+    move |source| FsError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// Where the signature of `manifest` goes by default: beside it, named after the image
+/// (`os.manifest.json` → `os.sig`; any other name gets `.sig` appended).
+pub fn default_signature_path(manifest: &Path) -> PathBuf {
+    let name = manifest
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let stem = name.strip_suffix(".manifest.json").unwrap_or(&name);
+    manifest.with_file_name(format!("{stem}.sig"))
+}
+
+/// What to build.
+#[derive(Debug)]
+pub struct BuildRequest {
+    /// Board name.
+    pub board: String,
+    /// System version (semver).
+    pub system_version: String,
+    /// Profile.
+    pub profile: Profile,
+    /// Segment files (not state).
+    pub segments: Vec<(SegmentName, PathBuf)>,
+    /// State partition size, when the image gets one.
+    pub state_len: Option<u64>,
+    /// Signing key, when the manifest is signed.
+    pub signer: Option<SecretKey>,
+}
+
+/// What a build produced.
+#[derive(Debug)]
+pub struct Built {
+    /// The manifest.
+    pub manifest: Manifest,
+    /// Its canonical bytes (what the signature covers).
+    pub manifest_bytes: Vec<u8>,
+    /// The signature, when signed.
+    pub signature: Option<Signature>,
+}
+
+/// Checks what a profile demands before any file is read.
+pub fn check_profile(req: &BuildRequest) -> Result<(), FsError> {
+    if req.profile == Profile::Release {
+        for needed in [SegmentName::Kernel, SegmentName::Initrd] {
+            if !req.segments.iter().any(|(n, _)| *n == needed) {
+                return Err(FsError::Profile {
+                    reason: format!(
+                        "segment {needed}: required by the release profile (--{needed})"
+                    ),
+                });
+            }
+        }
+        if req.state_len.is_none() {
+            return Err(FsError::Profile {
+                reason: "segment state: required by the release profile (--state-size)".into(),
+            });
+        }
+        let Some(key) = &req.signer else {
+            return Err(FsError::Profile {
+                reason: "the release profile refuses to build unsigned: give --sign KEY".into(),
+            });
+        };
+        Profile::Release
+            .key_policy()
+            .check(&key.public_key())
+            .map_err(|e| FsError::Profile {
+                reason: format!("--sign: {e}"),
+            })?;
+    }
+    Ok(())
+}
+
+fn open_segment(path: &Path) -> Result<(File, u64), FsError> {
+    let file = File::open(path).map_err(io_err(path))?;
+    let meta = file.metadata().map_err(io_err(path))?;
+    if !meta.is_file() {
+        return Err(FsError::Io {
+            path: path.to_path_buf(),
+            source: io::Error::new(io::ErrorKind::InvalidInput, "not a regular file"),
+        });
+    }
+    Ok((file, meta.len()))
+}
+
+/// Builds the image at `out`, its manifest at `manifest_path` and (when signed) the
+/// signature at `sig_path`, each atomically and fsynced. `progress(done, total)` is
+/// called as bytes are processed.
+pub fn build(
+    req: &BuildRequest,
+    out: &Path,
+    manifest_path: &Path,
+    sig_path: &Path,
+    progress: &mut dyn FnMut(u64, u64),
+) -> Result<Built, FsError> {
+    check_profile(req)?;
+    let mut files = Vec::new();
+    let mut sizes = Vec::new();
+    for (name, path) in &req.segments {
+        let (file, size) = open_segment(path)?;
+        files.push((*name, path.clone(), file, size));
+        sizes.push((*name, size));
+    }
+    let layout = Layout::plan(&sizes, req.state_len).map_err(|source| {
+        let path = match &source {
+            Error::SegmentTooLarge { segment, .. } | Error::EmptySegment { segment } => files
+                .iter()
+                .find(|f| f.0 == *segment)
+                .map(|f| f.1.clone())
+                .unwrap_or_default(),
+            _ => PathBuf::from("(layout)"),
+        };
+        FsError::Image { path, source }
+    })?;
+    let total_work = layout.total_len() + sizes.iter().map(|s| s.1).sum::<u64>();
+    let mut done = 0u64;
+
+    let tmp = TempFile::new(out)?;
+    tmp.file
+        .set_len(layout.total_len())
+        .map_err(io_err(&tmp.path))?;
+    let mut digests = Vec::new();
+    let mut buf = vec![0u8; BUF_LEN];
+    for (name, path, mut file, size) in files {
+        let Some(seg) = layout.segment(name) else {
+            continue;
+        };
+        let mut hasher = sha2::Sha256::new();
+        let mut at = seg.offset;
+        let mut read_total = 0u64;
+        loop {
+            let n = file.read(&mut buf).map_err(io_err(&path))?;
+            if n == 0 {
+                break;
+            }
+            read_total += n as u64;
+            if read_total > size {
+                return Err(FsError::Changed { path });
+            }
+            hasher.update(&buf[..n]);
+            tmp.file
+                .write_all_at(&buf[..n], at)
+                .map_err(io_err(&tmp.path))?;
+            at += n as u64;
+            done += n as u64;
+            progress(done, total_work);
+        }
+        if read_total != size {
+            return Err(FsError::Changed { path });
+        }
+        digests.push((name, <[u8; 32]>::from(hasher.finalize())));
+    }
+    let comp = compose(
+        layout,
+        &digests,
+        &req.board,
+        &req.system_version,
+        req.profile,
+    )
+    .map_err(|source| FsError::Image {
+        path: PathBuf::from("(arguments)"),
+        source,
+    })?;
+    let ranges = comp.layout.ranges();
+    tmp.file
+        .write_all_at(&comp.mbr, 0)
+        .map_err(io_err(&tmp.path))?;
+    tmp.file
+        .write_all_at(&comp.gpt_primary, SECTOR)
+        .map_err(io_err(&tmp.path))?;
+    if let Some(r) = ranges.last() {
+        tmp.file
+            .write_all_at(&comp.gpt_backup, r.offset)
+            .map_err(io_err(&tmp.path))?;
+    }
+    if let (Some(seg), Some(header)) = (comp.layout.segment(SegmentName::State), &comp.state_header)
+    {
+        tmp.file
+            .write_all_at(header, seg.offset)
+            .map_err(io_err(&tmp.path))?;
+    }
+    let mut range_hashes = Vec::with_capacity(ranges.len());
+    for r in &ranges {
+        let h = match r.name {
+            crate::layout::RANGE_MBR => crate::sha256(&comp.mbr),
+            crate::layout::RANGE_GPT_PRIMARY => crate::sha256(&comp.gpt_primary),
+            crate::layout::RANGE_GPT_BACKUP => crate::sha256(&comp.gpt_backup),
+            "state" => crate::sha256(comp.state_header.as_ref().map(|h| &h[..]).unwrap_or(&[])),
+            name => digests
+                .iter()
+                .find(|(n, _)| n.as_str() == name)
+                .map(|d| d.1)
+                .unwrap_or_default(),
+        };
+        range_hashes.push(h);
+    }
+    // The whole-image digest, read back sequentially (from the page cache).
+    let mut hasher = sha2::Sha256::new();
+    let mut at = 0u64;
+    while at < comp.layout.total_len() {
+        let n = ((comp.layout.total_len() - at) as usize).min(BUF_LEN);
+        tmp.file
+            .read_exact_at(&mut buf[..n], at)
+            .map_err(io_err(&tmp.path))?;
+        hasher.update(&buf[..n]);
+        at += n as u64;
+        done += n as u64;
+        progress(done, total_work);
+    }
+    let signature_kind = if req.signer.is_some() {
+        SignatureKind::Ed25519
+    } else {
+        SignatureKind::None
+    };
+    let manifest = Manifest::new(
+        &comp,
+        &range_hashes,
+        hasher.finalize().into(),
+        signature_kind,
+    );
+    manifest.validate().map_err(|source| FsError::Image {
+        path: manifest_path.to_path_buf(),
+        source,
+    })?;
+    let manifest_bytes = manifest.encode();
+    let signature = req.signer.as_ref().map(|k| k.sign(&manifest_bytes));
+    tmp.commit()?;
+    write_atomic(manifest_path, &manifest_bytes)?;
+    if let Some(sig) = &signature {
+        write_atomic(sig_path, sig.as_bytes())?;
+    }
+    Ok(Built {
+        manifest,
+        manifest_bytes,
+        signature,
+    })
+}
+
+/// A temporary file beside its destination, removed on drop unless committed.
+struct TempFile {
+    path: PathBuf,
+    dest: PathBuf,
+    file: File,
+    committed: bool,
+}
+
+impl TempFile {
+    fn new(dest: &Path) -> Result<TempFile, FsError> {
+        let name = dest
+            .file_name()
+            .ok_or_else(|| FsError::Io {
+                path: dest.to_path_buf(),
+                source: io::Error::new(io::ErrorKind::InvalidInput, "path has no file name"),
+            })?
+            .to_string_lossy()
+            .into_owned();
+        let path = dest.with_file_name(format!(".{name}.tmp-{}", std::process::id()));
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(&path)
+            .map_err(io_err(&path))?;
+        Ok(TempFile {
+            path,
+            dest: dest.to_path_buf(),
+            file,
+            committed: false,
+        })
+    }
+
+    fn commit(mut self) -> Result<(), FsError> {
+        self.file.sync_all().map_err(io_err(&self.path))?;
+        fs::rename(&self.path, &self.dest).map_err(io_err(&self.dest))?;
+        self.committed = true;
+        sync_parent(&self.dest)
+    }
+}
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        if !self.committed {
+            // Best effort: the file is ours and incomplete.
+            let _ = fs::remove_file(&self.path);
+        }
+    }
+}
+
+fn sync_parent(path: &Path) -> Result<(), FsError> {
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    // Directories cannot be opened everywhere; where they can, make the rename durable.
+    if let Ok(d) = File::open(dir) {
+        d.sync_all().map_err(io_err(dir))?;
+    }
+    Ok(())
+}
+
+/// Writes `bytes` to `path` atomically and durably (temporary file, fsync, rename, fsync
+/// of the directory).
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), FsError> {
+    let mut tmp = TempFile::new(path)?;
+    tmp.file.write_all(bytes).map_err(io_err(&tmp.path))?;
+    tmp.commit()
+}
+
+/// Reads at most `limit` bytes of `path`, failing when the file is larger.
+pub fn read_capped(path: &Path, limit: u64) -> Result<Vec<u8>, FsError> {
+    let file = File::open(path).map_err(io_err(path))?;
+    let len = file.metadata().map_err(io_err(path))?.len();
+    if len > limit {
+        return Err(FsError::Io {
+            path: path.to_path_buf(),
+            source: io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("{len} bytes is over the limit of {limit} bytes"),
+            ),
+        });
+    }
+    let mut out = Vec::with_capacity(len as usize);
+    file.take(limit)
+        .read_to_end(&mut out)
+        .map_err(io_err(path))?;
+    Ok(out)
+}
+
+/// Reads and parses a manifest file, returning the manifest and its exact bytes.
+pub fn read_manifest(path: &Path) -> Result<(Manifest, Vec<u8>), FsError> {
+    let bytes = read_capped(path, crate::MAX_MANIFEST_LEN as u64)?;
+    let manifest = Manifest::parse(&bytes).map_err(|source| FsError::Image {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    Ok((manifest, bytes))
+}
+
+/// Reads a detached signature file (exactly 64 bytes).
+pub fn read_signature(path: &Path) -> Result<Signature, FsError> {
+    let bytes = read_capped(path, 4096).map_err(|e| match e {
+        FsError::Io { source, .. } if source.kind() == io::ErrorKind::NotFound => {
+            FsError::Signature {
+                path: path.to_path_buf(),
+                reason: "signature file not found (the manifest says it is signed)".into(),
+            }
+        }
+        other => other,
+    })?;
+    Signature::from_slice(&bytes).map_err(|e| FsError::Signature {
+        path: path.to_path_buf(),
+        reason: format!("{e}"),
+    })
+}
+
+/// Checks a manifest's signature against trusted keys under its profile's key policy,
+/// returning the key that signed it.
+pub fn check_signature(
+    manifest: &Manifest,
+    manifest_bytes: &[u8],
+    sig_path: &Path,
+    trusted: &[PublicKey],
+) -> Result<PublicKey, FsError> {
+    if manifest.signature != SignatureKind::Ed25519 {
+        return Err(FsError::Signature {
+            path: sig_path.to_path_buf(),
+            reason: "the manifest is unsigned (dev profile)".into(),
+        });
+    }
+    let sig = read_signature(sig_path)?;
+    let keys =
+        TrustedKeys::new(trusted.iter().copied(), manifest.profile.key_policy()).map_err(|e| {
+            FsError::Signature {
+                path: sig_path.to_path_buf(),
+                reason: format!("trusted keys: {e}"),
+            }
+        })?;
+    keys.verify(manifest_bytes, &sig)
+        .map_err(|e| FsError::Signature {
+            path: sig_path.to_path_buf(),
+            reason: format!("{e}"),
+        })
+}
+
+/// The result of a successful verification.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifyReport {
+    /// Ranges checked, in image order.
+    pub ranges: Vec<String>,
+}
+
+/// Verifies an image file against a parsed manifest: size, the partition table, every
+/// range's SHA-256 (naming the first that differs), then the whole image's SHA-256.
+/// `progress(done, total)` is called as bytes are hashed.
+pub fn verify_image(
+    image: &Path,
+    manifest: &Manifest,
+    progress: &mut dyn FnMut(u64, u64),
+) -> Result<VerifyReport, FsError> {
+    let mut file = File::open(image).map_err(io_err(image))?;
+    let len = file.metadata().map_err(io_err(image))?.len();
+    if len != manifest.image.size {
+        return Err(FsError::Size {
+            path: image.to_path_buf(),
+            expected: manifest.image.size,
+            found: len,
+        });
+    }
+    let gpt = read_gpt(&file, image)?;
+    for name in manifest.present_segments() {
+        if !gpt.partitions.iter().any(|p| p.name == name) {
+            return Err(FsError::MissingSegment {
+                segment: name.into(),
+            });
+        }
+    }
+    let total = manifest.ranges.iter().map(|r| r.size).sum::<u64>() + manifest.image.size;
+    let mut done = 0u64;
+    let mut buf = vec![0u8; BUF_LEN];
+    for r in &manifest.ranges {
+        let mut hasher = sha2::Sha256::new();
+        let mut at = r.offset;
+        let end = r.offset + r.size;
+        while at < end {
+            let n = ((end - at) as usize).min(BUF_LEN);
+            file.read_exact_at(&mut buf[..n], at)
+                .map_err(io_err(image))?;
+            hasher.update(&buf[..n]);
+            at += n as u64;
+            done += n as u64;
+            progress(done, total);
+        }
+        if <[u8; 32]>::from(hasher.finalize()) != r.sha256.0 {
+            return Err(FsError::RangeMismatch {
+                range: r.name.clone(),
+            });
+        }
+    }
+    file.seek(SeekFrom::Start(0)).map_err(io_err(image))?;
+    let mut hasher = sha2::Sha256::new();
+    loop {
+        let n = file.read(&mut buf).map_err(io_err(image))?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buf[..n]);
+        done += n as u64;
+        progress(done, total);
+    }
+    if <[u8; 32]>::from(hasher.finalize()) != manifest.image.sha256.0 {
+        return Err(FsError::ImageMismatch);
+    }
+    Ok(VerifyReport {
+        ranges: manifest.ranges.iter().map(|r| r.name.clone()).collect(),
+    })
+}
+
+/// Reads and checks the protective MBR and primary GPT of an image file.
+pub fn read_gpt(file: &File, path: &Path) -> Result<ParsedGpt, FsError> {
+    let mut head = vec![0u8; ((FIRST_USABLE_LBA) * SECTOR) as usize];
+    let len = file.metadata().map_err(io_err(path))?.len();
+    if len < head.len() as u64 {
+        return Err(FsError::Image {
+            path: path.to_path_buf(),
+            source: Error::Gpt {
+                what: "image too short for a protective MBR and primary GPT",
+            },
+        });
+    }
+    file.read_exact_at(&mut head, 0).map_err(io_err(path))?;
+    parse_primary(&head).map_err(|source| FsError::Image {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+/// Copies segment `name` of `image` to `out` (atomically). With a manifest, exactly the
+/// segment's bytes are copied and their SHA-256 checked; without, the whole partition the
+/// GPT names is copied.
+pub fn extract(
+    image: &Path,
+    name: SegmentName,
+    manifest: Option<&Manifest>,
+    out: &Path,
+) -> Result<u64, FsError> {
+    let file = File::open(image).map_err(io_err(image))?;
+    let (offset, size, digest) = match manifest {
+        Some(m) => {
+            let r = m
+                .range(name.as_str())
+                .ok_or_else(|| FsError::MissingSegment {
+                    segment: name.as_str().into(),
+                })?;
+            (r.offset, r.size, Some(r.sha256.0))
+        }
+        None => {
+            let gpt = read_gpt(&file, image)?;
+            let p = gpt
+                .partitions
+                .iter()
+                .find(|p| p.name == name.as_str())
+                .ok_or_else(|| FsError::MissingSegment {
+                    segment: name.as_str().into(),
+                })?;
+            let size = p
+                .last_lba
+                .checked_sub(p.first_lba)
+                .map(|d| (d + 1) * SECTOR)
+                .unwrap_or(0);
+            (p.first_lba * SECTOR, size, None)
+        }
+    };
+    let len = file.metadata().map_err(io_err(image))?.len();
+    if offset.checked_add(size).is_none_or(|end| end > len) {
+        return Err(FsError::Size {
+            path: image.to_path_buf(),
+            expected: offset.saturating_add(size),
+            found: len,
+        });
+    }
+    let mut tmp = TempFile::new(out)?;
+    let mut hasher = sha2::Sha256::new();
+    let mut buf = vec![0u8; BUF_LEN];
+    let mut at = offset;
+    while at < offset + size {
+        let n = ((offset + size - at) as usize).min(BUF_LEN);
+        file.read_exact_at(&mut buf[..n], at)
+            .map_err(io_err(image))?;
+        hasher.update(&buf[..n]);
+        tmp.file.write_all(&buf[..n]).map_err(io_err(&tmp.path))?;
+        at += n as u64;
+    }
+    if let Some(d) = digest {
+        if <[u8; 32]>::from(hasher.finalize()) != d {
+            return Err(FsError::RangeMismatch {
+                range: name.as_str().into(),
+            });
+        }
+    }
+    tmp.commit()?;
+    Ok(size)
+}
