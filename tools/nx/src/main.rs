@@ -6,7 +6,11 @@
 //! serialize-only types with a documented, versioned schema (docs/devx/nx-cli.md).
 
 mod crash;
+mod flash;
+mod image;
 mod log;
+mod progress;
+mod reset;
 mod timefmt;
 mod units;
 
@@ -30,6 +34,12 @@ struct Cli {
 enum Group {
     /// Triage crash dumps (.nxcd, .nxcd.zst) in a dump directory.
     Crash(crash::Args),
+    /// Build, verify, inspect and extract from OS images.
+    Image(image::Args),
+    /// Write an image to a device over a serial line or socket; serve the device side.
+    Flash(flash::Args),
+    /// Factory reset of a state directory.
+    Reset(reset::Args),
     /// Append to, query and follow the logd journal.
     Log(log::Args),
 }
@@ -37,6 +47,9 @@ enum Group {
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.group {
         Group::Crash(args) => crash::run(args),
+        Group::Image(args) => image::run(args),
+        Group::Flash(args) => flash::run(args),
+        Group::Reset(args) => reset::run(args),
         Group::Log(args) => log::run(args),
     }
 }

@@ -1,0 +1,83 @@
+//! `nx flash`: write an image to a device over a serial line or a socket with the
+//! flasher protocol (docs/provisioning/protocol.md), check it, reboot it; and `serve`,
+//! the device side on the host (a simulator for tests and bring-up).
+
+mod reboot;
+mod send;
+mod serve;
+mod verify;
+
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use clap::Subcommand;
+use flash::io::{connect, Link, PortSpec};
+
+/// Arguments of `nx flash`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// The port options shared by the commands.
+#[derive(Debug, Clone, clap::Args)]
+pub struct PortArgs {
+    /// Serial device (e.g. /dev/ttyUSB0), unix:PATH or tcp:HOST:PORT.
+    #[arg(long, value_name = "PORT")]
+    port: String,
+    /// Baud rate of a serial device (8N1).
+    #[arg(long, default_value_t = 115_200)]
+    baud: u32,
+}
+
+impl PortArgs {
+    /// The parsed port.
+    pub fn spec(&self) -> anyhow::Result<PortSpec> {
+        Ok(PortSpec::parse(&self.port, self.baud)?)
+    }
+
+    /// Connects (host side).
+    pub fn connect(&self) -> anyhow::Result<(PortSpec, Link)> {
+        let spec = self.spec()?;
+        let link = connect(&spec).with_context(|| format!("port {spec}"))?;
+        Ok((spec, link))
+    }
+}
+
+/// `nx flash` commands.
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Write an image to the device (resumable with --resume).
+    Send(send::Args),
+    /// Ask the device to re-check every range of the image it holds.
+    Verify(verify::Args),
+    /// Reboot the device, normally or into recovery.
+    Reboot(reboot::Args),
+    /// Run the device side on the host, writing to a disk image file.
+    Serve(serve::Args),
+}
+
+/// Runs an `nx flash` command.
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    match args.command {
+        Command::Send(a) => send::run(a),
+        Command::Verify(a) => verify::run(a),
+        Command::Reboot(a) => reboot::run(a),
+        Command::Serve(a) => serve::run(a),
+    }
+}
+
+/// Runs a control-only session (verify, reboot, info) and returns its outcome.
+pub fn control(
+    port: &PortArgs,
+    task: flash::sender::Task,
+) -> anyhow::Result<flash::sender::Outcome> {
+    let (spec, mut link) = port.connect()?;
+    let config = flash::sender::SenderConfig::for_link(1024, spec.line_rate());
+    let mut sender = flash::sender::Sender::new(task, config)?;
+    let mut none: &[u8] = &[];
+    let outcome = flash::io::run_sender(&mut link, &mut sender, &mut none, &mut |_| {})
+        .with_context(|| format!("talking to {spec}"))?;
+    Ok(outcome)
+}

@@ -1,0 +1,140 @@
+//! `nx flash send`: write an image and its signed manifest to a device, with a progress
+//! bar (bytes, rate, ETA) and a summary (goodput, retransmits). `--resume` continues
+//! from what the device reports written for the same manifest.
+
+use std::fs::File;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::{bail, Context as _};
+use flash::io::{run_sender, FileSource};
+use flash::sender::{Outcome, Sender, SenderConfig, Task};
+use image::fs::{default_signature_path, read_manifest, read_signature};
+use image::SignatureKind;
+
+use super::PortArgs;
+use crate::progress::Progress;
+use crate::units::parse_size;
+
+/// Arguments of `nx flash send`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The image file.
+    #[arg(long, value_name = "FILE")]
+    img: PathBuf,
+    /// Its manifest.
+    #[arg(long, value_name = "FILE")]
+    manifest: PathBuf,
+    /// Its signature (default: beside the manifest, e.g. os.sig for os.manifest.json).
+    #[arg(long, value_name = "FILE")]
+    sig: Option<PathBuf>,
+    #[command(flatten)]
+    port: PortArgs,
+    /// Data bytes per WRITE frame (at most 64K).
+    #[arg(long, default_value = "65536", value_parser = parse_size)]
+    chunk: u64,
+    /// WRITE frames in flight (default: from the chunk size and the line rate).
+    #[arg(long)]
+    window: Option<usize>,
+    /// Continue from what the device already wrote for this manifest.
+    #[arg(long)]
+    resume: bool,
+}
+
+/// Runs `nx flash send`.
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    if args.chunk == 0 || args.chunk > flash::MAX_CHUNK as u64 {
+        bail!("--chunk {}: expected 1 to 65536 bytes", args.chunk);
+    }
+    let (manifest, bytes) = read_manifest(&args.manifest)?;
+    let signature = match manifest.signature {
+        SignatureKind::Ed25519 => {
+            let p = args
+                .sig
+                .clone()
+                .unwrap_or_else(|| default_signature_path(&args.manifest));
+            Some(*read_signature(&p)?.as_bytes())
+        }
+        SignatureKind::None => None,
+    };
+    let file = File::open(&args.img).with_context(|| format!("opening {}", args.img.display()))?;
+    let len = file
+        .metadata()
+        .with_context(|| format!("reading {}", args.img.display()))?
+        .len();
+    if len != manifest.image.size {
+        bail!(
+            "{}: {len} bytes, but {} says {} bytes",
+            args.img.display(),
+            args.manifest.display(),
+            manifest.image.size
+        );
+    }
+    let (spec, mut link) = args.port.connect()?;
+    let mut config = SenderConfig::for_link(args.chunk as usize, spec.line_rate());
+    if let Some(w) = args.window {
+        config.window = w.max(1);
+    }
+    let task = Task::Flash {
+        manifest: bytes,
+        signature,
+        resume: args.resume,
+    };
+    let mut sender = Sender::new(task, config)?;
+    let mut source = FileSource(file);
+    let started = Instant::now();
+    let mut progress = Progress::new("flash", manifest.image.size);
+    let mut announced = false;
+    let result = run_sender(&mut link, &mut sender, &mut source, &mut |s| {
+        if !announced {
+            if let Some(d) = s.device() {
+                if d.insecure {
+                    eprintln!("warning: the device accepts unsigned manifests (insecure mode)");
+                }
+                announced = true;
+            }
+        }
+        let st = s.stats();
+        progress.set_total(st.data_total.max(1));
+        progress.update(st.data_acked);
+    });
+    let stats = sender.stats();
+    progress.finish();
+    let secs = started.elapsed().as_secs_f64().max(1e-6);
+    let summary = format!(
+        "{} bytes in {:.2} s: goodput {:.1} KiB/s, {} frames, {} wire bytes, {} retransmits, {} timeouts{}",
+        stats.data_acked,
+        secs,
+        stats.data_acked as f64 / secs / 1024.0,
+        stats.frames_sent,
+        stats.wire_bytes,
+        stats.retransmits,
+        stats.timeouts,
+        if stats.resumed {
+            format!(", resumed ({} bytes already on the device)", stats.skipped)
+        } else {
+            String::new()
+        }
+    );
+    match result {
+        Ok(Outcome::Flashed) => {
+            println!(
+                "flashed {} to {spec}: every range verified by the device",
+                args.img.display()
+            );
+            println!("{summary}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Ok(other) => bail!("unexpected outcome {other:?}"),
+        Err(e) => {
+            eprintln!("{summary}");
+            Err(e).with_context(|| {
+                format!(
+                    "flashing {} to {spec} (run again with --resume to continue)",
+                    args.img.display()
+                )
+            })
+        }
+    }
+}

@@ -1,0 +1,55 @@
+//! `nx image`: build a deterministic, signed OS image (GPT disk + manifest + signature),
+//! verify one, inspect it, and extract a segment. Format: docs/provisioning/overview.md.
+
+mod build;
+mod extract;
+mod inspect;
+mod verify;
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use clap::Subcommand;
+use signing::PublicKey;
+
+/// Arguments of `nx image`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// `nx image` commands.
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Build an image, its manifest and (with --sign) its signature.
+    Build(build::Args),
+    /// Check an image against its manifest and signature.
+    Verify(verify::Args),
+    /// Show an image's partition table and, with --manifest, its manifest.
+    Inspect(inspect::Args),
+    /// Copy one segment out of an image.
+    Extract(extract::Args),
+}
+
+/// Runs an `nx image` command.
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    match args.command {
+        Command::Build(a) => build::run(a),
+        Command::Verify(a) => verify::run(a),
+        Command::Inspect(a) => inspect::run(a),
+        Command::Extract(a) => extract::run(a),
+    }
+}
+
+/// Reads public key files.
+pub fn read_public_keys(paths: &[impl AsRef<Path>]) -> anyhow::Result<Vec<PublicKey>> {
+    paths
+        .iter()
+        .map(|p| {
+            signing::keyfile::read_public_key(p.as_ref())
+                .with_context(|| format!("reading public key {}", p.as_ref().display()))
+        })
+        .collect()
+}

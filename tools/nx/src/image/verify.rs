@@ -1,0 +1,94 @@
+//! `nx image verify`: check the signature over the manifest with trusted keys, then the
+//! image's size, partition table, every range's SHA-256 and the whole image's.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{bail, Context as _};
+use image::fs::{check_signature, default_signature_path, read_manifest, verify_image};
+use image::SignatureKind;
+
+use super::read_public_keys;
+use crate::progress::Progress;
+
+/// Arguments of `nx image verify`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The image file.
+    image: PathBuf,
+    /// Its manifest.
+    #[arg(long, value_name = "FILE")]
+    manifest: PathBuf,
+    /// Its signature (default: beside the manifest, e.g. os.sig for os.manifest.json).
+    #[arg(long, value_name = "FILE")]
+    sig: Option<PathBuf>,
+    /// Trusted public key files (any of them may have signed).
+    #[arg(long = "pub", value_name = "KEY", num_args = 1..)]
+    public_keys: Vec<PathBuf>,
+    /// Board the image must be for.
+    #[arg(long)]
+    board: Option<String>,
+    /// Accept an unsigned (dev) manifest, checking hashes only.
+    #[arg(long)]
+    allow_unsigned: bool,
+}
+
+/// Runs `nx image verify`.
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let (manifest, bytes) = read_manifest(&args.manifest)?;
+    if let Some(board) = &args.board {
+        if *board != manifest.board {
+            return Err(image::fs::FsError::WrongBoard {
+                expected: board.clone(),
+                found: manifest.board.clone(),
+            })
+            .with_context(|| format!("{}", args.manifest.display()));
+        }
+    }
+    let signer = match manifest.signature {
+        SignatureKind::Ed25519 => {
+            if args.public_keys.is_empty() {
+                bail!(
+                    "{}: the manifest is signed: give --pub KEY to check it",
+                    args.manifest.display()
+                );
+            }
+            let keys = read_public_keys(&args.public_keys)?;
+            let sig = args
+                .sig
+                .clone()
+                .unwrap_or_else(|| default_signature_path(&args.manifest));
+            Some(check_signature(&manifest, &bytes, &sig, &keys)?)
+        }
+        SignatureKind::None => {
+            if !args.allow_unsigned {
+                bail!(
+                    "{}: the manifest is unsigned (dev profile); pass --allow-unsigned to check hashes only",
+                    args.manifest.display()
+                );
+            }
+            None
+        }
+    };
+    let mut progress = Progress::new("verify", 0);
+    let report = verify_image(&args.image, &manifest, &mut |done, total| {
+        progress.set_total(total);
+        progress.update(done);
+    })
+    .with_context(|| format!("verifying {}", args.image.display()))?;
+    progress.finish();
+    println!(
+        "ok: {} matches {} ({} ranges, {} bytes, board {}, version {})",
+        args.image.display(),
+        args.manifest.display(),
+        report.ranges.len(),
+        manifest.image.size,
+        manifest.board,
+        manifest.system_version
+    );
+    match signer {
+        Some(k) => println!("signed by {k}"),
+        None => println!("unsigned (dev profile)"),
+    }
+    Ok(ExitCode::SUCCESS)
+}
