@@ -64,6 +64,12 @@ declare -A pkg_for=(
   [/usr/bin/time]=time
   # The os-lite marker runs: QEMU's RISC-V system emulator.
   [qemu-system-riscv64]=qemu-system-misc
+  # Provisioning: sfdisk and sgdisk check the image's partition table; socat links two
+  # pseudo-terminals; sz/rz (ZMODEM) are the flashing benchmark's peer.
+  [sfdisk]=fdisk
+  [sgdisk]=gdisk
+  [sz]=lrzsz
+  [socat]=socat
 )
 missing=()
 for cmd in "${!pkg_for[@]}"; do
