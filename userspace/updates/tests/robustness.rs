@@ -1,0 +1,121 @@
+//! Readers never panic: property tests over random bytes and over mutations (bit flips,
+//! truncations, splices) of valid system-sets and bundles, and the replay of the fuzz
+//! seed corpus (`fuzz/corpus/updates_readers`, regenerated with `UPDATE_CORPUS=1`).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::Path;
+
+use proptest::prelude::*;
+use sha2::{Digest, Sha256};
+use signing::SecretKey;
+use updates::pack::{pack_system_set, SystemSetMeta};
+use updates::{nxb, BoardName, BundleManifest, BundleName, Version};
+
+fn key() -> SecretKey {
+    SecretKey::from_hex(include_str!("../../../keys/test/ed25519.hex").as_bytes()).unwrap()
+}
+
+fn bundle(name: &str, payload: &[u8]) -> Vec<u8> {
+    let key = key();
+    let mut m = BundleManifest {
+        name: BundleName::new(name).unwrap(),
+        version: Version::new(1, 0, 0),
+        abilities: vec![],
+        caps: vec!["log.write".into()],
+        min_sdk: Version::new(0, 1, 0),
+        publisher: key.public_key(),
+        signature: None,
+        payload_digest: Sha256::digest(payload).into(),
+        payload_size: payload.len() as u64,
+    };
+    m.sign(&key).unwrap();
+    nxb::build_bundle(&m, payload).unwrap()
+}
+
+fn valid_set() -> Vec<u8> {
+    let a = bundle("a", b"first payload");
+    let b = bundle("b", &[7u8; 700]);
+    let meta = SystemSetMeta {
+        system_version: Version::new(1, 0, 0),
+        board: BoardName::new("qemu-virt").unwrap(),
+        timestamp: 0,
+    };
+    pack_system_set(&meta, &[&a, &b], &key()).unwrap()
+}
+
+#[test]
+fn valid_seeds_verify_whole_and_chunked() {
+    assert!(updates::fuzz_readers(&valid_set()));
+    assert!(updates::fuzz_readers(&bundle("a", b"x")));
+}
+
+#[test]
+fn replays_the_fuzz_seed_corpus() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus/updates_readers");
+    if std::env::var_os("UPDATE_CORPUS").is_some() {
+        let set = valid_set();
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("valid-set.nxs"), &set).unwrap();
+        std::fs::write(dir.join("truncated-set.nxs"), &set[..set.len() / 2]).unwrap();
+        std::fs::write(dir.join("valid-bundle.nxb"), bundle("a", b"payload")).unwrap();
+        std::fs::write(dir.join("index.capnp"), &set[512..512 + 256]).unwrap();
+        let record = updates::bootrecord::encode_copy(&updates::BootState::factory(), 1);
+        std::fs::write(dir.join("bootctl-copy.bin"), record).unwrap();
+    }
+    let mut count = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let data = std::fs::read(entry.unwrap().path()).unwrap();
+        assert!(updates::fuzz_readers(&data));
+        count += 1;
+    }
+    assert!(count >= 5, "seed corpus missing: run with UPDATE_CORPUS=1");
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn random_bytes_never_panic(data in proptest::collection::vec(any::<u8>(), 0..4096)) {
+        prop_assert!(updates::fuzz_readers(&data));
+    }
+
+    #[test]
+    fn mutated_sets_never_panic_and_never_verify(
+        flips in proptest::collection::vec((any::<prop::sample::Index>(), 0u8..8), 1..8),
+        cut in any::<prop::sample::Index>(),
+        truncate in any::<bool>(),
+    ) {
+        let mut set = valid_set();
+        for (at, bit) in &flips {
+            let i = at.index(set.len());
+            set[i] ^= 1 << bit;
+        }
+        if truncate {
+            set.truncate(cut.index(set.len()));
+        }
+        prop_assert!(updates::fuzz_readers(&set));
+        let policy = updates::VerifyPolicy::inspection(
+            signing::TrustedKeys::new([key().public_key()], signing::KeyPolicy::Development).unwrap(),
+        );
+        // An odd number of flips of one bit cannot cancel out; any truncation is fatal.
+        let mut per_bit = std::collections::BTreeMap::new();
+        for (at, bit) in &flips {
+            *per_bit.entry((at.index(valid_set().len()), *bit)).or_insert(0u32) += 1;
+        }
+        let changed = truncate || per_bit.values().any(|n| n % 2 == 1);
+        if changed {
+            prop_assert!(updates::verify_system_set(&set, policy).is_err());
+        }
+    }
+
+    #[test]
+    fn spliced_bundles_never_panic(
+        at in any::<prop::sample::Index>(),
+        junk in proptest::collection::vec(any::<u8>(), 0..600),
+    ) {
+        let mut b = bundle("a", &[1u8; 900]);
+        let i = at.index(b.len());
+        b.splice(i..i, junk);
+        prop_assert!(updates::fuzz_readers(&b));
+    }
+}
