@@ -34,15 +34,23 @@ pub fn send(
     if !live(k, dst) {
         return Outcome::Done(Err(SysError::NoSuchService));
     }
-    let mut msg = alloc::vec![0u8; len];
-    let Some(space) = k.cur().and_then(|t| t.space.as_ref()) else {
+    // The sender's own buffer carries the message (kept between calls: no allocation).
+    let Some(task) = k.cur() else {
+        return Outcome::Switch;
+    };
+    let mut msg = core::mem::take(&mut task.outgoing);
+    msg.clear();
+    msg.resize(len, 0);
+    let Some(space) = task.space.as_ref() else {
         return Outcome::Switch;
     };
     if let Err(e) = space.read_user(ptr, &mut msg) {
+        task.outgoing = msg;
         return Outcome::Done(Err(e));
     }
     if let Some((buf, cap)) = reply {
         if let Err(e) = space.check(buf, cap.min(MAX_MSG), true) {
+            task.outgoing = msg;
             return Outcome::Done(Err(e));
         }
     }
@@ -54,6 +62,9 @@ pub fn send(
     let receiving = k.task(dst).map(|t| t.state);
     if let Some(State::Receiving { buf, cap, hdr }) = receiving {
         let delivered = deliver(k, dst, me, kind, &msg, buf, cap, hdr);
+        if let Some(t) = k.cur() {
+            t.outgoing = msg;
+        }
         return match (delivered, reply) {
             (Err(e), _) => Outcome::Done(Err(e)),
             (Ok(()), None) => Outcome::Done(Ok(0)),
@@ -154,7 +165,11 @@ pub fn recv(k: &mut Kernel, buf: usize, cap: usize, hdr: usize) -> Outcome {
     } else {
         MsgKind::Send
     };
-    match deliver(k, me, sender, kind, &msg, buf, cap, hdr) {
+    let delivered = deliver(k, me, sender, kind, &msg, buf, cap, hdr);
+    if let Some(s) = k.task(sender) {
+        s.outgoing = msg;
+    }
+    match delivered {
         Err(e) => k.complete(sender, Err(e)),
         Ok(()) => match reply {
             None => k.complete(sender, Ok(0)),
@@ -187,19 +202,28 @@ pub fn reply(k: &mut Kernel, dst: usize, ptr: usize, len: usize) -> Result<usize
         Some(State::AwaitingReply { from, buf, cap }) if from == me => (buf, cap),
         _ => return Err(SysError::NotPermitted),
     };
-    let mut msg = alloc::vec![0u8; len];
-    k.cur()
-        .and_then(|t| t.space.as_ref())
-        .ok_or(SysError::BadAddress)?
-        .read_user(ptr, &mut msg)?;
-    if len > cap {
-        k.complete(dst, Err(SysError::Truncated));
-        return Ok(0);
+    let task = k.cur().ok_or(SysError::BadAddress)?;
+    let mut msg = core::mem::take(&mut task.outgoing);
+    msg.clear();
+    msg.resize(len, 0);
+    let read = match task.space.as_ref() {
+        Some(space) => space.read_user(ptr, &mut msg),
+        None => Err(SysError::BadAddress),
+    };
+    if let Err(e) = read {
+        task.outgoing = msg;
+        return Err(e);
     }
-    let written = k
-        .task(dst)
-        .and_then(|t| t.space.as_ref())
-        .map(|s| s.write_user(buf, &msg));
+    let written = if len > cap {
+        Some(Err(SysError::Truncated))
+    } else {
+        k.task(dst)
+            .and_then(|t| t.space.as_ref())
+            .map(|s| s.write_user(buf, &msg))
+    };
+    if let Some(t) = k.cur() {
+        t.outgoing = msg;
+    }
     match written {
         Some(Ok(())) => k.complete(dst, Ok(len)),
         Some(Err(e)) => k.complete(dst, Err(e)),
