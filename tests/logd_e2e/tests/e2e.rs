@@ -484,6 +484,7 @@ fn a_stale_socket_is_replaced() {
         .arg("--socket")
         .arg(&socket)
         .stdout(Stdio::piped())
+        .stderr(Stdio::null())
         .spawn()
         .unwrap();
     let mut second = KillOnDrop(child);
