@@ -4,7 +4,7 @@
 use alloc::string::String;
 use core::fmt;
 
-use crate::bootctl::{Phase, SlotId};
+use crate::bootctl::Phase;
 
 /// Which Cap'n Proto document an error is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -245,11 +245,6 @@ pub enum Error {
         /// The value given.
         tries: u8,
     },
-    /// Staging targets the slot the system runs from.
-    StageIntoActiveSlot {
-        /// The active slot.
-        slot: SlotId,
-    },
     /// Neither copy of the persistent BootCtrl record is valid.
     NoValidBootRecord,
     /// A persistent BootCtrl record copy is malformed.
@@ -387,9 +382,6 @@ impl fmt::Display for Error {
                 "bootctl: tries must be 1..={}, got {tries}",
                 crate::bootctl::MAX_TRIES
             ),
-            Error::StageIntoActiveSlot { slot } => {
-                write!(f, "bootctl: cannot stage into the active slot {slot}")
-            }
             Error::NoValidBootRecord => {
                 f.write_str("bootctl record: neither copy is valid")
             }
