@@ -142,9 +142,15 @@ fn served(samgrd: ServiceId) -> Result<u64, String> {
     Ok(u64::from_le_bytes(b))
 }
 
-/// The spinner reports it spins, then never enters the kernel again: every line this
-/// process prints afterwards exists only because the timer preempted it.
+/// Sleep lasts, and the spinner is preempted: it reports it spins, then never enters the
+/// kernel again, so everything this process does afterwards exists only because the
+/// timer took the hart back.
 fn preemption(samgrd: ServiceId) -> Check {
+    // The timer first: a 3 ms sleep lasts at least 3 ms of monotonic time.
+    let t0 = sys::time_ns();
+    sys::sleep_ns(3_000_000);
+    let slept = sys::time_ns() - t0;
+    ensure(slept >= 3_000_000, || format!("slept {slept} ns of 3 ms"))?;
     let spinner = proto::run("spinner").map_err(|e| format!("run spinner: {e}"))?;
     let mut buf = [0u8; 64];
     let hdr = sys::recv(&mut buf).map_err(|e| format!("recv: {e}"))?;

@@ -486,7 +486,10 @@ impl Kernel {
                 continue;
             }
             let Some(when) = earliest else {
-                panic!("no runnable process and none sleeping: deadlock");
+                // Every process waits on another: a user-level deadlock, not a kernel
+                // fault. Nothing can ever run again, so stop with a failure status.
+                kprintln!("kernel: FAIL: every process is blocked and none sleeps; stopping");
+                arch::exit_qemu(2);
             };
             arch::set_timer(when);
             self.timer_armed = false;
