@@ -26,6 +26,7 @@ pub mod device;
 mod error;
 pub mod extents;
 pub mod frame;
+pub mod fuzzing;
 pub mod proto;
 pub mod sender;
 pub mod sim;

@@ -703,6 +703,10 @@ impl Sender {
             }
             return Ok(());
         }
+        if !self.flights.contains_key(&frame.seq) {
+            // A late duplicate (of a WRITE already acknowledged, or of a control reply).
+            return Ok(());
+        }
         let ack = WriteAck::decode(&frame.payload).map_err(ProtocolError::Malformed)?;
         let mut newly = Vec::new();
         for (seq, f) in &self.flights {
