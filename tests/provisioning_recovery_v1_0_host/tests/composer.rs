@@ -1,0 +1,505 @@
+//! The image composer through `nx image`: a tiny two-segment image whose manifest and
+//! signature verify, whose bytes are identical across runs whatever the umask, time zone,
+//! locale and working directory, and whose partition table `sfdisk --dump` and
+//! `sgdisk -v` read and accept; and each verification failure named clearly.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::fs;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+use provisioning_recovery_v1_0_host::{nx_binary, pattern, sha256_hex, test_key_files};
+
+fn nx(args: &[&str], cwd: &Path) -> Output {
+    Command::new(nx_binary().unwrap())
+        .args(args)
+        .current_dir(cwd)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap()
+}
+
+fn ok(out: &Output) -> String {
+    assert!(
+        out.status.success(),
+        "status {:?}\nstdout: {}\nstderr: {}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn fails(out: &Output) -> String {
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "stdout: {}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// Writes the two segments and returns the directory.
+fn segments(dir: &Path) {
+    fs::write(dir.join("kernel.bin"), pattern(300_000, 1)).unwrap();
+    fs::write(dir.join("initrd.img"), pattern(5_000, 2)).unwrap();
+}
+
+fn build(dir: &Path, extra: &[&str]) -> Output {
+    let (private, _) = test_key_files();
+    let private = private.to_str().unwrap().to_string();
+    let mut args = vec![
+        "image",
+        "build",
+        "--profile",
+        "dev",
+        "--board",
+        "qemu-virt",
+        "--system-version",
+        "1.2.3",
+        "--kernel",
+        "kernel.bin",
+        "--initrd",
+        "initrd.img",
+        "--out",
+        "os.img",
+        "--manifest",
+        "os.manifest.json",
+        "--sign",
+        &private,
+    ];
+    args.extend_from_slice(extra);
+    nx(&args, dir)
+}
+
+#[test]
+fn tiny_two_segment_image_verifies_and_is_reproducible() {
+    let a = tempfile::tempdir().unwrap();
+    segments(a.path());
+    ok(&build(a.path(), &[]));
+    let (_, public) = test_key_files();
+    let out = ok(&nx(
+        &[
+            "image",
+            "verify",
+            "os.img",
+            "--manifest",
+            "os.manifest.json",
+            "--pub",
+            public.to_str().unwrap(),
+        ],
+        a.path(),
+    ));
+    assert!(
+        out.starts_with("ok: os.img matches os.manifest.json"),
+        "{out}"
+    );
+    assert!(
+        a.path().join("os.sig").is_file(),
+        "signature beside the manifest"
+    );
+
+    // Same inputs elsewhere, other umask, time zone, locale: identical bytes.
+    let b = tempfile::tempdir().unwrap();
+    segments(b.path());
+    let (private, _) = test_key_files();
+    let status = Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "umask 077; cd sub 2>/dev/null || mkdir sub; cd sub; exec \"$0\" image build --profile dev --board qemu-virt --system-version 1.2.3 --kernel ../kernel.bin --initrd ../initrd.img --out ../os.img --manifest ../os.manifest.json --sign {}",
+            private.display()
+        ))
+        .arg(nx_binary().unwrap())
+        .current_dir(b.path())
+        .env("TZ", "Asia/Kolkata")
+        .env("LC_ALL", "de_DE.UTF-8")
+        .env("SOURCE_DATE_EPOCH", "12345")
+        .stdout(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    for f in ["os.img", "os.manifest.json", "os.sig"] {
+        let x = fs::read(a.path().join(f)).unwrap();
+        let y = fs::read(b.path().join(f)).unwrap();
+        assert_eq!(sha256_hex(&x), sha256_hex(&y), "{f} differs between runs");
+    }
+}
+
+#[test]
+fn sfdisk_and_sgdisk_accept_the_partition_table() {
+    let d = tempfile::tempdir().unwrap();
+    segments(d.path());
+    ok(&build(d.path(), &["--state-size", "1M"]));
+    let dump = Command::new("sfdisk")
+        .args(["--dump", "os.img"])
+        .current_dir(d.path())
+        .output()
+        .unwrap();
+    assert!(
+        dump.status.success(),
+        "sfdisk: {}",
+        String::from_utf8_lossy(&dump.stderr)
+    );
+    let text = String::from_utf8_lossy(&dump.stdout);
+    assert!(text.contains("label: gpt"), "{text}");
+    for (i, name) in ["kernel", "initrd", "state"].iter().enumerate() {
+        let line = text
+            .lines()
+            .find(|l| l.starts_with(&format!("os.img{} ", i + 1)))
+            .unwrap_or_else(|| panic!("no partition {} in {text}", i + 1));
+        assert!(line.contains(&format!("name=\"{name}\"")), "{line}");
+        assert!(
+            line.contains("type=0FC63DAF-8483-4772-8E79-3D69D8477DE4"),
+            "{line}"
+        );
+    }
+    assert!(
+        text.contains("start=        2048"),
+        "first partition at 1 MiB: {text}"
+    );
+    let v = Command::new("sgdisk")
+        .args(["-v", "os.img"])
+        .current_dir(d.path())
+        .output()
+        .unwrap();
+    let vtext = String::from_utf8_lossy(&v.stdout);
+    assert!(v.status.success(), "sgdisk: {vtext}");
+    assert!(vtext.contains("No problems found"), "{vtext}");
+}
+
+#[test]
+fn verify_names_what_is_wrong() {
+    let d = tempfile::tempdir().unwrap();
+    segments(d.path());
+    ok(&build(d.path(), &[]));
+    let (_, public) = test_key_files();
+    let public = public.to_str().unwrap();
+    let verify = |img: &str, extra: &[&str]| {
+        let mut args = vec!["image", "verify", img, "--manifest", "os.manifest.json"];
+        args.extend_from_slice(extra);
+        nx(&args, d.path())
+    };
+    // A flipped byte in the kernel segment names the kernel.
+    let mut bytes = fs::read(d.path().join("os.img")).unwrap();
+    bytes[(1 << 20) + 1000] ^= 1;
+    fs::write(d.path().join("bad.img"), &bytes).unwrap();
+    let e = fails(&verify("bad.img", &["--pub", public]));
+    assert!(e.contains("segment kernel: SHA-256 does not match"), "{e}");
+    // Truncated.
+    fs::write(d.path().join("short.img"), &bytes[..bytes.len() - 4096]).unwrap();
+    let e = fails(&verify("short.img", &["--pub", public]));
+    assert!(e.contains("image truncated"), "{e}");
+    // Bad signature: another key.
+    let other_pub =
+        provisioning_recovery_v1_0_host::workspace_root().join("keys/test/ed25519-alt.pub");
+    let e = fails(&verify("os.img", &["--pub", other_pub.to_str().unwrap()]));
+    assert!(e.contains("not made by any trusted key"), "{e}");
+    // Wrong board.
+    let e = fails(&verify(
+        "os.img",
+        &["--pub", public, "--board", "other-board"],
+    ));
+    assert!(
+        e.contains("manifest is for board qemu-virt, expected other-board"),
+        "{e}"
+    );
+    // Missing segment: the kernel's partition entry erased from a consistent GPT.
+    let mut gpt = fs::read(d.path().join("os.img")).unwrap();
+    gpt.copy_within(1024 + 128..1024 + 256, 1024);
+    gpt[1024 + 128..1024 + 256].fill(0);
+    let entries_crc = crc32fast::hash(&gpt[1024..1024 + 16384]);
+    gpt[512 + 88..512 + 92].copy_from_slice(&entries_crc.to_le_bytes());
+    gpt[512 + 16..512 + 20].fill(0);
+    let header_crc = crc32fast::hash(&gpt[512..512 + 92]);
+    gpt[512 + 16..512 + 20].copy_from_slice(&header_crc.to_le_bytes());
+    fs::write(d.path().join("nogpt.img"), &gpt).unwrap();
+    let e = fails(&verify("nogpt.img", &["--pub", public]));
+    assert!(e.contains("segment kernel: missing from the image"), "{e}");
+    // A damaged table is named as such.
+    gpt[600] ^= 1;
+    fs::write(d.path().join("badgpt.img"), &gpt).unwrap();
+    let e = fails(&verify("badgpt.img", &["--pub", public]));
+    assert!(
+        e.contains("partition table: primary header CRC32 mismatch"),
+        "{e}"
+    );
+    // Tampered manifest.
+    let m = fs::read_to_string(d.path().join("os.manifest.json")).unwrap();
+    fs::write(
+        d.path().join("os.manifest.json"),
+        m.replace("1.2.3", "1.2.4"),
+    )
+    .unwrap();
+    let e = fails(&verify("os.img", &["--pub", public]));
+    assert!(e.contains("not made by any trusted key"), "{e}");
+}
+
+#[test]
+fn missing_segments_are_absent_in_the_manifest() {
+    let d = tempfile::tempdir().unwrap();
+    segments(d.path());
+    ok(&build(d.path(), &[]));
+    let m: serde_json::Value =
+        serde_json::from_slice(&fs::read(d.path().join("os.manifest.json")).unwrap()).unwrap();
+    let segs = m["segments"].as_array().unwrap();
+    let present: Vec<(&str, bool)> = segs
+        .iter()
+        .map(|s| (s["name"].as_str().unwrap(), s["present"].as_bool().unwrap()))
+        .collect();
+    assert_eq!(
+        present,
+        [
+            ("bootloader", false),
+            ("kernel", true),
+            ("initrd", true),
+            ("rootfs", false),
+            ("pkgfs", false),
+            ("state", false)
+        ]
+    );
+    assert_eq!(m["signature"], "ed25519");
+    let names: Vec<&str> = m["ranges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "protective-mbr",
+            "gpt-primary",
+            "kernel",
+            "initrd",
+            "gpt-backup"
+        ]
+    );
+}
+
+#[test]
+fn profiles_and_bad_inputs_are_refused_with_clear_errors() {
+    let d = tempfile::tempdir().unwrap();
+    segments(d.path());
+    let (private, _) = test_key_files();
+    let base = [
+        "image",
+        "build",
+        "--board",
+        "qemu-virt",
+        "--system-version",
+        "1.0.0",
+        "--kernel",
+        "kernel.bin",
+        "--initrd",
+        "initrd.img",
+        "--out",
+        "r.img",
+        "--manifest",
+        "r.manifest.json",
+    ];
+    let run = |extra: &[&str]| {
+        let mut a = base.to_vec();
+        a.extend_from_slice(extra);
+        nx(&a, d.path())
+    };
+    let e = fails(&run(&["--profile", "release", "--state-size", "1M"]));
+    assert!(e.contains("refuses to build unsigned"), "{e}");
+    let e = fails(&run(&[
+        "--profile",
+        "release",
+        "--state-size",
+        "1M",
+        "--sign",
+        private.to_str().unwrap(),
+    ]));
+    assert!(e.contains("committed test key"), "{e}");
+    let e = fails(&run(&[
+        "--profile",
+        "release",
+        "--sign",
+        private.to_str().unwrap(),
+    ]));
+    assert!(e.contains("segment state"), "{e}");
+    assert!(
+        !d.path().join("r.img").exists(),
+        "no output after a refusal"
+    );
+    // Unsigned dev build says so in the manifest; verify needs --allow-unsigned.
+    ok(&run(&["--profile", "dev"]));
+    let m = fs::read_to_string(d.path().join("r.manifest.json")).unwrap();
+    assert!(m.contains("\"signature\":\"none\""), "{m}");
+    let e = fails(&nx(
+        &["image", "verify", "r.img", "--manifest", "r.manifest.json"],
+        d.path(),
+    ));
+    assert!(e.contains("unsigned"), "{e}");
+    ok(&nx(
+        &[
+            "image",
+            "verify",
+            "r.img",
+            "--manifest",
+            "r.manifest.json",
+            "--allow-unsigned",
+        ],
+        d.path(),
+    ));
+    // Bad board, bad version, oversized segment (sparse), empty segment.
+    let e = fails(&nx(
+        &[
+            "image",
+            "build",
+            "--profile",
+            "dev",
+            "--board",
+            "Bad_Board",
+            "--system-version",
+            "1.0.0",
+            "--kernel",
+            "kernel.bin",
+            "--out",
+            "x.img",
+            "--manifest",
+            "x.json",
+        ],
+        d.path(),
+    ));
+    assert!(e.contains("board"), "{e}");
+    let e = fails(&nx(
+        &[
+            "image",
+            "build",
+            "--profile",
+            "dev",
+            "--board",
+            "b",
+            "--system-version",
+            "1.0",
+            "--kernel",
+            "kernel.bin",
+            "--out",
+            "x.img",
+            "--manifest",
+            "x.json",
+        ],
+        d.path(),
+    ));
+    assert!(e.contains("semver"), "{e}");
+    let big = fs::File::create(d.path().join("huge.bin")).unwrap();
+    big.set_len((4 << 30) + 1).unwrap();
+    let e = fails(&nx(
+        &[
+            "image",
+            "build",
+            "--profile",
+            "dev",
+            "--board",
+            "b",
+            "--system-version",
+            "1.0.0",
+            "--rootfs",
+            "huge.bin",
+            "--out",
+            "x.img",
+            "--manifest",
+            "x.json",
+        ],
+        d.path(),
+    ));
+    assert!(
+        e.contains("segment rootfs") && e.contains("over the limit"),
+        "{e}"
+    );
+    fs::write(d.path().join("empty.bin"), b"").unwrap();
+    let e = fails(&nx(
+        &[
+            "image",
+            "build",
+            "--profile",
+            "dev",
+            "--board",
+            "b",
+            "--system-version",
+            "1.0.0",
+            "--pkgfs",
+            "empty.bin",
+            "--out",
+            "x.img",
+            "--manifest",
+            "x.json",
+        ],
+        d.path(),
+    ));
+    assert!(e.contains("segment pkgfs: file is empty"), "{e}");
+    assert!(!d.path().join("x.img").exists());
+    let leftovers: Vec<_> = fs::read_dir(d.path())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().contains(".tmp-"))
+        .collect();
+    assert!(leftovers.is_empty(), "temporary files left: {leftovers:?}");
+}
+
+#[test]
+fn inspect_and_extract_round_trip_a_segment() {
+    let d = tempfile::tempdir().unwrap();
+    segments(d.path());
+    ok(&build(d.path(), &["--state-size", "64K"]));
+    let out = ok(&nx(
+        &[
+            "image",
+            "inspect",
+            "os.img",
+            "--manifest",
+            "os.manifest.json",
+            "--json",
+        ],
+        d.path(),
+    ));
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["schema"], "nx.image.inspect/1");
+    let names: Vec<&str> = v["partitions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["kernel", "initrd", "state"]);
+    ok(&nx(
+        &[
+            "image",
+            "extract",
+            "os.img",
+            "kernel",
+            "--manifest",
+            "os.manifest.json",
+            "--out",
+            "k.out",
+        ],
+        d.path(),
+    ));
+    assert_eq!(
+        fs::read(d.path().join("k.out")).unwrap(),
+        fs::read(d.path().join("kernel.bin")).unwrap()
+    );
+    let e = fails(&nx(
+        &["image", "extract", "os.img", "kernel", "--out", "k.out"],
+        d.path(),
+    ));
+    assert!(e.contains("already exists"), "{e}");
+    ok(&nx(
+        &["image", "extract", "os.img", "state", "--out", "s.out"],
+        d.path(),
+    ));
+    let state = fs::read(d.path().join("s.out")).unwrap();
+    assert_eq!(state.len(), 1 << 20);
+    let h = image::state::StateHeader::decode(&state).unwrap();
+    assert_eq!((h.size, h.generation), (1 << 20, 0));
+    let e = fails(&nx(
+        &["image", "extract", "os.img", "rootfs", "--out", "r.out"],
+        d.path(),
+    ));
+    assert!(e.contains("segment rootfs: missing"), "{e}");
+}

@@ -1,0 +1,178 @@
+//! Factory reset through `nx reset factory` on a simulated state tree: the removed paths
+//! match the golden list, trust/ and boot/ survive, symlinks are removed as links and
+//! never followed (out of the root or into a preserved path), and the command refuses
+//! without --yes.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::fs;
+use std::os::unix::fs::symlink;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+use provisioning_recovery_v1_0_host::nx_binary;
+
+fn nx(args: &[&str]) -> Output {
+    Command::new(nx_binary().unwrap())
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap()
+}
+
+/// A state tree with data everywhere and symlink escape attempts.
+fn state_tree(root: &Path, outside: &Path) {
+    for d in [
+        "trust/anchors",
+        "boot",
+        "apps/com.example.mail/cache",
+        "apps/com.example.notes",
+        "content/photos",
+        "settings",
+        "crash",
+    ] {
+        fs::create_dir_all(root.join(d)).unwrap();
+    }
+    for (f, body) in [
+        ("trust/anchors/root.pub", "key"),
+        ("trust/release.pub", "key"),
+        ("boot/bootctl", "slot a"),
+        ("apps/com.example.mail/db", "mail"),
+        ("apps/com.example.mail/cache/1", "c"),
+        ("apps/com.example.notes/n.txt", "notes"),
+        ("content/photos/p.jpg", "jpg"),
+        ("settings/wifi.json", "{}"),
+        ("crash/0001.nxcd", "dump"),
+        ("trustee.txt", "not preserved: only the exact names are"),
+    ] {
+        fs::write(root.join(f), body).unwrap();
+    }
+    fs::create_dir_all(outside).unwrap();
+    fs::write(outside.join("precious"), "outside the root").unwrap();
+    // Escapes: a link out of the root, a link into a preserved path, a wiped top-level
+    // directory replaced by a link.
+    symlink(outside, root.join("apps/escape")).unwrap();
+    symlink(
+        "../../trust",
+        root.join("apps/com.example.notes/trust-link"),
+    )
+    .unwrap();
+    symlink(outside, root.join("media")).unwrap();
+    symlink("/etc/hostname", root.join("settings/hostname")).unwrap();
+}
+
+#[test]
+fn factory_reset_matches_golden_list_and_never_follows_links() {
+    let t = tempfile::tempdir().unwrap();
+    let root = t.path().join("state");
+    let outside = t.path().join("outside");
+    state_tree(&root, &outside);
+    let out = nx(&[
+        "reset",
+        "factory",
+        "--yes",
+        "--root",
+        root.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let golden = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/reset-factory.txt");
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        fs::write(&golden, &stdout).unwrap();
+    }
+    assert_eq!(stdout, fs::read_to_string(&golden).unwrap());
+    // Preserved and untouched.
+    assert_eq!(
+        fs::read_to_string(root.join("trust/anchors/root.pub")).unwrap(),
+        "key"
+    );
+    assert_eq!(
+        fs::read_to_string(root.join("trust/release.pub")).unwrap(),
+        "key"
+    );
+    assert_eq!(
+        fs::read_to_string(root.join("boot/bootctl")).unwrap(),
+        "slot a"
+    );
+    assert_eq!(
+        fs::read_to_string(outside.join("precious")).unwrap(),
+        "outside the root"
+    );
+    let mut left: Vec<String> = fs::read_dir(&root)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    left.sort();
+    assert_eq!(left, ["boot", "trust"]);
+    // A second run has nothing left to remove.
+    let again = nx(&[
+        "reset",
+        "factory",
+        "--yes",
+        "--root",
+        root.to_str().unwrap(),
+    ]);
+    assert!(again.status.success());
+    assert!(again.stdout.is_empty());
+}
+
+#[test]
+fn refuses_without_yes_and_dry_run_removes_nothing() {
+    let t = tempfile::tempdir().unwrap();
+    let root = t.path().join("state");
+    state_tree(&root, &t.path().join("outside"));
+    let out = nx(&["reset", "factory", "--root", root.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("pass --yes to confirm"), "{err}");
+    let dry = nx(&[
+        "reset",
+        "factory",
+        "--dry-run",
+        "--root",
+        root.to_str().unwrap(),
+    ]);
+    assert!(dry.status.success());
+    let text = String::from_utf8_lossy(&dry.stdout);
+    assert!(text.contains("would remove apps/escape\n"), "{text}");
+    assert!(
+        !text.lines().any(|l| {
+            let p = l.trim_start_matches("would remove ");
+            p == "trust" || p == "boot" || p.starts_with("trust/") || p.starts_with("boot/")
+        }),
+        "{text}"
+    );
+    assert!(
+        root.join("apps/com.example.mail/db").exists(),
+        "dry run removed nothing"
+    );
+    let missing = nx(&[
+        "reset",
+        "factory",
+        "--yes",
+        "--root",
+        t.path().join("nope").to_str().unwrap(),
+    ]);
+    assert_eq!(missing.status.code(), Some(2));
+}
+
+#[test]
+fn a_failure_half_way_reports_what_was_and_was_not_removed() {
+    use reset::fs::{execute, plan_dir};
+    let t = tempfile::tempdir().unwrap();
+    let root = t.path().join("state");
+    state_tree(&root, &t.path().join("outside"));
+    let plan = plan_dir(&root).unwrap();
+    // Something appears after planning: rmdir refuses to delete what it did not plan.
+    fs::write(root.join("content/photos/new.jpg"), "new").unwrap();
+    let report = execute(&root, &plan);
+    let (failed, _) = report.failure.as_ref().expect("a failure");
+    assert_eq!(failed, "content/photos");
+    assert!(report.not_removed.contains(&"content".to_string()));
+    assert!(report.removed.contains(&"settings/wifi.json".to_string()));
+    assert!(root.join("content/photos/new.jpg").exists());
+}
