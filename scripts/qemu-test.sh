@@ -11,13 +11,14 @@
 #   MARKERS=FILE           marker list (default scripts/markers/os-lite.txt)
 #   SKIP_BUILD=1           reuse the built kernel, programs and initrd
 #   SHOW=1                 print the log's marker-relevant lines (make run)
-# Outputs: target/os/initrd.img, target/os/uart.log.
+# Outputs: target/os/initrd.img, target/os/uart.log (under CARGO_TARGET_DIR when set).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 target=riscv64gc-unknown-none-elf
-bin_dir=target/$target/release
-out=target/os
+target_dir=${CARGO_TARGET_DIR:-target}
+bin_dir=$target_dir/$target/release
+out=$target_dir/os
 log=$out/uart.log
 markers=${MARKERS:-scripts/markers/os-lite.txt}
 manifest=source/apps/init/boot.manifest
@@ -33,7 +34,7 @@ if [ "${SKIP_BUILD:-0}" != 1 ]; then
   mapfile -t programs < <(sed -e 's/#.*//' "$manifest" | awk 'NF { print $1 }')
   args=("boot.manifest=$manifest")
   for p in "${programs[@]}"; do args+=("$p=$bin_dir/$p"); done
-  ./target/release/mkinitrd "$out/initrd.img" "${args[@]}"
+  "$target_dir/release/mkinitrd" "$out/initrd.img" "${args[@]}"
 fi
 
 # Markers: comments and blank lines dropped.

@@ -8,20 +8,21 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 
 runs=${BENCH_RUNS:-3}
-report=target/bench/os.md
-mkdir -p target/bench
+target_dir=${CARGO_TARGET_DIR:-target}
+report=$target_dir/bench/os.md
+mkdir -p "$target_dir/bench"
 rows=()
 for i in $(seq 1 "$runs"); do
   if [ "$i" = 1 ]; then skip=0; else skip=1; fi
   start=$(date +%s%N)
   SKIP_BUILD=$skip RUN_TIMEOUT=${RUN_TIMEOUT:-90s} bash scripts/qemu-test.sh >/dev/null
   wall_ms=$(( ($(date +%s%N) - start) / 1000000 ))
-  log=target/os/uart.log
+  log=$target_dir/os/uart.log
   val() { sed -n "s/^bench: $1 \([0-9]*\) .*/\1/p" "$log" | head -n1; }
   rows+=("$(val 'null syscall') $(val 'address-space switch (satp + sfence.vma)') $(val 'ipc round trip') $(val 'kernel start to SELFTEST: end') $wall_ms $(val 'TLB refill after a switch')")
 done
 
-kernel=target/riscv64gc-unknown-none-elf/release/kernel
+kernel=$target_dir/riscv64gc-unknown-none-elf/release/kernel
 text=$(printf '%d' "0x$(riscv64-linux-gnu-readelf -SW "$kernel" | awk '{ for (i = 1; i < NF; i++) if ($i == ".text") print $(i + 4) }')")
 
 median() { printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
