@@ -220,6 +220,8 @@ pub struct Sender {
     refills: u32,
     outcome: Option<Result<Outcome, ProtocolError>>,
     buf: Vec<u8>,
+    /// When the link is expected to have sent everything handed to it (known rate only).
+    link_free_at: u64,
 }
 
 impl Sender {
@@ -265,6 +267,7 @@ impl Sender {
             refills: 0,
             outcome: None,
             buf: vec![0; MAX_CHUNK],
+            link_free_at: 0,
         })
     }
 
@@ -359,16 +362,32 @@ impl Sender {
                 _ => self.rto().max(self.config.rto_initial_us),
             },
         };
+        let sent_at = self.sent_time(now, bytes.len());
         self.control = Some(Control {
             command,
             seq,
             bytes: bytes.clone(),
-            sent_at: now,
+            sent_at,
             attempts: 1,
             timeout,
         });
         self.count(&bytes);
         bytes
+    }
+
+    /// When a frame of `len` bytes handed to the link at `now` will have left it: on a
+    /// link of known rate, frames queue behind each other, and a frame's timer starts
+    /// when its last byte is expected on the wire, so queueing never looks like loss.
+    fn sent_time(&mut self, now: u64, len: usize) -> u64 {
+        match self.config.link_bytes_per_sec {
+            Some(bps) => {
+                let start = now.max(self.link_free_at);
+                let end = start + (len as u64 * 1_000_000).div_ceil(bps.max(1));
+                self.link_free_at = end;
+                end
+            }
+            None => now,
+        }
     }
 
     fn count(&mut self, bytes: &[u8]) {
@@ -392,13 +411,16 @@ impl Sender {
                 return None;
             }
             c.attempts += 1;
-            c.sent_at = now;
-            self.stats.timeouts += 1;
             c.timeout = c
                 .timeout
                 .saturating_mul(2)
                 .min(self.config.rto_max_us.max(c.timeout));
             let bytes = c.bytes.clone();
+            self.stats.timeouts += 1;
+            let sent_at = self.sent_time(now, bytes.len());
+            if let Some(c) = &mut self.control {
+                c.sent_at = sent_at;
+            }
             self.count(&bytes);
             return Some(bytes);
         }
@@ -508,11 +530,12 @@ impl Sender {
                 self.take_seq();
                 self.chunks[idx].state = ChunkState::InFlight;
                 self.chunks[idx].attempts += 1;
+                let sent_at = self.sent_time(now, bytes.len());
                 self.flights.insert(
                     seq,
                     Flight {
                         chunk: idx,
-                        sent_at: now,
+                        sent_at,
                         later_acks: 0,
                         lost: false,
                     },
