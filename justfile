@@ -59,6 +59,7 @@ bench:
     bash scripts/bench/crash.sh
     bash scripts/bench/logd.sh
     bash scripts/bench/updates.sh
+    bash scripts/bench/provisioning.sh
     just bench-os
 
 # Fuzz every parser for a while (nightly toolchain; installs cargo-fuzz when missing).
