@@ -6,7 +6,7 @@
 //! kernel. A `call` then waits for the receiver's `reply`.
 
 use super::Outcome;
-use crate::task::{Kernel, State};
+use crate::task::{Kernel, RecvBuf, State};
 use abi::ipc::MAX_MSG;
 use abi::{MsgKind, RecvHeader, ServiceId, SysError};
 use alloc::vec::Vec;
@@ -60,8 +60,8 @@ pub fn send(
         MsgKind::Send
     };
     let receiving = k.task(dst).map(|t| t.state);
-    if let Some(State::Receiving { buf, cap, hdr }) = receiving {
-        let delivered = deliver(k, dst, me, kind, &msg, buf, cap, hdr);
+    if let Some(State::Receiving(to)) = receiving {
+        let delivered = deliver(k, dst, me, kind, &msg, to);
         if let Some(t) = k.cur() {
             t.outgoing = msg;
         }
@@ -92,18 +92,15 @@ pub fn send(
 
 /// Copies a message into receiver `to`, blocked in `recv`, and wakes it. On a too-small
 /// buffer both sides get `Truncated`.
-#[allow(clippy::too_many_arguments)]
 fn deliver(
     k: &mut Kernel,
     to: ServiceId,
     from: ServiceId,
     kind: MsgKind,
     msg: &[u8],
-    buf: usize,
-    cap: usize,
-    hdr: usize,
+    slot: RecvBuf,
 ) -> Result<(), SysError> {
-    if msg.len() > cap {
+    if msg.len() > slot.cap {
         k.complete(to, Err(SysError::Truncated));
         return Err(SysError::Truncated);
     }
@@ -114,8 +111,8 @@ fn deliver(
     };
     let written = match k.task(to).and_then(|t| t.space.as_ref()) {
         Some(space) => space
-            .write_user(buf, msg)
-            .and_then(|()| space.write_user(hdr, &header.to_bytes())),
+            .write_user(slot.buf, msg)
+            .and_then(|()| space.write_user(slot.hdr, &header.to_bytes())),
         None => Err(SysError::NoSuchService),
     };
     match written {
@@ -145,9 +142,10 @@ pub fn recv(k: &mut Kernel, buf: usize, cap: usize, hdr: usize) -> Outcome {
     {
         return Outcome::Done(Err(e));
     }
-    task.state = State::Receiving { buf, cap, hdr };
+    let slot = RecvBuf { buf, cap, hdr };
+    task.state = State::Receiving(slot);
     if let Some(child) = task.notices.pop_front() {
-        k.deliver_notice(me, child, buf, cap, hdr);
+        k.deliver_notice(me, child, slot);
         return Outcome::Done(ok_result(k, me));
     }
     let Some(sender) = task.inbox.pop_front() else {
@@ -165,7 +163,7 @@ pub fn recv(k: &mut Kernel, buf: usize, cap: usize, hdr: usize) -> Outcome {
     } else {
         MsgKind::Send
     };
-    let delivered = deliver(k, me, sender, kind, &msg, buf, cap, hdr);
+    let delivered = deliver(k, me, sender, kind, &msg, slot);
     if let Some(s) = k.task(sender) {
         s.outgoing = msg;
     }

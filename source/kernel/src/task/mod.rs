@@ -30,15 +30,8 @@ const SLICE_NS: u64 = 2_000_000;
 pub enum State {
     /// Ready to run (or running).
     Runnable,
-    /// In `recv`, with its buffer, capacity and header pointer.
-    Receiving {
-        /// Payload buffer.
-        buf: usize,
-        /// Its capacity.
-        cap: usize,
-        /// Where the header goes.
-        hdr: usize,
-    },
+    /// In `recv`, with where the message goes.
+    Receiving(RecvBuf),
     /// Its message waits in `to`'s inbox; `reply` is `Some((buf, cap))` for a `call`.
     Sending {
         /// The receiver.
@@ -66,6 +59,17 @@ pub enum State {
     Sleeping(u64),
     /// Ended; waits for its parent's `wait`.
     Zombie,
+}
+
+/// Where a process blocked in `recv` wants its message (user addresses, checked).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RecvBuf {
+    /// Payload buffer.
+    pub buf: usize,
+    /// Its capacity.
+    pub cap: usize,
+    /// Where the header goes.
+    pub hdr: usize,
 }
 
 /// How a process ended.
@@ -339,8 +343,8 @@ impl Kernel {
                 let result = self.reap(parent, id, rec);
                 self.complete(parent, result);
             }
-            Some(State::Receiving { buf, cap, hdr }) => {
-                self.deliver_notice(parent, id, buf, cap, hdr);
+            Some(State::Receiving(to)) => {
+                self.deliver_notice(parent, id, to);
             }
             Some(_) => {
                 if let Some(p) = self.task(parent) {
@@ -351,24 +355,17 @@ impl Kernel {
     }
 
     /// Announces the end of `child` to `parent`, blocked in `recv`.
-    pub fn deliver_notice(
-        &mut self,
-        parent: ServiceId,
-        child: ServiceId,
-        buf: usize,
-        cap: usize,
-        hdr: usize,
-    ) {
+    pub fn deliver_notice(&mut self, parent: ServiceId, child: ServiceId, to: RecvBuf) {
         let header = RecvHeader {
             sender: abi::ipc::KERNEL_ID,
             kind: MsgKind::ChildExited,
             len: 4,
         };
         let result = match self.task(parent).and_then(|p| p.space.as_ref()) {
-            Some(_) if cap < 4 => Err(SysError::Truncated),
+            Some(_) if to.cap < 4 => Err(SysError::Truncated),
             Some(space) => space
-                .write_user(buf, &child.to_le_bytes())
-                .and_then(|()| space.write_user(hdr, &header.to_bytes()))
+                .write_user(to.buf, &child.to_le_bytes())
+                .and_then(|()| space.write_user(to.hdr, &header.to_bytes()))
                 .map(|()| 4),
             None => return,
         };

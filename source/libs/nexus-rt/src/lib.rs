@@ -17,14 +17,7 @@ pub mod sys;
 
 pub use abi;
 
-core::arch::global_asm!(
-    ".section .text.entry",
-    ".globl _start",
-    "_start:",
-    "li fp, 0",
-    "li ra, 0",
-    "call nexus_rt_start",
-);
+core::arch::global_asm!(include_str!("entry.S"));
 
 extern "Rust" {
     fn __nexus_main() -> i32;
