@@ -4,6 +4,7 @@
 //! Every frame handed out is zeroed.
 
 use alloc::vec::Vec;
+use kernel_core::frames::FreeRanges;
 use kernel_core::sv39::PAGE;
 
 /// The frame allocator.
@@ -16,27 +17,9 @@ pub struct FrameAllocator {
 impl FrameAllocator {
     /// Free RAM `[start, end)` minus the `holes` (each rounded out to whole pages).
     pub fn new(start: u64, end: u64, holes: &[(u64, u64)]) -> FrameAllocator {
-        let mut ranges = alloc::vec![(start.next_multiple_of(PAGE), end & !(PAGE - 1))];
-        for &(h0, h1) in holes {
-            let (h0, h1) = (h0 & !(PAGE - 1), h1.next_multiple_of(PAGE));
-            let mut next = Vec::new();
-            for (r0, r1) in ranges {
-                if h1 <= r0 || h0 >= r1 {
-                    next.push((r0, r1));
-                    continue;
-                }
-                if r0 < h0 {
-                    next.push((r0, h0));
-                }
-                if h1 < r1 {
-                    next.push((h1, r1));
-                }
-            }
-            ranges = next;
-        }
-        ranges.retain(|(a, b)| a < b);
+        let free = FreeRanges::new(start, end, holes);
         FrameAllocator {
-            ranges,
+            ranges: free.ranges().to_vec(),
             free: Vec::new(),
             in_use: 0,
         }

@@ -1,5 +1,6 @@
-//! The kernel's pure, host-tested parts: turning a program's ELF into a load plan, and
-//! building Sv39 page tables over an abstract physical memory.
+//! The kernel's pure, host-tested parts: turning a program's ELF into a load plan,
+//! building Sv39 page tables over an abstract physical memory, and finding the free RAM
+//! at boot.
 //!
 //! Nothing here touches hardware; the kernel supplies the memory (identity-mapped RAM)
 //! and the host tests supply a map of fake frames.
@@ -7,4 +8,5 @@
 #![forbid(unsafe_code)]
 
 pub mod elf;
+pub mod frames;
 pub mod sv39;
