@@ -367,6 +367,24 @@ mod tests {
     }
 
     #[test]
+    fn no_bit_flip_or_truncation_panics() {
+        let mut buf = [0u8; FaultRecord::MAX_LEN];
+        let n = sample().encode(&mut buf).unwrap();
+        for len in 0..n {
+            assert!(FaultRecord::decode(&buf[..len]).is_err());
+        }
+        for i in 0..n {
+            for bit in 0..8 {
+                let mut b = buf;
+                b[i] ^= 1 << bit;
+                if let Ok(r) = FaultRecord::decode(&b[..n]) {
+                    assert!(r.stack().len() <= MAX_STACK_COPY && r.modules().len() <= MAX_MODULES);
+                }
+            }
+        }
+    }
+
+    #[test]
     fn rejects_malformed_records() {
         let rec = sample();
         let mut good = [0u8; FaultRecord::MAX_LEN];

@@ -373,6 +373,35 @@ mod tests {
     }
 
     #[test]
+    fn no_bit_flip_or_truncation_panics_and_accepted_plans_stay_in_bounds() {
+        let mut elf = synth(
+            &[
+                (1, 5, 0x200, 0x4001_0000, 0x100, 0x100),
+                (1, 6, 0x300, 0x4001_1000, 0x10, 0x2000),
+                (4, 4, 0x400, 0, 36, 36),
+            ],
+            0x4001_0010,
+        );
+        elf[0x400..0x400 + 36].copy_from_slice(&note());
+        let header_and_table = 64 + 3 * 56;
+        for n in 0..elf.len() {
+            let _ = plan(&elf[..n]);
+        }
+        for i in 0..header_and_table {
+            for bit in 0..8 {
+                let mut b = elf.clone();
+                b[i] ^= 1 << bit;
+                if let Ok(p) = plan(&b) {
+                    for s in p.segments() {
+                        assert!(s.vaddr >= USER_IMAGE_START && s.vaddr + s.mem_len <= HEAP_BASE);
+                        assert!(s.file_len <= s.mem_len && s.file_offset + s.file_len <= b.len());
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
     fn build_id_note_parser_is_bounded() {
         let n = note();
         assert_eq!(find_build_id(&n), Some(&[0x5a; 20][..]));
