@@ -12,6 +12,7 @@ use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::os::unix::fs::FileExt as _;
 use std::path::{Path, PathBuf};
 use std::string::String;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::vec::Vec;
 use std::{fmt, format, vec};
 
@@ -259,43 +260,61 @@ pub fn build(
         FsError::Image { path, source }
     })?;
     let total_work = layout.total_len() + sizes.iter().map(|s| s.1).sum::<u64>();
-    let mut done = 0u64;
 
     let tmp = TempFile::new(out)?;
     tmp.file
         .set_len(layout.total_len())
         .map_err(io_err(&tmp.path))?;
-    let mut digests = Vec::new();
-    let mut buf = vec![0u8; BUF_LEN];
-    for (name, path, mut file, size) in files {
-        let Some(seg) = layout.segment(name) else {
-            continue;
-        };
-        let mut hasher = sha2::Sha256::new();
-        let mut at = seg.offset;
-        let mut read_total = 0u64;
+    // Segments are copied and hashed by two workers (the caller's thread reports
+    // progress), each taking the next segment in order.
+    let next = AtomicUsize::new(0);
+    let copied = AtomicU64::new(0);
+    let worker = |report: &mut dyn FnMut(u64)| -> Vec<(usize, Result<[u8; 32], FsError>)> {
+        let mut buf = vec![0u8; BUF_LEN];
+        let mut out = Vec::new();
         loop {
-            let n = file.read(&mut buf).map_err(io_err(&path))?;
-            if n == 0 {
-                break;
+            let i = next.fetch_add(1, Ordering::Relaxed);
+            let Some((name, path, file, size)) = files.get(i) else {
+                return out;
+            };
+            let offset = layout.segment(*name).map(|s| s.offset).unwrap_or(0);
+            let r = copy_segment(file, path, *size, &tmp, offset, &mut buf, &copied, report);
+            let failed = r.is_err();
+            out.push((i, r));
+            if failed {
+                return out;
             }
-            read_total += n as u64;
-            if read_total > size {
-                return Err(FsError::Changed { path });
-            }
-            hasher.update(&buf[..n]);
-            tmp.file
-                .write_all_at(&buf[..n], at)
-                .map_err(io_err(&tmp.path))?;
-            at += n as u64;
-            done += n as u64;
-            progress(done, total_work);
         }
-        if read_total != size {
-            return Err(FsError::Changed { path });
+    };
+    let mut results = std::thread::scope(|scope| {
+        let helper = scope.spawn(|| worker(&mut |_| {}));
+        let mut mine = worker(&mut |n| progress(n, total_work));
+        match helper.join() {
+            Ok(theirs) => mine.extend(theirs),
+            Err(_) => mine.push((
+                usize::MAX,
+                Err(FsError::Io {
+                    path: tmp.path.clone(),
+                    source: io::Error::other("a copy worker panicked"),
+                }),
+            )),
         }
-        digests.push((name, <[u8; 32]>::from(hasher.finalize())));
+        mine
+    });
+    results.sort_by_key(|(i, _)| *i);
+    let mut digests = Vec::new();
+    for (i, r) in results {
+        let name = files.get(i).map(|f| f.0).unwrap_or(SegmentName::State);
+        digests.push((name, r?));
     }
+    if digests.len() != files.len() {
+        return Err(FsError::Io {
+            path: tmp.path.clone(),
+            source: io::Error::other("a segment was not copied"),
+        });
+    }
+    let mut done = copied.load(Ordering::Relaxed);
+    let mut buf = vec![0u8; BUF_LEN];
     let comp = compose(
         layout,
         &digests,
@@ -340,30 +359,37 @@ pub fn build(
         };
         range_hashes.push(h);
     }
-    // The whole-image digest, read back sequentially (from the page cache).
-    let mut hasher = sha2::Sha256::new();
-    let mut at = 0u64;
-    while at < comp.layout.total_len() {
-        let n = ((comp.layout.total_len() - at) as usize).min(BUF_LEN);
-        tmp.file
-            .read_exact_at(&mut buf[..n], at)
-            .map_err(io_err(&tmp.path))?;
-        hasher.update(&buf[..n]);
-        at += n as u64;
-        done += n as u64;
-        progress(done, total_work);
-    }
+    // The whole-image digest, read back sequentially (from the page cache) while the
+    // data is written back to the disk.
+    let (image_digest, synced) = std::thread::scope(|scope| {
+        let syncer = scope.spawn(|| tmp.file.sync_data());
+        let mut hasher = sha2::Sha256::new();
+        let mut at = 0u64;
+        let mut result = Ok(());
+        while at < comp.layout.total_len() {
+            let n = ((comp.layout.total_len() - at) as usize).min(BUF_LEN);
+            if let Err(e) = tmp.file.read_exact_at(&mut buf[..n], at) {
+                result = Err(e);
+                break;
+            }
+            hasher.update(&buf[..n]);
+            at += n as u64;
+            done += n as u64;
+            progress(done, total_work);
+        }
+        let synced = syncer
+            .join()
+            .unwrap_or_else(|_| Err(io::Error::other("the sync worker panicked")));
+        (result.map(|()| <[u8; 32]>::from(hasher.finalize())), synced)
+    });
+    let image_digest = image_digest.map_err(io_err(&tmp.path))?;
+    synced.map_err(io_err(&tmp.path))?;
     let signature_kind = if req.signer.is_some() {
         SignatureKind::Ed25519
     } else {
         SignatureKind::None
     };
-    let manifest = Manifest::new(
-        &comp,
-        &range_hashes,
-        hasher.finalize().into(),
-        signature_kind,
-    );
+    let manifest = Manifest::new(&comp, &range_hashes, image_digest, signature_kind);
     manifest.validate().map_err(|source| FsError::Image {
         path: manifest_path.to_path_buf(),
         source,
@@ -380,6 +406,50 @@ pub fn build(
         manifest_bytes,
         signature,
     })
+}
+
+/// Copies one segment file into the image at `offset`, hashing it on the way, and
+/// checks that the file still has the size it had when the layout was planned.
+#[allow(clippy::too_many_arguments)]
+fn copy_segment(
+    file: &File,
+    path: &Path,
+    size: u64,
+    image: &TempFile,
+    offset: u64,
+    buf: &mut [u8],
+    copied: &AtomicU64,
+    report: &mut dyn FnMut(u64),
+) -> Result<[u8; 32], FsError> {
+    let mut reader = file;
+    let mut hasher = sha2::Sha256::new();
+    let mut at = offset;
+    let mut read_total = 0u64;
+    loop {
+        let n = reader.read(buf).map_err(io_err(path))?;
+        if n == 0 {
+            break;
+        }
+        read_total += n as u64;
+        if read_total > size {
+            return Err(FsError::Changed {
+                path: path.to_path_buf(),
+            });
+        }
+        hasher.update(&buf[..n]);
+        image
+            .file
+            .write_all_at(&buf[..n], at)
+            .map_err(io_err(&image.path))?;
+        at += n as u64;
+        report(copied.fetch_add(n as u64, Ordering::Relaxed) + n as u64);
+    }
+    if read_total != size {
+        return Err(FsError::Changed {
+            path: path.to_path_buf(),
+        });
+    }
+    Ok(hasher.finalize().into())
 }
 
 /// A temporary file beside its destination, removed on drop unless committed.
