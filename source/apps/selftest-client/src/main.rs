@@ -88,6 +88,11 @@ fn ipc_roundtrip(samgrd: ServiceId) -> Check {
     ensure(sam == samgrd, || {
         format!("samgrd registered as {sam}, init says {samgrd}")
     })?;
+    // A name bound to another id cannot be taken over: samgrd goes by the kernel's id.
+    let taken = rpc(samgrd, proto::SAM_REGISTER, b"samgrd").map(|_| ());
+    ensure(taken == Err(SysError::Denied), || {
+        format!("re-registering samgrd gave {taken:?}")
+    })?;
     // The largest echo: a 4092-byte request, a 4096-byte reply.
     let payload: Vec<u8> = (0..4091u32).map(|i| (i * 7 + 3) as u8).collect();
     let mut reply = alloc::vec![0u8; nexus_rt::abi::ipc::MAX_MSG];
