@@ -224,21 +224,65 @@ impl Link {
         }
     }
 
-    /// Writes all of `bytes`.
-    pub fn write_all(&mut self, bytes: &[u8]) -> Result<(), LinkError> {
-        let name = &self.name;
-        self.conn.write_all(bytes).map_err(|e| match e.kind() {
-            io::ErrorKind::BrokenPipe | io::ErrorKind::ConnectionReset => LinkError::Closed,
-            _ => LinkError::Io {
-                what: format!("writing to {name}"),
-                source: e,
-            },
-        })?;
+    /// Writes all of `bytes`. A serial port's or socket's write timeout only means the
+    /// line is busy (a 64 KiB frame takes seconds at 115200 baud): writing goes on until
+    /// no byte could be written for [`WRITE_STALL`].
+    pub fn write_all(&mut self, mut bytes: &[u8]) -> Result<(), LinkError> {
+        let mut progress_at = Instant::now();
+        while !bytes.is_empty() {
+            match self.conn.write(bytes) {
+                Ok(0) => return Err(LinkError::Closed),
+                Ok(n) => {
+                    bytes = &bytes[n..];
+                    progress_at = Instant::now();
+                }
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        io::ErrorKind::TimedOut
+                            | io::ErrorKind::WouldBlock
+                            | io::ErrorKind::Interrupted
+                    ) =>
+                {
+                    if progress_at.elapsed() > WRITE_STALL {
+                        return Err(LinkError::Io {
+                            what: format!(
+                                "writing to {}: no byte accepted for {} s",
+                                self.name,
+                                WRITE_STALL.as_secs()
+                            ),
+                            source: e,
+                        });
+                    }
+                }
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        io::ErrorKind::BrokenPipe | io::ErrorKind::ConnectionReset
+                    ) =>
+                {
+                    return Err(LinkError::Closed)
+                }
+                Err(e) => {
+                    return Err(LinkError::Io {
+                        what: format!("writing to {}", self.name),
+                        source: e,
+                    })
+                }
+            }
+        }
         self.conn
             .flush()
             .map_err(io_err(format!("flushing {}", self.name)))
     }
 }
+
+/// How long a write may make no progress before the link is declared stuck.
+pub const WRITE_STALL: Duration = Duration::from_secs(30);
+
+/// Write timeout of sockets: a write blocked this long returns, and is retried until
+/// [`WRITE_STALL`].
+const SOCKET_WRITE_TIMEOUT: Duration = Duration::from_secs(1);
 
 fn open_serial(path: &str, baud: u32) -> Result<Link, LinkError> {
     let port = serialport::new(path, baud)
@@ -262,10 +306,14 @@ pub fn connect(spec: &PortSpec) -> Result<Link, LinkError> {
         PortSpec::Unix(p) => {
             let s = UnixStream::connect(p)
                 .map_err(io_err(format!("connecting to unix:{}", p.display())))?;
+            s.set_write_timeout(Some(SOCKET_WRITE_TIMEOUT))
+                .map_err(io_err("setting a write timeout"))?;
             Ok(Link::new(Box::new(s), spec.to_string()))
         }
         PortSpec::Tcp(a) => {
             let s = TcpStream::connect(a).map_err(io_err(format!("connecting to tcp:{a}")))?;
+            s.set_write_timeout(Some(SOCKET_WRITE_TIMEOUT))
+                .map_err(io_err("setting a write timeout"))?;
             // Best effort: small frames (ACKs) should not wait for Nagle.
             let _ = s.set_nodelay(true);
             Ok(Link::new(Box::new(s), spec.to_string()))
@@ -308,10 +356,14 @@ impl Listener {
                 let (s, _) = l
                     .accept()
                     .map_err(io_err(format!("accepting on unix:{}", p.display())))?;
+                s.set_write_timeout(Some(SOCKET_WRITE_TIMEOUT))
+                    .map_err(io_err("setting a write timeout"))?;
                 Ok(Link::new(Box::new(s), format!("unix:{}", p.display())))
             }
             Listener::Tcp(l) => {
                 let (s, peer) = l.accept().map_err(io_err("accepting a TCP connection"))?;
+                s.set_write_timeout(Some(SOCKET_WRITE_TIMEOUT))
+                    .map_err(io_err("setting a write timeout"))?;
                 let _ = s.set_nodelay(true);
                 Ok(Link::new(Box::new(s), format!("tcp:{peer}")))
             }
