@@ -323,3 +323,38 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
     use sha2::Digest as _;
     image::to_hex(&sha2::Sha256::digest(bytes))
 }
+
+/// Runs `cmd` (stdin closed, stdout and stderr captured) and waits at most `timeout`;
+/// on timeout the process is killed and an error returned.
+pub fn run_timed(cmd: &mut Command, timeout: Duration) -> anyhow::Result<std::process::Output> {
+    use std::io::Read as _;
+    let mut child = KillOnDrop(
+        cmd.stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .with_context(|| format!("starting {cmd:?}"))?,
+    );
+    let mut out_pipe = child.0.stdout.take().context("no stdout pipe")?;
+    let mut err_pipe = child.0.stderr.take().context("no stderr pipe")?;
+    let out_reader = std::thread::spawn(move || {
+        let mut v = Vec::new();
+        let _ = out_pipe.read_to_end(&mut v);
+        v
+    });
+    let err_reader = std::thread::spawn(move || {
+        let mut v = Vec::new();
+        let _ = err_pipe.read_to_end(&mut v);
+        v
+    });
+    let status = child
+        .wait_timeout(timeout)
+        .with_context(|| format!("running {cmd:?}"))?;
+    let stdout = out_reader.join().unwrap_or_default();
+    let stderr = err_reader.join().unwrap_or_default();
+    Ok(std::process::Output {
+        status,
+        stdout,
+        stderr,
+    })
+}

@@ -7,17 +7,21 @@
 
 use std::fs;
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
+use std::time::Duration;
 
-use provisioning_recovery_v1_0_host::{nx_binary, pattern, sha256_hex, test_key_files};
+use provisioning_recovery_v1_0_host::{nx_binary, pattern, run_timed, sha256_hex, test_key_files};
+
+const TIMEOUT: Duration = Duration::from_secs(60);
 
 fn nx(args: &[&str], cwd: &Path) -> Output {
-    Command::new(nx_binary().unwrap())
-        .args(args)
-        .current_dir(cwd)
-        .stdin(Stdio::null())
-        .output()
-        .unwrap()
+    run_timed(
+        Command::new(nx_binary().unwrap())
+            .args(args)
+            .current_dir(cwd),
+        TIMEOUT,
+    )
+    .unwrap()
 }
 
 fn ok(out: &Output) -> String {
@@ -105,7 +109,8 @@ fn tiny_two_segment_image_verifies_and_is_reproducible() {
     let b = tempfile::tempdir().unwrap();
     segments(b.path());
     let (private, _) = test_key_files();
-    let status = Command::new("sh")
+    let status = run_timed(
+        Command::new("sh")
         .arg("-c")
         .arg(format!(
             "umask 077; cd sub 2>/dev/null || mkdir sub; cd sub; exec \"$0\" image build --profile dev --board qemu-virt --system-version 1.2.3 --kernel ../kernel.bin --initrd ../initrd.img --out ../os.img --manifest ../os.manifest.json --sign {}",
@@ -115,10 +120,11 @@ fn tiny_two_segment_image_verifies_and_is_reproducible() {
         .current_dir(b.path())
         .env("TZ", "Asia/Kolkata")
         .env("LC_ALL", "de_DE.UTF-8")
-        .env("SOURCE_DATE_EPOCH", "12345")
-        .stdout(Stdio::null())
-        .status()
-        .unwrap();
+        .env("SOURCE_DATE_EPOCH", "12345"),
+        TIMEOUT,
+    )
+    .unwrap()
+    .status;
     assert!(status.success());
     for f in ["os.img", "os.manifest.json", "os.sig"] {
         let x = fs::read(a.path().join(f)).unwrap();
@@ -132,11 +138,13 @@ fn sfdisk_and_sgdisk_accept_the_partition_table() {
     let d = tempfile::tempdir().unwrap();
     segments(d.path());
     ok(&build(d.path(), &["--state-size", "1M"]));
-    let dump = Command::new("sfdisk")
-        .args(["--dump", "os.img"])
-        .current_dir(d.path())
-        .output()
-        .unwrap();
+    let dump = run_timed(
+        Command::new("sfdisk")
+            .args(["--dump", "os.img"])
+            .current_dir(d.path()),
+        TIMEOUT,
+    )
+    .unwrap();
     assert!(
         dump.status.success(),
         "sfdisk: {}",
@@ -159,11 +167,13 @@ fn sfdisk_and_sgdisk_accept_the_partition_table() {
         text.contains("start=        2048"),
         "first partition at 1 MiB: {text}"
     );
-    let v = Command::new("sgdisk")
-        .args(["-v", "os.img"])
-        .current_dir(d.path())
-        .output()
-        .unwrap();
+    let v = run_timed(
+        Command::new("sgdisk")
+            .args(["-v", "os.img"])
+            .current_dir(d.path()),
+        TIMEOUT,
+    )
+    .unwrap();
     let vtext = String::from_utf8_lossy(&v.stdout);
     assert!(v.status.success(), "sgdisk: {vtext}");
     assert!(vtext.contains("No problems found"), "{vtext}");

@@ -11,44 +11,42 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use provisioning_recovery_v1_0_host::{
-    nx_binary, pattern, sha256_hex, test_key_files, KillOnDrop, PtyPair,
+    nx_binary, pattern, run_timed, sha256_hex, test_key_files, KillOnDrop, PtyPair,
 };
 
 fn build_image(dir: &Path, kernel_len: usize) {
     fs::write(dir.join("kernel.bin"), pattern(kernel_len, 11)).unwrap();
     fs::write(dir.join("initrd.img"), pattern(70_000, 12)).unwrap();
     let (private, _) = test_key_files();
-    let out = Command::new(nx_binary().unwrap())
-        .args([
-            "image",
-            "build",
-            "--profile",
-            "dev",
-            "--board",
-            "qemu-virt",
-            "--system-version",
-            "2.0.0",
-        ])
-        .args([
-            "--kernel",
-            "kernel.bin",
-            "--initrd",
-            "initrd.img",
-            "--state-size",
-            "256K",
-        ])
-        .args([
-            "--out",
-            "os.img",
-            "--manifest",
-            "os.manifest.json",
-            "--sign",
-        ])
-        .arg(private)
-        .current_dir(dir)
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
+    let mut out = Command::new(nx_binary().unwrap());
+    out.args([
+        "image",
+        "build",
+        "--profile",
+        "dev",
+        "--board",
+        "qemu-virt",
+        "--system-version",
+        "2.0.0",
+    ])
+    .args([
+        "--kernel",
+        "kernel.bin",
+        "--initrd",
+        "initrd.img",
+        "--state-size",
+        "256K",
+    ])
+    .args([
+        "--out",
+        "os.img",
+        "--manifest",
+        "os.manifest.json",
+        "--sign",
+    ])
+    .arg(private)
+    .current_dir(dir);
+    let out = run_timed(&mut out, Duration::from_secs(60)).unwrap();
     assert!(
         out.status.success(),
         "{}",
@@ -82,26 +80,18 @@ fn serve(dir: &Path, port: &str, extra: &[&str]) -> KillOnDrop {
 
 /// Runs nx with a deadline; returns (success, stdout, stderr).
 fn nx_timed(dir: &Path, args: &[&str], timeout: Duration) -> (bool, String, String) {
-    let child = Command::new(nx_binary().unwrap())
-        .args(args)
-        .current_dir(dir)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut guard = KillOnDrop(child);
-    let status = guard.wait_timeout(timeout).unwrap();
-    let mut out = String::new();
-    let mut err = String::new();
-    use std::io::Read as _;
-    if let Some(mut s) = guard.0.stdout.take() {
-        s.read_to_string(&mut out).unwrap();
-    }
-    if let Some(mut s) = guard.0.stderr.take() {
-        s.read_to_string(&mut err).unwrap();
-    }
-    (status.success(), out, err)
+    let out = run_timed(
+        Command::new(nx_binary().unwrap())
+            .args(args)
+            .current_dir(dir),
+        timeout,
+    )
+    .unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
 
 #[test]

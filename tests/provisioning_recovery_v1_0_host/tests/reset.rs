@@ -8,16 +8,17 @@
 use std::fs;
 use std::os::unix::fs::symlink;
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
+use std::time::Duration;
 
-use provisioning_recovery_v1_0_host::nx_binary;
+use provisioning_recovery_v1_0_host::{nx_binary, run_timed};
 
 fn nx(args: &[&str]) -> Output {
-    Command::new(nx_binary().unwrap())
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .unwrap()
+    run_timed(
+        Command::new(nx_binary().unwrap()).args(args),
+        Duration::from_secs(60),
+    )
+    .unwrap()
 }
 
 /// A state tree with data everywhere and symlink escape attempts.
