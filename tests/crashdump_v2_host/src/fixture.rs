@@ -76,8 +76,15 @@ impl Flavour {
             .context("fixture has a directory")?
             .canonicalize()?;
         let mut cmd = Command::new(std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into()));
-        // Inside the repository, so rustup picks the pinned toolchain.
-        cmd.current_dir(env!("CARGO_MANIFEST_DIR"))
+        // Run inside the repository, so rustup picks the pinned toolchain. With `remap`,
+        // run in the (remapped) source directory: the DWARF's compilation directory is the
+        // working directory, and it too must not depend on where the checkout is.
+        let cwd = if remap {
+            dir.clone()
+        } else {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        };
+        cmd.current_dir(&cwd)
             .args([
                 "--edition",
                 "2021",
