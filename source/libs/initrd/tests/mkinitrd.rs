@@ -1,0 +1,68 @@
+//! `mkinitrd` as the harness runs it: byte-identical archives for any input order, and
+//! no archive at all (not a partial one) when an input is missing.
+#![allow(clippy::unwrap_used)]
+
+use std::path::PathBuf;
+use std::process::Command;
+
+fn work(name: &str) -> PathBuf {
+    let d = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join("mkinitrd")
+        .join(name);
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn mkinitrd(args: &[String]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_mkinitrd"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn same_files_in_any_order_give_the_same_bytes() {
+    let d = work("order");
+    std::fs::write(d.join("m"), b"init spawn\nsamgrd boot\n").unwrap();
+    std::fs::write(d.join("a"), [1u8; 100]).unwrap();
+    std::fs::write(d.join("b"), [2u8; 7]).unwrap();
+    let spec = |n: &str, f: &str| format!("{n}={}", d.join(f).display());
+    let one = d.join("one.img").display().to_string();
+    let two = d.join("two.img").display().to_string();
+    let o = mkinitrd(&[
+        one.clone(),
+        spec("boot.manifest", "m"),
+        spec("init", "a"),
+        spec("samgrd", "b"),
+    ]);
+    assert!(o.status.success(), "{o:?}");
+    let o = mkinitrd(&[
+        two.clone(),
+        spec("samgrd", "b"),
+        spec("init", "a"),
+        spec("boot.manifest", "m"),
+    ]);
+    assert!(o.status.success(), "{o:?}");
+    let (a, b) = (std::fs::read(&one).unwrap(), std::fs::read(&two).unwrap());
+    assert_eq!(a, b);
+    let archive = initrd::Archive::parse(&a).unwrap();
+    assert_eq!(archive.find("init"), Some(&[1u8; 100][..]));
+    assert_eq!(archive.find("samgrd"), Some(&[2u8; 7][..]));
+}
+
+#[test]
+fn a_missing_input_or_bad_name_leaves_no_archive() {
+    let d = work("errors");
+    std::fs::write(d.join("a"), b"x").unwrap();
+    let out = d.join("out.img").display().to_string();
+    let missing = format!("init={}", d.join("nope").display());
+    let o = mkinitrd(&[out.clone(), missing]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("nope"));
+    let bad = format!("Init={}", d.join("a").display());
+    let o = mkinitrd(&[out.clone(), bad]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("malformed name"));
+    assert!(!d.join("out.img").exists() && !d.join("out.img.tmp").exists());
+}
