@@ -7,7 +7,8 @@ use nexus_rt::println;
 nexus_rt::entry!(main);
 
 fn main() -> i32 {
-    // SAFETY: none; `ebreak` raises a breakpoint exception, which ends this process.
+    // SAFETY: `ebreak` touches no memory; it raises a breakpoint exception, and the kernel
+    // ends this process (the misbehaviour under test).
     unsafe { core::arch::asm!("ebreak") };
     println!("fault-ebreak: FAIL: survived ebreak");
     1

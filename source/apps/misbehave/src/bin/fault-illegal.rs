@@ -7,8 +7,8 @@ use nexus_rt::println;
 nexus_rt::entry!(main);
 
 fn main() -> i32 {
-    // SAFETY: none; `unimp` is defined to raise an illegal-instruction exception, which
-    // ends this process.
+    // SAFETY: `unimp` touches no memory; it raises an illegal-instruction exception, and
+    // the kernel ends this process (the misbehaviour under test).
     unsafe { core::arch::asm!("unimp") };
     println!("fault-illegal: FAIL: executed unimp");
     1

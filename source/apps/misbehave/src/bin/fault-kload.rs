@@ -9,8 +9,9 @@ use nexus_rt::println;
 nexus_rt::entry!(main);
 
 fn main() -> i32 {
-    // SAFETY: none; this read is meant to fault. The kernel maps its image without the
-    // U bit, so the load traps and the kernel ends this process.
+    // SAFETY: the read cannot succeed, so no memory is read: the kernel maps its image
+    // without the U bit, the load traps and the kernel ends this process (the
+    // misbehaviour under test).
     let value = unsafe { core::ptr::read_volatile(KERNEL_BASE as *const u64) };
     println!("fault-kload: FAIL: read {value:#x} from the kernel");
     1

@@ -10,8 +10,9 @@ use nexus_rt::proto::SIBLING_ADDR;
 nexus_rt::entry!(main);
 
 fn main() -> i32 {
-    // SAFETY: none; this store is meant to fault. This process never grows its heap that
-    // far, so the address is unmapped here whatever a sibling maps there.
+    // SAFETY: the store cannot succeed, so no memory is written: this process never grows
+    // its heap that far, so the address is unmapped here whatever a sibling maps there;
+    // the store traps and the kernel ends this process (the misbehaviour under test).
     unsafe { core::ptr::write_volatile(SIBLING_ADDR as *mut u64, 0xdead_beef) };
     println!("fault-sibling: FAIL: the store succeeded");
     1
