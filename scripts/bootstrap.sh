@@ -75,8 +75,9 @@ missing=()
 for cmd in "${!pkg_for[@]}"; do
   command -v "$cmd" >/dev/null 2>&1 || missing+=("${pkg_for[$cmd]}")
 done
-# QEMU's `-bios default` on riscv64 loads OpenSBI's generic firmware (Debian: opensbi).
-[ -e /usr/share/qemu/opensbi-riscv64-generic-fw_dynamic.bin ] || missing+=(opensbi)
+# QEMU's `-bios default` on riscv64 loads OpenSBI's generic firmware from QEMU's data
+# directory (Debian ships that copy in qemu-system-data; opensbi is the upstream build).
+[ -e /usr/share/qemu/opensbi-riscv64-generic-fw_dynamic.bin ] || missing+=(qemu-system-data opensbi)
 if [ "${#missing[@]}" -gt 0 ]; then
   mapfile -t missing < <(printf '%s\n' "${missing[@]}" | sort -u)
   command -v apt-get >/dev/null 2>&1 || die "missing packages (${missing[*]}) and no apt-get \
