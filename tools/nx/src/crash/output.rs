@@ -161,8 +161,8 @@ impl Serialize for LogOut<'_> {
         map.serialize_entry("ts_ns", &r.ts_ns)?;
         map.serialize_entry("time", &rfc3339_nanos(r.ts_ns))?;
         map.serialize_entry("service_id", &r.service_id)?;
-        map.serialize_entry("level", &r.level.number())?;
-        map.serialize_entry("level_name", r.level.as_str())?;
+        map.serialize_entry("level", &(r.level as u8))?;
+        map.serialize_entry("level_name", r.level.name())?;
         bytes_entry(&mut map, "scope", &r.scope)?;
         bytes_entry(&mut map, "message", &r.message)?;
         bytes_entry(&mut map, "fields", &r.fields)?;

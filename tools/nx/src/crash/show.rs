@@ -171,7 +171,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 "  {} #{} {:<5} svc {} {}: {}{sep}{fields}",
                 rfc3339_nanos(r.ts_ns),
                 r.id,
-                r.level.as_str(),
+                r.level.name(),
                 r.service_id,
                 printable(&r.scope),
                 printable(&r.message),

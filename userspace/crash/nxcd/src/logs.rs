@@ -6,7 +6,6 @@
 
 use alloc::string::String;
 use alloc::vec::Vec;
-use core::fmt;
 
 use base64::Engine as _;
 use serde::ser::SerializeMap;
@@ -14,72 +13,17 @@ use serde::{de, Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::error::Error;
 
-/// A log level, as logd numbers them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Level {
-    /// 1
-    Error = 1,
-    /// 2
-    Warn = 2,
-    /// 3
-    Info = 3,
-    /// 4
-    Debug = 4,
-    /// 5
-    Trace = 5,
-}
+pub use logd::Level;
 
-impl Level {
-    /// The level for a logd level number (1 to 5).
-    pub fn from_number(n: u64) -> Result<Level, Error> {
-        Ok(match n {
-            1 => Level::Error,
-            2 => Level::Warn,
-            3 => Level::Info,
-            4 => Level::Debug,
-            5 => Level::Trace,
-            _ => {
-                return Err(Error::InvalidValue {
-                    field: "level",
-                    reason: "must be 1 (error) to 5 (trace)",
-                })
-            }
+/// The level for a logd level number (1 to 5), as `logs.jsonl` stores it.
+pub fn level_from_number(n: u64) -> Result<Level, Error> {
+    u8::try_from(n)
+        .ok()
+        .and_then(Level::from_byte)
+        .ok_or(Error::InvalidValue {
+            field: "level",
+            reason: "must be 1 (error) to 5 (trace)",
         })
-    }
-
-    /// The logd level number.
-    pub fn number(self) -> u8 {
-        self as u8
-    }
-
-    /// Lowercase name (`"error"` .. `"trace"`).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Level::Error => "error",
-            Level::Warn => "warn",
-            Level::Info => "info",
-            Level::Debug => "debug",
-            Level::Trace => "trace",
-        }
-    }
-}
-
-impl fmt::Display for Level {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl Serialize for Level {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_u8(self.number())
-    }
-}
-
-impl<'de> Deserialize<'de> for Level {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Level, D::Error> {
-        Level::from_number(u64::deserialize(d)?).map_err(de::Error::custom)
-    }
 }
 
 /// One logd record.
@@ -123,7 +67,7 @@ impl Serialize for LogRecord {
         let mut map = s.serialize_map(Some(7))?;
         serialize_bytes(&mut map, "fields", "fields_b64", &self.fields)?;
         map.serialize_entry("id", &self.id)?;
-        map.serialize_entry("level", &self.level)?;
+        map.serialize_entry("level", &(self.level as u8))?;
         serialize_bytes(&mut map, "message", "message_b64", &self.message)?;
         serialize_bytes(&mut map, "scope", "scope_b64", &self.scope)?;
         map.serialize_entry("service_id", &self.service_id)?;
@@ -139,6 +83,7 @@ struct LogRecordIn {
     #[serde(default)]
     fields_b64: Option<String>,
     id: u64,
+    #[serde(deserialize_with = "deserialize_level")]
     level: Level,
     #[serde(default)]
     message: Option<String>,
@@ -150,6 +95,11 @@ struct LogRecordIn {
     scope_b64: Option<String>,
     service_id: u64,
     ts_ns: u64,
+}
+
+/// Reads a level number while parsing, so an error carries its position in the JSON.
+fn deserialize_level<'de, D: Deserializer<'de>>(d: D) -> Result<Level, D::Error> {
+    level_from_number(u64::deserialize(d)?).map_err(de::Error::custom)
 }
 
 /// Reads one byte field from its text or base64 form; `None` if both are absent.

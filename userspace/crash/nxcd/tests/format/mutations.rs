@@ -128,7 +128,7 @@ proptest! {
             id: 1,
             ts_ns: created_ns,
             service_id: 9,
-            level: Level::from_number(level).unwrap(),
+            level: nxcd::level_from_number(level).unwrap(),
             scope: b"s".to_vec(),
             message,
             fields,
