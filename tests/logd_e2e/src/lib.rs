@@ -5,22 +5,14 @@
 
 use std::io::{BufRead as _, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context as _};
 
-/// The profile directory (`target/<profile>`) of the running executable.
-fn profile_dir() -> anyhow::Result<PathBuf> {
-    let exe = std::env::current_exe().context("locating the running executable")?;
-    let mut dir = exe.parent().context("executable has no directory")?;
-    if dir.file_name().is_some_and(|n| n == "deps") {
-        dir = dir.parent().context("deps has no parent")?;
-    }
-    Ok(dir.to_path_buf())
-}
+pub use test_harness::KillOnDrop;
 
 /// Paths of the workspace's `logd` and `nx` binaries, of the running executable's
 /// profile. They are built (once per process, through cargo) unless `LOGD_E2E_NO_BUILD`
@@ -43,70 +35,14 @@ pub fn binaries() -> anyhow::Result<&'static Binaries> {
 }
 
 fn find_binaries() -> anyhow::Result<Binaries> {
-    let dir = profile_dir()?;
-    if std::env::var_os("LOGD_E2E_NO_BUILD").is_none() {
-        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-        let mut cmd = Command::new(cargo);
-        cmd.args([
-            "build", "--quiet", "-p", "logd", "-p", "nx", "--bin", "logd", "--bin", "nx",
-        ]);
-        if dir.file_name().is_some_and(|n| n == "release") {
-            cmd.arg("--release");
-        }
-        let status = cmd
-            .stdin(Stdio::null())
-            .status()
-            .context("running cargo build for logd and nx")?;
-        if !status.success() {
-            bail!("cargo build of logd and nx failed: {status}");
-        }
-    }
-    let bins = Binaries {
-        logd: dir.join("logd"),
-        nx: dir.join("nx"),
-    };
-    for path in [&bins.logd, &bins.nx] {
-        if !path.is_file() {
-            bail!("{} is missing", path.display());
-        }
-    }
-    Ok(bins)
-}
-
-/// Kills and reaps a child process when dropped.
-#[derive(Debug)]
-pub struct KillOnDrop(pub Child);
-
-impl KillOnDrop {
-    /// The process id.
-    pub fn pid(&self) -> u32 {
-        self.0.id()
-    }
-
-    /// Waits for the process to exit, at most `timeout`; kills it and fails on timeout.
-    pub fn wait_timeout(&mut self, timeout: Duration) -> anyhow::Result<std::process::ExitStatus> {
-        let deadline = Instant::now() + timeout;
-        loop {
-            if let Some(status) = self.0.try_wait()? {
-                return Ok(status);
-            }
-            if Instant::now() >= deadline {
-                let _ = self.0.kill();
-                let _ = self.0.wait();
-                bail!(
-                    "process {} still running after {timeout:?}; killed",
-                    self.0.id()
-                );
-            }
-            std::thread::sleep(Duration::from_millis(5));
-        }
-    }
-}
-
-impl Drop for KillOnDrop {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
+    let paths =
+        test_harness::workspace_binaries(&[("logd", "logd"), ("nx", "nx")], "LOGD_E2E_NO_BUILD")?;
+    match paths.as_slice() {
+        [logd, nx] => Ok(Binaries {
+            logd: logd.clone(),
+            nx: nx.clone(),
+        }),
+        _ => bail!("expected two binaries"),
     }
 }
 

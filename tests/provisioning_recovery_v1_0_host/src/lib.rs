@@ -5,7 +5,7 @@
 //! corrupt, duplicate, reorder and cut frames on a virtual clock.
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
@@ -17,15 +17,7 @@ use flash::ProtocolError;
 use image::{build_in_memory, Profile, SegmentName, SignatureKind};
 use signing::SecretKey;
 
-/// The profile directory (`target/<profile>`) of the running executable.
-fn profile_dir() -> anyhow::Result<PathBuf> {
-    let exe = std::env::current_exe().context("locating the running executable")?;
-    let mut dir = exe.parent().context("executable has no directory")?;
-    if dir.file_name().is_some_and(|n| n == "deps") {
-        dir = dir.parent().context("deps has no parent")?;
-    }
-    Ok(dir.to_path_buf())
-}
+pub use test_harness::KillOnDrop;
 
 /// The workspace's `nx` binary of the running executable's profile, built once per
 /// process through cargo (unless `PROVISIONING_NO_BUILD` is set) so tests never run a
@@ -39,27 +31,8 @@ pub fn nx_binary() -> anyhow::Result<&'static Path> {
 }
 
 fn find_nx() -> anyhow::Result<PathBuf> {
-    let dir = profile_dir()?;
-    if std::env::var_os("PROVISIONING_NO_BUILD").is_none() {
-        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-        let mut cmd = Command::new(cargo);
-        cmd.args(["build", "--quiet", "-p", "nx", "--bin", "nx"]);
-        if dir.file_name().is_some_and(|n| n == "release") {
-            cmd.arg("--release");
-        }
-        let status = cmd
-            .stdin(Stdio::null())
-            .status()
-            .context("running cargo build for nx")?;
-        if !status.success() {
-            bail!("cargo build of nx failed: {status}");
-        }
-    }
-    let nx = dir.join("nx");
-    if !nx.is_file() {
-        bail!("{} is missing", nx.display());
-    }
-    Ok(nx)
+    let mut paths = test_harness::workspace_binaries(&[("nx", "nx")], "PROVISIONING_NO_BUILD")?;
+    paths.pop().context("no nx path")
 }
 
 /// The workspace root (for the committed test keys).
@@ -71,39 +44,6 @@ pub fn workspace_root() -> PathBuf {
 pub fn test_key_files() -> (PathBuf, PathBuf) {
     let dir = workspace_root().join("keys/test");
     (dir.join("ed25519.hex"), dir.join("ed25519.pub"))
-}
-
-/// A child process killed and reaped when dropped.
-#[derive(Debug)]
-pub struct KillOnDrop(pub Child);
-
-impl KillOnDrop {
-    /// Waits for the process to exit, at most `timeout`; kills it and fails on timeout.
-    pub fn wait_timeout(&mut self, timeout: Duration) -> anyhow::Result<std::process::ExitStatus> {
-        let deadline = Instant::now() + timeout;
-        loop {
-            if let Some(status) = self.0.try_wait()? {
-                return Ok(status);
-            }
-            if Instant::now() >= deadline {
-                let _ = self.0.kill();
-                let _ = self.0.wait();
-                bail!(
-                    "process {} still running after {timeout:?}; killed",
-                    self.0.id()
-                );
-            }
-            std::thread::sleep(Duration::from_millis(5));
-        }
-    }
-}
-
-impl Drop for KillOnDrop {
-    fn drop(&mut self) {
-        // Best effort: the process may have exited already.
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
 }
 
 /// Two linked pseudo-terminals made by `socat` (raw, no echo): bytes written to one
