@@ -26,7 +26,7 @@
 use alloc::vec::Vec;
 
 use crate::error::ConfigError;
-use crate::record::{write_record, Entry, RecordView, Stamp};
+use crate::record::{write_record, write_wire, Entry, RecordView, Stamp, RECORD_PREFIX_LEN};
 use crate::request::Query;
 use crate::wire::{ServiceId, Writer, MAX_RECORD_LEN};
 
@@ -62,7 +62,7 @@ impl JournalConfig {
     }
 
     /// Bytes of storage a journal with this configuration allocates: the ring plus the
-    /// index (16 bytes a slot).
+    /// index (8 bytes a slot).
     pub fn storage_bytes(&self) -> usize {
         self.ring_len() + self.capacity_records as usize * core::mem::size_of::<Slot>()
     }
@@ -106,26 +106,46 @@ pub struct Appended {
     pub evicted: u32,
 }
 
-/// Where one record sits in the ring.
+/// Offset of `timestamp_nsec` in a record's encoding.
+const STAMP_AT: usize = 8;
+
+/// Where one record sits in the ring (its stamp is in the record, at byte 8): offset in
+/// the low 32 bits, length in the high 32 bits, so a slot is written in one store.
 #[derive(Debug, Clone, Copy)]
-struct Slot {
-    offset: u32,
-    len: u32,
-    timestamp_nsec: u64,
-}
+struct Slot(u64);
 
 impl Slot {
+    #[inline]
+    fn new(offset: u32, len: u32) -> Slot {
+        Slot(u64::from(offset) | (u64::from(len) << 32))
+    }
+
+    #[inline]
+    fn offset(&self) -> usize {
+        (self.0 & 0xffff_ffff) as usize
+    }
+
+    #[inline]
+    fn len(&self) -> usize {
+        (self.0 >> 32) as usize
+    }
+
     fn end(&self) -> usize {
-        self.offset as usize + self.len as usize
+        self.offset() + self.len()
     }
 }
 
 /// A fixed-capacity ring of slots, oldest first (allocated once; pushing never grows it).
+///
+/// `head` is the physical index of the oldest slot and `next` the one the next push
+/// writes; both stay below the capacity, so the hot path steps them with a compare instead
+/// of a division. How many slots are in use is the journal's `total - dropped`, passed in
+/// as `held`.
 #[derive(Debug)]
 struct SlotRing {
     slots: Vec<Slot>,
     head: usize,
-    len: usize,
+    next: usize,
 }
 
 impl SlotRing {
@@ -136,78 +156,46 @@ impl SlotRing {
             .map_err(|_| ConfigError::OutOfMemory {
                 bytes: capacity.saturating_mul(core::mem::size_of::<Slot>()),
             })?;
-        slots.resize(
-            capacity,
-            Slot {
-                offset: 0,
-                len: 0,
-                timestamp_nsec: 0,
-            },
-        );
+        slots.resize(capacity, Slot(0));
         Ok(SlotRing {
             slots,
             head: 0,
-            len: 0,
+            next: 0,
         })
     }
 
-    fn len(&self) -> usize {
-        self.len
-    }
-
-    /// Physical index of logical index `i` (`i < capacity`).
+    /// The physical index after `p` (`p < capacity`).
     #[inline]
-    fn physical(&self, i: usize) -> usize {
-        let p = self.head + i;
-        if p >= self.slots.len() {
-            p - self.slots.len()
+    fn step(&self, p: usize) -> usize {
+        let p = p + 1;
+        if p == self.slots.len() {
+            0
         } else {
             p
         }
     }
 
+    /// Logical index `i` (0 is the oldest) of `held` slots.
     #[inline]
-    fn get(&self, i: usize) -> Option<&Slot> {
-        if i >= self.len {
+    fn get(&self, i: usize, held: usize) -> Option<&Slot> {
+        if i >= held {
             return None;
         }
-        self.slots.get(self.physical(i))
-    }
-
-    #[inline]
-    fn front(&self) -> Option<&Slot> {
-        self.get(0)
-    }
-
-    #[inline]
-    fn back(&self) -> Option<&Slot> {
-        self.get(self.len.checked_sub(1)?)
-    }
-
-    #[inline]
-    fn pop_front(&mut self) -> Option<Slot> {
-        let slot = *self.front()?;
-        self.head = self.physical(1);
-        self.len -= 1;
-        Some(slot)
-    }
-
-    /// Adds a slot; the caller has made room (`len < capacity`).
-    #[inline]
-    fn push_back(&mut self, slot: Slot) {
-        let at = self.physical(self.len);
-        if let Some(dst) = self.slots.get_mut(at) {
-            *dst = slot;
-            self.len += 1;
-        }
+        let p = self.head + i;
+        let p = if p >= self.slots.len() {
+            p - self.slots.len()
+        } else {
+            p
+        };
+        self.slots.get(p)
     }
 
     /// First logical index whose slot does not satisfy `pred` (slots are partitioned).
-    fn partition_point(&self, pred: impl Fn(&Slot) -> bool) -> usize {
-        let (mut lo, mut hi) = (0, self.len);
+    fn partition_point(&self, held: usize, pred: impl Fn(&Slot) -> bool) -> usize {
+        let (mut lo, mut hi) = (0, held);
         while lo < hi {
             let mid = lo + (hi - lo) / 2;
-            match self.get(mid) {
+            match self.get(mid, held) {
                 Some(slot) if pred(slot) => lo = mid + 1,
                 _ => hi = mid,
             }
@@ -216,8 +204,8 @@ impl SlotRing {
     }
 
     /// Slots from logical index `from` on, oldest first.
-    fn iter_from(&self, from: usize) -> impl DoubleEndedIterator<Item = &Slot> + '_ {
-        (from..self.len).filter_map(move |i| self.get(i))
+    fn iter_from(&self, from: usize, held: usize) -> impl DoubleEndedIterator<Item = &Slot> + '_ {
+        (from..held).filter_map(move |i| self.get(i, held))
     }
 }
 
@@ -227,6 +215,8 @@ pub struct Journal {
     config: JournalConfig,
     ring: Vec<u8>,
     slots: SlotRing,
+    /// End of the newest record in the ring (where the next one goes unless it wraps).
+    write_at: usize,
     used_bytes: usize,
     total: u64,
     dropped: u64,
@@ -249,6 +239,7 @@ impl Journal {
             config,
             ring,
             slots,
+            write_at: 0,
             used_bytes: 0,
             total: 0,
             dropped: 0,
@@ -269,9 +260,16 @@ impl Journal {
             capacity_records: self.config.capacity_records,
             capacity_bytes: self.config.capacity_bytes,
             // Bounded by the u32 capacities.
-            used_records: self.slots.len() as u32,
+            used_records: self.held() as u32,
             used_bytes: self.used_bytes as u32,
         }
+    }
+
+    /// Records held: ids `dropped + 1 ..= total`.
+    #[inline]
+    fn held(&self) -> usize {
+        // At most `capacity_records`, a u32.
+        (self.total - self.dropped) as usize
     }
 
     /// Records appended so far (the id of the newest record, 0 when none).
@@ -288,67 +286,107 @@ impl Journal {
     /// dropping the oldest records until it fits.
     #[inline]
     pub fn append(&mut self, now_nsec: u64, service_id: ServiceId, entry: &Entry<'_>) -> Appended {
-        let len = entry.record_len();
-        let mut evicted = 0u32;
-        while self.slots.len() >= self.config.capacity_records as usize
-            || self.used_bytes + len > self.config.capacity_bytes as usize
-        {
-            let Some(old) = self.slots.pop_front() else {
-                break;
-            };
-            self.used_bytes -= old.len as usize;
-            self.dropped += 1;
-            evicted += 1;
-        }
-        let offset = self.place(len);
-        let timestamp_nsec = now_nsec.max(self.next_min_timestamp);
-        self.next_min_timestamp = timestamp_nsec.saturating_add(1);
-        self.total += 1;
-        let stamp = Stamp {
-            record_id: self.total,
-            timestamp_nsec,
-            service_id,
-        };
-        if let Some(dst) = self.ring.get_mut(offset..offset + len) {
-            write_record(dst, &stamp, entry);
-        }
-        self.slots.push_back(Slot {
-            offset: offset as u32,
-            len: len as u32,
-            timestamp_nsec,
-        });
-        self.used_bytes += len;
-        Appended {
-            record_id: self.total,
-            timestamp_nsec,
-            evicted,
+        // Two copies of the same steps, so the APPEND path (a checked payload stored in
+        // one copy) carries nothing of the other.
+        match entry.wire_payload() {
+            Some(payload) => self.store(
+                now_nsec,
+                service_id,
+                RECORD_PREFIX_LEN + payload.len(),
+                |dst, stamp| write_wire(dst, stamp, payload),
+            ),
+            None => self.store(now_nsec, service_id, entry.record_len(), |dst, stamp| {
+                write_record(dst, stamp, entry)
+            }),
         }
     }
 
-    /// Where a record of `len` bytes goes: after the newest record, or at the start of the
-    /// ring when it would cross the end. The ring's spare `MAX_RECORD_LEN` bytes guarantee
-    /// the space is free once the byte bound holds (the unused tail a wrap leaves is
-    /// shorter than one record).
+    /// Makes room for a record of `len` bytes, stamps it and has `write` fill its bytes.
+    ///
+    /// The ring's state is read into locals once and written back once (the hot path
+    /// of every append; see the module documentation for the rules it keeps).
     #[inline]
-    fn place(&self, len: usize) -> usize {
-        match (self.slots.front(), self.slots.back()) {
-            (Some(oldest), Some(newest)) => {
-                let tail = newest.end();
-                let wrapped = newest.offset < oldest.offset;
+    fn store(
+        &mut self,
+        now_nsec: u64,
+        service_id: ServiceId,
+        len: usize,
+        write: impl FnOnce(&mut [u8], &Stamp) -> bool,
+    ) -> Appended {
+        let capacity_records = self.config.capacity_records as usize;
+        let capacity_bytes = self.config.capacity_bytes as usize;
+        let mut held = self.held();
+        let ring = &mut self.slots;
+        let (mut head, mut used) = (ring.head, self.used_bytes);
+        // Drop the oldest records, one at a time, until the new one fits both bounds.
+        let mut evicted = 0u32;
+        while held >= capacity_records || used + len > capacity_bytes {
+            let Some(old) = ring.slots.get(head).filter(|_| held > 0) else {
+                break;
+            };
+            used -= old.len();
+            held -= 1;
+            head = ring.step(head);
+            evicted += 1;
+        }
+        // Where it goes: after the newest record, or at the start of the ring when it
+        // would cross the end. The ring's spare `MAX_RECORD_LEN` bytes guarantee the space
+        // is free once the byte bound holds (the unused tail a wrap leaves is shorter than
+        // one record). The newest record ends at or before the oldest's start exactly when
+        // the records have wrapped around the end of the ring.
+        let offset = match ring.slots.get(head).filter(|_| held > 0) {
+            Some(oldest) => {
+                let tail = self.write_at;
+                let wrapped = tail <= oldest.offset();
                 if wrapped || tail + len <= self.ring.len() {
                     tail
                 } else {
                     0
                 }
             }
-            _ => 0,
+            None => 0,
+        };
+        let timestamp_nsec = now_nsec.max(self.next_min_timestamp);
+        let record_id = self.total + 1;
+        let stamp = Stamp {
+            record_id,
+            timestamp_nsec,
+            service_id,
+        };
+        let end = offset + len;
+        if let Some(dst) = self.ring.get_mut(offset..end) {
+            write(dst, &stamp);
+        }
+        let at = ring.next;
+        if let Some(slot) = ring.slots.get_mut(at) {
+            // Both below the ring's length, which the u32 capacity bounds.
+            *slot = Slot::new(offset as u32, len as u32);
+            ring.next = ring.step(at);
+        }
+        ring.head = head;
+        self.write_at = end;
+        self.used_bytes = used + len;
+        self.dropped += u64::from(evicted);
+        self.total = record_id;
+        self.next_min_timestamp = timestamp_nsec.saturating_add(1);
+        Appended {
+            record_id,
+            timestamp_nsec,
+            evicted,
         }
     }
 
     fn slot_bytes(&self, slot: &Slot) -> &[u8] {
+        self.ring.get(slot.offset()..slot.end()).unwrap_or(&[])
+    }
+
+    /// The stamp of the record in `slot`.
+    fn stamp_of(&self, slot: &Slot) -> u64 {
+        let at = slot.offset() + STAMP_AT;
         self.ring
-            .get(slot.offset as usize..slot.end())
-            .unwrap_or(&[])
+            .get(at..)
+            .and_then(|b| b.first_chunk::<8>())
+            .map_or(0, |b| u64::from_le_bytes(*b))
     }
 
     fn view(&self, slot: &Slot) -> Option<RecordView<'_>> {
@@ -360,18 +398,20 @@ impl Journal {
     /// Index of the first slot stamped at or after `since_nsec`.
     fn first_since(&self, since_nsec: u64) -> usize {
         self.slots
-            .partition_point(|s| s.timestamp_nsec < since_nsec)
+            .partition_point(self.held(), |s| self.stamp_of(s) < since_nsec)
     }
 
     /// Every record held, oldest first.
     pub fn records(&self) -> impl DoubleEndedIterator<Item = RecordView<'_>> + '_ {
-        self.slots.iter_from(0).filter_map(|s| self.view(s))
+        self.slots
+            .iter_from(0, self.held())
+            .filter_map(|s| self.view(s))
     }
 
     /// Records stamped at or after `since_nsec`, oldest first.
     pub fn records_since(&self, since_nsec: u64) -> impl Iterator<Item = RecordView<'_>> + '_ {
         self.slots
-            .iter_from(self.first_since(since_nsec))
+            .iter_from(self.first_since(since_nsec), self.held())
             .filter_map(|s| self.view(s))
     }
 
@@ -382,10 +422,10 @@ impl Journal {
         let mut left = budget;
         for slot in self
             .slots
-            .iter_from(self.first_since(query.since_nsec))
+            .iter_from(self.first_since(query.since_nsec), self.held())
             .take(usize::from(query.max_count))
         {
-            let len = slot.len as usize;
+            let len = slot.len();
             if len > left {
                 break;
             }

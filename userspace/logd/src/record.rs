@@ -16,28 +16,55 @@ use crate::wire::{
 };
 
 /// One record as submitted by a producer; every part is within its cap.
-#[derive(Debug, Clone, Copy)]
+#[derive(Clone, Copy)]
 pub struct Entry<'a> {
     level: Level,
-    scope: &'a [u8],
-    message: &'a [u8],
-    fields: &'a [u8],
-    /// The APPEND payload this entry was parsed from, when it was: its bytes are exactly
-    /// the record encoding after the 24-byte id/stamp/origin prefix, so storing it is one
-    /// copy.
-    wire: Option<&'a [u8]>,
+    parts: Parts<'a>,
 }
+
+/// Where an entry's scope, message and fields are.
+#[derive(Clone, Copy)]
+enum Parts<'a> {
+    /// Three slices, each within its cap.
+    Split {
+        scope: &'a [u8],
+        message: &'a [u8],
+        fields: &'a [u8],
+    },
+    /// An APPEND payload (level byte to the end) whose lengths [`Entry::from_wire`]
+    /// checked: its bytes are exactly the record encoding after the 24-byte
+    /// id/stamp/origin prefix, so storing it is one copy.
+    Wire {
+        payload: &'a [u8],
+        scope_len: u8,
+        msg_len: u16,
+    },
+}
+
+/// Offset of the scope in an APPEND payload (after level, scope_len, msg_len, fields_len).
+const WIRE_BODY_AT: usize = 6;
 
 impl PartialEq for Entry<'_> {
     fn eq(&self, other: &Entry<'_>) -> bool {
         self.level == other.level
-            && self.scope == other.scope
-            && self.message == other.message
-            && self.fields == other.fields
+            && self.scope() == other.scope()
+            && self.message() == other.message()
+            && self.fields() == other.fields()
     }
 }
 
 impl Eq for Entry<'_> {}
+
+impl core::fmt::Debug for Entry<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Entry")
+            .field("level", &self.level)
+            .field("scope", &self.scope())
+            .field("message", &self.message())
+            .field("fields", &self.fields())
+            .finish()
+    }
+}
 
 impl<'a> Entry<'a> {
     /// Checks the caps (scope 64, message 256, fields 512 bytes).
@@ -52,17 +79,42 @@ impl<'a> Entry<'a> {
         check_len("fields", fields.len(), MAX_FIELDS_LEN)?;
         Ok(Entry {
             level,
-            scope,
-            message,
-            fields,
-            wire: None,
+            parts: Parts::Split {
+                scope,
+                message,
+                fields,
+            },
         })
     }
 
-    /// Attaches the APPEND payload the entry was parsed from (level byte to the end).
-    pub(crate) fn with_wire(self, payload: &'a [u8]) -> Entry<'a> {
-        let wire = (payload.len() + RECORD_PREFIX_LEN == self.record_len()).then_some(payload);
-        Entry { wire, ..self }
+    /// The entry an APPEND payload (level byte to the end of the frame) holds, when the
+    /// payload is valid: declared lengths within their caps and adding up to exactly the
+    /// bytes that follow, and a known level. `None` otherwise (the request parser then
+    /// names the defect). Reads each byte once and copies nothing.
+    #[inline]
+    pub(crate) fn from_wire(payload: &'a [u8]) -> Option<Entry<'a>> {
+        let [level_byte, scope_len, m0, m1, f0, f1, body @ ..] = payload else {
+            return None;
+        };
+        let msg_len = u16::from_le_bytes([*m0, *m1]);
+        let fields_len = usize::from(u16::from_le_bytes([*f0, *f1]));
+        let (s, m) = (usize::from(*scope_len), usize::from(msg_len));
+        // `|` rather than `||`: four compares and one branch.
+        if (s > MAX_SCOPE_LEN)
+            | (m > MAX_MESSAGE_LEN)
+            | (fields_len > MAX_FIELDS_LEN)
+            | (body.len() != s + m + fields_len)
+        {
+            return None;
+        }
+        Some(Entry {
+            level: Level::from_byte(*level_byte)?,
+            parts: Parts::Wire {
+                payload,
+                scope_len: *scope_len,
+                msg_len,
+            },
+        })
     }
 
     /// An entry whose parts the caller has proven to be within their caps (parts over a
@@ -75,10 +127,11 @@ impl<'a> Entry<'a> {
     ) -> Entry<'a> {
         Entry {
             level,
-            scope: scope.get(..MAX_SCOPE_LEN).unwrap_or(scope),
-            message: message.get(..MAX_MESSAGE_LEN).unwrap_or(message),
-            fields: fields.get(..MAX_FIELDS_LEN).unwrap_or(fields),
-            wire: None,
+            parts: Parts::Split {
+                scope: scope.get(..MAX_SCOPE_LEN).unwrap_or(scope),
+                message: message.get(..MAX_MESSAGE_LEN).unwrap_or(message),
+                fields: fields.get(..MAX_FIELDS_LEN).unwrap_or(fields),
+            },
         }
     }
 
@@ -89,23 +142,66 @@ impl<'a> Entry<'a> {
 
     /// The scope (producer-chosen, not an identity).
     pub fn scope(&self) -> &'a [u8] {
-        self.scope
+        match self.parts {
+            Parts::Split { scope, .. } => scope,
+            Parts::Wire {
+                payload, scope_len, ..
+            } => payload
+                .get(WIRE_BODY_AT..WIRE_BODY_AT + usize::from(scope_len))
+                .unwrap_or(&[]),
+        }
     }
 
     /// The message.
     pub fn message(&self) -> &'a [u8] {
-        self.message
+        match self.parts {
+            Parts::Split { message, .. } => message,
+            Parts::Wire {
+                payload,
+                scope_len,
+                msg_len,
+            } => {
+                let at = WIRE_BODY_AT + usize::from(scope_len);
+                payload.get(at..at + usize::from(msg_len)).unwrap_or(&[])
+            }
+        }
     }
 
     /// The opaque fields blob.
     pub fn fields(&self) -> &'a [u8] {
-        self.fields
+        match self.parts {
+            Parts::Split { fields, .. } => fields,
+            Parts::Wire {
+                payload,
+                scope_len,
+                msg_len,
+            } => payload
+                .get(WIRE_BODY_AT + usize::from(scope_len) + usize::from(msg_len)..)
+                .unwrap_or(&[]),
+        }
+    }
+
+    /// The APPEND payload this entry was parsed from, if it was (see [`write_wire`]).
+    #[inline]
+    pub(crate) fn wire_payload(&self) -> Option<&'a [u8]> {
+        match self.parts {
+            Parts::Wire { payload, .. } => Some(payload),
+            Parts::Split { .. } => None,
+        }
     }
 
     /// Size of this entry once stored: the record encoding's length, which is what the
     /// journal's byte capacity counts.
+    #[inline]
     pub fn record_len(&self) -> usize {
-        RECORD_FIXED_LEN + self.scope.len() + self.message.len() + self.fields.len()
+        match self.parts {
+            Parts::Split {
+                scope,
+                message,
+                fields,
+            } => RECORD_FIXED_LEN + scope.len() + message.len() + fields.len(),
+            Parts::Wire { payload, .. } => RECORD_PREFIX_LEN + payload.len(),
+        }
     }
 }
 
@@ -126,57 +222,107 @@ pub(crate) struct Stamp {
 }
 
 /// Length of the record prefix that is not in an APPEND payload: id, stamp, origin.
-const RECORD_PREFIX_LEN: usize = 24;
+pub(crate) const RECORD_PREFIX_LEN: usize = 24;
 
-/// The 30-byte fixed part of a record's encoding.
+/// The 24-byte prefix every record starts with: id, stamp, origin.
 #[inline]
-fn record_header(stamp: &Stamp, entry: &Entry<'_>) -> [u8; RECORD_FIXED_LEN] {
-    let mut h = [0u8; RECORD_FIXED_LEN];
+fn record_prefix(stamp: &Stamp) -> [u8; RECORD_PREFIX_LEN] {
+    let mut h = [0u8; RECORD_PREFIX_LEN];
     h[0..8].copy_from_slice(&stamp.record_id.to_le_bytes());
     h[8..16].copy_from_slice(&stamp.timestamp_nsec.to_le_bytes());
     h[16..24].copy_from_slice(&stamp.service_id.0.to_le_bytes());
-    // The caps (64, 256, 512) make these conversions lossless.
-    h[24] = entry.level as u8;
-    h[25] = entry.scope.len() as u8;
-    h[26..28].copy_from_slice(&(entry.message.len() as u16).to_le_bytes());
-    h[28..30].copy_from_slice(&(entry.fields.len() as u16).to_le_bytes());
     h
+}
+
+/// Writes a record whose entry is a checked APPEND payload (level byte to the end, see
+/// [`Entry::from_wire`]) into `dst`, which must be exactly 24 bytes longer: the prefix, then
+/// the payload in one copy (it holds lengths, scope, message and fields in record order).
+/// Returns false (writing nothing) on a length mismatch.
+#[inline]
+pub(crate) fn write_wire(dst: &mut [u8], stamp: &Stamp, payload: &[u8]) -> bool {
+    let Some((prefix, rest)) = dst.split_first_chunk_mut::<RECORD_PREFIX_LEN>() else {
+        return false;
+    };
+    if rest.len() != payload.len() {
+        return false;
+    }
+    *prefix = record_prefix(stamp);
+    copy_short(rest, payload);
+    true
+}
+
+/// Copies `src` into `dst` (same length). Slices of 4 to 64 bytes (a log line's payload,
+/// a scope) are copied as two overlapping fixed-size windows, inline (what `memcpy` does
+/// for these sizes, without the call); other lengths go to `copy_from_slice`.
+#[inline]
+fn copy_short(dst: &mut [u8], src: &[u8]) {
+    if dst.len() != src.len() {
+        return;
+    }
+    if copy_windows::<32>(dst, src)
+        || copy_windows::<16>(dst, src)
+        || copy_windows::<8>(dst, src)
+        || copy_windows::<4>(dst, src)
+    {
+        return;
+    }
+    dst.copy_from_slice(src);
+}
+
+/// Copies `src` into `dst` as its first and last `N` bytes, when `N <= len <= 2N`.
+#[inline]
+fn copy_windows<const N: usize>(dst: &mut [u8], src: &[u8]) -> bool {
+    if src.len() > 2 * N {
+        return false;
+    }
+    let (Some(head), Some(tail)) = (src.first_chunk::<N>(), src.last_chunk::<N>()) else {
+        return false;
+    };
+    let (head, tail) = (*head, *tail);
+    if let Some(d) = dst.first_chunk_mut::<N>() {
+        *d = head;
+    }
+    if let Some(d) = dst.last_chunk_mut::<N>() {
+        *d = tail;
+    }
+    true
 }
 
 /// Writes the record encoding of `entry` into `dst`, which must be exactly
 /// `entry.record_len()` bytes long; returns false (writing nothing) otherwise.
 #[inline]
 pub(crate) fn write_record(dst: &mut [u8], stamp: &Stamp, entry: &Entry<'_>) -> bool {
-    if dst.len() != entry.record_len() {
-        return false;
-    }
-    if entry
-        .wire
-        .is_some_and(|w| w.len() + RECORD_PREFIX_LEN != dst.len())
-    {
-        return false;
-    }
-    let Some((head, body)) = dst.split_at_mut_checked(RECORD_FIXED_LEN) else {
+    let (scope, message, fields) = match entry.parts {
+        Parts::Wire { payload, .. } => return write_wire(dst, stamp, payload),
+        Parts::Split {
+            scope,
+            message,
+            fields,
+        } => (scope, message, fields),
+    };
+    let Some((prefix, rest)) = dst.split_first_chunk_mut::<RECORD_PREFIX_LEN>() else {
         return false;
     };
-    let header = record_header(stamp, entry);
-    if let Some(wire) = entry.wire {
-        // Same bytes as the lengths and body below, in one copy.
-        let (prefix, rest) = dst.split_at_mut(RECORD_PREFIX_LEN);
-        prefix.copy_from_slice(&header[..RECORD_PREFIX_LEN]);
-        rest.copy_from_slice(wire);
-        return true;
+    let Some((lengths, body)) = rest.split_first_chunk_mut::<WIRE_BODY_AT>() else {
+        return false;
+    };
+    let Some((scope_dst, body)) = body.split_at_mut_checked(scope.len()) else {
+        return false;
+    };
+    let Some((message_dst, fields_dst)) = body.split_at_mut_checked(message.len()) else {
+        return false;
+    };
+    if fields_dst.len() != fields.len() {
+        return false;
     }
-    head.copy_from_slice(&header);
-    let Some((scope, rest)) = body.split_at_mut_checked(entry.scope.len()) else {
-        return false;
-    };
-    let Some((message, fields)) = rest.split_at_mut_checked(entry.message.len()) else {
-        return false;
-    };
-    scope.copy_from_slice(entry.scope);
-    message.copy_from_slice(entry.message);
-    fields.copy_from_slice(entry.fields);
+    *prefix = record_prefix(stamp);
+    // The caps (64, 256, 512) make these conversions lossless.
+    let [m0, m1] = (message.len() as u16).to_le_bytes();
+    let [f0, f1] = (fields.len() as u16).to_le_bytes();
+    *lengths = [entry.level as u8, scope.len() as u8, m0, m1, f0, f1];
+    copy_short(scope_dst, scope);
+    copy_short(message_dst, message);
+    copy_short(fields_dst, fields);
     true
 }
 
@@ -235,10 +381,11 @@ impl<'a> RecordView<'a> {
     pub fn entry(&self) -> Entry<'a> {
         Entry {
             level: self.level,
-            scope: self.scope,
-            message: self.message,
-            fields: self.fields,
-            wire: None,
+            parts: Parts::Split {
+                scope: self.scope,
+                message: self.message,
+                fields: self.fields,
+            },
         }
     }
 
@@ -292,5 +439,24 @@ impl Record {
             message: &self.message,
             fields: &self.fields,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn short_copies_copy_every_length_exactly() {
+        let src: Vec<u8> = (0..=255u8).collect();
+        for len in 0..=200 {
+            let mut dst = alloc::vec![0xAAu8; len];
+            copy_short(&mut dst, &src[..len]);
+            assert_eq!(dst, &src[..len], "length {len}");
+        }
+        // Unequal lengths copy nothing.
+        let mut dst = [0u8; 4];
+        copy_short(&mut dst, &src[..5]);
+        assert_eq!(dst, [0; 4]);
     }
 }

@@ -373,5 +373,5 @@ fn storage_is_allocated_once() {
         capacity_records: 4,
         capacity_bytes: 2000,
     };
-    assert_eq!(config.storage_bytes(), 2000 + 862 + 4 * 16);
+    assert_eq!(config.storage_bytes(), 2000 + 862 + 4 * 8);
 }
