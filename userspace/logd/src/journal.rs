@@ -313,39 +313,27 @@ impl Journal {
         len: usize,
         write: impl FnOnce(&mut [u8], &Stamp) -> bool,
     ) -> Appended {
-        let capacity_records = self.config.capacity_records as usize;
-        let capacity_bytes = self.config.capacity_bytes as usize;
-        let mut held = self.held();
-        let ring = &mut self.slots;
-        let (mut head, mut used) = (ring.head, self.used_bytes);
-        // Drop the oldest records, one at a time, until the new one fits both bounds.
-        let mut evicted = 0u32;
-        while held >= capacity_records || used + len > capacity_bytes {
-            let Some(old) = ring.slots.get(head).filter(|_| held > 0) else {
-                break;
-            };
-            used -= old.len();
-            held -= 1;
-            head = ring.step(head);
-            evicted += 1;
-        }
-        // Where it goes: after the newest record, or at the start of the ring when it
-        // would cross the end. The ring's spare `MAX_RECORD_LEN` bytes guarantee the space
-        // is free once the byte bound holds (the unused tail a wrap leaves is shorter than
-        // one record). The newest record ends at or before the oldest's start exactly when
-        // the records have wrapped around the end of the ring.
-        let offset = match ring.slots.get(head).filter(|_| held > 0) {
-            Some(oldest) => {
-                let tail = self.write_at;
-                let wrapped = tail <= oldest.offset();
-                if wrapped || tail + len <= self.ring.len() {
-                    tail
-                } else {
-                    0
-                }
-            }
-            None => 0,
+        // Where it goes: right after the newest record, or at the start of the ring when
+        // it would cross the end. Either way the space is free once the oldest records
+        // that break a bound are dropped below, because the ring has `MAX_RECORD_LEN`
+        // bytes beyond `capacity_bytes`:
+        // - records not wrapped (one run from the oldest to the newest): the free bytes
+        //   before the oldest and after the newest add up to at least `len +
+        //   MAX_RECORD_LEN`; when fewer than `len` are after the newest, more than
+        //   `MAX_RECORD_LEN` are before the oldest, so offset 0 has room;
+        // - records wrapped (the newest before the oldest): the unused tail the wrap left
+        //   is shorter than the record that wrapped, so under `MAX_RECORD_LEN`, and the gap
+        //   from the newest to the oldest is more than `len`: the record fits after the
+        //   newest, before the ring's end.
+        // An empty journal has room anywhere. So the bytes are written first (they can
+        // only overwrite records this append drops), then the bookkeeping follows.
+        let tail = self.write_at;
+        let offset = if tail + len <= self.ring.len() {
+            tail
+        } else {
+            0
         };
+        let end = offset + len;
         let timestamp_nsec = now_nsec.max(self.next_min_timestamp);
         let record_id = self.total + 1;
         let stamp = Stamp {
@@ -353,9 +341,31 @@ impl Journal {
             timestamp_nsec,
             service_id,
         };
-        let end = offset + len;
         if let Some(dst) = self.ring.get_mut(offset..end) {
             write(dst, &stamp);
+        }
+        self.write_at = end;
+        self.total = record_id;
+        self.next_min_timestamp = timestamp_nsec.saturating_add(1);
+
+        // Drop the oldest records, one at a time, until the new one fits both bounds.
+        let capacity_records = self.config.capacity_records as usize;
+        let capacity_bytes = self.config.capacity_bytes as usize;
+        // Records held before this one: ids `dropped + 1 ..= record_id - 1`.
+        let dropped_before = self.dropped;
+        let mut held = (record_id - 1 - dropped_before) as usize;
+        let ring = &mut self.slots;
+        let (mut head, mut used) = (ring.head, self.used_bytes);
+        // While a bound is broken a record is held (with none held, `used` is 0 and `len`
+        // is within `capacity_bytes`, which holds one largest record; `capacity_records`
+        // is at least 1), so the loop never stops on the `else` arms.
+        while held >= capacity_records || used + len > capacity_bytes {
+            let (Some(old), Some(left)) = (ring.slots.get(head), held.checked_sub(1)) else {
+                break;
+            };
+            used -= old.len();
+            held = left;
+            head = ring.step(head);
         }
         let at = ring.next;
         if let Some(slot) = ring.slots.get_mut(at) {
@@ -364,15 +374,14 @@ impl Journal {
             ring.next = ring.step(at);
         }
         ring.head = head;
-        self.write_at = end;
         self.used_bytes = used + len;
-        self.dropped += u64::from(evicted);
-        self.total = record_id;
-        self.next_min_timestamp = timestamp_nsec.saturating_add(1);
+        // The journal holds ids `dropped + 1 ..= total`: the `held` older ones and this one.
+        self.dropped = record_id - 1 - held as u64;
         Appended {
             record_id,
             timestamp_nsec,
-            evicted,
+            // At most `capacity_records`, a u32.
+            evicted: (self.dropped - dropped_before) as u32,
         }
     }
 

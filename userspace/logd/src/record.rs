@@ -99,11 +99,10 @@ impl<'a> Entry<'a> {
         let msg_len = u16::from_le_bytes([*m0, *m1]);
         let fields_len = usize::from(u16::from_le_bytes([*f0, *f1]));
         let (s, m) = (usize::from(*scope_len), usize::from(msg_len));
-        // `|` rather than `||`: four compares and one branch.
-        if (s > MAX_SCOPE_LEN)
-            | (m > MAX_MESSAGE_LEN)
-            | (fields_len > MAX_FIELDS_LEN)
-            | (body.len() != s + m + fields_len)
+        if s > MAX_SCOPE_LEN
+            || m > MAX_MESSAGE_LEN
+            || fields_len > MAX_FIELDS_LEN
+            || body.len() != s + m + fields_len
         {
             return None;
         }

@@ -98,6 +98,10 @@ impl<'a> Request<'a> {
 /// apart in order).
 #[inline]
 pub(crate) fn parse_valid_append(frame: &[u8]) -> Option<Entry<'_>> {
+    // Header and fixed part present (one compare for the length checks that follow).
+    if frame.len() < HEADER_LEN + APPEND_FIXED_LEN {
+        return None;
+    }
     let (header, payload) = frame.split_first_chunk::<HEADER_LEN>()?;
     // One compare for magic, version and opcode. A payload `from_wire` accepts is at most
     // 838 bytes (6 + 64 + 256 + 512), so the frame is within `MAX_REQUEST_LEN`.

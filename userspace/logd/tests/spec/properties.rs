@@ -122,3 +122,53 @@ proptest! {
         prop_assert_eq!(&a[..la], &b[..lb]);
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+
+    /// Whatever the sizes, the order of wraps and the bounds, every record held reads back
+    /// exactly as appended (no placement in the ring overwrites a record still held), the
+    /// held ids are `dropped + 1 ..= total`, and both bounds hold.
+    #[test]
+    fn the_ring_never_overwrites_a_held_record(
+        capacity_records in 1u32..40,
+        capacity_bytes in 862u32..4000,
+        appends in proptest::collection::vec(
+            (0usize..=64, 0usize..=256, 0usize..=512, any::<bool>()),
+            1..200,
+        ),
+    ) {
+        let config = JournalConfig { capacity_records, capacity_bytes };
+        let mut j = Journal::new(config).unwrap();
+        let mut model: std::collections::VecDeque<(u64, Vec<u8>, Vec<u8>, Vec<u8>)> =
+            std::collections::VecDeque::new();
+        let mut out = [0u8; MAX_RESPONSE_LEN];
+        for (i, (s, m, f, as_frame)) in appends.into_iter().enumerate() {
+            let fill = |n: usize, salt: u8| -> Vec<u8> {
+                (0..n).map(|k| (k as u8).wrapping_mul(31).wrapping_add(salt ^ i as u8)).collect()
+            };
+            let (scope, msg, fields) = (fill(s, 1), fill(m, 2), fill(f, 3));
+            let entry = Entry::new(Level::Warn, &scope, &msg, &fields).unwrap();
+            if as_frame {
+                let len = handle_request(&mut j, ServiceId(3), i as u64, &encode_append(&entry), &mut out);
+                prop_assert_eq!(Response::decode(&out[..len]).unwrap().status(), Status::Ok);
+            } else {
+                j.append(i as u64, ServiceId(3), &entry);
+            }
+            model.push_back((j.total(), scope, msg, fields));
+            let stats = j.stats();
+            while model.len() > stats.used_records as usize {
+                model.pop_front();
+            }
+            prop_assert!(stats.used_records <= capacity_records && stats.used_bytes <= capacity_bytes);
+            prop_assert_eq!(stats.total - stats.dropped, u64::from(stats.used_records));
+            let held: Vec<_> = j.records().collect();
+            prop_assert_eq!(held.len(), model.len());
+            for (r, (id, scope, msg, fields)) in held.iter().zip(&model) {
+                prop_assert_eq!(r.record_id, *id);
+                prop_assert_eq!((r.scope, r.message, r.fields), (&scope[..], &msg[..], &fields[..]));
+            }
+            prop_assert_eq!(held.first().map(|r| r.record_id), Some(stats.dropped + 1));
+        }
+    }
+}
