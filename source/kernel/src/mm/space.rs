@@ -5,6 +5,7 @@ use super::frame::FrameAllocator;
 use abi::layout::is_user_range;
 use abi::SysError;
 use alloc::vec::Vec;
+use core::cell::Cell;
 use kernel_core::sv39::{self, TableMemory, PAGE, PTE_G, PTE_R, PTE_U, PTE_W, PTE_X};
 
 /// Page tables in identity-mapped RAM, read-only (no allocation).
@@ -44,12 +45,32 @@ impl TableMemory for AllocTables<'_> {
     }
 }
 
-/// One address space: a root table and the data frames it owns.
+/// Entries in a space's translation cache (direct-mapped by virtual page number).
+const CACHE_SLOTS: usize = 16;
+
+/// One remembered translation: `key` is the user page's address with bit 0 set (0: empty),
+/// `val` the frame's physical address with the leaf's flag bits in its low 10 bits.
+#[derive(Clone, Copy, Default)]
+struct Cached {
+    key: u64,
+    val: u64,
+}
+
+/// One address space: a root table, the data frames it owns, and a cache of the
+/// translations the kernel has walked for it.
+///
+/// The cache rule: only a successful walk is remembered, and a live space never loses a
+/// mapping or a right (the kernel has no unmap or protect; `grow` only adds pages, and
+/// only `release`, which consumes the space and its cache, frees frames). So a cached
+/// translation stays exactly what a fresh walk would return; an unmapped page is walked
+/// every time (it may be mapped later). Anything that ever removes or narrows a mapping
+/// must clear the cache.
 pub struct AddressSpace {
     root: u64,
     frames: Vec<u64>,
     /// Current heap break (user address).
     pub brk: usize,
+    cache: [Cell<Cached>; CACHE_SLOTS],
 }
 
 impl AddressSpace {
@@ -70,6 +91,7 @@ impl AddressSpace {
             root,
             frames: Vec::new(),
             brk: abi::layout::HEAP_BASE,
+            cache: Default::default(),
         })
     }
 
@@ -117,14 +139,28 @@ impl AddressSpace {
     }
 
     /// The physical address of user address `va`, if mapped with U and the rights asked.
+    /// Answered from the cache when it can be (no page-table page touched), else walked.
     fn user_pa(&self, va: usize, write: bool) -> Result<u64, SysError> {
-        let (pa, flags) =
-            sv39::translate(&PhysTables, self.root, va as u64).ok_or(SysError::BadAddress)?;
+        let page = (va as u64) & !(PAGE - 1);
+        let offset = (va as u64) & (PAGE - 1);
+        let slot = &self.cache[(page / PAGE) as usize % CACHE_SLOTS];
+        let hit = slot.get();
+        let (frame, flags) = if hit.key == page | 1 {
+            (hit.val & !(PAGE - 1), hit.val & 0x3FF)
+        } else {
+            let (pa, flags) =
+                sv39::translate(&PhysTables, self.root, page).ok_or(SysError::BadAddress)?;
+            slot.set(Cached {
+                key: page | 1,
+                val: pa | flags,
+            });
+            (pa, flags)
+        };
         let need = PTE_U | PTE_R | if write { PTE_W } else { 0 };
         if flags & need != need {
             return Err(SysError::BadAddress);
         }
-        Ok(pa)
+        Ok(frame + offset)
     }
 
     /// Checks that `[va, va + len)` is user memory mapped with the rights asked.
