@@ -211,6 +211,35 @@ impl AddressSpace {
         Ok(())
     }
 
+    /// Copies `len` bytes of this space's memory at `src_va` to `dst_va` in `dst`, straight
+    /// from frame to frame (no kernel buffer). Both ranges are checked first (readable
+    /// here, writable there); nothing is copied on error.
+    pub fn copy_to(
+        &self,
+        src_va: usize,
+        dst: &AddressSpace,
+        dst_va: usize,
+        len: usize,
+    ) -> Result<(), SysError> {
+        self.check(src_va, len, false)?;
+        dst.check(dst_va, len, true)?;
+        let mut done = 0;
+        while done < len {
+            let (from, to) = (src_va + done, dst_va + done);
+            let n = (PAGE as usize - from % PAGE as usize)
+                .min(PAGE as usize - to % PAGE as usize)
+                .min(len - done);
+            let (src_pa, dst_pa) = (self.user_pa(from, false)?, dst.user_pa(to, true)?);
+            // SAFETY: both ranges lie within one user frame each (checked walks, chunk
+            // clamped to both page ends), identity-mapped for the kernel; the frames
+            // belong to two different spaces (the kernel never shares a frame between
+            // spaces), so they do not overlap.
+            unsafe { core::ptr::copy_nonoverlapping(src_pa as *const u8, dst_pa as *mut u8, n) };
+            done += n;
+        }
+        Ok(())
+    }
+
     /// Writes `data` at `offset` into the frame at `pa` (used while loading a program).
     pub fn fill_frame(pa: u64, offset: usize, data: &[u8]) {
         let len = data.len().min((PAGE as usize).saturating_sub(offset));

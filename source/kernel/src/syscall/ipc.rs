@@ -34,23 +34,14 @@ pub fn send(
     if !live(k, dst) {
         return Outcome::Done(Err(SysError::NoSuchService));
     }
-    // The sender's own buffer carries the message (kept between calls: no allocation).
-    let Some(task) = k.cur() else {
+    let Some(space) = k.cur().and_then(|t| t.space.as_ref()) else {
         return Outcome::Switch;
     };
-    let mut msg = core::mem::take(&mut task.outgoing);
-    msg.clear();
-    msg.resize(len, 0);
-    let Some(space) = task.space.as_ref() else {
-        return Outcome::Switch;
-    };
-    if let Err(e) = space.read_user(ptr, &mut msg) {
-        task.outgoing = msg;
+    if let Err(e) = space.check(ptr, len, false) {
         return Outcome::Done(Err(e));
     }
     if let Some((buf, cap)) = reply {
         if let Err(e) = space.check(buf, cap.min(MAX_MSG), true) {
-            task.outgoing = msg;
             return Outcome::Done(Err(e));
         }
     }
@@ -61,10 +52,9 @@ pub fn send(
     };
     let receiving = k.task(dst).map(|t| t.state);
     if let Some(State::Receiving(to)) = receiving {
-        let delivered = deliver(k, dst, me, kind, &msg, to);
-        if let Some(t) = k.cur() {
-            t.outgoing = msg;
-        }
+        // The receiver waits: the message goes straight from the sender's frames to the
+        // receiver's, without a kernel copy.
+        let delivered = deliver(k, dst, me, kind, Payload::User { ptr, len }, to);
         return match (delivered, reply) {
             (Err(e), _) => Outcome::Done(Err(e)),
             (Ok(()), None) => Outcome::Done(Ok(0)),
@@ -80,14 +70,64 @@ pub fn send(
             }
         };
     }
-    if let Some(t) = k.cur() {
-        t.outgoing = msg;
-        t.state = State::Sending { to: dst, reply };
+    // The receiver is busy: the sender's own kernel buffer (kept between sends, no
+    // allocation once grown) holds the message until the receiver's `recv`.
+    let Some(task) = k.cur() else {
+        return Outcome::Switch;
+    };
+    let mut msg = core::mem::take(&mut task.outgoing);
+    msg.clear();
+    msg.resize(len, 0);
+    let read = match task.space.as_ref() {
+        Some(space) => space.read_user(ptr, &mut msg),
+        None => Err(SysError::BadAddress),
+    };
+    task.outgoing = msg;
+    if let Err(e) = read {
+        return Outcome::Done(Err(e));
     }
+    task.state = State::Sending { to: dst, reply };
     if let Some(t) = k.task(dst) {
         t.inbox.push_back(me);
     }
     Outcome::Blocked
+}
+
+/// Where a delivered message comes from.
+#[derive(Clone, Copy)]
+enum Payload<'a> {
+    /// A kernel buffer (a queued message).
+    Kernel(&'a [u8]),
+    /// The sender's memory at `ptr` (already checked readable), copied frame to frame.
+    User { ptr: usize, len: usize },
+}
+
+impl Payload<'_> {
+    fn len(&self) -> usize {
+        match self {
+            Payload::Kernel(msg) => msg.len(),
+            Payload::User { len, .. } => *len,
+        }
+    }
+}
+
+/// Copies `len` bytes from `from`'s memory at `src` to `to`'s memory at `dst`, frame to
+/// frame; `None` when either process has no memory (it ended).
+fn copy_user(
+    k: &Kernel,
+    from: ServiceId,
+    src: usize,
+    to: ServiceId,
+    dst: usize,
+    len: usize,
+) -> Option<Result<(), SysError>> {
+    let space = |id: ServiceId| {
+        k.tasks
+            .get(id as usize)
+            .and_then(Option::as_ref)
+            .and_then(|t| t.space.as_ref())
+    };
+    Some(space(from)?.copy_to(src, space(to)?, dst, len))
 }
 
 /// Copies a message into receiver `to`, blocked in `recv`, and wakes it. On a too-small
@@ -97,7 +137,7 @@ fn deliver(
     to: ServiceId,
     from: ServiceId,
     kind: MsgKind,
-    msg: &[u8],
+    msg: Payload<'_>,
     slot: RecvBuf,
 ) -> Result<(), SysError> {
     if msg.len() > slot.cap {
@@ -109,11 +149,18 @@ fn deliver(
         kind,
         len: msg.len() as u32,
     };
-    let written = match k.task(to).and_then(|t| t.space.as_ref()) {
-        Some(space) => space
-            .write_user(slot.buf, msg)
-            .and_then(|()| space.write_user(slot.hdr, &header.to_bytes())),
-        None => Err(SysError::NoSuchService),
+    let copied = match msg {
+        Payload::Kernel(bytes) => k
+            .task(to)
+            .and_then(|t| t.space.as_ref())
+            .map(|space| space.write_user(slot.buf, bytes)),
+        Payload::User { ptr, len } => copy_user(k, from, ptr, to, slot.buf, len),
+    };
+    let written = match (copied, k.task(to).and_then(|t| t.space.as_ref())) {
+        (Some(copied), Some(space)) => {
+            copied.and_then(|()| space.write_user(slot.hdr, &header.to_bytes()))
+        }
+        _ => Err(SysError::NoSuchService),
     };
     match written {
         Ok(()) => {
@@ -163,7 +210,7 @@ pub fn recv(k: &mut Kernel, buf: usize, cap: usize, hdr: usize) -> Outcome {
     } else {
         MsgKind::Send
     };
-    let delivered = deliver(k, me, sender, kind, &msg, slot);
+    let delivered = deliver(k, me, sender, kind, Payload::Kernel(&msg), slot);
     if let Some(s) = k.task(sender) {
         s.outgoing = msg;
     }
@@ -200,28 +247,15 @@ pub fn reply(k: &mut Kernel, dst: usize, ptr: usize, len: usize) -> Result<usize
         Some(State::AwaitingReply { from, buf, cap }) if from == me => (buf, cap),
         _ => return Err(SysError::NotPermitted),
     };
-    let task = k.cur().ok_or(SysError::BadAddress)?;
-    let mut msg = core::mem::take(&mut task.outgoing);
-    msg.clear();
-    msg.resize(len, 0);
-    let read = match task.space.as_ref() {
-        Some(space) => space.read_user(ptr, &mut msg),
-        None => Err(SysError::BadAddress),
-    };
-    if let Err(e) = read {
-        task.outgoing = msg;
-        return Err(e);
-    }
+    k.cur()
+        .and_then(|t| t.space.as_ref())
+        .ok_or(SysError::BadAddress)?
+        .check(ptr, len, false)?;
     let written = if len > cap {
         Some(Err(SysError::Truncated))
     } else {
-        k.task(dst)
-            .and_then(|t| t.space.as_ref())
-            .map(|s| s.write_user(buf, &msg))
+        copy_user(k, me, ptr, dst, buf, len)
     };
-    if let Some(t) = k.cur() {
-        t.outgoing = msg;
-    }
     match written {
         Some(Ok(())) => k.complete(dst, Ok(len)),
         Some(Err(e)) => k.complete(dst, Err(e)),
