@@ -175,6 +175,19 @@ impl SlotRing {
         }
     }
 
+    /// Drops the oldest of `held` slots starting at `head`, taking its length off `used`;
+    /// false (changing nothing) when none is held.
+    #[inline]
+    fn drop_oldest(&self, head: &mut usize, held: &mut usize, used: &mut usize) -> bool {
+        let (Some(old), Some(left)) = (self.slots.get(*head), held.checked_sub(1)) else {
+            return false;
+        };
+        *used -= old.len();
+        *held = left;
+        *head = self.step(*head);
+        true
+    }
+
     /// Logical index `i` (0 is the oldest) of `held` slots.
     #[inline]
     fn get(&self, i: usize, held: usize) -> Option<&Slot> {
@@ -328,11 +341,10 @@ impl Journal {
         // An empty journal has room anywhere. So the bytes are written first (they can
         // only overwrite records this append drops), then the bookkeeping follows.
         let tail = self.write_at;
-        let offset = if tail + len <= self.ring.len() {
-            tail
-        } else {
-            0
-        };
+        // `tail + len <= ring.len()`, written so that it cannot overflow and tells the
+        // compiler the slice below is in bounds.
+        let fits_at_tail = tail <= self.ring.len() && len <= self.ring.len() - tail;
+        let offset = if fits_at_tail { tail } else { 0 };
         let end = offset + len;
         let timestamp_nsec = now_nsec.max(self.next_min_timestamp);
         let record_id = self.total + 1;
@@ -341,7 +353,7 @@ impl Journal {
             timestamp_nsec,
             service_id,
         };
-        if let Some(dst) = self.ring.get_mut(offset..end) {
+        if let Some(dst) = self.ring.get_mut(offset..).and_then(|r| r.get_mut(..len)) {
             write(dst, &stamp);
         }
         self.write_at = end;
@@ -359,13 +371,12 @@ impl Journal {
         // While a bound is broken a record is held (with none held, `used` is 0 and `len`
         // is within `capacity_bytes`, which holds one largest record; `capacity_records`
         // is at least 1), so the loop never stops on the `else` arms.
-        while held >= capacity_records || used + len > capacity_bytes {
-            let (Some(old), Some(left)) = (ring.slots.get(head), held.checked_sub(1)) else {
-                break;
-            };
-            used -= old.len();
-            held = left;
-            head = ring.step(head);
+        let over =
+            |held: usize, used: usize| held >= capacity_records || used + len > capacity_bytes;
+        // In a full journal an append of a typical record drops exactly one: that step is
+        // written out before the loop so it stays on the straight path.
+        if over(held, used) && ring.drop_oldest(&mut head, &mut held, &mut used) {
+            while over(held, used) && ring.drop_oldest(&mut head, &mut held, &mut used) {}
         }
         let at = ring.next;
         if let Some(slot) = ring.slots.get_mut(at) {
