@@ -137,15 +137,14 @@ impl Slot {
 
 /// A fixed-capacity ring of slots, oldest first (allocated once; pushing never grows it).
 ///
-/// `head` is the physical index of the oldest slot and `next` the one the next push
-/// writes; both stay below the capacity, so the hot path steps them with a compare instead
-/// of a division. How many slots are in use is the journal's `total - dropped`, passed in
-/// as `held`.
+/// `head` is the physical index of the oldest slot; it stays below the capacity, so the
+/// hot path steps it with a compare instead of a division. How many slots are in use is
+/// the journal's `total - dropped`, passed in as `held`; the next free slot is `held`
+/// after `head`.
 #[derive(Debug)]
 struct SlotRing {
     slots: Vec<Slot>,
     head: usize,
-    next: usize,
 }
 
 impl SlotRing {
@@ -157,11 +156,7 @@ impl SlotRing {
                 bytes: capacity.saturating_mul(core::mem::size_of::<Slot>()),
             })?;
         slots.resize(capacity, Slot(0));
-        Ok(SlotRing {
-            slots,
-            head: 0,
-            next: 0,
-        })
+        Ok(SlotRing { slots, head: 0 })
     }
 
     /// The physical index after `p` (`p < capacity`).
@@ -378,11 +373,12 @@ impl Journal {
         if over(held, used) && ring.drop_oldest(&mut head, &mut held, &mut used) {
             while over(held, used) && ring.drop_oldest(&mut head, &mut held, &mut used) {}
         }
-        let at = ring.next;
+        // The slot after the `held` records left (`held` is below the capacity here).
+        let at = head + held;
+        let at = at.checked_sub(ring.slots.len()).unwrap_or(at);
         if let Some(slot) = ring.slots.get_mut(at) {
             // Both below the ring's length, which the u32 capacity bounds.
             *slot = Slot::new(offset as u32, len as u32);
-            ring.next = ring.step(at);
         }
         ring.head = head;
         self.used_bytes = used + len;
