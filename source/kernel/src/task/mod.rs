@@ -402,7 +402,10 @@ impl Kernel {
         Ok(exit.code as usize)
     }
 
-    /// A fault in the current process: build its record and end it.
+    /// A fault in the current process: build its record and end it. Kept out of line:
+    /// its record (about 1.7 KiB) must not grow the stack frame every trap shares, so
+    /// the syscall paths stay within the kernel stack's top page.
+    #[inline(never)]
     pub fn fault(&mut self, scause: u64, stval: u64) {
         let id = self.current;
         let Some(task) = self.task(id) else { return };
