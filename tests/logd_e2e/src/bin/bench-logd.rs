@@ -55,6 +55,13 @@ fn median(mut values: Vec<f64>) -> f64 {
     values.get(values.len() / 2).copied().unwrap_or(f64::NAN)
 }
 
+/// `min-max` of per-round ratios (how much the shared machine moved them).
+fn span(values: &[f64]) -> String {
+    let min = values.iter().copied().fold(f64::INFINITY, f64::min);
+    let max = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    format!("{min:.2}-{max:.2}")
+}
+
 /// Nanoseconds per operation of one round of `n` calls of `op`.
 fn round_ns(n: u64, mut op: impl FnMut(u64)) -> f64 {
     let start = Instant::now();
@@ -114,14 +121,15 @@ fn in_process(settings: &Settings, out: &mut String) -> anyhow::Result<()> {
         append_ratios.push(append / floor);
         frame_ratios.push(frame_path / floor);
     }
+    let (append_span, frame_span) = (span(&append_ratios), span(&frame_ratios));
     let (floor, append, frame_path) = (median(floors), median(appends), median(frames));
     let (append_ratio, frame_ratio) = (median(append_ratios), median(frame_ratios));
     out.push_str(&format!(
         "## 1. APPEND in process ({n} ops a round, {IN_PROCESS_ROUNDS} interleaved rounds, medians; record {record_len} bytes)\n\n\
-         | what | ns/op | x floor (median of per-round ratios) |\n| --- | ---: | ---: |\n\
-         | floor: copy the record into a preallocated ring | {floor:.1} | 1.00 |\n\
-         | journal append | {append:.1} | {append_ratio:.2} |\n\
-         | APPEND frame: parse + append + response | {frame_path:.1} | {frame_ratio:.2} |\n\n\
+         | what | ns/op | x floor (median of per-round ratios) | per-round ratios, min-max |\n| --- | ---: | ---: | ---: |\n\
+         | floor: copy the record into a preallocated ring | {floor:.1} | 1.00 | |\n\
+         | journal append | {append:.1} | {append_ratio:.2} | {append_span} |\n\
+         | APPEND frame: parse + append + response | {frame_path:.1} | {frame_ratio:.2} | {frame_span} |\n\n\
          Target: APPEND at most 3x the floor: {}.\n\n",
         verdict(frame_ratio <= 3.0)
     ));
