@@ -56,6 +56,25 @@ struct Cached {
     val: u64,
 }
 
+/// Copies `n` bytes; short copies (IPC headers, small messages) inline, without the call
+/// to `memcpy` far away in the kernel's text.
+///
+/// # Safety
+/// As `core::ptr::copy_nonoverlapping`: both ranges valid for `n` bytes, not overlapping.
+#[inline(always)]
+unsafe fn copy_bytes(src: *const u8, dst: *mut u8, n: usize) {
+    if n <= 32 {
+        for i in 0..n {
+            // SAFETY: `i < n`, within both ranges (the caller's contract); volatile keeps
+            // the compiler from turning the loop back into a `memcpy` call.
+            unsafe { dst.add(i).write_volatile(src.add(i).read_volatile()) };
+        }
+    } else {
+        // SAFETY: the caller's contract.
+        unsafe { core::ptr::copy_nonoverlapping(src, dst, n) };
+    }
+}
+
 /// One address space: a root table, the data frames it owns, and a cache of the
 /// translations the kernel has walked for it.
 ///
@@ -140,6 +159,7 @@ impl AddressSpace {
 
     /// The physical address of user address `va`, if mapped with U and the rights asked.
     /// Answered from the cache when it can be (no page-table page touched), else walked.
+    #[inline(always)]
     fn user_pa(&self, va: usize, write: bool) -> Result<u64, SysError> {
         let page = (va as u64) & !(PAGE - 1);
         let offset = (va as u64) & (PAGE - 1);
@@ -164,6 +184,7 @@ impl AddressSpace {
     }
 
     /// Checks that `[va, va + len)` is user memory mapped with the rights asked.
+    #[inline(always)]
     pub fn check(&self, va: usize, len: usize, write: bool) -> Result<(), SysError> {
         if len == 0 {
             return Ok(());
@@ -197,6 +218,7 @@ impl AddressSpace {
     }
 
     /// Copies `data` to user memory at `va` (checked first; nothing written on error).
+    #[inline(always)]
     pub fn write_user(&self, va: usize, data: &[u8]) -> Result<(), SysError> {
         self.check(va, data.len(), true)?;
         let mut done = 0;
@@ -205,7 +227,7 @@ impl AddressSpace {
             let n = (PAGE as usize - at % PAGE as usize).min(data.len() - done);
             let pa = self.user_pa(at, true)?;
             // SAFETY: as in `read_user`, for a frame mapped writable to the user.
-            unsafe { core::ptr::copy_nonoverlapping(data[done..].as_ptr(), pa as *mut u8, n) };
+            unsafe { copy_bytes(data[done..].as_ptr(), pa as *mut u8, n) };
             done += n;
         }
         Ok(())
@@ -214,6 +236,7 @@ impl AddressSpace {
     /// Copies `len` bytes of this space's memory at `src_va` to `dst_va` in `dst`, straight
     /// from frame to frame (no kernel buffer). Both ranges are checked first (readable
     /// here, writable there); nothing is copied on error.
+    #[inline(always)]
     pub fn copy_to(
         &self,
         src_va: usize,
@@ -234,7 +257,7 @@ impl AddressSpace {
             // clamped to both page ends), identity-mapped for the kernel; the frames
             // belong to two different spaces (the kernel never shares a frame between
             // spaces), so they do not overlap.
-            unsafe { core::ptr::copy_nonoverlapping(src_pa as *const u8, dst_pa as *mut u8, n) };
+            unsafe { copy_bytes(src_pa as *const u8, dst_pa as *mut u8, n) };
             done += n;
         }
         Ok(())

@@ -113,6 +113,7 @@ impl Payload<'_> {
 
 /// Copies `len` bytes from `from`'s memory at `src` to `to`'s memory at `dst`, frame to
 /// frame; `None` when either process has no memory (it ended).
+#[inline(always)]
 fn copy_user(
     k: &Kernel,
     from: ServiceId,
@@ -132,6 +133,7 @@ fn copy_user(
 
 /// Copies a message into receiver `to`, blocked in `recv`, and wakes it. On a too-small
 /// buffer both sides get `Truncated`.
+#[inline(always)]
 fn deliver(
     k: &mut Kernel,
     to: ServiceId,

@@ -220,6 +220,7 @@ impl Kernel {
     }
 
     /// Gives a blocked task the result of its syscall and makes it runnable.
+    #[inline(always)]
     pub fn complete(&mut self, id: ServiceId, result: Result<usize, SysError>) {
         if let Some(t) = self.task(id) {
             t.frame.set_result(result);
