@@ -7,7 +7,6 @@ use crate::mm::space::AddressSpace;
 use crate::trap::TrapFrame;
 use abi::layout::{PAGE_SIZE, STACK_SIZE, STACK_TOP};
 use abi::{ModuleEntry, ServiceId, SysError};
-use alloc::boxed::Box;
 use alloc::collections::{BTreeMap, VecDeque};
 use alloc::vec::Vec;
 use kernel_core::elf::{self, LoadPlan};
@@ -30,10 +29,13 @@ pub fn spawn(k: &mut Kernel, name: &str, parent: ServiceId) -> Result<ServiceId,
         space.release(&mut k.frames);
         return Err(e);
     }
-    let mut frame = Box::new(TrapFrame::default());
-    frame.sepc = plan.entry as u64;
-    frame.x[2] = STACK_TOP as u64;
-    frame.sstatus = SSTATUS_SPIE;
+    let mut x = [0u64; 32];
+    x[2] = STACK_TOP as u64;
+    let frame = TrapFrame {
+        x,
+        sepc: plan.entry as u64,
+        sstatus: SSTATUS_SPIE,
+    };
     let (start, end) = plan.span();
     let module = ModuleEntry::new(
         program.name.as_bytes(),

@@ -88,8 +88,9 @@ pub struct Task {
     pub parent: ServiceId,
     /// May use `spawn`.
     pub may_spawn: bool,
-    /// Saved registers.
-    pub frame: Box<TrapFrame>,
+    /// Saved registers, inline in the task table (beside the state and the translation
+    /// cache the IPC path reads), whose slots never move while the kernel runs.
+    pub frame: TrapFrame,
     /// Its memory; `None` once it has ended.
     pub space: Option<AddressSpace>,
     /// What it is doing.
@@ -454,7 +455,7 @@ impl Kernel {
     pub fn resume(&mut self) -> *mut TrapFrame {
         if !self.switch && self.runnable(self.current) {
             if let Some(t) = self.cur() {
-                return &mut *t.frame;
+                return &mut t.frame;
             }
         }
         self.switch = false;
@@ -482,7 +483,7 @@ impl Kernel {
                     self.loaded_satp = satp;
                 }
                 if let Some(t) = self.task(id) {
-                    return &mut *t.frame;
+                    return &mut t.frame;
                 }
                 continue;
             }
