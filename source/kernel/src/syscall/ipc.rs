@@ -66,6 +66,8 @@ pub fn send(
                         cap,
                     };
                 }
+                // The caller blocks and its receiver just woke: run it next.
+                k.hand_off(dst);
                 Outcome::Blocked
             }
         };

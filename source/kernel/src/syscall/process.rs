@@ -29,12 +29,10 @@ pub fn debug_write(k: &mut Kernel, ptr: usize, len: usize) -> Result<usize, SysE
 pub fn sleep(k: &mut Kernel, ns: u64) -> Outcome {
     let ticks = (u128::from(ns) * u128::from(k.timebase) / 1_000_000_000) as u64;
     let until = crate::arch::time().saturating_add(ticks);
-    match k.cur() {
-        Some(t) => {
-            t.state = State::Sleeping(until);
-            Outcome::Blocked
-        }
-        None => Outcome::Switch,
+    if k.sleep_until(until) {
+        Outcome::Blocked
+    } else {
+        Outcome::Switch
     }
 }
 

@@ -144,6 +144,11 @@ pub struct Kernel {
     switch: bool,
     /// Whether a slice timer is pending (re-armed only after it fired or idling).
     timer_armed: bool,
+    /// A process to run next without a scan (a `call`'s receiver, just woken).
+    handoff: Option<ServiceId>,
+    /// No sleeper is due before this `time` tick (`u64::MAX`: nobody sleeps), so the
+    /// scheduler scans for sleepers to wake only once it has passed.
+    next_wake: u64,
     loaded_satp: u64,
     /// `time` ticks per second.
     pub timebase: u64,
@@ -184,6 +189,8 @@ impl Kernel {
             current: 0,
             switch: true,
             timer_armed: false,
+            handoff: None,
+            next_wake: u64::MAX,
             loaded_satp: kernel_space.satp(),
             timebase: info.timebase,
             boot_ticks: arch::time(),
@@ -232,6 +239,21 @@ impl Kernel {
     /// Marks the current process as giving up the hart.
     pub fn reschedule(&mut self) {
         self.switch = true;
+    }
+
+    /// The current process blocks and hands the hart straight to `to` (runnable): no
+    /// scan of the round for this switch.
+    pub fn hand_off(&mut self, to: ServiceId) {
+        self.switch = true;
+        self.handoff = Some(to);
+    }
+
+    /// Puts the current process to sleep until `time` tick `until`.
+    pub fn sleep_until(&mut self, until: u64) -> bool {
+        let Some(t) = self.cur() else { return false };
+        t.state = State::Sleeping(until);
+        self.next_wake = self.next_wake.min(until);
+        true
     }
 
     /// Timer interrupt: the current process goes to the back of the round.
@@ -431,8 +453,13 @@ impl Kernel {
         loader::spawn(self, name, parent)
     }
 
+    /// Wakes every sleeper whose time has come (scanning only when one may be due);
+    /// returns the earliest deadline still pending.
     fn wake_sleepers(&mut self) -> Option<u64> {
         let now = arch::time();
+        if now < self.next_wake {
+            return (self.next_wake != u64::MAX).then_some(self.next_wake);
+        }
         let mut earliest: Option<u64> = None;
         for t in self.tasks.iter_mut().flatten() {
             if let State::Sleeping(until) = t.state {
@@ -444,11 +471,34 @@ impl Kernel {
                 }
             }
         }
+        self.next_wake = earliest.unwrap_or(u64::MAX);
         earliest
     }
 
     fn runnable(&self, id: ServiceId) -> bool {
         matches!(self.tasks.get(id as usize), Some(Some(t)) if t.state == State::Runnable)
+    }
+
+    /// Makes `id` the current process: arms the slice timer if needed, loads its address
+    /// space, returns its frame.
+    fn enter(&mut self, id: ServiceId) -> Option<*mut TrapFrame> {
+        self.current = id;
+        // The slice timer runs on across switches: a process switched in mid-slice gets
+        // the rest of it. One SBI call per slice, not per switch.
+        if !self.timer_armed {
+            let slice = self.ns_to_ticks(SLICE_NS);
+            arch::set_timer(arch::time() + slice);
+            self.timer_armed = true;
+        }
+        let satp = self
+            .task(id)
+            .and_then(|t| t.space.as_ref())
+            .map(|s| s.satp());
+        if let Some(satp) = satp.filter(|s| *s != self.loaded_satp) {
+            arch::switch_space(satp);
+            self.loaded_satp = satp;
+        }
+        self.task(id).map(|t| &mut t.frame as *mut TrapFrame)
     }
 
     /// Picks the process to run next and returns its frame (switching `satp` as needed).
@@ -459,6 +509,11 @@ impl Kernel {
             }
         }
         self.switch = false;
+        if let Some(id) = self.handoff.take().filter(|id| self.runnable(*id)) {
+            if let Some(frame) = self.enter(id) {
+                return frame;
+            }
+        }
         let n = self.tasks.len() as ServiceId;
         loop {
             let earliest = self.wake_sleepers();
@@ -466,24 +521,8 @@ impl Kernel {
                 .map(|k| (self.current + k) % n)
                 .find(|id| *id != 0 && self.runnable(*id));
             if let Some(id) = next {
-                self.current = id;
-                // The slice timer runs on across switches: a process switched in
-                // mid-slice gets the rest of it. One SBI call per slice, not per switch.
-                if !self.timer_armed {
-                    let slice = self.ns_to_ticks(SLICE_NS);
-                    arch::set_timer(arch::time() + slice);
-                    self.timer_armed = true;
-                }
-                let satp = self
-                    .task(id)
-                    .and_then(|t| t.space.as_ref())
-                    .map(|s| s.satp());
-                if let Some(satp) = satp.filter(|s| *s != self.loaded_satp) {
-                    arch::switch_space(satp);
-                    self.loaded_satp = satp;
-                }
-                if let Some(t) = self.task(id) {
-                    return &mut t.frame;
+                if let Some(frame) = self.enter(id) {
+                    return frame;
                 }
                 continue;
             }
