@@ -16,6 +16,7 @@ fn live(k: &mut Kernel, id: ServiceId) -> bool {
 }
 
 /// `send(dst, ptr, len)` and, with `reply = Some((buf, cap))`, `call`.
+#[link_section = ".text.hot"]
 pub fn send(
     k: &mut Kernel,
     dst: usize,
@@ -179,6 +180,7 @@ fn deliver(
 }
 
 /// `recv(buf, cap, hdr) -> len`.
+#[link_section = ".text.hot"]
 pub fn recv(k: &mut Kernel, buf: usize, cap: usize, hdr: usize) -> Outcome {
     let me = k.current;
     let Some(task) = k.cur() else {
@@ -241,6 +243,7 @@ fn ok_result(k: &mut Kernel, me: ServiceId) -> Result<usize, SysError> {
 }
 
 /// `reply(dst, ptr, len)`.
+#[link_section = ".text.hot"]
 pub fn reply(k: &mut Kernel, dst: usize, ptr: usize, len: usize) -> Result<usize, SysError> {
     let me = k.current;
     if len > MAX_MSG {

@@ -20,6 +20,7 @@ pub enum Outcome {
 }
 
 /// Handles the current process's `ecall`.
+#[link_section = ".text.hot"]
 pub fn dispatch(k: &mut Kernel) {
     let Some(task) = k.cur() else { return };
     task.frame.sepc += 4;

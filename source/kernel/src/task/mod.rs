@@ -502,6 +502,7 @@ impl Kernel {
     }
 
     /// Picks the process to run next and returns its frame (switching `satp` as needed).
+    #[link_section = ".text.hot"]
     pub fn resume(&mut self) -> *mut TrapFrame {
         if !self.switch && self.runnable(self.current) {
             if let Some(t) = self.cur() {

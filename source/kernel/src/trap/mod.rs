@@ -34,6 +34,7 @@ pub fn enter_user(frame: *mut TrapFrame) -> ! {
 
 /// The Rust half of a user trap; returns the frame of the process to resume.
 #[no_mangle]
+#[link_section = ".text.hot"]
 extern "C" fn trap_handler(_frame: *mut TrapFrame) -> *mut TrapFrame {
     let scause = arch::scause();
     let stval = arch::stval();

@@ -3,7 +3,7 @@
 # the kernel stack is taken afresh (the kernel keeps no state on it between traps), and
 # trap_handler returns the TrapFrame to resume, which __return_to_user restores.
 # While the kernel runs, stvec points at __kernel_trap: a trap in S-mode is a bug.
-    .section .text
+    .section .text.hot, "ax"
     .globl __trap_entry
     .align 2
 __trap_entry:

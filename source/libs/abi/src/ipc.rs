@@ -55,6 +55,7 @@ impl RecvHeader {
     pub const LEN: usize = 16;
 
     /// Little-endian encoding: sender, kind, len, then 4 reserved zero bytes.
+    #[inline]
     pub fn to_bytes(&self) -> [u8; Self::LEN] {
         let mut out = [0u8; Self::LEN];
         out[0..4].copy_from_slice(&self.sender.to_le_bytes());
