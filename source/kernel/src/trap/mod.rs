@@ -27,8 +27,9 @@ pub fn init() {
 
 /// Leaves the kernel into the process whose registers are `frame`.
 pub fn enter_user(frame: *mut TrapFrame) -> ! {
-    // SAFETY: `frame` points at the boxed TrapFrame of a live process, prepared for
-    // U-mode (sstatus.SPP clear) and owned by the task table, which outlives the call.
+    // SAFETY: `frame` points at the TrapFrame of a live process, inline in its slot of
+    // the task table (sized once at boot, never moved), prepared for U-mode
+    // (sstatus.SPP clear); the table outlives the call.
     unsafe { __return_to_user(frame) }
 }
 
