@@ -1,7 +1,7 @@
 //! Property tests: no mutation of a valid file panics the reader, and arbitrary dumps
 //! roundtrip exactly.
 
-use nxcd::{BuildId, Container, Dump, DumpId, Frame, Level, Limits, LogRecord, SectionName};
+use nxcd::{BuildId, Container, Dump, DumpId, Frame, Limits, LogRecord, SectionName};
 use proptest::prelude::*;
 
 use super::fixtures::{full_dump, minimal_dump};
