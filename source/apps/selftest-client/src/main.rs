@@ -190,26 +190,26 @@ fn preemption(samgrd: ServiceId) -> Check {
 /// The kernel refuses bad pointers with an error; a program passing them survives.
 fn bad_pointer(samgrd: ServiceId) -> Check {
     let text = main as *const () as usize;
-    let cases: [(&str, nexus_rt::abi::Sysnum, [usize; 5]); 4] = [
+    let cases: [(&str, nexus_rt::abi::Sysnum, [usize; 6]); 4] = [
         (
             "debug_write from the kernel",
             nexus_rt::abi::Sysnum::DebugWrite,
-            [KERNEL_BASE, 8, 0, 0, 0],
+            [KERNEL_BASE, 8, 0, 0, 0, 0],
         ),
         (
             "send from an unmapped page",
             nexus_rt::abi::Sysnum::Send,
-            [samgrd as usize, USER_START, 8, 0, 0],
+            [samgrd as usize, USER_START, 8, 0, 0, 0],
         ),
         (
             "recv header into text",
             nexus_rt::abi::Sysnum::Recv,
-            [text, 16, text, 0, 0],
+            [text, 16, text, 0, 0, 0],
         ),
         (
             "call reply into the kernel",
             nexus_rt::abi::Sysnum::Call,
-            [samgrd as usize, text, 1, KERNEL_BASE, 64],
+            [samgrd as usize, text, 1, KERNEL_BASE, 64, 0],
         ),
     ];
     for (what, num, args) in cases {

@@ -86,6 +86,7 @@ unsafe fn copy_bytes(src: *const u8, dst: *mut u8, n: usize) {
 /// must clear the cache.
 pub struct AddressSpace {
     root: u64,
+    asid: u16,
     frames: Vec<u64>,
     /// Current heap break (user address).
     pub brk: usize,
@@ -94,8 +95,9 @@ pub struct AddressSpace {
 
 impl AddressSpace {
     /// A space with only the kernel's mappings: MMIO (root entry 0, the first GiB) and
-    /// RAM (entry 2, 0x8000_0000..), both without the U bit.
-    pub fn new(frames: &mut FrameAllocator) -> Option<AddressSpace> {
+    /// RAM (entry 2, 0x8000_0000..), both global and without the U bit; its own
+    /// translations are tagged `asid` (0: untagged, switched with a full fence).
+    pub fn new(frames: &mut FrameAllocator, asid: u16) -> Option<AddressSpace> {
         let root = frames.alloc()?;
         let mut mem = PhysTables;
         sv39::map_gigapage(&mut mem, root, 0, 0, PTE_R | PTE_W | PTE_G);
@@ -108,6 +110,7 @@ impl AddressSpace {
         );
         Some(AddressSpace {
             root,
+            asid,
             frames: Vec::new(),
             brk: abi::layout::HEAP_BASE,
             cache: Default::default(),
@@ -116,7 +119,12 @@ impl AddressSpace {
 
     /// The `satp` value that selects this space.
     pub fn satp(&self) -> u64 {
-        sv39::satp(self.root)
+        sv39::satp_asid(self.root, self.asid)
+    }
+
+    /// The address-space identifier its translations carry (0: none).
+    pub fn asid(&self) -> u16 {
+        self.asid
     }
 
     /// Maps a fresh zeroed frame at `va` with `flags`; returns its physical address.
@@ -144,8 +152,10 @@ impl AddressSpace {
         }
     }
 
-    /// Returns every frame of this space (data, tables, root) to the allocator.
+    /// Returns every frame of this space (data, tables, root) to the allocator, and
+    /// drops the translations cached under its ASID.
     pub fn release(self, frames: &mut FrameAllocator) {
+        crate::arch::fence_asid(self.asid);
         for pa in &self.frames {
             frames.release(*pa);
         }

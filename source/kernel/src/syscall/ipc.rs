@@ -249,15 +249,15 @@ pub fn reply(k: &mut Kernel, dst: usize, ptr: usize, len: usize) -> Result<usize
     if len > MAX_MSG {
         return Err(SysError::BadLength);
     }
+    k.cur()
+        .and_then(|t| t.space.as_ref())
+        .ok_or(SysError::BadAddress)?
+        .check(ptr, len, false)?;
     let dst = u32::try_from(dst).map_err(|_| SysError::NoSuchService)?;
     let (buf, cap) = match k.task(dst).map(|t| t.state) {
         Some(State::AwaitingReply { from, buf, cap }) if from == me => (buf, cap),
         _ => return Err(SysError::NotPermitted),
     };
-    k.cur()
-        .and_then(|t| t.space.as_ref())
-        .ok_or(SysError::BadAddress)?
-        .check(ptr, len, false)?;
     let written = if len > cap {
         Some(Err(SysError::Truncated))
     } else {
@@ -269,4 +269,28 @@ pub fn reply(k: &mut Kernel, dst: usize, ptr: usize, len: usize) -> Result<usize
         None => return Err(SysError::PeerGone),
     }
     Ok(0)
+}
+
+/// `reply_recv(dst, ptr, len, buf, cap, hdr)`: `reply` (unless `dst` is 0), then `recv`.
+/// When the receive blocks, the hart goes straight to the caller just answered.
+#[link_section = ".text.hot"]
+pub fn reply_recv(k: &mut Kernel, a: [usize; 6]) -> Outcome {
+    let answered = if a[0] == 0 {
+        None
+    } else {
+        match reply(k, a[0], a[1], a[2]) {
+            Ok(_) => Some(a[0] as ServiceId),
+            // The reply's own arguments are wrong: the caller's bug, reported at once.
+            Err(e @ (SysError::BadLength | SysError::BadAddress)) => {
+                return Outcome::Done(Err(e));
+            }
+            // The peer cannot take it (gone, or not waiting on this process): dropped.
+            Err(_) => None,
+        }
+    };
+    let outcome = recv(k, a[3], a[4], a[5]);
+    if let (Outcome::Blocked, Some(to)) = (&outcome, answered) {
+        k.hand_off(to);
+    }
+    outcome
 }

@@ -63,6 +63,7 @@ fn run(k: &mut Kernel, num: Sysnum, a: [usize; 6]) -> Outcome {
         Sysnum::Recv => ipc::recv(k, a[0], a[1], a[2]),
         Sysnum::Call => ipc::send(k, a[0], a[1], a[2], Some((a[3], a[4]))),
         Sysnum::Reply => Outcome::Done(ipc::reply(k, a[0], a[1], a[2])),
+        Sysnum::ReplyRecv => ipc::reply_recv(k, a),
         Sysnum::SelfId => Outcome::Done(Ok(k.current as usize)),
     }
 }

@@ -56,12 +56,19 @@ pub fn grow(k: &mut Kernel, bytes: usize) -> Result<usize, SysError> {
         .filter(|n| *n <= HEAP_BASE + HEAP_MAX)
         .ok_or(SysError::NoMemory)?;
     let mut va = old;
-    while va < new {
-        space.map_zeroed(frames, va, PTE_U | PTE_R | PTE_W)?;
+    let mapped = loop {
+        if va >= new {
+            break Ok(old);
+        }
+        if let Err(e) = space.map_zeroed(frames, va, PTE_U | PTE_R | PTE_W) {
+            break Err(e);
+        }
         va += PAGE_SIZE;
         space.brk = va;
-    }
-    Ok(old)
+    };
+    // New leaves: no stale translation may hide them (the spec asks for the fence).
+    crate::arch::fence_asid(space.asid());
+    mapped
 }
 
 /// `spawn(name_ptr, name_len) -> id`.

@@ -11,7 +11,7 @@ pub fn build(task: &Task, scause: u64, stval: u64) -> FaultRecord {
     let mut regs = [0u64; REG_COUNT];
     regs[1..32].copy_from_slice(&task.frame.x[1..32]);
     regs[REG_PC] = task.frame.sepc;
-    regs[REG_SSTATUS] = task.frame.sstatus;
+    regs[REG_SSTATUS] = crate::arch::sstatus();
     regs[REG_SCAUSE] = scause;
     regs[REG_STVAL] = stval;
     let mut record = FaultRecord::new(regs);

@@ -2,7 +2,6 @@
 //! address space with a stack, ready to enter at its entry point in U-mode.
 
 use super::{Kernel, State, Task};
-use crate::arch::SSTATUS_SPIE;
 use crate::mm::space::AddressSpace;
 use crate::trap::TrapFrame;
 use abi::layout::{PAGE_SIZE, STACK_SIZE, STACK_TOP};
@@ -24,17 +23,19 @@ pub fn spawn(k: &mut Kernel, name: &str, parent: ServiceId) -> Result<ServiceId,
         .find(program.name)
         .ok_or(SysError::NoSuchProgram)?;
     let plan = elf::plan(image).map_err(|_| SysError::BadImage)?;
-    let mut space = AddressSpace::new(&mut k.frames).ok_or(SysError::NoMemory)?;
+    let asid = k.asid_for(id);
+    let mut space = AddressSpace::new(&mut k.frames, asid).ok_or(SysError::NoMemory)?;
     if let Err(e) = load(k, &mut space, image, &plan) {
         space.release(&mut k.frames);
         return Err(e);
     }
+    // The ASID may have tagged an ended process's translations: drop them.
+    crate::arch::fence_asid(asid);
     let mut x = [0u64; 32];
     x[2] = STACK_TOP as u64;
     let frame = TrapFrame {
         x,
         sepc: plan.entry as u64,
-        sstatus: SSTATUS_SPIE,
     };
     let (start, end) = plan.span();
     let module = ModuleEntry::new(

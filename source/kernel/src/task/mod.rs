@@ -150,6 +150,10 @@ pub struct Kernel {
     /// scheduler scans for sleepers to wake only once it has passed.
     next_wake: u64,
     loaded_satp: u64,
+    /// ASID bits the hart implements.
+    asid_bits: u32,
+    /// Whether spaces carry ASIDs (switches then need no fence).
+    asids: bool,
     /// `time` ticks per second.
     pub timebase: u64,
     /// `time` at boot.
@@ -177,8 +181,12 @@ impl Kernel {
             (info.ram_start + info.ram_size) as u64,
             &[initrd, (info.dtb.0 as u64, info.dtb.1 as u64)],
         );
-        let kernel_space = AddressSpace::new(&mut frames).ok_or(StartError::NoMemory)?;
+        let kernel_space = AddressSpace::new(&mut frames, 0).ok_or(StartError::NoMemory)?;
         arch::switch_space(kernel_space.satp());
+        // Each process's translations carry its service id as ASID when the hart has
+        // enough ASID bits for every id (and one spare for the switch benchmark).
+        let asid_bits = arch::probe_asid_bits(kernel_space.satp());
+        let asids = (manifest.programs().len() as u64 + 2) <= (1u64 << asid_bits.min(16));
         let mut tasks = Vec::new();
         tasks.resize_with(manifest.programs().len() + 1, || None);
         Ok(Kernel {
@@ -192,10 +200,31 @@ impl Kernel {
             handoff: None,
             next_wake: u64::MAX,
             loaded_satp: kernel_space.satp(),
+            asid_bits,
+            asids,
             timebase: info.timebase,
             boot_ticks: arch::time(),
             kernel_space,
         })
+    }
+
+    /// The ASID a new space for process `id` gets (0 when ASIDs are not used).
+    pub fn asid_for(&self, id: ServiceId) -> u16 {
+        if self.asids {
+            id as u16
+        } else {
+            0
+        }
+    }
+
+    /// Loads `satp`: a tagged switch with ASIDs, else a switch with a full fence.
+    fn load_space(&mut self, satp: u64) {
+        if self.asids {
+            arch::switch_space_tagged(satp);
+        } else {
+            arch::switch_space(satp);
+        }
+        self.loaded_satp = satp;
     }
 
     /// Programs in the manifest.
@@ -263,25 +292,33 @@ impl Kernel {
     }
 
     /// Measures an address-space switch: `satp` write + `sfence.vma`, timed over a loop
-    /// between two spaces that map only the kernel.
+    /// between two spaces that map only the kernel; then the switch the kernel makes with
+    /// ASIDs (a tagged `satp` write alone), and the TLB refill per page after a switch.
     fn bench_space_switch(&mut self) {
-        const ROUNDS: u64 = 2000;
-        let Some(other) = AddressSpace::new(&mut self.frames) else {
+        let spare = self.tasks.len() as u16;
+        let Some(other) = AddressSpace::new(&mut self.frames, spare) else {
             return;
         };
         let (a, b) = (self.kernel_space.satp(), other.satp());
-        // Warm up first: the emulator translates the loop's code on its first runs.
-        for _ in 0..64 {
+        let switch = |_: ()| {
             arch::switch_space(b);
             arch::switch_space(a);
-        }
-        let start = arch::time();
-        for _ in 0..ROUNDS / 2 {
-            arch::switch_space(b);
-            arch::switch_space(a);
-        }
-        let ns = self.ticks_to_ns(arch::time() - start) / ROUNDS;
+        };
+        let ns = self.time_switches(switch, ());
         kprintln!("bench: address-space switch (satp + sfence.vma) {ns} ns");
+        if self.asids {
+            let tagged = self.time_switches(
+                |_: ()| {
+                    arch::switch_space_tagged(b);
+                    arch::switch_space_tagged(a);
+                },
+                (),
+            );
+            kprintln!(
+                "bench: address-space switch with ASIDs (satp alone, {} ASID bits) {tagged} ns",
+                self.asid_bits
+            );
+        }
         // The same switch followed by a touch of PAGES distinct pages: what refilling
         // the (emulated) TLB costs per page once a switch has flushed it.
         const PAGES: usize = 16;
@@ -296,28 +333,38 @@ impl Kernel {
                 unsafe { core::ptr::read_volatile(pa as *const u64) };
             }
         };
-        for _ in 0..64 {
-            arch::switch_space(b);
-            touch(&pages);
-            arch::switch_space(a);
-            touch(&pages);
-        }
-        let start = arch::time();
-        for _ in 0..ROUNDS / 2 {
-            arch::switch_space(b);
-            touch(&pages);
-            arch::switch_space(a);
-            touch(&pages);
-        }
-        let with_refill = self.ticks_to_ns(arch::time() - start) / ROUNDS;
+        let with_refill = self.time_switches(
+            |pages: &[u64; PAGES]| {
+                arch::switch_space(b);
+                touch(pages);
+                arch::switch_space(a);
+                touch(pages);
+            },
+            &pages,
+        );
         for pa in pages.into_iter().filter(|pa| *pa != 0) {
             self.frames.release(pa);
         }
         other.release(&mut self.frames);
+        arch::switch_space(a);
         kprintln!(
             "bench: TLB refill after a switch {} ns per page ({PAGES} pages)",
             with_refill.saturating_sub(ns) / PAGES as u64
         );
+    }
+
+    /// Nanoseconds per switch of `pair` (which makes two), after a warm-up: the emulator
+    /// translates the loop's code on its first runs.
+    fn time_switches<T: Copy>(&self, pair: impl Fn(T), arg: T) -> u64 {
+        const ROUNDS: u64 = 2000;
+        for _ in 0..64 {
+            pair(arg);
+        }
+        let start = arch::time();
+        for _ in 0..ROUNDS / 2 {
+            pair(arg);
+        }
+        self.ticks_to_ns(arch::time() - start) / ROUNDS
     }
 
     /// Ends process `id` with `code` (and a fault record): frees its memory, fails its
@@ -332,6 +379,11 @@ impl Kernel {
         task.state = State::Zombie;
         task.exit = Some(ExitInfo { code, record });
         if let Some(space) = task.space.take() {
+            // Never free the tables the hart is walking: leave for the kernel's space.
+            if space.satp() == self.loaded_satp {
+                let satp = self.kernel_space.satp();
+                self.load_space(satp);
+            }
             space.release(&mut self.frames);
         }
         if id == 1 {
@@ -495,8 +547,7 @@ impl Kernel {
             .and_then(|t| t.space.as_ref())
             .map(|s| s.satp());
         if let Some(satp) = satp.filter(|s| *s != self.loaded_satp) {
-            arch::switch_space(satp);
-            self.loaded_satp = satp;
+            self.load_space(satp);
         }
         self.task(id).map(|t| &mut t.frame as *mut TrapFrame)
     }

@@ -1,7 +1,7 @@
 //! The saved user context: the layout trap.S reads and writes.
 
 /// A process's registers while it is not running. Offsets are fixed by trap.S:
-/// `x[i]` at `8 * i`, `sepc` at 256, `sstatus` at 264.
+/// `x[i]` at `8 * i`, `sepc` at 256.
 #[repr(C)]
 #[derive(Debug, Clone, Default)]
 pub struct TrapFrame {
@@ -9,8 +9,6 @@ pub struct TrapFrame {
     pub x: [u64; 32],
     /// The user pc to resume at.
     pub sepc: u64,
-    /// `sstatus` to restore (SPP clear: return to U-mode; SPIE set: interrupts on).
-    pub sstatus: u64,
 }
 
 impl TrapFrame {

@@ -20,7 +20,7 @@ extern "C" {
     fn __return_to_user(frame: *mut TrapFrame) -> !;
 }
 
-/// Installs the trap vector.
+/// Installs the trap vector and the user-mode `sstatus` every process shares.
 pub fn init() {
     arch::init_traps(__trap_entry as *const () as usize);
 }
@@ -28,8 +28,8 @@ pub fn init() {
 /// Leaves the kernel into the process whose registers are `frame`.
 pub fn enter_user(frame: *mut TrapFrame) -> ! {
     // SAFETY: `frame` points at the TrapFrame of a live process, inline in its slot of
-    // the task table (sized once at boot, never moved), prepared for U-mode
-    // (sstatus.SPP clear); the table outlives the call.
+    // the task table (sized once at boot, never moved); `init` set sstatus for U-mode
+    // (SPP clear); the table outlives the call.
     unsafe { __return_to_user(frame) }
 }
 
@@ -38,7 +38,6 @@ pub fn enter_user(frame: *mut TrapFrame) -> ! {
 #[link_section = ".text.hot"]
 extern "C" fn trap_handler(_frame: *mut TrapFrame) -> *mut TrapFrame {
     let scause = arch::scause();
-    let stval = arch::stval();
     task::with_kernel(|k| {
         if scause == INTERRUPT | SUPERVISOR_TIMER {
             k.preempt();
@@ -47,7 +46,7 @@ extern "C" fn trap_handler(_frame: *mut TrapFrame) -> *mut TrapFrame {
         } else if scause == ECALL_FROM_U {
             crate::syscall::dispatch(k);
         } else {
-            k.fault(scause, stval);
+            k.fault(scause, arch::stval());
         }
         k.resume()
     })

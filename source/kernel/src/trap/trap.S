@@ -1,24 +1,26 @@
-# Trap entry and exit. User traps land in __trap_entry with sscratch pointing at the
-# current process's TrapFrame (x0..x31, sepc, sstatus). All registers are saved there,
-# the kernel stack is taken afresh (the kernel keeps no state on it between traps), and
-# trap_handler returns the TrapFrame to resume, which __return_to_user restores.
-# While the kernel runs, stvec points at __kernel_trap: a trap in S-mode is a bug.
+# Trap entry and exit. One vector for every trap. While a process runs, sscratch points
+# at its TrapFrame (x0..x31, sepc); while the kernel runs, sscratch is 0, which is how
+# the entry tells a trap taken in the kernel (a bug: it panics) from a user trap.
+# A user trap saves every register in the frame, takes the kernel stack afresh (the
+# kernel keeps no state on it between traps) and calls trap_handler, which returns the
+# TrapFrame to resume; __return_to_user restores it.
+# sstatus is not saved: after a trap from U-mode and after sret, SPP is U, SPIE set and
+# FS off (trap::init sets them once), the same for every process.
+# Each CSR access costs the emulator a return to its dispatcher, so the path holds the
+# minimum: sscratch twice and sepc once on the way in, sepc and sscratch on the way out.
     .section .text.hot, "ax"
     .globl __trap_entry
     .align 2
 __trap_entry:
     csrrw t0, sscratch, t0
+    beqz t0, __kernel_trap
     .irp n, 1,2,3,4,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
     sd x\n, \n*8(t0)
     .endr
-    csrr t1, sscratch
+    csrrw t1, sscratch, zero
     sd t1, 5*8(t0)
     csrr t1, sepc
     sd t1, 32*8(t0)
-    csrr t1, sstatus
-    sd t1, 33*8(t0)
-    la t1, __kernel_trap
-    csrw stvec, t1
     la sp, __kernel_stack_top
     li fp, 0
     mv a0, t0
@@ -27,21 +29,16 @@ __trap_entry:
 
     .globl __return_to_user
 __return_to_user:
-    la t1, __trap_entry
-    csrw stvec, t1
     csrw sscratch, a0
     ld t1, 32*8(a0)
     csrw sepc, t1
-    ld t1, 33*8(a0)
-    csrw sstatus, t1
     .irp n, 1,2,3,4,5,6,7,8,9,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
     ld x\n, \n*8(a0)
     .endr
     ld a0, 10*8(a0)
     sret
 
-    .globl __kernel_trap
-    .align 2
+# A trap in the kernel: the stack is the kernel's own, still valid.
 __kernel_trap:
     call kernel_trap_handler
 4:

@@ -35,6 +35,12 @@ pub enum Sysnum {
     Reply = 11,
     /// `self_id() -> ServiceId`: the caller's own service id (also the null syscall).
     SelfId = 12,
+    /// `reply_recv(dst, ptr, len, buf, cap, hdr_ptr) -> len`: `reply` to `dst` (0: no
+    /// one), then `recv`, in one trap: a server's loop. An error in the reply's own
+    /// arguments (`BadLength`, `BadAddress`) returns at once and receives nothing; a reply
+    /// the peer cannot take (it ended, or waits for no reply from the caller) is dropped
+    /// and the receive goes on.
+    ReplyRecv = 13,
 }
 
 impl TryFrom<usize> for Sysnum {
@@ -55,6 +61,7 @@ impl TryFrom<usize> for Sysnum {
             10 => Sysnum::Call,
             11 => Sysnum::Reply,
             12 => Sysnum::SelfId,
+            13 => Sysnum::ReplyRecv,
             _ => return Err(SysError::BadSyscall),
         })
     }
@@ -155,11 +162,11 @@ mod tests {
 
     #[test]
     fn every_sysnum_roundtrips_through_its_number() {
-        for n in 0..=12usize {
+        for n in 0..=13usize {
             let s = Sysnum::try_from(n).unwrap();
             assert_eq!(s as usize, n);
         }
-        assert_eq!(Sysnum::try_from(13), Err(SysError::BadSyscall));
+        assert_eq!(Sysnum::try_from(14), Err(SysError::BadSyscall));
         assert_eq!(Sysnum::try_from(usize::MAX), Err(SysError::BadSyscall));
     }
 

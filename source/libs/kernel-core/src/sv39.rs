@@ -85,7 +85,17 @@ pub fn is_leaf(entry: u64) -> bool {
 
 /// The `satp` value selecting the table at `root` (ASID 0).
 pub fn satp(root: u64) -> u64 {
-    SATP_SV39 | (root >> 12)
+    satp_asid(root, 0)
+}
+
+/// The `satp` value selecting the table at `root`, its translations tagged `asid`.
+pub fn satp_asid(root: u64, asid: u16) -> u64 {
+    SATP_SV39 | (u64::from(asid) << 44) | ((root >> 12) & ((1 << 44) - 1))
+}
+
+/// The ASID field of a `satp` value.
+pub fn satp_asid_of(satp: u64) -> u16 {
+    ((satp >> 44) & 0xFFFF) as u16
 }
 
 /// The index of `va` at `level` (2 = root, 0 = last level).
@@ -256,6 +266,9 @@ mod tests {
         assert_eq!(entry_pa(e), 0x8020_0000);
         assert!(!is_leaf(branch(0x8000_1000)));
         assert_eq!(satp(0x8040_0000), (8 << 60) | 0x80400);
+        assert_eq!(satp_asid(0x8040_0000, 7), (8 << 60) | (7 << 44) | 0x80400);
+        assert_eq!(satp_asid_of(satp_asid(0x8040_0000, 0xFFFF)), 0xFFFF);
+        assert_eq!(satp_asid_of(satp(0x8040_0000)), 0);
         assert_eq!(vpn(0x8020_0000, 2), 2);
         assert_eq!(vpn(0x4001_2000, 2), 1);
         assert_eq!(vpn(0x4001_2000, 0), 0x12);

@@ -2,7 +2,7 @@
 
 use abi::{decode_result, FaultRecord, RecvHeader, ServiceId, SysError, Sysnum};
 
-/// Issues syscall `num` with up to five arguments.
+/// Issues syscall `num` with up to six arguments.
 ///
 /// # Safety
 ///
@@ -10,7 +10,8 @@ use abi::{decode_result, FaultRecord, RecvHeader, ServiceId, SysError, Sysnum};
 /// the page table, so a bad pointer only yields `BadAddress`; but a *valid* pointer the
 /// kernel writes through (a receive buffer, a fault-record buffer) must name memory the
 /// caller may overwrite.
-pub unsafe fn raw(num: Sysnum, args: [usize; 5]) -> Result<usize, SysError> {
+#[inline(always)]
+pub unsafe fn raw(num: Sysnum, args: [usize; 6]) -> Result<usize, SysError> {
     let (a0, a1): (usize, usize);
     // SAFETY: `ecall` enters the kernel, which restores every register but a0 and a1
     // (the result) before returning; memory effects are the caller's contract above.
@@ -22,13 +23,15 @@ pub unsafe fn raw(num: Sysnum, args: [usize; 5]) -> Result<usize, SysError> {
             in("a2") args[2],
             in("a3") args[3],
             in("a4") args[4],
+            in("a5") args[5],
             in("a7") num as usize,
         );
     }
     decode_result(a0, a1)
 }
 
-fn call0(num: Sysnum, args: [usize; 5]) -> Result<usize, SysError> {
+#[inline(always)]
+fn call0(num: Sysnum, args: [usize; 6]) -> Result<usize, SysError> {
     // SAFETY: every wrapper below passes pointers from live slices of the right length,
     // writable where the kernel writes.
     unsafe { raw(num, args) }
@@ -38,46 +41,51 @@ fn call0(num: Sysnum, args: [usize; 5]) -> Result<usize, SysError> {
 pub fn debug_write(bytes: &[u8]) -> Result<usize, SysError> {
     call0(
         Sysnum::DebugWrite,
-        [bytes.as_ptr() as usize, bytes.len(), 0, 0, 0],
+        [bytes.as_ptr() as usize, bytes.len(), 0, 0, 0, 0],
     )
 }
 
 /// Ends the process with `code`.
 pub fn exit(code: i32) -> ! {
-    let _ = call0(Sysnum::Exit, [code as usize, 0, 0, 0, 0]);
+    let _ = call0(Sysnum::Exit, [code as usize, 0, 0, 0, 0, 0]);
     loop {
-        let _ = call0(Sysnum::Yield, [0; 5]);
+        let _ = call0(Sysnum::Yield, [0; 6]);
     }
 }
 
 /// Gives up the rest of the time slice.
 pub fn yield_now() {
-    let _ = call0(Sysnum::Yield, [0; 5]);
+    let _ = call0(Sysnum::Yield, [0; 6]);
 }
 
 /// Blocks for at least `ns` nanoseconds.
 pub fn sleep_ns(ns: u64) {
-    let _ = call0(Sysnum::Sleep, [ns as usize, 0, 0, 0, 0]);
+    let _ = call0(Sysnum::Sleep, [ns as usize, 0, 0, 0, 0, 0]);
 }
 
 /// Monotonic nanoseconds since the kernel started.
 pub fn time_ns() -> u64 {
-    call0(Sysnum::Time, [0; 5]).unwrap_or(0) as u64
+    call0(Sysnum::Time, [0; 6]).unwrap_or(0) as u64
 }
 
 /// Extends the heap by `bytes`; returns the old break.
 pub fn grow(bytes: usize) -> Result<usize, SysError> {
-    call0(Sysnum::Grow, [bytes, 0, 0, 0, 0])
+    call0(Sysnum::Grow, [bytes, 0, 0, 0, 0, 0])
 }
 
 /// The caller's own service id.
+#[inline]
 pub fn self_id() -> ServiceId {
-    call0(Sysnum::SelfId, [0; 5]).unwrap_or(0) as ServiceId
+    call0(Sysnum::SelfId, [0; 6]).unwrap_or(0) as ServiceId
 }
 
 /// Starts the manifest program `name` as a child (init and execd only).
 pub fn spawn(name: &str) -> Result<ServiceId, SysError> {
-    call0(Sysnum::Spawn, [name.as_ptr() as usize, name.len(), 0, 0, 0]).map(|id| id as ServiceId)
+    call0(
+        Sysnum::Spawn,
+        [name.as_ptr() as usize, name.len(), 0, 0, 0, 0],
+    )
+    .map(|id| id as ServiceId)
 }
 
 /// Waits for child `id` to end; returns its exit code. A fault record, when the child
@@ -91,21 +99,24 @@ pub fn wait(id: ServiceId, record: &mut [u8; FaultRecord::MAX_LEN]) -> Result<i6
             record.len(),
             0,
             0,
+            0,
         ],
     )
     .map(|c| c as i64)
 }
 
 /// Sends `msg` to `dst`; returns once `dst` has received it.
+#[inline]
 pub fn send(dst: ServiceId, msg: &[u8]) -> Result<(), SysError> {
     call0(
         Sysnum::Send,
-        [dst as usize, msg.as_ptr() as usize, msg.len(), 0, 0],
+        [dst as usize, msg.as_ptr() as usize, msg.len(), 0, 0, 0],
     )
     .map(|_| ())
 }
 
 /// Sends `msg` to `dst` and waits for the reply in `reply`; returns the reply length.
+#[inline]
 pub fn call(dst: ServiceId, msg: &[u8], reply: &mut [u8]) -> Result<usize, SysError> {
     call0(
         Sysnum::Call,
@@ -115,11 +126,13 @@ pub fn call(dst: ServiceId, msg: &[u8], reply: &mut [u8]) -> Result<usize, SysEr
             msg.len(),
             reply.as_mut_ptr() as usize,
             reply.len(),
+            0,
         ],
     )
 }
 
 /// Waits for a message into `buf`; returns its header (sender from the kernel).
+#[inline]
 pub fn recv(buf: &mut [u8]) -> Result<RecvHeader, SysError> {
     let mut hdr = [0u8; RecvHeader::LEN];
     call0(
@@ -130,16 +143,43 @@ pub fn recv(buf: &mut [u8]) -> Result<RecvHeader, SysError> {
             hdr.as_mut_ptr() as usize,
             0,
             0,
+            0,
         ],
     )?;
     RecvHeader::from_bytes(&hdr).ok_or(SysError::BadLength)
 }
 
 /// Answers `dst`, blocked in `call` on this process.
+#[inline]
 pub fn reply(dst: ServiceId, msg: &[u8]) -> Result<(), SysError> {
     call0(
         Sysnum::Reply,
-        [dst as usize, msg.as_ptr() as usize, msg.len(), 0, 0],
+        [dst as usize, msg.as_ptr() as usize, msg.len(), 0, 0, 0],
     )
     .map(|_| ())
+}
+
+/// Answers `dst` (`None`: no one) with `msg`, then waits for the next message into
+/// `buf`, in one kernel entry: a server's loop. The reply's own errors (`BadLength`,
+/// `BadAddress`) return at once without receiving; a reply the peer cannot take is
+/// dropped.
+#[inline]
+pub fn reply_recv(
+    dst: Option<ServiceId>,
+    msg: &[u8],
+    buf: &mut [u8],
+) -> Result<RecvHeader, SysError> {
+    let mut hdr = [0u8; RecvHeader::LEN];
+    call0(
+        Sysnum::ReplyRecv,
+        [
+            dst.unwrap_or(0) as usize,
+            msg.as_ptr() as usize,
+            msg.len(),
+            buf.as_mut_ptr() as usize,
+            buf.len(),
+            hdr.as_mut_ptr() as usize,
+        ],
+    )?;
+    RecvHeader::from_bytes(&hdr).ok_or(SysError::BadLength)
 }

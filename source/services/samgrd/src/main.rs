@@ -9,8 +9,9 @@ extern crate alloc;
 use alloc::collections::BTreeMap;
 use alloc::string::String;
 use alloc::vec::Vec;
+use nexus_rt::abi::ipc::MAX_MSG;
 use nexus_rt::abi::{MsgKind, ServiceId, SysError};
-use nexus_rt::proto::{self, status};
+use nexus_rt::proto;
 use nexus_rt::{println, sys};
 
 nexus_rt::entry!(main);
@@ -24,14 +25,19 @@ fn main() -> i32 {
     let mut names: BTreeMap<String, ServiceId> = BTreeMap::new();
     names.insert(String::from("samgrd"), sys::self_id());
     let mut served: u64 = 0;
-    let mut buf = alloc::vec![0u8; nexus_rt::abi::ipc::MAX_MSG];
+    let mut buf = alloc::vec![0u8; MAX_MSG];
+    // The reply, rebuilt in place for each request (no allocation once grown).
+    let mut out: Vec<u8> = Vec::with_capacity(MAX_MSG);
     println!("samgrd: ready");
     if let Err(e) = proto::init_ready() {
         println!("samgrd: FAIL: cannot report to init: {e}");
         return 1;
     }
+    // Each turn answers the previous caller and takes the next request in one kernel
+    // entry.
+    let mut answer: Option<ServiceId> = None;
     loop {
-        let hdr = match sys::recv(&mut buf) {
+        let hdr = match sys::reply_recv(answer.take(), &out, &mut buf) {
             Ok(h) => h,
             Err(_) => continue,
         };
@@ -39,9 +45,10 @@ fn main() -> i32 {
             continue;
         }
         served += 1;
+        out.clear();
         let msg = &buf[..hdr.len as usize];
-        let reply = handle(&mut names, served, hdr.sender, msg);
-        let _ = sys::reply(hdr.sender, &reply);
+        handle(&mut names, served, hdr.sender, msg, &mut out);
+        answer = Some(hdr.sender);
     }
 }
 
@@ -52,38 +59,46 @@ fn name_of(arg: &[u8]) -> Result<&str, SysError> {
     core::str::from_utf8(arg).map_err(|_| SysError::BadLength)
 }
 
+/// Writes the reply to `msg` from `sender` into `out` (empty): a status byte, then the
+/// body.
 fn handle(
     names: &mut BTreeMap<String, ServiceId>,
     served: u64,
     sender: ServiceId,
     msg: &[u8],
-) -> Vec<u8> {
+    out: &mut Vec<u8>,
+) {
     let Some((op, arg)) = msg.split_first() else {
-        return status(Err(SysError::BadLength));
+        out.push(SysError::BadLength as u8);
+        return;
     };
-    match *op {
-        proto::SAM_REGISTER => status(name_of(arg).and_then(|name| match names.get(name) {
+    out.push(0);
+    let result = match *op {
+        proto::SAM_REGISTER => name_of(arg).and_then(|name| match names.get(name) {
             Some(id) if *id != sender => Err(SysError::Denied),
-            Some(_) => Ok(&[][..]),
+            Some(_) => Ok(()),
             None if names.len() >= MAX_NAMES => Err(SysError::NoMemory),
             None => {
                 names.insert(String::from(name), sender);
-                Ok(&[][..])
+                Ok(())
             }
-        })),
-        proto::SAM_LOOKUP => {
-            match name_of(arg).and_then(|n| names.get(n).ok_or(SysError::NoSuchService)) {
-                Ok(id) => status(Ok(&id.to_le_bytes())),
-                Err(e) => status(Err(e)),
-            }
-        }
+        }),
+        proto::SAM_LOOKUP => name_of(arg)
+            .and_then(|n| names.get(n).ok_or(SysError::NoSuchService))
+            .map(|id| out.extend_from_slice(&id.to_le_bytes())),
         proto::SAM_ECHO => {
-            let mut body = Vec::from(sender.to_le_bytes());
-            body.extend_from_slice(arg);
-            body.truncate(nexus_rt::abi::ipc::MAX_MSG - 1);
-            status(Ok(&body))
+            out.extend_from_slice(&sender.to_le_bytes());
+            out.extend_from_slice(&arg[..arg.len().min(MAX_MSG - 5)]);
+            Ok(())
         }
-        proto::SAM_COUNT => status(Ok(&served.to_le_bytes())),
-        _ => status(Err(SysError::BadSyscall)),
+        proto::SAM_COUNT => {
+            out.extend_from_slice(&served.to_le_bytes());
+            Ok(())
+        }
+        _ => Err(SysError::BadSyscall),
+    };
+    if let Err(e) = result {
+        out.clear();
+        out.push(e as u8);
     }
 }

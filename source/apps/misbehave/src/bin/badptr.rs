@@ -1,5 +1,5 @@
 //! Misbehaves on purpose: passes bad pointers to syscalls (the kernel's image, an
-//! unmapped user page, its own read-only text). Each must come back as `BadAddress`;
+//! unmapped user page, its own read-only text), the server's `reply_recv` included. Each must come back as `BadAddress`;
 //! exits 0 when all did, 1 otherwise.
 #![no_std]
 #![no_main]
@@ -12,26 +12,36 @@ nexus_rt::entry!(main);
 
 fn main() -> i32 {
     let text = main as *const () as usize;
-    let cases: [(&str, Sysnum, [usize; 5]); 4] = [
+    let cases: [(&str, Sysnum, [usize; 6]); 6] = [
         (
             "debug_write from the kernel",
             Sysnum::DebugWrite,
-            [KERNEL_BASE, 16, 0, 0, 0],
+            [KERNEL_BASE, 16, 0, 0, 0, 0],
         ),
         (
             "debug_write from an unmapped page",
             Sysnum::DebugWrite,
-            [USER_START, 16, 0, 0, 0],
+            [USER_START, 16, 0, 0, 0, 0],
         ),
         (
             "recv into read-only text",
             Sysnum::Recv,
-            [text, 64, text, 0, 0],
+            [text, 64, text, 0, 0, 0],
         ),
         (
             "send from the kernel",
             Sysnum::Send,
-            [1, KERNEL_BASE, 8, 0, 0],
+            [1, KERNEL_BASE, 8, 0, 0, 0],
+        ),
+        (
+            "reply_recv replying from the kernel",
+            Sysnum::ReplyRecv,
+            [1, KERNEL_BASE, 8, USER_START, 64, USER_START],
+        ),
+        (
+            "reply_recv into read-only text",
+            Sysnum::ReplyRecv,
+            [0, 0, 0, text, 64, text],
         ),
     ];
     let mut bad = 0;
