@@ -602,7 +602,8 @@ unsafe impl Sync for KernelCell {}
 
 static KERNEL: KernelCell = KernelCell(UnsafeCell::new(None));
 
-/// Runs `f` on the kernel state.
+/// Runs `f` on the kernel state (inlined: the trap path stays in `.text.hot`).
+#[inline(always)]
 pub fn with_kernel<R>(f: impl FnOnce(&mut Kernel) -> R) -> R {
     // SAFETY: see `KernelCell`: no other reference to the state exists while `f` runs.
     let slot = unsafe { &mut *KERNEL.0.get() };

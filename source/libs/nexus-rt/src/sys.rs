@@ -159,23 +159,27 @@ pub fn reply(dst: ServiceId, msg: &[u8]) -> Result<(), SysError> {
     .map(|_| ())
 }
 
-/// Answers `dst` (`None`: no one) with `msg`, then waits for the next message into
-/// `buf`, in one kernel entry: a server's loop. The reply's own errors (`BadLength`,
+/// Answers `dst` (`None`: no one) with `buf[..reply_len]`, then waits for the next
+/// message into `buf`, in one kernel entry: a server's loop around one IPC buffer (the
+/// kernel takes the reply before it receives). The reply's own errors (`BadLength`,
 /// `BadAddress`) return at once without receiving; a reply the peer cannot take is
 /// dropped.
 #[inline]
 pub fn reply_recv(
     dst: Option<ServiceId>,
-    msg: &[u8],
+    reply_len: usize,
     buf: &mut [u8],
 ) -> Result<RecvHeader, SysError> {
+    if reply_len > buf.len() {
+        return Err(SysError::BadLength);
+    }
     let mut hdr = [0u8; RecvHeader::LEN];
     call0(
         Sysnum::ReplyRecv,
         [
             dst.unwrap_or(0) as usize,
-            msg.as_ptr() as usize,
-            msg.len(),
+            buf.as_ptr() as usize,
+            reply_len,
             buf.as_mut_ptr() as usize,
             buf.len(),
             hdr.as_mut_ptr() as usize,

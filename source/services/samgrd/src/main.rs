@@ -8,7 +8,6 @@ extern crate alloc;
 
 use alloc::collections::BTreeMap;
 use alloc::string::String;
-use alloc::vec::Vec;
 use nexus_rt::abi::ipc::MAX_MSG;
 use nexus_rt::abi::{MsgKind, ServiceId, SysError};
 use nexus_rt::proto;
@@ -25,9 +24,9 @@ fn main() -> i32 {
     let mut names: BTreeMap<String, ServiceId> = BTreeMap::new();
     names.insert(String::from("samgrd"), sys::self_id());
     let mut served: u64 = 0;
+    // One buffer, as an IPC buffer: each request arrives in it and its reply is written
+    // over it, then sent from it.
     let mut buf = alloc::vec![0u8; MAX_MSG];
-    // The reply, rebuilt in place for each request (no allocation once grown).
-    let mut out: Vec<u8> = Vec::with_capacity(MAX_MSG);
     println!("samgrd: ready");
     if let Err(e) = proto::init_ready() {
         println!("samgrd: FAIL: cannot report to init: {e}");
@@ -35,9 +34,10 @@ fn main() -> i32 {
     }
     // Each turn answers the previous caller and takes the next request in one kernel
     // entry.
-    let mut answer: Option<ServiceId> = None;
+    let mut answer: Option<(ServiceId, usize)> = None;
     loop {
-        let hdr = match sys::reply_recv(answer.take(), &out, &mut buf) {
+        let (to, reply_len) = answer.take().map_or((None, 0), |(id, n)| (Some(id), n));
+        let hdr = match sys::reply_recv(to, reply_len, &mut buf) {
             Ok(h) => h,
             Err(_) => continue,
         };
@@ -45,10 +45,8 @@ fn main() -> i32 {
             continue;
         }
         served += 1;
-        out.clear();
-        let msg = &buf[..hdr.len as usize];
-        handle(&mut names, served, hdr.sender, msg, &mut out);
-        answer = Some(hdr.sender);
+        let n = handle(&mut names, served, hdr.sender, &mut buf, hdr.len as usize);
+        answer = Some((hdr.sender, n));
     }
 }
 
@@ -59,46 +57,60 @@ fn name_of(arg: &[u8]) -> Result<&str, SysError> {
     core::str::from_utf8(arg).map_err(|_| SysError::BadLength)
 }
 
-/// Writes the reply to `msg` from `sender` into `out` (empty): a status byte, then the
-/// body.
+/// Answers the request `buf[..len]` from `sender` in place: writes the reply (a status
+/// byte, then the body) over `buf` and returns its length.
 fn handle(
     names: &mut BTreeMap<String, ServiceId>,
     served: u64,
     sender: ServiceId,
-    msg: &[u8],
-    out: &mut Vec<u8>,
-) {
-    let Some((op, arg)) = msg.split_first() else {
-        out.push(SysError::BadLength as u8);
-        return;
+    buf: &mut [u8],
+    len: usize,
+) -> usize {
+    let len = len.min(buf.len());
+    let Some((&op, arg)) = buf[..len].split_first() else {
+        return error(buf, SysError::BadLength);
     };
-    out.push(0);
-    let result = match *op {
-        proto::SAM_REGISTER => name_of(arg).and_then(|name| match names.get(name) {
-            Some(id) if *id != sender => Err(SysError::Denied),
-            Some(_) => Ok(()),
-            None if names.len() >= MAX_NAMES => Err(SysError::NoMemory),
-            None => {
-                names.insert(String::from(name), sender);
-                Ok(())
-            }
-        }),
+    let body = match op {
+        proto::SAM_REGISTER => name_of(arg)
+            .and_then(|name| match names.get(name) {
+                Some(id) if *id != sender => Err(SysError::Denied),
+                Some(_) => Ok(()),
+                None if names.len() >= MAX_NAMES => Err(SysError::NoMemory),
+                None => {
+                    names.insert(String::from(name), sender);
+                    Ok(())
+                }
+            })
+            .map(|()| 0),
         proto::SAM_LOOKUP => name_of(arg)
-            .and_then(|n| names.get(n).ok_or(SysError::NoSuchService))
-            .map(|id| out.extend_from_slice(&id.to_le_bytes())),
+            .and_then(|n| names.get(n).copied().ok_or(SysError::NoSuchService))
+            .map(|id| put(buf, &id.to_le_bytes())),
         proto::SAM_ECHO => {
-            out.extend_from_slice(&sender.to_le_bytes());
-            out.extend_from_slice(&arg[..arg.len().min(MAX_MSG - 5)]);
-            Ok(())
+            // The payload moves up four bytes to make room for the sender's id.
+            let n = arg.len().min(MAX_MSG - 5);
+            buf.copy_within(1..1 + n, 5);
+            Ok(put(buf, &sender.to_le_bytes()) + n)
         }
-        proto::SAM_COUNT => {
-            out.extend_from_slice(&served.to_le_bytes());
-            Ok(())
-        }
+        proto::SAM_COUNT => Ok(put(buf, &served.to_le_bytes())),
         _ => Err(SysError::BadSyscall),
     };
-    if let Err(e) = result {
-        out.clear();
-        out.push(e as u8);
+    match body {
+        Ok(n) => {
+            buf[0] = 0;
+            1 + n
+        }
+        Err(e) => error(buf, e),
     }
+}
+
+/// Writes `bytes` just after the status byte; returns their length.
+fn put(buf: &mut [u8], bytes: &[u8]) -> usize {
+    buf[1..1 + bytes.len()].copy_from_slice(bytes);
+    bytes.len()
+}
+
+/// A reply of the status byte alone.
+fn error(buf: &mut [u8], e: SysError) -> usize {
+    buf[0] = e as u8;
+    1
 }
