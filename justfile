@@ -42,7 +42,9 @@ clippy-os:
 # Boot the OS in QEMU and check the ordered markers (knobs: RUN_UNTIL_MARKER=1,
 # RUN_TIMEOUT=90s; see scripts/qemu-test.sh).
 test-os:
-    bash scripts/qemu-test.sh
+    EXPECT_LINE='kernel: address spaces tagged' bash scripts/qemu-test.sh
+    # Again on address spaces without ASIDs (every switch with a full fence).
+    SKIP_BUILD=1 KERNEL_ARGS=asid=off EXPECT_LINE='kernel: address spaces untagged' bash scripts/qemu-test.sh
 
 # os-lite figures: null syscall, address-space switch, IPC round trip, boot time, text size.
 bench-os:

@@ -11,6 +11,8 @@
 #   MARKERS=FILE           marker list (default scripts/markers/os-lite.txt)
 #   SKIP_BUILD=1           reuse the built kernel, programs and initrd
 #   SHOW=1                 print the log's marker-relevant lines (make run)
+#   KERNEL_ARGS="..."      the kernel's command line (QEMU -append), e.g. asid=off
+#   EXPECT_LINE=TEXT       a line that must also appear in the OS's log (anywhere)
 # Outputs: target/os/initrd.img, target/os/uart.log (under CARGO_TARGET_DIR when set).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -47,6 +49,7 @@ rm -f "$log"
 qemu=(qemu-system-riscv64 -machine virt -cpu rv64 -smp 1 -m 128M -bios default
   -display none -monitor none -serial "file:$log"
   -kernel "$bin_dir/kernel" -initrd "$out/initrd.img")
+[ -n "${KERNEL_ARGS:-}" ] && qemu+=(-append "$KERNEL_ARGS")
 start_ns=$(date +%s%N)
 timeout "$timeout_spec" "${qemu[@]}" &
 qemu_pid=$!
@@ -96,6 +99,9 @@ missing=$(printf '%s\n' "${want[@]}" | awk -v logfile=<(printf '%s\n' "$os_log")
   }')
 if [ -z "$fail" ] && [ -n "$missing" ]; then
   fail="missing marker: $missing"
+fi
+if [ -z "$fail" ] && [ -n "${EXPECT_LINE:-}" ] && ! grep -qF -- "$EXPECT_LINE" <<<"$os_log"; then
+  fail="no line with: $EXPECT_LINE"
 fi
 if [ -z "$fail" ] && [ "$status" != 0 ]; then
   fail="QEMU exit status $status"

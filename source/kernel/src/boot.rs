@@ -1,4 +1,5 @@
-//! What the kernel learns from the device tree at boot: RAM, the initrd, the timebase.
+//! What the kernel learns from the device tree at boot: RAM, the initrd, the timebase,
+//! and its command line (`/chosen/bootargs`, QEMU's `-append`).
 
 use core::fmt;
 
@@ -14,6 +15,9 @@ pub struct BootInfo {
     pub dtb: (usize, usize),
     /// `time` ticks per second.
     pub timebase: u64,
+    /// `asid=off` on the command line: address spaces without ASIDs (every switch with a
+    /// full fence), as on a hart that has none.
+    pub asid_off: bool,
 }
 
 /// What is missing from the device tree.
@@ -71,12 +75,18 @@ impl BootInfo {
         // frame allocator never hands out that range and nothing writes it, so a shared
         // 'static view is sound.
         let initrd = unsafe { core::slice::from_raw_parts(start as *const u8, end - start) };
+        let bootargs = chosen
+            .property("bootargs")
+            .and_then(|p| p.as_str())
+            .unwrap_or("");
+        let asid_off = bootargs.split_ascii_whitespace().any(|w| w == "asid=off");
         Ok(BootInfo {
             ram_start,
             ram_size,
             initrd,
             dtb: (dtb, dtb + tree.total_size()),
             timebase,
+            asid_off,
         })
     }
 }

@@ -46,6 +46,15 @@ extern "C" fn rust_main(hartid: usize, dtb: usize) -> ! {
         info.initrd.len(),
         kernel.program_count()
     );
+    let (tagged, bits) = kernel.space_mode();
+    if tagged {
+        kprintln!("kernel: address spaces tagged ({bits} ASID bits): switches without sfence.vma");
+    } else {
+        kprintln!(
+            "kernel: address spaces untagged ({bits} ASID bits{}): every switch with sfence.vma",
+            if info.asid_off { ", asid=off" } else { "" }
+        );
+    }
     task::start(kernel)
 }
 

@@ -184,9 +184,11 @@ impl Kernel {
         let kernel_space = AddressSpace::new(&mut frames, 0).ok_or(StartError::NoMemory)?;
         arch::switch_space(kernel_space.satp());
         // Each process's translations carry its service id as ASID when the hart has
-        // enough ASID bits for every id (and one spare for the switch benchmark).
+        // enough ASID bits for every id (and one spare for the switch benchmark), unless
+        // the command line says `asid=off`.
         let asid_bits = arch::probe_asid_bits(kernel_space.satp());
-        let asids = (manifest.programs().len() as u64 + 2) <= (1u64 << asid_bits.min(16));
+        let asids =
+            !info.asid_off && (manifest.programs().len() as u64 + 2) <= (1u64 << asid_bits.min(16));
         let mut tasks = Vec::new();
         tasks.resize_with(manifest.programs().len() + 1, || None);
         Ok(Kernel {
@@ -225,6 +227,11 @@ impl Kernel {
             arch::switch_space(satp);
         }
         self.loaded_satp = satp;
+    }
+
+    /// How switches are made, for the boot log.
+    pub fn space_mode(&self) -> (bool, u32) {
+        (self.asids, self.asid_bits)
     }
 
     /// Programs in the manifest.
