@@ -45,6 +45,8 @@ test-os:
     EXPECT_LINE='kernel: address spaces tagged' bash scripts/qemu-test.sh
     # Again on address spaces without ASIDs (every switch with a full fence).
     SKIP_BUILD=1 KERNEL_ARGS=asid=off EXPECT_LINE='kernel: address spaces untagged' bash scripts/qemu-test.sh
+    # The failure paths: a kernel trap, a boot panic, a first program that faults.
+    bash scripts/qemu-fail-test.sh
 
 # os-lite figures: null syscall, address-space switch, IPC round trip, boot time, text size.
 bench-os:

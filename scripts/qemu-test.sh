@@ -13,6 +13,10 @@
 #   SHOW=1                 print the log's marker-relevant lines (make run)
 #   KERNEL_ARGS="..."      the kernel's command line (QEMU -append), e.g. asid=off
 #   EXPECT_LINE=TEXT       a line that must also appear in the OS's log (anywhere)
+#   INITRD=FILE            boot this initrd instead of the one built here
+#   EXPECT_FAIL=TEXT       a run that must fail: QEMU ends with status EXPECT_STATUS
+#                          (default 1) and a line of the log contains TEXT; markers
+#                          are not checked
 # Outputs: target/os/initrd.img, target/os/uart.log (under CARGO_TARGET_DIR when set).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -48,7 +52,7 @@ rm -f "$log"
 : >"$log"
 qemu=(qemu-system-riscv64 -machine virt -cpu rv64 -smp 1 -m 128M -bios default
   -display none -monitor none -serial "file:$log"
-  -kernel "$bin_dir/kernel" -initrd "$out/initrd.img")
+  -kernel "$bin_dir/kernel" -initrd "${INITRD:-$out/initrd.img}")
 [ -n "${KERNEL_ARGS:-}" ] && qemu+=(-append "$KERNEL_ARGS")
 start_ns=$(date +%s%N)
 timeout "$timeout_spec" "${qemu[@]}" &
@@ -75,6 +79,25 @@ elapsed_ms=$(( ($(date +%s%N) - start_ns) / 1000000 ))
 # comes before it on the same UART).
 os_log=$(awk '/^kernel: /{on=1} on' "$log")
 [ "${SHOW:-0}" = 1 ] && printf '%s\n' "$os_log"
+
+if [ -n "${EXPECT_FAIL:-}" ]; then
+  # The whole log: a failure may come before the kernel's first line.
+  fail=""
+  if [ "$status" = 124 ]; then
+    fail="timeout after $timeout_spec"
+  elif [ "$status" != "${EXPECT_STATUS:-1}" ]; then
+    fail="QEMU exit status $status, expected ${EXPECT_STATUS:-1}"
+  elif ! grep -qF -- "$EXPECT_FAIL" "$log"; then
+    fail="no line with: $EXPECT_FAIL"
+  fi
+  if [ -n "$fail" ]; then
+    say "FAIL: $fail (log: $log)"
+    tail -n 20 "$log" >&2
+    exit 1
+  fi
+  say "ok: failed as expected (status $status, '$EXPECT_FAIL') in ${elapsed_ms} ms"
+  exit 0
+fi
 
 fail=""
 if [ "$status" = 124 ]; then

@@ -33,6 +33,11 @@ pub fn sstatus() -> u64 {
     csr_read!("sstatus")
 }
 
+/// `sepc` of the current trap.
+pub fn sepc() -> u64 {
+    csr_read!("sepc")
+}
+
 /// `stval` of the current trap.
 pub fn stval() -> u64 {
     csr_read!("stval")
@@ -143,6 +148,15 @@ pub fn set_timer(when: u64) {
             in("a7") 0x5449_4D45,
         );
     }
+}
+
+/// Loads from an address no space maps (the gap between the MMIO and RAM gigapages) in
+/// S-mode: a trap in the kernel, on purpose (`crash=trap` on the command line).
+pub fn crash_by_trap() {
+    // SAFETY: an aligned volatile load that changes no memory: nothing maps 0x4000_0000
+    // while the kernel's own space is loaded, so the MMU refuses it and the trap path
+    // stops the machine (nothing runs after it).
+    unsafe { core::ptr::read_volatile(0x4000_0000 as *const u64) };
 }
 
 /// Ends QEMU through the sifive_test device: code 0 is success, 1..=255 failure.

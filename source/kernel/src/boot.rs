@@ -18,6 +18,9 @@ pub struct BootInfo {
     /// `asid=off` on the command line: address spaces without ASIDs (every switch with a
     /// full fence), as on a hart that has none.
     pub asid_off: bool,
+    /// `crash=trap` on the command line: after booting, the kernel loads from an address
+    /// nothing maps, to prove its own-fault path (a panic and a failing exit status).
+    pub crash_trap: bool,
 }
 
 /// What is missing from the device tree.
@@ -79,7 +82,8 @@ impl BootInfo {
             .property("bootargs")
             .and_then(|p| p.as_str())
             .unwrap_or("");
-        let asid_off = bootargs.split_ascii_whitespace().any(|w| w == "asid=off");
+        let has = |word: &str| bootargs.split_ascii_whitespace().any(|w| w == word);
+        let (asid_off, crash_trap) = (has("asid=off"), has("crash=trap"));
         Ok(BootInfo {
             ram_start,
             ram_size,
@@ -87,6 +91,7 @@ impl BootInfo {
             dtb: (dtb, dtb + tree.total_size()),
             timebase,
             asid_off,
+            crash_trap,
         })
     }
 }

@@ -55,11 +55,19 @@ extern "C" fn rust_main(hartid: usize, dtb: usize) -> ! {
             if info.asid_off { ", asid=off" } else { "" }
         );
     }
+    trap::init();
+    if info.crash_trap {
+        arch::crash_by_trap();
+    }
     task::start(kernel)
 }
 
 #[panic_handler]
 fn panic(info: &core::panic::PanicInfo) -> ! {
-    kprintln!("KERNEL PANIC: {info}");
+    // One line: the message, then where.
+    match info.location() {
+        Some(at) => kprintln!("KERNEL PANIC: {} (at {at})", info.message()),
+        None => kprintln!("KERNEL PANIC: {}", info.message()),
+    }
     arch::exit_qemu(1)
 }

@@ -620,11 +620,11 @@ pub fn with_kernel<R>(f: impl FnOnce(&mut Kernel) -> R) -> R {
     }
 }
 
-/// Installs the state, measures, starts init and enters it. Never returns.
+/// Installs the state, measures, starts init and enters it (the trap vector installed
+/// first, by `trap::init`). Never returns.
 pub fn start(kernel: Kernel) -> ! {
     // SAFETY: see `KernelCell`: called once at boot, before any trap can occur.
     unsafe { *KERNEL.0.get() = Some(kernel) };
-    trap::init();
     let frame = with_kernel(|k| {
         k.bench_space_switch();
         let first = k.manifest.first().map(|p| p.name).unwrap_or("init");

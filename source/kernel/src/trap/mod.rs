@@ -8,6 +8,7 @@ pub mod context;
 
 use crate::{arch, task};
 pub use context::TrapFrame;
+use core::sync::atomic::{AtomicBool, Ordering};
 
 core::arch::global_asm!(include_str!("trap.S"));
 
@@ -52,12 +53,18 @@ extern "C" fn trap_handler(_frame: *mut TrapFrame) -> *mut TrapFrame {
     })
 }
 
-/// A trap taken in S-mode: always a kernel bug.
+/// A trap taken in S-mode: always a kernel bug. A second one (while this one is being
+/// reported) stops the machine at once, without printing.
 #[no_mangle]
 extern "C" fn kernel_trap_handler() -> ! {
+    static REPORTING: AtomicBool = AtomicBool::new(false);
+    if REPORTING.swap(true, Ordering::Relaxed) {
+        arch::exit_qemu(3);
+    }
     panic!(
-        "trap in the kernel: scause {:#x} stval {:#x}",
+        "trap in the kernel: scause {:#x} stval {:#x} sepc {:#x}",
         arch::scause(),
-        arch::stval()
+        arch::stval(),
+        arch::sepc()
     );
 }

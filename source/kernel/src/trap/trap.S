@@ -38,8 +38,13 @@ __return_to_user:
     ld a0, 10*8(a0)
     sret
 
-# A trap in the kernel: the stack is the kernel's own, still valid.
+# A trap in the kernel (a bug). sscratch holds the kernel's t0 now: zero it again so a
+# trap while reporting this one is recognised too, and take the stack afresh (the
+# fault may have been the stack itself); the handler never returns.
 __kernel_trap:
+    csrw sscratch, zero
+    la sp, __kernel_stack_top
+    li fp, 0
     call kernel_trap_handler
 4:
     j 4b

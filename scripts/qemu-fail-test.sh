@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# The os-lite failure paths, each a boot that must stop QEMU with a failing status and
+# say why: a trap taken in the kernel (`crash=trap` on its command line), an initrd
+# without a boot manifest (a boot panic), and a first program that faults (the kernel
+# ends the machine when init ends badly). Uses the kernel and programs that
+# scripts/qemu-test.sh built.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+target_dir=${CARGO_TARGET_DIR:-target}
+bin_dir=$target_dir/riscv64gc-unknown-none-elf/release
+out=$target_dir/os/fail
+mkdir -p "$out"
+mkinitrd=$target_dir/release/mkinitrd
+
+SKIP_BUILD=1 KERNEL_ARGS=crash=trap \
+  EXPECT_FAIL='KERNEL PANIC: trap in the kernel: scause 0xd stval 0x40000000' \
+  bash scripts/qemu-test.sh
+
+"$mkinitrd" "$out/no-manifest.img" "init=$bin_dir/init"
+SKIP_BUILD=1 INITRD="$out/no-manifest.img" \
+  EXPECT_FAIL='KERNEL PANIC: boot: initrd: missing or malformed boot.manifest' \
+  bash scripts/qemu-test.sh
+
+printf 'fault-illegal\n' >"$out/faulting.manifest"
+"$mkinitrd" "$out/faulting-first.img" "boot.manifest=$out/faulting.manifest" \
+  "fault-illegal=$bin_dir/fault-illegal"
+SKIP_BUILD=1 INITRD="$out/faulting-first.img" \
+  EXPECT_FAIL='kernel: FAIL: fault-illegal ended with -3' \
+  bash scripts/qemu-test.sh
