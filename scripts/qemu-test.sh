@@ -16,7 +16,7 @@
 #   INITRD=FILE            boot this initrd instead of the one built here
 #   EXPECT_FAIL=TEXT       a run that must fail: QEMU ends with status EXPECT_STATUS
 #                          (default 1) and a line of the log contains TEXT; markers
-#                          are not checked
+#                          are not checked, and RUN_UNTIL_MARKER is ignored
 # Outputs: target/os/initrd.img, target/os/uart.log (under CARGO_TARGET_DIR when set).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -58,7 +58,7 @@ start_ns=$(date +%s%N)
 timeout "$timeout_spec" "${qemu[@]}" &
 qemu_pid=$!
 status=0
-if [ "${RUN_UNTIL_MARKER:-0}" = 1 ]; then
+if [ "${RUN_UNTIL_MARKER:-0}" = 1 ] && [ -z "${EXPECT_FAIL:-}" ]; then
   # Poll the log; stop QEMU once the last marker (or a failure) shows up.
   while kill -0 "$qemu_pid" 2>/dev/null; do
     if grep -qF -- "$last" "$log" || grep -qE 'FAIL|PANIC|panic' "$log"; then

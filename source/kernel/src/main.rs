@@ -31,6 +31,8 @@ core::arch::global_asm!(include_str!("entry.S"));
 /// The kernel's Rust entry, called once by `_start` on the boot stack.
 #[no_mangle]
 extern "C" fn rust_main(hartid: usize, dtb: usize) -> ! {
+    // The trap vector first: a fault from here on is reported, not a silent hang.
+    trap::init();
     mm::heap::init();
     let info = match boot::BootInfo::read(dtb) {
         Ok(info) => info,
@@ -55,7 +57,6 @@ extern "C" fn rust_main(hartid: usize, dtb: usize) -> ! {
             if info.asid_off { ", asid=off" } else { "" }
         );
     }
-    trap::init();
     if info.crash_trap {
         arch::crash_by_trap();
     }

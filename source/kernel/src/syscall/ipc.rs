@@ -272,9 +272,20 @@ pub fn reply(k: &mut Kernel, dst: usize, ptr: usize, len: usize) -> Result<usize
 }
 
 /// `reply_recv(dst, ptr, len, buf, cap, hdr)`: `reply` (unless `dst` is 0), then `recv`.
-/// When the receive blocks, the hart goes straight to the caller just answered.
+/// Every argument of both halves is checked before either takes effect. When the
+/// receive blocks, the hart goes straight to the caller just answered.
 #[link_section = ".text.hot"]
 pub fn reply_recv(k: &mut Kernel, a: [usize; 6]) -> Outcome {
+    // The receive's arguments first: an error means nothing happened, reply included.
+    let Some(space) = k.cur().and_then(|t| t.space.as_ref()) else {
+        return Outcome::Switch;
+    };
+    if let Err(e) = space
+        .check(a[3], a[4].min(MAX_MSG), true)
+        .and_then(|()| space.check(a[5], RecvHeader::LEN, true))
+    {
+        return Outcome::Done(Err(e));
+    }
     let answered = if a[0] == 0 {
         None
     } else {

@@ -620,8 +620,8 @@ pub fn with_kernel<R>(f: impl FnOnce(&mut Kernel) -> R) -> R {
     }
 }
 
-/// Installs the state, measures, starts init and enters it (the trap vector installed
-/// first, by `trap::init`). Never returns.
+/// Installs the state, measures, starts init and enters it (`rust_main` installed the
+/// trap vector first). Never returns.
 pub fn start(kernel: Kernel) -> ! {
     // SAFETY: see `KernelCell`: called once at boot, before any trap can occur.
     unsafe { *KERNEL.0.get() = Some(kernel) };

@@ -29,12 +29,13 @@ __trap_entry:
 
     .globl __return_to_user
 __return_to_user:
-    csrw sscratch, a0
     ld t1, 32*8(a0)
     csrw sepc, t1
     .irp n, 1,2,3,4,5,6,7,8,9,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
     ld x\n, \n*8(a0)
     .endr
+    # sscratch becomes the frame as late as possible: until here a trap is the kernel's.
+    csrw sscratch, a0
     ld a0, 10*8(a0)
     sret
 

@@ -36,10 +36,10 @@ pub enum Sysnum {
     /// `self_id() -> ServiceId`: the caller's own service id (also the null syscall).
     SelfId = 12,
     /// `reply_recv(dst, ptr, len, buf, cap, hdr_ptr) -> len`: `reply` to `dst` (0: no
-    /// one), then `recv`, in one trap: a server's loop. An error in the reply's own
-    /// arguments (`BadLength`, `BadAddress`) returns at once and receives nothing; a reply
-    /// the peer cannot take (it ended, or waits for no reply from the caller) is dropped
-    /// and the receive goes on.
+    /// one), then `recv`, in one trap: a server's loop. An argument error of either half
+    /// (`BadLength`, `BadAddress`) returns at once and neither happens; a reply the peer
+    /// cannot take (it ended, or waits for no reply from the caller) is dropped and the
+    /// receive goes on.
     ReplyRecv = 13,
 }
 

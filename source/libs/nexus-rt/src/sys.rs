@@ -161,8 +161,8 @@ pub fn reply(dst: ServiceId, msg: &[u8]) -> Result<(), SysError> {
 
 /// Answers `dst` (`None`: no one) with `buf[..reply_len]`, then waits for the next
 /// message into `buf`, in one kernel entry: a server's loop around one IPC buffer (the
-/// kernel takes the reply before it receives). The reply's own errors (`BadLength`,
-/// `BadAddress`) return at once without receiving; a reply the peer cannot take is
+/// kernel takes the reply before it receives). An argument error (`BadLength`,
+/// `BadAddress`) returns at once with neither half done; a reply the peer cannot take is
 /// dropped.
 #[inline]
 pub fn reply_recv(
