@@ -134,6 +134,7 @@ fn netd() -> Dump {
             inlined: Vec::new(),
             line: Some(88),
             pc: 0x4000_0100,
+            return_address: None,
         }],
         maps: vec![MapEntry {
             build_id,

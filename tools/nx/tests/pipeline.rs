@@ -3,7 +3,8 @@
 //! real runtime addresses of it (a pc inside `leaf`, then the return address of the call
 //! to `leaf` in `outer`, both relocated to a load address) is shown by `nx crash show
 //! --sym`: the frames come out with the functions, inlined frame and marked lines. The
-//! return address is resolved inside the call (pc - 1), not at the next line.
+//! return address is resolved inside the call (pc - 1), not at the next line, and so is a
+//! first frame marked `return_address` (a dump taken by a panic handler).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::{Path, PathBuf};
@@ -127,4 +128,48 @@ fn show_symbolizes_real_frames_with_inlining_and_return_addresses() {
         at(&leaf_line) < at(&middle) && at(&middle) < at(&outer_line),
         "{text}"
     );
+
+    // The return address alone, as the first frame: exact by the default rule, inside
+    // the call when the frame says it is a return address. The two must differ (binutils
+    // says what is at each address), or this check could not fail.
+    let exact = oracle::addr2line("addr2line", &elf, &[ret]).unwrap();
+    let inside = oracle::addr2line("addr2line", &elf, &[ret - 1]).unwrap();
+    assert_ne!(
+        exact, inside,
+        "the return address resolves as its call does"
+    );
+    let show = |frame: Frame, id: &str| {
+        let dump = Dump {
+            header: Header {
+                dump_id: DumpId::new(id).unwrap(),
+                pc: frame.pc,
+                ..dump.header.clone()
+            },
+            frames: vec![frame],
+            ..dump.clone()
+        };
+        nxcd::fs::write_dump(&dir.join(format!("crash/{id}.nxcd")), &dump).unwrap();
+        let out = Command::new(env!("CARGO_BIN_EXE_nx"))
+            .args(["crash", "show", id, "--dir"])
+            .arg(dir.join("crash"))
+            .arg("--sym")
+            .arg(dir.join("symbols.nxsym"))
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let marked = show(
+        Frame {
+            return_address: Some(true),
+            ..Frame::at(LOAD + ret)
+        },
+        "chain-8",
+    );
+    assert!(
+        marked.contains(&middle) && marked.contains(&outer_line),
+        "{marked}"
+    );
+    let unmarked = show(Frame::at(LOAD + ret), "chain-9");
+    assert!(!unmarked.contains(&middle), "{unmarked}");
 }

@@ -428,10 +428,13 @@ fn write_crash_dump(recorder: &Recorder, pcs: &[u64]) -> Result<PathBuf> {
         .first()
         .map(|m| m.build_id.clone())
         .context("no executable module")?;
+    // Every recorded pc, the first included, is a return address: the stack walk starts
+    // inside the panic machinery, not at a faulting instruction.
     let frames: Vec<Frame> = pcs
         .iter()
         .map(|&pc| Frame {
             build_id: nxcd::link_address(&maps, pc).map(|l| l.build_id().clone()),
+            return_address: Some(true),
             ..Frame::at(pc)
         })
         .collect();

@@ -49,6 +49,11 @@ pub struct Frame {
     /// Runtime program counter.
     #[serde(with = "address")]
     pub pc: u64,
+    /// Whether `pc` is a return address (looked up at `pc - 1`) or the exact instruction;
+    /// `None`: the default rule, exact for the first frame and a return address for the
+    /// others.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub return_address: Option<bool>,
 }
 
 impl Frame {
@@ -61,7 +66,14 @@ impl Frame {
             inlined: Vec::new(),
             line: None,
             pc,
+            return_address: None,
         }
+    }
+
+    /// Whether this frame's `pc`, at position `index` (0: innermost), is a return
+    /// address: as recorded, or else by the default rule (every frame but the first).
+    pub fn is_return_address(&self, index: usize) -> bool {
+        self.return_address.unwrap_or(index > 0)
     }
 
     /// Whether the producer already symbolized this frame.

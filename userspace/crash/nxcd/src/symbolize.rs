@@ -159,9 +159,9 @@ impl<'a> Symbolizer<'a> {
         }
     }
 
-    /// Resolves one frame of `dump`. A caller frame's pc is a return address, which
-    /// points after the call: it is looked up at `pc - 1`, inside the call.
-    pub fn frame(&mut self, dump: &Dump, frame: &Frame, caller: bool) -> ResolvedFrame {
+    /// Resolves one frame of `dump`. When `return_address` is set, the frame's pc points
+    /// after a call: it is looked up at `pc - 1`, inside the call.
+    pub fn frame(&mut self, dump: &Dump, frame: &Frame, return_address: bool) -> ResolvedFrame {
         let module = dump.link_address(frame.pc).map(|l| {
             (
                 l.module.name.clone(),
@@ -182,7 +182,7 @@ impl<'a> Symbolizer<'a> {
                 .collect();
             (locations, Origin::Dump)
         } else if let Some((_, _, link_addr, build_id)) = &module {
-            let at = if caller {
+            let at = if return_address {
                 link_addr.saturating_sub(1)
             } else {
                 *link_addr
@@ -211,7 +211,7 @@ impl<'a> Symbolizer<'a> {
         dump.frames
             .iter()
             .enumerate()
-            .map(|(i, f)| self.frame(dump, f, i > 0))
+            .map(|(i, f)| self.frame(dump, f, f.is_return_address(i)))
             .collect()
     }
 }

@@ -50,6 +50,7 @@ pub fn full_dump() -> Dump {
                 }],
                 line: Some(12),
                 pc: 0x4000_2000,
+                return_address: None,
             },
             Frame::at(0x5000_0010),
         ],

@@ -200,3 +200,39 @@ mod files {
         ));
     }
 }
+
+#[test]
+fn return_address_marks_roundtrip_and_default_by_position() {
+    let mut dump = minimal_dump();
+    dump.frames = vec![
+        nxcd::Frame {
+            return_address: Some(true),
+            ..nxcd::Frame::at(0x10)
+        },
+        nxcd::Frame::at(0x20),
+        nxcd::Frame {
+            return_address: Some(false),
+            ..nxcd::Frame::at(0x30)
+        },
+    ];
+    let bytes = dump.encode().unwrap();
+    let back = Dump::decode(&bytes).unwrap();
+    assert_eq!(back, dump);
+    let container = Container::parse(&bytes, &Limits::DEFAULT).unwrap();
+    let json = std::str::from_utf8(container.section(SectionName::Frames).unwrap()).unwrap();
+    assert_eq!(json.matches("\"return_address\":true").count(), 1, "{json}");
+    assert_eq!(
+        json.matches("\"return_address\":false").count(),
+        1,
+        "{json}"
+    );
+    assert_eq!(json.matches("return_address").count(), 2, "{json}");
+    let kinds: Vec<bool> = back
+        .frames
+        .iter()
+        .enumerate()
+        .map(|(i, f)| f.is_return_address(i))
+        .collect();
+    assert_eq!(kinds, [true, true, false]);
+    assert!(!nxcd::Frame::at(0x10).is_return_address(0));
+}
