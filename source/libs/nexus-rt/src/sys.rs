@@ -12,6 +12,18 @@ use abi::{decode_result, FaultRecord, RecvHeader, ServiceId, SysError, Sysnum};
 /// caller may overwrite.
 #[inline(always)]
 pub unsafe fn raw(num: Sysnum, args: [usize; 6]) -> Result<usize, SysError> {
+    // SAFETY: the caller's contract, passed on.
+    unsafe { raw_number(num as usize, args) }
+}
+
+/// Issues syscall number `num`, which need not be one the kernel knows (an unknown one is
+/// `BadSyscall`), with up to six arguments.
+///
+/// # Safety
+///
+/// As [`raw`].
+#[inline(always)]
+pub unsafe fn raw_number(num: usize, args: [usize; 6]) -> Result<usize, SysError> {
     let (a0, a1): (usize, usize);
     // SAFETY: `ecall` enters the kernel, which restores every register but a0 and a1
     // (the result) before returning; memory effects are the caller's contract above.
@@ -24,7 +36,7 @@ pub unsafe fn raw(num: Sysnum, args: [usize; 6]) -> Result<usize, SysError> {
             in("a3") args[3],
             in("a4") args[4],
             in("a5") args[5],
-            in("a7") num as usize,
+            in("a7") num,
         );
     }
     decode_result(a0, a1)

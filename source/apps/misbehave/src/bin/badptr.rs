@@ -1,10 +1,15 @@
 //! Misbehaves on purpose: passes bad pointers to syscalls (the kernel's image, an
-//! unmapped user page, its own read-only text), the server's `reply_recv` included. Each must come back as `BadAddress`;
-//! exits 0 when all did, 1 otherwise.
+//! unmapped user page, its own read-only text), the server's `reply_recv` included; each
+//! must come back as `BadAddress`. Then it makes `RANDOM_CALLS` seeded random syscalls,
+//! each with at least one argument that must be refused (a pointer the kernel may not
+//! read or write for it, an unknown number), and every one must return an error: none
+//! may succeed, block, or bring the kernel down. Exits 0 when all behaved, 1 otherwise.
 #![no_std]
 #![no_main]
 
-use nexus_rt::abi::layout::{KERNEL_BASE, USER_START};
+use nexus_rt::abi::layout::{
+    HEAP_BASE, HEAP_MAX, KERNEL_BASE, STACK_SIZE, STACK_TOP, USER_END, USER_START,
+};
 use nexus_rt::abi::{SysError, Sysnum};
 use nexus_rt::{println, sys};
 
@@ -54,5 +59,102 @@ fn main() -> i32 {
             bad += 1;
         }
     }
+    bad += random_calls(text);
     i32::from(bad != 0)
+}
+
+/// How many random refused syscalls to make.
+const RANDOM_CALLS: u32 = 10_000;
+
+/// Addresses no read of at least one byte may pass: not user memory, or user addresses
+/// this process has not mapped (below the image, the stack's guard pages, the heap's
+/// far end), or a range that runs out of the user half.
+const BAD_READ: [usize; 12] = [
+    0,
+    8,
+    0x1000_0000,
+    USER_START,
+    USER_START + 0x8000,
+    HEAP_BASE + HEAP_MAX - 8,
+    STACK_TOP,
+    STACK_TOP - STACK_SIZE - 8,
+    USER_END - 1,
+    KERNEL_BASE,
+    KERNEL_BASE + 0x1234,
+    usize::MAX - 7,
+];
+
+/// Lengths for a bad pointer: never 0 (an empty range needs no memory).
+const LENGTHS: [usize; 8] = [1, 7, 16, 64, 4096, 4097, 1 << 20, usize::MAX];
+
+/// xorshift64: a fixed seed, so every boot makes the same calls.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        let mut x = self.0;
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        self.0 = x;
+        x
+    }
+
+    fn pick<T: Copy>(&mut self, from: &[T]) -> T {
+        from[(self.next() % from.len() as u64) as usize]
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+}
+
+/// Makes `RANDOM_CALLS` refused syscalls; returns how many were not refused.
+fn random_calls(text: usize) -> i32 {
+    let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+    let me = sys::self_id() as usize;
+    let mut bad = 0;
+    for i in 0..RANDOM_CALLS {
+        // A bad read pointer, a bad write pointer (read-only text also counts), a length
+        // the bad pointer is used with, any length, and any service id.
+        let read = if rng.below(4) == 0 {
+            rng.next() as usize | (1 << 63)
+        } else {
+            rng.pick(&BAD_READ)
+        };
+        let write = if rng.below(4) == 0 {
+            text + rng.below(64) * 8
+        } else {
+            rng.pick(&BAD_READ)
+        };
+        let len = rng.pick(&LENGTHS);
+        let any_len = rng.below(5000);
+        let any_id = rng.next() as usize;
+        let dst = rng.pick(&[0, 1, 2, 3, me, 99, any_id]);
+        let (num, args) = match rng.below(10) {
+            0 => (Sysnum::DebugWrite as usize, [read, len, 0, 0, 0, 0]),
+            1 => (Sysnum::Spawn as usize, [read, any_len, 0, 0, 0, 0]),
+            2 => (Sysnum::Wait as usize, [dst, write, any_len, 0, 0, 0]),
+            3 => (Sysnum::Send as usize, [dst, read, len, 0, 0, 0]),
+            4 => (Sysnum::Recv as usize, [write, any_len, write, 0, 0, 0]),
+            5 => (Sysnum::Call as usize, [dst, read, len, write, any_len, 0]),
+            6 => (Sysnum::Reply as usize, [dst, read, len, 0, 0, 0]),
+            7 => (
+                Sysnum::ReplyRecv as usize,
+                [dst, read, any_len, write, any_len, write],
+            ),
+            8 => (14 + rng.below(1 << 20), [read, len, write, any_len, dst, 0]),
+            _ => (rng.next() as usize | (1 << 40), [0; 6]),
+        };
+        // SAFETY: every call carries an argument the kernel must refuse before it touches
+        // memory: a read pointer it may not read, a write pointer into kernel memory,
+        // unmapped pages or this program's read-only text, or an unknown number.
+        let result = unsafe { sys::raw_number(num, args) };
+        if let Ok(v) = result {
+            println!("badptr: FAIL: random call {i}: syscall {num} {args:x?} gave Ok({v})");
+            bad += 1;
+        }
+    }
+    println!("badptr: {RANDOM_CALLS} random syscalls with a bad argument, each refused");
+    bad
 }
