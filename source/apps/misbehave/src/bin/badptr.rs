@@ -1,5 +1,6 @@
 //! Misbehaves on purpose: passes bad pointers to syscalls (the kernel's image, an
-//! unmapped user page, its own read-only text), the server's `reply_recv` included; each
+//! unmapped user page, its own read-only text, ranges running past the stack), the
+//! server's `reply_recv` included; each
 //! must come back as `BadAddress`. Then it makes `RANDOM_CALLS` seeded random syscalls,
 //! each with at least one argument that must be refused (a pointer the kernel may not
 //! read or write for it, an unknown number), and every one must return an error: none
@@ -17,7 +18,17 @@ nexus_rt::entry!(main);
 
 fn main() -> i32 {
     let text = main as *const () as usize;
-    let cases: [(&str, Sysnum, [usize; 6]); 6] = [
+    let cases: [(&str, Sysnum, [usize; 6]); 8] = [
+        (
+            "debug_write running past the stack's top",
+            Sysnum::DebugWrite,
+            [STACK_TOP - 8, 16, 0, 0, 0, 0],
+        ),
+        (
+            "recv header running past the stack's top",
+            Sysnum::Recv,
+            [STACK_TOP - 64, 8, STACK_TOP - 8, 0, 0, 0],
+        ),
         (
             "debug_write from the kernel",
             Sysnum::DebugWrite,
