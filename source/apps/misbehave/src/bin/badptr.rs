@@ -1,10 +1,10 @@
 //! Misbehaves on purpose: passes bad pointers to syscalls (the kernel's image, an
 //! unmapped user page, its own read-only text, ranges running past the stack), the
-//! server's `reply_recv` included; each
-//! must come back as `BadAddress`. Then it makes `RANDOM_CALLS` seeded random syscalls,
-//! each with at least one argument that must be refused (a pointer the kernel may not
-//! read or write for it, an unknown number), and every one must return an error: none
-//! may succeed, block, or bring the kernel down. Exits 0 when all behaved, 1 otherwise.
+//! server's `reply_recv` included; each must come back as `BadAddress`. Then it makes
+//! `RANDOM_CALLS` seeded random syscalls, each with at least one argument that must be
+//! refused (a pointer the kernel may not read or write for it, an unknown number), and
+//! every one must return an error: none may succeed, block, or bring the kernel down.
+//! Exits 0 when all behaved, 1 otherwise.
 #![no_std]
 #![no_main]
 
