@@ -133,8 +133,23 @@ fn bench(samgrd: ServiceId) -> Check {
         sys::call(samgrd, &msg, &mut reply).map_err(|e| format!("call: {e}"))?;
     }
     let t2 = sys::time_ns();
+    // The same with the largest messages: a 4 KiB echo each way.
+    const N_LARGE: u64 = 500;
+    let large = proto::request(proto::SAM_ECHO, &[0x5A; nexus_rt::abi::ipc::MAX_MSG - 5]);
+    let mut echo = alloc::vec![0u8; nexus_rt::abi::ipc::MAX_MSG];
+    for _ in 0..N_LARGE {
+        let n = sys::call(samgrd, &large, &mut echo).map_err(|e| format!("call: {e}"))?;
+        ensure(n == nexus_rt::abi::ipc::MAX_MSG, || {
+            format!("echo of {n} bytes")
+        })?;
+    }
+    let t3 = sys::time_ns();
     println!("bench: null syscall {} ns", (t1 - t0) / N);
     println!("bench: ipc round trip {} ns", (t2 - t1) / N);
+    println!(
+        "bench: ipc round trip with 4 KiB messages {} ns",
+        (t3 - t2) / N_LARGE
+    );
     Ok(())
 }
 
