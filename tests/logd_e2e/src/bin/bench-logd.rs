@@ -73,7 +73,7 @@ fn round_ns(n: u64, mut op: impl FnMut(u64)) -> f64 {
 
 /// Rounds of the in-process part: the floor and both APPEND paths run one after the
 /// other in every round, so load from other processes hits all three alike.
-const IN_PROCESS_ROUNDS: usize = 11;
+const IN_PROCESS_ROUNDS: usize = 21;
 
 fn in_process(settings: &Settings, out: &mut String) -> anyhow::Result<()> {
     let config = JournalConfig::DEFAULT;
