@@ -43,10 +43,47 @@ fn valid_set() -> Vec<u8> {
     pack_system_set(&meta, &[&a, &b], &key()).unwrap()
 }
 
+fn trusted() -> signing::TrustedKeys {
+    signing::TrustedKeys::new([key().public_key()], signing::KeyPolicy::Development).unwrap()
+}
+
+/// Verifies `set` whole and in 37-byte chunks, asserting both succeed and agree.
+fn assert_set_verifies(set: &[u8]) {
+    let policy = updates::VerifyPolicy::inspection(trusted());
+    let whole = updates::verify_system_set(set, policy.clone());
+    assert!(whole.is_ok(), "whole system-set rejected: {whole:?}");
+    let mut v = updates::SystemSetVerifier::new(policy);
+    for chunk in set.chunks(37) {
+        v.push(chunk).expect("chunked system-set rejected");
+    }
+    let chunked = v.finish();
+    assert!(chunked.is_ok(), "chunked system-set rejected: {chunked:?}");
+    assert_eq!(whole, chunked);
+}
+
+/// Reads `bundle` whole and in 37-byte chunks with the trusted key, asserting both succeed
+/// and agree.
+fn assert_bundle_reads(bundle: &[u8]) {
+    let trusted = trusted();
+    let whole = nxb::read_bundle(bundle, Some(&trusted));
+    assert!(whole.is_ok(), "whole bundle rejected: {whole:?}");
+    let mut r = nxb::BundleReader::new(Some(&trusted));
+    for chunk in bundle.chunks(37) {
+        r.push(chunk).expect("chunked bundle rejected");
+    }
+    let chunked = r.finish();
+    assert!(chunked.is_ok(), "chunked bundle rejected: {chunked:?}");
+    assert_eq!(whole, chunked);
+}
+
 #[test]
 fn valid_seeds_verify_whole_and_chunked() {
-    assert!(updates::fuzz_readers(&valid_set()));
-    assert!(updates::fuzz_readers(&bundle("a", b"x")));
+    let set = valid_set();
+    assert_set_verifies(&set);
+    assert!(updates::fuzz_readers(&set));
+    let b = bundle("a", b"x");
+    assert_bundle_reads(&b);
+    assert!(updates::fuzz_readers(&b));
 }
 
 #[test]
@@ -62,13 +99,28 @@ fn replays_the_fuzz_seed_corpus() {
         let record = updates::bootrecord::encode_copy(&updates::BootState::factory(), 1);
         std::fs::write(dir.join("bootctl-copy.bin"), record).unwrap();
     }
-    let mut count = 0;
+    let (mut count, mut valid) = (0, 0);
     for entry in std::fs::read_dir(&dir).unwrap() {
-        let data = std::fs::read(entry.unwrap().path()).unwrap();
-        assert!(updates::fuzz_readers(&data));
+        let path = entry.unwrap().path();
+        let data = std::fs::read(&path).unwrap();
+        assert!(
+            updates::fuzz_readers(&data),
+            "{}: whole and chunked disagree",
+            path.display()
+        );
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        if name.starts_with("valid-") {
+            match path.extension().and_then(|e| e.to_str()) {
+                Some("nxs") => assert_set_verifies(&data),
+                Some("nxb") => assert_bundle_reads(&data),
+                _ => panic!("{name}: a valid seed must be a .nxs or a .nxb"),
+            }
+            valid += 1;
+        }
         count += 1;
     }
     assert!(count >= 5, "seed corpus missing: run with UPDATE_CORPUS=1");
+    assert!(valid >= 2, "valid seeds missing: run with UPDATE_CORPUS=1");
 }
 
 proptest! {
@@ -94,9 +146,7 @@ proptest! {
             set.truncate(cut.index(set.len()));
         }
         prop_assert!(updates::fuzz_readers(&set));
-        let policy = updates::VerifyPolicy::inspection(
-            signing::TrustedKeys::new([key().public_key()], signing::KeyPolicy::Development).unwrap(),
-        );
+        let policy = updates::VerifyPolicy::inspection(trusted());
         // An odd number of flips of one bit cannot cancel out; any truncation is fatal.
         let mut per_bit = std::collections::BTreeMap::new();
         for (at, bit) in &flips {
