@@ -29,32 +29,32 @@ fn image(kernel_len: usize) -> (Vec<u8>, Vec<u8>, [u8; 64], SecretKey) {
     (img, bytes, sig, key)
 }
 
+/// Goodput: image bytes per second of virtual time, as a fraction of the line rate.
+fn goodput(data: u64, elapsed_us: u64, bytes_per_sec: u64) -> f64 {
+    data as f64 / (elapsed_us as f64 / 1e6) / bytes_per_sec as f64
+}
+
 #[test]
 fn flashes_over_a_lossy_serial_line() {
-    let (img, manifest, sig, key) = image(
-        std::env::var("SIM_KERNEL")
-            .ok()
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(40_000),
-    );
-    for (loss, chunk) in [
-        (Loss::None, 1024),
-        (Loss::EveryNth(5), 1024),
-        (
-            Loss::Random {
-                per_mille: 100,
-                seed: 3,
-            },
-            4096,
-        ),
-        (
-            Loss::Random {
-                per_mille: 100,
-                seed: 5,
-            },
-            1024,
-        ),
+    // A fixed image size: the goodput floors below are for this size (fixed costs weigh
+    // more on a smaller image). The simulator is deterministic, so each case's figures
+    // are exact; the lossy floors sit about a fifth below them.
+    let (img, manifest, sig, key) = image(40_000);
+    let random = |seed| Loss::Random {
+        per_mille: 100,
+        seed,
+    };
+    // (host → device, device → host, chunk, goodput floor). Random seeds are odd: the
+    // generator starts from `seed | 1`, so an even seed repeats the next odd one.
+    // Measured goodput: 92.6%, 67.3%, 65.2%, 80.9%, 43.0%.
+    for (to_dev, to_host, chunk, floor) in [
+        (Loss::None, Loss::None, 1024, 0.85),
+        (Loss::EveryNth(5), Loss::EveryNth(5), 1024, 0.55),
+        (random(19), random(1019), 4096, 0.52),
+        (random(19), random(1019), 1024, 0.65),
+        (random(5), random(5), 1024, 0.35),
     ] {
+        let case = format!("{to_dev:?} / {to_host:?}, chunk {chunk}");
         let trust = TrustedKeys::new([key.public_key()], KeyPolicy::Development).unwrap();
         let mut dev = Device::new(
             MemStorage::new(1 << 30),
@@ -74,19 +74,36 @@ fn flashes_over_a_lossy_serial_line() {
             bytes_per_sec: 11_520,
             latency_us: 10_000,
         };
-        let mut a = Direction::new(line, loss);
-        let mut b = Direction::new(line, loss);
+        let mut a = Direction::new(line, to_dev);
+        let mut b = Direction::new(line, to_host);
         let r = run(&mut sender, &mut dev, &img, &mut a, &mut b, 3_600_000_000);
-        assert_eq!(r.outcome, Some(Ok(Outcome::Flashed)), "{loss:?}");
-        assert_eq!(dev.storage().disk, img);
-        let data: u64 = r.stats.data_total;
-        let goodput = data as f64 / (r.elapsed_us as f64 / 1e6) / 11_520.0;
+        assert_eq!(r.outcome, Some(Ok(Outcome::Flashed)), "{case}");
+        assert_eq!(dev.storage().disk, img, "{case}");
+        assert_eq!(r.stats.data_acked, r.stats.data_total, "{case}");
+        let goodput = goodput(r.stats.data_total, r.elapsed_us, line.bytes_per_sec);
         eprintln!(
-            "{loss:?} chunk {chunk}: goodput {:.1}% retransmits {} timeouts {} dropped {:?}",
+            "{case}: goodput {:.1}% retransmits {} timeouts {} dropped {:?}",
             goodput * 100.0,
             r.stats.retransmits,
             r.stats.timeouts,
             r.dropped
+        );
+        if to_dev == Loss::None && to_host == Loss::None {
+            assert_eq!(r.dropped, (0, 0), "{case}");
+            assert_eq!(r.stats.retransmits, 0, "{case}");
+        } else {
+            assert!(
+                r.dropped.0 > 0 && r.dropped.1 > 0,
+                "{case}: a lossy case must drop frames both ways, dropped {:?}",
+                r.dropped
+            );
+            assert!(r.stats.retransmits > 0, "{case}: nothing retransmitted");
+        }
+        assert!(
+            goodput >= floor,
+            "{case}: goodput {:.1}% below the floor of {:.0}%",
+            goodput * 100.0,
+            floor * 100.0
         );
     }
 }
