@@ -153,11 +153,24 @@ fn fuzz_corpus_replays_without_panics() {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus/index_reader");
     let mut n = 0;
     for entry in std::fs::read_dir(&dir).unwrap() {
-        let data = std::fs::read(entry.unwrap().path()).unwrap();
+        let path = entry.unwrap().path();
+        // Seeds are the `*.nxsym` files; the README beside them is not one.
+        if path.extension().is_none_or(|e| e != "nxsym") {
+            continue;
+        }
+        let data = std::fs::read(&path).unwrap();
         exercise(&data);
         n += 1;
     }
-    assert!(n > 0, "the corpus at {} is empty", dir.display());
+    assert!(
+        n >= 2,
+        "the corpus at {} holds {n} seeds, expected at least 2",
+        dir.display()
+    );
+    // The valid seed must still parse, or the fuzzer starts from rejected bytes only.
+    let valid = std::fs::read(dir.join("sample.nxsym")).unwrap();
+    let idx = SymIndex::parse(&valid).unwrap();
+    assert_eq!(idx.modules().len(), 2);
 }
 
 proptest! {
