@@ -2,7 +2,9 @@
 //! `openssl dgst -sha256` over the same bundle bytes, in one run: median wall time of
 //! several runs, throughput, and peak resident memory (GNU time's maximum RSS) for a
 //! small and a large system-set, showing that memory does not grow with the archive.
-//! Prints a Markdown report. Run through `just bench` (scripts/bench/updates.sh).
+//! Prints a Markdown report ending in one verdict line per target, computed from the
+//! measured figures, and exits with status 1 when a target is missed. Run through
+//! `just bench` (scripts/bench/updates.sh).
 
 use std::fs::{self, File};
 use std::io::{BufWriter, Write};
@@ -17,6 +19,13 @@ use updates::{BundleManifest, BundleName, Version};
 use updates_host::{payload, test_key};
 
 const MIB: u64 = 1024 * 1024;
+/// Verification must reach this fraction of `openssl dgst -sha256`'s throughput.
+const SPEED_TARGET: f64 = 0.90;
+/// Verification's peak RSS must stay under this, whatever the archive size.
+const RSS_TARGET_MIB: f64 = 32.0;
+/// Largest growth of verification's peak RSS from the small to the large system-set that
+/// still counts as flat (1 MiB, in KiB as GNU time reports it).
+const FLAT_TOLERANCE_KIB: i64 = 1024;
 
 struct Args {
     nxs_pack: PathBuf,
@@ -255,20 +264,47 @@ fn run(args: &Args) -> Result<bool> {
         }
     }
     let ratio = large.openssl.0.as_secs_f64() / large.verify.0.as_secs_f64();
-    let rss_mib = large.verify.1.max(small.verify.1) as f64 / 1024.0;
+    let (small_rss, large_rss) = (small.verify.1, large.verify.1);
+    let peak_mib = small_rss.max(large_rss) as f64 / 1024.0;
+    // Flat: the large run's peak exceeds the small run's by at most FLAT_TOLERANCE_KIB.
+    let growth_kib = large_rss as i64 - small_rss as i64;
+    let speed_met = ratio >= SPEED_TARGET;
+    let under = peak_mib < RSS_TARGET_MIB;
+    let flat = growth_kib <= FLAT_TOLERANCE_KIB;
+    let memory_met = under && flat;
+    let verdict = |met: bool| if met { "met" } else { "MISSED" };
     println!();
     println!(
-        "verify speed vs openssl dgst -sha256 ({} MiB): {ratio:.2}x (target >= 0.90x)",
+        "verify speed vs openssl dgst -sha256 ({} MiB): {ratio:.2}x (target >= {SPEED_TARGET:.2}x)",
         large.mib
     );
     println!(
-        "verify peak memory: {:.1} MiB at {} MiB, {:.1} MiB at {} MiB (target < 32 MiB, flat)",
-        small.verify.1 as f64 / 1024.0,
+        "verify peak memory: {:.1} MiB at {} MiB, {:.1} MiB at {} MiB, growth {:+.1} MiB \
+         (target < {RSS_TARGET_MIB:.0} MiB, flat: growth <= {:.1} MiB)",
+        small_rss as f64 / 1024.0,
         small.mib,
-        large.verify.1 as f64 / 1024.0,
-        large.mib
+        large_rss as f64 / 1024.0,
+        large.mib,
+        growth_kib as f64 / 1024.0,
+        FLAT_TOLERANCE_KIB as f64 / 1024.0
     );
-    Ok(ratio >= 0.9 && rss_mib < 32.0)
+    println!();
+    println!(
+        "verdict: speed target {}: {ratio:.2}x {} {SPEED_TARGET:.2}x",
+        verdict(speed_met),
+        if speed_met { ">=" } else { "<" }
+    );
+    println!(
+        "verdict: memory target {}: peak {peak_mib:.1} MiB {} {RSS_TARGET_MIB:.0} MiB, \
+         growth {:+.1} MiB {} {:.1} MiB ({})",
+        verdict(memory_met),
+        if under { "<" } else { ">=" },
+        growth_kib as f64 / 1024.0,
+        if flat { "<=" } else { ">" },
+        FLAT_TOLERANCE_KIB as f64 / 1024.0,
+        if flat { "flat" } else { "not flat" }
+    );
+    Ok(speed_met && memory_met)
 }
 
 fn main() -> ExitCode {
