@@ -119,38 +119,68 @@ fn ipc_roundtrip(samgrd: ServiceId) -> Check {
     })
 }
 
-/// Null syscall and IPC round trip, measured in this boot.
+/// Null syscall, IPC round trip and the address-space switch it is set beside, measured
+/// in this boot. The round trips and the switches (timed by the kernel through
+/// `bench_switch`) run in interleaved rounds, so both see the host as it is at that
+/// moment; each figure is the median of the rounds, and so is the ratio of the two.
 fn bench(samgrd: ServiceId) -> Check {
     const N: u64 = 2000;
+    const ROUNDS: usize = 21;
+    const PAIRS: usize = 50;
+    const TRIPS: u64 = 100;
     let t0 = sys::time_ns();
     for _ in 0..N {
         core::hint::black_box(sys::self_id());
     }
-    let t1 = sys::time_ns();
+    let null = (sys::time_ns() - t0) / N;
     let msg = proto::request(proto::SAM_COUNT, &[]);
     let mut reply = [0u8; 16];
-    for _ in 0..N {
-        sys::call(samgrd, &msg, &mut reply).map_err(|e| format!("call: {e}"))?;
+    let (mut switches, mut trips, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..ROUNDS {
+        let pairs = sys::bench_switch(PAIRS).map_err(|e| format!("bench_switch: {e}"))?;
+        let switch = (pairs / (2 * PAIRS as u64)).max(1);
+        let t = sys::time_ns();
+        for _ in 0..TRIPS {
+            sys::call(samgrd, &msg, &mut reply).map_err(|e| format!("call: {e}"))?;
+        }
+        let trip = (sys::time_ns() - t) / TRIPS;
+        switches.push(switch);
+        trips.push(trip);
+        // The round trip per two switches, in hundredths.
+        ratios.push(trip * 100 / (2 * switch));
     }
-    let t2 = sys::time_ns();
     // The same with the largest messages: a 4 KiB echo each way.
     const N_LARGE: u64 = 500;
     let large = proto::request(proto::SAM_ECHO, &[0x5A; nexus_rt::abi::ipc::MAX_MSG - 5]);
     let mut echo = alloc::vec![0u8; nexus_rt::abi::ipc::MAX_MSG];
+    let t2 = sys::time_ns();
     for _ in 0..N_LARGE {
         let n = sys::call(samgrd, &large, &mut echo).map_err(|e| format!("call: {e}"))?;
         ensure(n == nexus_rt::abi::ipc::MAX_MSG, || {
             format!("echo of {n} bytes")
         })?;
     }
-    let t3 = sys::time_ns();
-    println!("bench: null syscall {} ns", (t1 - t0) / N);
-    println!("bench: ipc round trip {} ns", (t2 - t1) / N);
+    let large_trip = (sys::time_ns() - t2) / N_LARGE;
+    let ratio = median(&mut ratios);
+    println!("bench: null syscall {null} ns");
     println!(
-        "bench: ipc round trip with 4 KiB messages {} ns",
-        (t3 - t2) / N_LARGE
+        "bench: address-space switch (satp + sfence.vma) {} ns",
+        median(&mut switches)
     );
+    println!("bench: ipc round trip {} ns", median(&mut trips));
+    println!(
+        "bench: ipc round trip per two switches {}.{:02} (median of {ROUNDS} interleaved rounds)",
+        ratio / 100,
+        ratio % 100
+    );
+    println!("bench: ipc round trip with 4 KiB messages {large_trip} ns");
     Ok(())
+}
+
+/// The middle value (sorts `values`; 0 for none).
+fn median(values: &mut [u64]) -> u64 {
+    values.sort_unstable();
+    values.get(values.len() / 2).copied().unwrap_or(0)
 }
 
 fn served(samgrd: ServiceId) -> Result<u64, String> {
@@ -235,6 +265,12 @@ fn bad_pointer(samgrd: ServiceId) -> Check {
         let result = unsafe { sys::raw(num, args) };
         ensure(result == Err(SysError::BadAddress), || {
             format!("{what}: {result:?}")
+        })?;
+    }
+    for pairs in [0, nexus_rt::abi::syscall::MAX_BENCH_PAIRS + 1] {
+        let r = sys::bench_switch(pairs);
+        ensure(r == Err(SysError::BadLength), || {
+            format!("bench_switch({pairs}): {r:?}")
         })?;
     }
     let over = sys::debug_write(&[b'x'; 4097]);

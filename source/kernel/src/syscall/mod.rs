@@ -84,5 +84,6 @@ fn run_other(k: &mut Kernel, num: usize, a: [usize; 6]) -> Outcome {
         Sysnum::Reply => Outcome::Done(ipc::reply(k, a[0], a[1], a[2])),
         Sysnum::ReplyRecv => ipc::reply_recv(k, a),
         Sysnum::SelfId => Outcome::Done(Ok(k.current as usize)),
+        Sysnum::BenchSwitch => Outcome::Done(process::bench_switch(k, a[0])),
     }
 }

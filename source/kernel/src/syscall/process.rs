@@ -1,4 +1,5 @@
-//! Process syscalls: debug output, sleep, heap growth, spawn and wait.
+//! Process syscalls: debug output, sleep, heap growth, spawn, wait, and the switch
+//! benchmark.
 
 use super::Outcome;
 use crate::console;
@@ -117,4 +118,17 @@ pub fn wait(k: &mut Kernel, child: usize, rec: usize, cap: usize) -> Outcome {
         t.state = State::Waiting { child, rec };
     }
     Outcome::Blocked
+}
+
+/// `bench_switch(pairs) -> ns` (`runner` programs only).
+pub fn bench_switch(k: &mut Kernel, pairs: usize) -> Result<usize, SysError> {
+    if !k.cur().is_some_and(|t| t.may_bench) {
+        return Err(SysError::NotPermitted);
+    }
+    if !(1..=abi::syscall::MAX_BENCH_PAIRS).contains(&pairs) {
+        return Err(SysError::BadLength);
+    }
+    k.time_switch_pairs(pairs as u64)
+        .map(|ns| ns as usize)
+        .ok_or(SysError::NoMemory)
 }

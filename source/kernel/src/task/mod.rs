@@ -88,6 +88,8 @@ pub struct Task {
     pub parent: ServiceId,
     /// May use `spawn`.
     pub may_spawn: bool,
+    /// May use `bench_switch` (a `runner` program).
+    pub may_bench: bool,
     /// Saved registers, inline in the task table (beside the state and the translation
     /// cache the IPC path reads), whose slots never move while the kernel runs.
     pub frame: TrapFrame,
@@ -159,6 +161,8 @@ pub struct Kernel {
     /// `time` at boot.
     pub boot_ticks: u64,
     kernel_space: AddressSpace,
+    /// A space that maps only the kernel, the other end of measured switches.
+    spare_space: Option<AddressSpace>,
 }
 
 extern "C" {
@@ -207,6 +211,7 @@ impl Kernel {
             timebase: info.timebase,
             boot_ticks: arch::time(),
             kernel_space,
+            spare_space: None,
         })
     }
 
@@ -317,7 +322,7 @@ impl Kernel {
             arch::switch_space(a);
         };
         let ns = self.time_switches(switch, ());
-        kprintln!("bench: address-space switch (satp + sfence.vma) {ns} ns");
+        kprintln!("bench: address-space switch at boot (satp + sfence.vma) {ns} ns");
         if self.asids {
             let tagged = self.time_switches(
                 |_: ()| {
@@ -357,12 +362,25 @@ impl Kernel {
         for pa in pages.into_iter().filter(|pa| *pa != 0) {
             self.frames.release(pa);
         }
-        // Every loop ended in the kernel's space (`a`); `release` fences the spare ASID.
-        other.release(&mut self.frames);
+        // Every loop ended in the kernel's space (`a`); the spare space stays for
+        // `bench_switch`.
+        self.spare_space = Some(other);
         kprintln!(
             "bench: TLB refill after a switch {} ns per page ({PAGES} pages)",
             with_refill.saturating_sub(ns) / PAGES as u64
         );
+    }
+
+    /// Nanoseconds `pairs` switch pairs take (`satp` + `sfence.vma` to the spare space and
+    /// back to the loaded one), or `None` before the spare space exists.
+    pub fn time_switch_pairs(&self, pairs: u64) -> Option<u64> {
+        let (spare, back) = (self.spare_space.as_ref()?.satp(), self.loaded_satp);
+        let start = arch::time();
+        for _ in 0..pairs {
+            arch::switch_space(spare);
+            arch::switch_space(back);
+        }
+        Some(self.ticks_to_ns(arch::time() - start))
     }
 
     /// Nanoseconds per switch of `pair` (which makes two), after a warm-up: the emulator

@@ -85,6 +85,12 @@ pub fn grow(bytes: usize) -> Result<usize, SysError> {
     call0(Sysnum::Grow, [bytes, 0, 0, 0, 0, 0])
 }
 
+/// Nanoseconds the kernel took for `pairs` address-space switch pairs (`satp` +
+/// `sfence.vma` and back), measured now (`runner` programs only).
+pub fn bench_switch(pairs: usize) -> Result<u64, SysError> {
+    call0(Sysnum::BenchSwitch, [pairs, 0, 0, 0, 0, 0]).map(|ns| ns as u64)
+}
+
 /// The caller's own service id.
 #[inline]
 pub fn self_id() -> ServiceId {

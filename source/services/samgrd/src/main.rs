@@ -1,6 +1,8 @@
 //! samgrd: the service registry. Binds names to the service ids the kernel stamps on
 //! each request (never to ids named in a payload) and answers lookups. It registers
-//! itself, prints `samgrd: ready` once its endpoint serves, and tells init.
+//! itself, prints `samgrd: ready` (its endpoint takes requests from its start: the kernel
+//! queues callers in its inbox until its loop receives them), then tells init, which
+//! starts the next program only after that.
 #![no_std]
 #![no_main]
 
