@@ -1,8 +1,8 @@
 //! End-to-end: the `logd` daemon with client processes (`nx log`) of distinct pids and,
-//! when the suite runs as root (as CI does), of other uids; identity that cannot be forged
-//! through the payload; memory that stays within the journal's capacity under a flood;
-//! `nx log tail` accounting for every record id under a flood; wire errors over the
-//! socket; pipelining; the ready line and the socket path rules.
+//! in a test of its own that needs root (CI runs as root), of other uids; identity that
+//! cannot be forged through the payload; memory that stays within the journal's capacity
+//! under a flood; `nx log tail` accounting for every record id under a flood; wire errors
+//! over the socket; pipelining; the ready line and the socket path rules.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -61,8 +61,8 @@ fn all_records(daemon: &Daemon) -> Vec<Record> {
     panic!("journal never ended");
 }
 
-/// Whether the multi-uid part can run; outside CI a non-root run says it skipped it, in
-/// CI (where the suite runs as root) not being root is a failure, not a skip.
+/// Whether the multi-uid part can run. Not being root is a failure, unless the run opts
+/// out explicitly with `LOGD_E2E_SKIP_UIDS=1` outside CI (CI runs the suite as root).
 fn multi_uid_available(test: &str) -> bool {
     if is_root() {
         return true;
@@ -71,12 +71,34 @@ fn multi_uid_available(test: &str) -> bool {
         std::env::var_os("CI").is_none(),
         "{test}: the multi-uid check needs root, and CI runs as root"
     );
-    eprintln!("{test}: not root: the multi-uid part needs root and was NOT checked");
+    assert!(
+        std::env::var("LOGD_E2E_SKIP_UIDS").is_ok_and(|v| v == "1"),
+        "{test}: the multi-uid check needs root; run the suite as root, or set \
+         LOGD_E2E_SKIP_UIDS=1 to skip this check explicitly"
+    );
+    eprintln!("{test}: not root and LOGD_E2E_SKIP_UIDS=1: the multi-uid check was skipped");
     false
+}
+
+/// Clients of other uids (needs root): each record carries its client's uid and pid, and
+/// a uid written into the payload is not the origin.
+#[test]
+fn records_of_other_uids_carry_their_client_identity() {
+    if !multi_uid_available("records_of_other_uids_carry_their_client_identity") {
+        return;
+    }
+    client_process_identities(true);
+    payload_identity_is_not_the_origin(Some(OTHER_UIDS[0]));
 }
 
 #[test]
 fn each_record_carries_its_client_process_identity() {
+    client_process_identities(false);
+}
+
+/// Four clients of this process's uid and, with `other_uids`, one client per uid in
+/// `OTHER_UIDS`: each record carries its client's uid and pid.
+fn client_process_identities(other_uids: bool) {
     let daemon = Daemon::start(&["--mode", "666"]).unwrap();
     let mut children = Vec::new();
     // Several client processes at once: distinct pids, same uid.
@@ -97,7 +119,7 @@ fn each_record_carries_its_client_process_identity() {
             KillOnDrop(child),
         ));
     }
-    if multi_uid_available("each_record_carries_its_client_process_identity") {
+    if other_uids {
         for uid in OTHER_UIDS {
             let child = nx(&daemon)
                 .args(["append", "--scope", &format!("uid{uid}"), "hello"])
@@ -127,7 +149,7 @@ fn each_record_carries_its_client_process_identity() {
     let pids: std::collections::BTreeSet<u32> =
         records.iter().map(|r| r.service_id.pid()).collect();
     assert_eq!(pids.len(), records.len(), "distinct pids");
-    if is_root() {
+    if other_uids {
         let uids: std::collections::BTreeSet<u32> =
             records.iter().map(|r| r.service_id.uid()).collect();
         assert_eq!(uids.len(), 1 + OTHER_UIDS.len(), "distinct uids: {uids:?}");
@@ -136,6 +158,12 @@ fn each_record_carries_its_client_process_identity() {
 
 #[test]
 fn identity_written_into_the_payload_is_not_the_origin() {
+    payload_identity_is_not_the_origin(None);
+}
+
+/// A client claims root's identity in its payload, run as `as_uid` (else as this
+/// process's uid); the record's origin is the client's real uid and pid.
+fn payload_identity_is_not_the_origin(as_uid: Option<u32>) {
     let daemon = Daemon::start(&["--mode", "666"]).unwrap();
     let root = ServiceId::from_uid_pid(0, 1);
     let mut cmd = nx(&daemon);
@@ -151,11 +179,12 @@ fn identity_written_into_the_payload_is_not_the_origin() {
         "pid=1",
         &format!("service_id={} uid=0 pid=1", root.0),
     ]);
-    let uid = if multi_uid_available("identity_written_into_the_payload_is_not_the_origin") {
-        cmd.uid(OTHER_UIDS[0]).gid(OTHER_UIDS[0]);
-        OTHER_UIDS[0]
-    } else {
-        rustix::process::getuid().as_raw()
+    let uid = match as_uid {
+        Some(uid) => {
+            cmd.uid(uid).gid(uid);
+            uid
+        }
+        None => rustix::process::getuid().as_raw(),
     };
     let child = cmd.stdout(Stdio::piped()).spawn().unwrap();
     let pid = child.id();
