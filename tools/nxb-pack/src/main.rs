@@ -5,6 +5,7 @@
 
 mod inspect;
 mod pack;
+mod same_file;
 
 use std::io::{self, Write};
 use std::process::ExitCode;

@@ -6,6 +6,7 @@ use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use crate::same_file;
 use anyhow::{bail, Context, Result};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
@@ -100,6 +101,14 @@ pub fn run(args: Args) -> Result<ExitCode> {
     else {
         bail!("--toml, --payload, --key and -o are required (see --help)");
     };
+    same_file::refuse_output_among_inputs(
+        &output,
+        &[
+            ("--toml", &toml_path),
+            ("--payload", &payload),
+            ("--key", &key),
+        ],
+    )?;
     let desc = read_toml(&toml_path)?;
     let at = |field: &str| format!("{}: field {field}", toml_path.display());
     let name = BundleName::new(&desc.name).map_err(|r| anyhow::anyhow!("{}: {r}", at("name")))?;
@@ -142,16 +151,15 @@ pub fn run(args: Args) -> Result<ExitCode> {
         })?;
         out.write_all(&head).map_err(io)?;
         // Copy the payload, checking it is still what was hashed and signed.
-        let (digest, len) = copy_hashed(&payload, out).map_err(|e| updates::fs::FileError::Io {
-            path: payload.clone(),
-            source: e,
-        })?;
+        let (digest, len) = copy_hashed(&payload, out, &output)?;
         if digest != payload_digest || len != payload_size {
             return Err(updates::fs::FileError::Changed {
                 path: payload.clone(),
             });
         }
-        out.write_all(&bundle_tail(payload_size)).map_err(io)
+        out.write_all(&bundle_tail(payload_size)).map_err(io)?;
+        // Flushed here so that a failed write names the output.
+        out.flush().map_err(io)
     })?;
     eprintln!(
         "wrote {}: {} {}, payload {} bytes",
@@ -163,19 +171,32 @@ pub fn run(args: Args) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn copy_hashed(path: &Path, out: &mut impl Write) -> std::io::Result<([u8; 32], u64)> {
-    let mut file = File::open(path)?;
+/// Copies `path` to `out` (writing `output`), returning (SHA-256, length); an error
+/// names the payload when reading fails and the output when writing does.
+fn copy_hashed(
+    path: &Path,
+    out: &mut impl Write,
+    output: &Path,
+) -> Result<([u8; 32], u64), updates::fs::FileError> {
+    let at = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| updates::fs::FileError::Io { path, source }
+    };
+    let mut file = File::open(path).map_err(at(path))?;
     let mut hasher = Sha256::new();
     let mut buf = vec![0u8; CHUNK];
     let mut len = 0u64;
     loop {
-        let n = file.read(&mut buf)?;
-        if n == 0 {
-            break;
-        }
+        let n = match file.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(at(path)(e)),
+        };
+        let chunk = buf.get(..n).unwrap_or_default();
         len += n as u64;
-        hasher.update(&buf[..n]);
-        out.write_all(&buf[..n])?;
+        hasher.update(chunk);
+        out.write_all(chunk).map_err(at(output))?;
     }
     Ok((hasher.finalize().into(), len))
 }

@@ -128,3 +128,83 @@ fn refuses_bad_descriptions_naming_the_field() {
         assert!(!dir.path().join("x.nxb").exists());
     }
 }
+
+#[test]
+fn refuses_an_output_that_is_an_input() {
+    let dir = workdir(TOML);
+    fs::copy(key("ed25519.hex"), dir.path().join("k.hex")).unwrap();
+    #[cfg(unix)]
+    std::os::unix::fs::symlink("payload.elf", dir.path().join("link.nxb")).unwrap();
+    let before: Vec<_> = ["bundle.toml", "payload.elf", "k.hex"]
+        .iter()
+        .map(|n| fs::read(dir.path().join(n)).unwrap())
+        .collect();
+    let mut outputs = vec![
+        ("payload.elf", "--payload"),
+        ("./bundle.toml", "--toml"),
+        ("k.hex", "--key"),
+    ];
+    if cfg!(unix) {
+        outputs.push(("link.nxb", "--payload"));
+    }
+    for (out, what) in outputs {
+        let o = nxb_pack(
+            &[
+                "--toml",
+                "bundle.toml",
+                "--payload",
+                "payload.elf",
+                "--key",
+                "k.hex",
+                "-o",
+                out,
+            ],
+            dir.path(),
+        );
+        assert_eq!(o.status.code(), Some(2), "{out}");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(
+            err.contains(out) && err.contains("also an input") && err.contains(what),
+            "{out}: {err}"
+        );
+    }
+    for (n, bytes) in ["bundle.toml", "payload.elf", "k.hex"].iter().zip(&before) {
+        assert_eq!(
+            &fs::read(dir.path().join(n)).unwrap(),
+            bytes,
+            "{n} untouched"
+        );
+    }
+}
+
+/// A write that fails (here: over the file size limit) names the output, not the payload,
+/// and leaves neither the output nor a temporary file.
+#[cfg(unix)]
+#[test]
+fn a_failed_write_names_the_output_and_leaves_nothing() {
+    let dir = workdir(TOML);
+    fs::write(dir.path().join("big.bin"), vec![7u8; 2_000_000]).unwrap();
+    let script = format!(
+        "trap '' XFSZ; ulimit -f 600; exec '{}' --toml bundle.toml --payload big.bin \
+         --key '{}' -o b.nxb",
+        env!("CARGO_BIN_EXE_nxb-pack"),
+        key("ed25519.hex")
+    );
+    let o = Command::new("bash")
+        .args(["-c", &script])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("b.nxb") && !err.contains("big.bin"),
+        "names the output: {err}"
+    );
+    let mut left: Vec<_> = fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    left.sort();
+    assert_eq!(left, ["big.bin", "bundle.toml", "payload.elf"]);
+}
