@@ -2,10 +2,13 @@
 //! image against its manifest and signature, extracting a segment, and writing outputs
 //! atomically and durably.
 //!
-//! Building streams each segment once into a fresh temporary image (gaps stay holes and
-//! read as zeros) while hashing it, writes the GPT regions derived from the digests, then
-//! hashes the whole image, fsyncs it and renames it into place; the manifest and the
-//! signature follow the same write-fsync-rename path. A failure leaves no partial output.
+//! Building first checks the outputs (each has an existing directory and a path of its
+//! own, none is an input), then streams each segment once into a fresh temporary image
+//! (gaps stay holes and read as zeros) while hashing it, writes the GPT regions derived
+//! from the digests and hashes the whole image. The signature and the manifest are
+//! written to temporaries too; only when all are written and fsynced are they renamed
+//! into place (image, signature, manifest last), undoing the earlier renames if a later
+//! one fails. A failure leaves no partial output.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Seek, SeekFrom, Write};
@@ -61,14 +64,33 @@ pub enum FsError {
         /// What is wrong.
         reason: String,
     },
-    /// The image is shorter or longer than the manifest says.
+    /// The image is shorter or longer than the manifest or its partition table says.
     Size {
         /// The image file.
         path: PathBuf,
-        /// Bytes the manifest expects.
+        /// Bytes expected.
         expected: u64,
         /// Bytes found.
         found: u64,
+        /// Where the expected size comes from.
+        basis: SizeBasis,
+    },
+    /// A partition of the image's table is out of range.
+    Partition {
+        /// The image file.
+        path: PathBuf,
+        /// The partition's name.
+        name: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// An output path cannot be used (same as another output or an input, no such
+    /// directory, a directory itself).
+    Output {
+        /// The output path as given.
+        path: PathBuf,
+        /// Why it cannot be used.
+        reason: String,
     },
     /// A byte range's SHA-256 differs from the manifest's.
     RangeMismatch {
@@ -106,13 +128,38 @@ impl fmt::Display for FsError {
                 path,
                 expected,
                 found,
+                basis,
             } => {
                 let what = if found < expected { "truncated" } else { "too long" };
-                write!(
-                    f,
-                    "{}: image {what}: {found} bytes, manifest says {expected}",
-                    path.display()
-                )
+                write!(f, "{}: image {what}: {found} bytes, ", path.display())?;
+                match basis {
+                    SizeBasis::Manifest => write!(f, "manifest says {expected}"),
+                    SizeBasis::ManifestRange(r) => {
+                        write!(f, "the manifest's range {r} ends at byte {expected}")
+                    }
+                    SizeBasis::BackupHeader { past_end } => {
+                        write!(
+                            f,
+                            "the partition table's backup GPT header ends at byte {expected}"
+                        )?;
+                        if !past_end.is_empty() {
+                            write!(
+                                f,
+                                "; partitions past the end of the file: {}",
+                                past_end.join(", ")
+                            )?;
+                        }
+                        Ok(())
+                    }
+                    SizeBasis::Partition(p) => write!(
+                        f,
+                        "the partition table says partition {p} ends at byte {expected}"
+                    ),
+                }
+            }
+            FsError::Output { path, reason } => write!(f, "{}: {reason}", path.display()),
+            FsError::Partition { path, name, reason } => {
+                write!(f, "{}: partition {name}: {reason}", path.display())
             }
             FsError::RangeMismatch { range } => {
                 write!(f, "segment {range}: SHA-256 does not match the manifest")
@@ -130,15 +177,26 @@ impl fmt::Display for FsError {
     }
 }
 
-impl std::error::Error for FsError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            FsError::Io { source, .. } => Some(source),
-            FsError::Image { source, .. } => Some(source),
-            _ => None,
-        }
-    }
+/// Where the size an image is expected to have comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SizeBasis {
+    /// The manifest's image size.
+    Manifest,
+    /// The end of a range of the manifest.
+    ManifestRange(String),
+    /// The backup GPT header's LBA in the primary header (the disk's last sector).
+    BackupHeader {
+        /// The partitions that run past the end of the file.
+        past_end: Vec<String>,
+    },
+    /// The end of a partition in the partition table.
+    Partition(String),
 }
+
+// `Display` already includes the underlying error, so `source` is not given: a cause
+// chain printer would otherwise print the cause twice.
+impl std::error::Error for FsError {}
 
 fn io_err(path: &Path) -> impl FnOnce(io::Error) -> FsError + '_ {
     move |source| FsError::Io {
@@ -231,7 +289,8 @@ fn open_segment(path: &Path) -> Result<(File, u64), FsError> {
 }
 
 /// Builds the image at `out`, its manifest at `manifest_path` and (when signed) the
-/// signature at `sig_path`, each atomically and fsynced. `progress(done, total)` is
+/// signature at `sig_path`: all of them or none, each fsynced. Refuses, before reading
+/// anything, outputs that share a path, replace a segment file or lack a directory. `progress(done, total)` is
 /// called as bytes are processed.
 pub fn build(
     req: &BuildRequest,
@@ -241,6 +300,18 @@ pub fn build(
     progress: &mut dyn FnMut(u64, u64),
 ) -> Result<Built, FsError> {
     check_profile(req)?;
+    let mut outputs: Vec<(&str, &Path)> =
+        vec![("image output", out), ("manifest output", manifest_path)];
+    if req.signer.is_some() {
+        outputs.push(("signature output", sig_path));
+    }
+    let inputs: Vec<(String, &Path)> = req
+        .segments
+        .iter()
+        .map(|(n, p)| (format!("segment {n}"), p.as_path()))
+        .collect();
+    let inputs: Vec<(&str, &Path)> = inputs.iter().map(|(n, p)| (n.as_str(), *p)).collect();
+    check_outputs(&outputs, &inputs)?;
     let mut files = Vec::new();
     let mut sizes = Vec::new();
     for (name, path) in &req.segments {
@@ -264,7 +335,7 @@ pub fn build(
     let tmp = TempFile::new(out)?;
     tmp.file
         .set_len(layout.total_len())
-        .map_err(io_err(&tmp.path))?;
+        .map_err(io_err(&tmp.dest))?;
     // Segments are copied and hashed by two workers (the caller's thread reports
     // progress), each taking the next segment in order.
     let next = AtomicUsize::new(0);
@@ -294,7 +365,7 @@ pub fn build(
             Err(_) => mine.push((
                 usize::MAX,
                 Err(FsError::Io {
-                    path: tmp.path.clone(),
+                    path: tmp.dest.clone(),
                     source: io::Error::other("a copy worker panicked"),
                 }),
             )),
@@ -309,7 +380,7 @@ pub fn build(
     }
     if digests.len() != files.len() {
         return Err(FsError::Io {
-            path: tmp.path.clone(),
+            path: tmp.dest.clone(),
             source: io::Error::other("a segment was not copied"),
         });
     }
@@ -329,20 +400,20 @@ pub fn build(
     let ranges = comp.layout.ranges();
     tmp.file
         .write_all_at(&comp.mbr, 0)
-        .map_err(io_err(&tmp.path))?;
+        .map_err(io_err(&tmp.dest))?;
     tmp.file
         .write_all_at(&comp.gpt_primary, SECTOR)
-        .map_err(io_err(&tmp.path))?;
+        .map_err(io_err(&tmp.dest))?;
     if let Some(r) = ranges.last() {
         tmp.file
             .write_all_at(&comp.gpt_backup, r.offset)
-            .map_err(io_err(&tmp.path))?;
+            .map_err(io_err(&tmp.dest))?;
     }
     if let (Some(seg), Some(header)) = (comp.layout.segment(SegmentName::State), &comp.state_header)
     {
         tmp.file
             .write_all_at(header, seg.offset)
-            .map_err(io_err(&tmp.path))?;
+            .map_err(io_err(&tmp.dest))?;
     }
     let mut range_hashes = Vec::with_capacity(ranges.len());
     for r in &ranges {
@@ -382,8 +453,8 @@ pub fn build(
             .unwrap_or_else(|_| Err(io::Error::other("the sync worker panicked")));
         (result.map(|()| <[u8; 32]>::from(hasher.finalize())), synced)
     });
-    let image_digest = image_digest.map_err(io_err(&tmp.path))?;
-    synced.map_err(io_err(&tmp.path))?;
+    let image_digest = image_digest.map_err(io_err(&tmp.dest))?;
+    synced.map_err(io_err(&tmp.dest))?;
     let signature_kind = if req.signer.is_some() {
         SignatureKind::Ed25519
     } else {
@@ -396,11 +467,20 @@ pub fn build(
     })?;
     let manifest_bytes = manifest.encode();
     let signature = req.signer.as_ref().map(|k| k.sign(&manifest_bytes));
-    tmp.commit()?;
-    write_atomic(manifest_path, &manifest_bytes)?;
+    // Every output is written to its temporary first; the manifest goes into place
+    // last, so it never names a signature or an image that is not there.
+    let mut staged = vec![tmp];
     if let Some(sig) = &signature {
-        write_atomic(sig_path, sig.as_bytes())?;
+        let mut t = TempFile::new(sig_path)?;
+        t.file.write_all(sig.as_bytes()).map_err(io_err(sig_path))?;
+        staged.push(t);
     }
+    let mut t = TempFile::new(manifest_path)?;
+    t.file
+        .write_all(&manifest_bytes)
+        .map_err(io_err(manifest_path))?;
+    staged.push(t);
+    commit_all(staged)?;
     Ok(Built {
         manifest,
         manifest_bytes,
@@ -440,7 +520,7 @@ fn copy_segment(
         image
             .file
             .write_all_at(&buf[..n], at)
-            .map_err(io_err(&image.path))?;
+            .map_err(io_err(&image.dest))?;
         at += n as u64;
         report(copied.fetch_add(n as u64, Ordering::Relaxed) + n as u64);
     }
@@ -460,24 +540,30 @@ struct TempFile {
     committed: bool,
 }
 
+/// A hidden file beside `dest`: `.NAME.TAG-PID`.
+fn sibling(dest: &Path, tag: &str) -> Result<PathBuf, FsError> {
+    let name = dest
+        .file_name()
+        .ok_or_else(|| FsError::Io {
+            path: dest.to_path_buf(),
+            source: io::Error::new(io::ErrorKind::InvalidInput, "path has no file name"),
+        })?
+        .to_string_lossy()
+        .into_owned();
+    Ok(dest.with_file_name(format!(".{name}.{tag}-{}", std::process::id())))
+}
+
 impl TempFile {
     fn new(dest: &Path) -> Result<TempFile, FsError> {
-        let name = dest
-            .file_name()
-            .ok_or_else(|| FsError::Io {
-                path: dest.to_path_buf(),
-                source: io::Error::new(io::ErrorKind::InvalidInput, "path has no file name"),
-            })?
-            .to_string_lossy()
-            .into_owned();
-        let path = dest.with_file_name(format!(".{name}.tmp-{}", std::process::id()));
+        let path = sibling(dest, "tmp")?;
+        // Errors name the destination: the temporary is an implementation detail.
         let file = OpenOptions::new()
             .read(true)
             .write(true)
             .create(true)
             .truncate(true)
             .open(&path)
-            .map_err(io_err(&path))?;
+            .map_err(io_err(dest))?;
         Ok(TempFile {
             path,
             dest: dest.to_path_buf(),
@@ -487,7 +573,7 @@ impl TempFile {
     }
 
     fn commit(mut self) -> Result<(), FsError> {
-        self.file.sync_all().map_err(io_err(&self.path))?;
+        self.file.sync_all().map_err(io_err(&self.dest))?;
         fs::rename(&self.path, &self.dest).map_err(io_err(&self.dest))?;
         self.committed = true;
         sync_parent(&self.dest)
@@ -501,6 +587,149 @@ impl Drop for TempFile {
             let _ = fs::remove_file(&self.path);
         }
     }
+}
+
+/// Moves every staged file into place, in order, after fsyncing them all. When a rename
+/// fails, the files already moved are undone: an earlier file is put back from a hard
+/// link taken before it was replaced, and a file that did not exist before is removed.
+fn commit_all(mut staged: Vec<TempFile>) -> Result<(), FsError> {
+    for t in &staged {
+        t.file.sync_all().map_err(io_err(&t.dest))?;
+    }
+    // (destination, existed before, hard link to the earlier file)
+    let mut moved: Vec<(PathBuf, bool, Option<PathBuf>)> = Vec::new();
+    for t in &mut staged {
+        let existed = t.dest.symlink_metadata().is_ok();
+        let backup = if existed {
+            let b = sibling(&t.dest, "old")?;
+            let _ = fs::remove_file(&b);
+            fs::hard_link(&t.dest, &b).ok().map(|()| b)
+        } else {
+            None
+        };
+        if let Err(source) = fs::rename(&t.path, &t.dest) {
+            if let Some(b) = &backup {
+                let _ = fs::remove_file(b);
+            }
+            for (dest, existed, backup) in moved.iter().rev() {
+                // Best effort: the rename error below is what is reported.
+                match backup {
+                    Some(b) => {
+                        let _ = fs::rename(b, dest);
+                    }
+                    None if !existed => {
+                        let _ = fs::remove_file(dest);
+                    }
+                    None => {}
+                }
+            }
+            return Err(FsError::Io {
+                path: t.dest.clone(),
+                source,
+            });
+        }
+        t.committed = true;
+        moved.push((t.dest.clone(), existed, backup));
+    }
+    for (_, _, backup) in &moved {
+        if let Some(b) = backup {
+            let _ = fs::remove_file(b);
+        }
+    }
+    for (dest, _, _) in &moved {
+        sync_parent(dest)?;
+    }
+    Ok(())
+}
+
+fn parent_dir(path: &Path) -> &Path {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    }
+}
+
+/// Where an output will be: its directory, canonicalized, joined with its file name
+/// (the file itself need not exist). Fails when the directory does not exist or is not
+/// a directory, or when the path names a directory.
+fn output_location(option: &str, path: &Path) -> Result<PathBuf, FsError> {
+    let refuse = |reason: String| FsError::Output {
+        path: path.to_path_buf(),
+        reason,
+    };
+    let Some(name) = path.file_name() else {
+        return Err(refuse(format!("{option}: the path has no file name")));
+    };
+    let dir = parent_dir(path);
+    match fs::metadata(dir) {
+        Ok(m) if m.is_dir() => {}
+        Ok(_) => {
+            return Err(refuse(format!(
+                "{option}: {} is not a directory",
+                dir.display()
+            )))
+        }
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            return Err(refuse(format!(
+                "{option}: directory {} does not exist",
+                dir.display()
+            )))
+        }
+        Err(e) => {
+            return Err(refuse(format!(
+                "{option}: directory {}: {e}",
+                dir.display()
+            )))
+        }
+    }
+    if fs::metadata(path).is_ok_and(|m| m.is_dir()) {
+        return Err(refuse(format!("{option}: is a directory")));
+    }
+    let canon = fs::canonicalize(dir)
+        .map_err(|e| refuse(format!("{option}: directory {}: {e}", dir.display())))?;
+    Ok(canon.join(name))
+}
+
+/// Checks a command's outputs before any work: each one's directory exists, no output is
+/// a directory, no two outputs are the same file, and no output is one of the inputs
+/// (same location, or the same file through another name). Each path comes with the
+/// option that named it, for the message.
+pub fn check_outputs(outputs: &[(&str, &Path)], inputs: &[(&str, &Path)]) -> Result<(), FsError> {
+    use std::os::unix::fs::MetadataExt as _;
+    let mut seen: Vec<(&str, &Path, PathBuf)> = Vec::new();
+    for (option, path) in outputs {
+        let at = output_location(option, path)?;
+        if let Some((other, other_path, _)) = seen.iter().find(|s| s.2 == at) {
+            return Err(FsError::Output {
+                path: path.to_path_buf(),
+                reason: format!(
+                    "{option} is the same file as {other} ({}); each output needs its own path",
+                    other_path.display()
+                ),
+            });
+        }
+        let out_meta = fs::metadata(path).ok();
+        for (input, input_path) in inputs {
+            let same_file = match (&out_meta, fs::metadata(input_path)) {
+                (Some(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
+                _ => false,
+            };
+            let same_place = input_path.file_name().is_some_and(|n| {
+                fs::canonicalize(parent_dir(input_path)).is_ok_and(|d| d.join(n) == at)
+            }) || fs::canonicalize(input_path).is_ok_and(|c| c == at);
+            if same_file || same_place {
+                return Err(FsError::Output {
+                    path: path.to_path_buf(),
+                    reason: format!(
+                        "{option} is also the input {input} ({}); refusing to replace an input",
+                        input_path.display()
+                    ),
+                });
+            }
+        }
+        seen.push((option, path, at));
+    }
+    Ok(())
 }
 
 fn sync_parent(path: &Path) -> Result<(), FsError> {
@@ -519,7 +748,7 @@ fn sync_parent(path: &Path) -> Result<(), FsError> {
 /// of the directory).
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), FsError> {
     let mut tmp = TempFile::new(path)?;
-    tmp.file.write_all(bytes).map_err(io_err(&tmp.path))?;
+    tmp.file.write_all(bytes).map_err(io_err(&tmp.dest))?;
     tmp.commit()
 }
 
@@ -614,13 +843,13 @@ pub fn verify_image(
     manifest: &Manifest,
     progress: &mut dyn FnMut(u64, u64),
 ) -> Result<VerifyReport, FsError> {
-    let mut file = File::open(image).map_err(io_err(image))?;
-    let len = file.metadata().map_err(io_err(image))?.len();
+    let (mut file, len) = open_image(image)?;
     if len != manifest.image.size {
         return Err(FsError::Size {
             path: image.to_path_buf(),
             expected: manifest.image.size,
             found: len,
+            basis: SizeBasis::Manifest,
         });
     }
     let gpt = read_gpt(&file, image)?;
@@ -672,6 +901,88 @@ pub fn verify_image(
     })
 }
 
+/// Opens an image file for reading and returns it with its length; a directory or any
+/// other file that is not a regular file is refused as such.
+pub fn open_image(path: &Path) -> Result<(File, u64), FsError> {
+    let file = File::open(path).map_err(io_err(path))?;
+    let meta = file.metadata().map_err(io_err(path))?;
+    let refuse = |kind, what: &str| FsError::Io {
+        path: path.to_path_buf(),
+        source: io::Error::new(kind, what),
+    };
+    if meta.is_dir() {
+        return Err(refuse(
+            io::ErrorKind::IsADirectory,
+            "is a directory, not an image file",
+        ));
+    }
+    if !meta.is_file() {
+        return Err(refuse(
+            io::ErrorKind::InvalidInput,
+            "is not a regular file, not an image file",
+        ));
+    }
+    Ok((file, meta.len()))
+}
+
+/// Checks that the image file holds everything its primary GPT describes: it ends
+/// exactly after the backup header the primary header points to, that header is there,
+/// and every partition lies within the usable LBAs.
+pub fn check_gpt_extent(file: &File, path: &Path, gpt: &ParsedGpt) -> Result<(), FsError> {
+    let len = file.metadata().map_err(io_err(path))?.len();
+    let expected = gpt
+        .backup_lba
+        .checked_add(1)
+        .and_then(|n| n.checked_mul(SECTOR))
+        .unwrap_or(u64::MAX);
+    if len != expected {
+        let past_end = gpt
+            .partitions
+            .iter()
+            .filter(|p| {
+                p.last_lba
+                    .checked_add(1)
+                    .and_then(|n| n.checked_mul(SECTOR))
+                    .is_none_or(|end| end > len)
+            })
+            .map(|p| p.name.clone())
+            .collect();
+        return Err(FsError::Size {
+            path: path.to_path_buf(),
+            expected,
+            found: len,
+            basis: SizeBasis::BackupHeader { past_end },
+        });
+    }
+    let last_usable = gpt
+        .backup_lba
+        .saturating_sub(crate::layout::GPT_ENTRY_SECTORS + 1);
+    for p in &gpt.partitions {
+        if p.first_lba < FIRST_USABLE_LBA || p.last_lba < p.first_lba || p.last_lba > last_usable {
+            return Err(FsError::Partition {
+                path: path.to_path_buf(),
+                name: p.name.clone(),
+                reason: format!(
+                    "LBAs {}..={} are outside the usable LBAs {FIRST_USABLE_LBA}..={last_usable}",
+                    p.first_lba, p.last_lba
+                ),
+            });
+        }
+    }
+    let mut backup = [0u8; 512];
+    file.read_exact_at(&mut backup, gpt.backup_lba * SECTOR)
+        .map_err(io_err(path))?;
+    if &backup[0..8] != b"EFI PART" || backup[24..32] != gpt.backup_lba.to_le_bytes() {
+        return Err(FsError::Image {
+            path: path.to_path_buf(),
+            source: Error::Gpt {
+                what: "no backup GPT header at the last LBA the primary header names",
+            },
+        });
+    }
+    Ok(())
+}
+
 /// Reads and checks the protective MBR and primary GPT of an image file.
 pub fn read_gpt(file: &File, path: &Path) -> Result<ParsedGpt, FsError> {
     let mut head = vec![0u8; ((FIRST_USABLE_LBA) * SECTOR) as usize];
@@ -700,15 +1011,21 @@ pub fn extract(
     manifest: Option<&Manifest>,
     out: &Path,
 ) -> Result<u64, FsError> {
-    let file = File::open(image).map_err(io_err(image))?;
-    let (offset, size, digest) = match manifest {
+    check_outputs(&[("output", out)], &[("image", image)])?;
+    let (file, len) = open_image(image)?;
+    let (offset, size, digest, basis) = match manifest {
         Some(m) => {
             let r = m
                 .range(name.as_str())
                 .ok_or_else(|| FsError::MissingSegment {
                     segment: name.as_str().into(),
                 })?;
-            (r.offset, r.size, Some(r.sha256.0))
+            (
+                r.offset,
+                r.size,
+                Some(r.sha256.0),
+                SizeBasis::ManifestRange(r.name.clone()),
+            )
         }
         None => {
             let gpt = read_gpt(&file, image)?;
@@ -724,15 +1041,20 @@ pub fn extract(
                 .checked_sub(p.first_lba)
                 .map(|d| (d + 1) * SECTOR)
                 .unwrap_or(0);
-            (p.first_lba * SECTOR, size, None)
+            (
+                p.first_lba.saturating_mul(SECTOR),
+                size,
+                None,
+                SizeBasis::Partition(p.name.clone()),
+            )
         }
     };
-    let len = file.metadata().map_err(io_err(image))?.len();
     if offset.checked_add(size).is_none_or(|end| end > len) {
         return Err(FsError::Size {
             path: image.to_path_buf(),
             expected: offset.saturating_add(size),
             found: len,
+            basis,
         });
     }
     let mut tmp = TempFile::new(out)?;
@@ -744,7 +1066,7 @@ pub fn extract(
         file.read_exact_at(&mut buf[..n], at)
             .map_err(io_err(image))?;
         hasher.update(&buf[..n]);
-        tmp.file.write_all(&buf[..n]).map_err(io_err(&tmp.path))?;
+        tmp.file.write_all(&buf[..n]).map_err(io_err(&tmp.dest))?;
         at += n as u64;
     }
     if let Some(d) = digest {

@@ -5,9 +5,10 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context as _;
-use image::fs::{build, default_signature_path, BuildRequest};
+use image::fs::{build, check_outputs, default_signature_path, BuildRequest};
 use image::{Profile, SegmentName};
 
+use super::about;
 use crate::progress::Progress;
 use crate::units::parse_size;
 
@@ -71,6 +72,32 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         ProfileArg::Dev => Profile::Dev,
         ProfileArg::Release => Profile::Release,
     };
+    let sig_path = args
+        .sig_out
+        .clone()
+        .unwrap_or_else(|| default_signature_path(&args.manifest));
+    // Before any work: every output has a directory, its own path, and is no input.
+    let mut outputs = vec![
+        ("--out", args.out.as_path()),
+        ("--manifest", &args.manifest),
+    ];
+    if args.sig_out.is_some() {
+        outputs.push(("--sig-out", &sig_path));
+    } else if args.sign.is_some() {
+        outputs.push(("the signature (beside --manifest)", &sig_path));
+    }
+    let inputs: Vec<(&str, &std::path::Path)> = [
+        ("--bootloader", &args.bootloader),
+        ("--kernel", &args.kernel),
+        ("--initrd", &args.initrd),
+        ("--rootfs", &args.rootfs),
+        ("--pkgfs", &args.pkgfs),
+        ("--sign", &args.sign),
+    ]
+    .into_iter()
+    .filter_map(|(o, p)| p.as_deref().map(|p| (o, p)))
+    .collect();
+    check_outputs(&outputs, &inputs)?;
     let segments: Vec<(SegmentName, PathBuf)> = [
         (SegmentName::Bootloader, args.bootloader),
         (SegmentName::Kernel, args.kernel),
@@ -96,9 +123,6 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         state_len: args.state_size,
         signer,
     };
-    let sig_path = args
-        .sig_out
-        .unwrap_or_else(|| default_signature_path(&args.manifest));
     let mut progress = Progress::new("build", 0);
     let built = build(
         &req,
@@ -110,7 +134,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             progress.update(done);
         },
     )
-    .with_context(|| format!("building {}", args.out.display()))?;
+    .map_err(|e| about(e, "building", &args.out))?;
     progress.finish();
     let m = &built.manifest;
     println!(

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{bail, Context as _};
-use image::fs::{extract, read_manifest};
+use image::fs::{check_outputs, extract, read_manifest};
 use image::SegmentName;
 
 /// Arguments of `nx image extract`.
@@ -33,6 +33,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         .segment
         .parse()
         .with_context(|| format!("segment {:?}", args.segment))?;
+    let mut inputs = vec![("IMAGE", args.image.as_path())];
+    if let Some(m) = &args.manifest {
+        inputs.push(("--manifest", m));
+    }
+    check_outputs(&[("--out", &args.out)], &inputs)?;
     if !args.force && args.out.symlink_metadata().is_ok() {
         bail!(
             "{} already exists; use --force to replace it",
@@ -44,7 +49,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         None => None,
     };
     let n = extract(&args.image, name, manifest.as_ref(), &args.out)
-        .with_context(|| format!("extracting {name} from {}", args.image.display()))?;
+        .map_err(|e| super::about(e, &format!("extracting {name} from"), &args.image))?;
     println!("{name}: {n} bytes to {}", args.out.display());
     Ok(ExitCode::SUCCESS)
 }

@@ -1,12 +1,11 @@
 //! `nx image inspect`: the partition table of an image and, with `--manifest`, the
 //! manifest's fields; text for people or JSON (schema `nx.image.inspect/1`).
 
-use std::fs::File;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context as _;
-use image::fs::{read_gpt, read_manifest};
+use image::fs::{check_gpt_extent, open_image, read_gpt, read_manifest};
 use image::gpt::guid_to_string;
 use image::SECTOR;
 use serde::Serialize;
@@ -47,13 +46,11 @@ struct InspectOut {
 
 /// Runs `nx image inspect`.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let file =
-        File::open(&args.image).with_context(|| format!("opening {}", args.image.display()))?;
-    let size = file
-        .metadata()
-        .with_context(|| format!("reading {}", args.image.display()))?
-        .len();
+    let (file, size) = open_image(&args.image)?;
     let gpt = read_gpt(&file, &args.image)?;
+    // A table that describes more than the file holds (a truncated copy) is refused, as
+    // `nx image verify` refuses it.
+    check_gpt_extent(&file, &args.image, &gpt)?;
     let manifest = match &args.manifest {
         Some(p) => Some(read_manifest(p)?.0),
         None => None,

@@ -43,6 +43,20 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     }
 }
 
+/// Turns an image-core error into the command's error, adding "`doing` PATH" in front
+/// unless the message already starts with that path (so the file is named once).
+pub(crate) fn about(err: image::fs::FsError, doing: &str, path: &Path) -> anyhow::Error {
+    let named = err
+        .to_string()
+        .starts_with(&format!("{}: ", path.display()));
+    let err = anyhow::Error::new(err);
+    if named {
+        err
+    } else {
+        err.context(format!("{doing} {}", path.display()))
+    }
+}
+
 /// Reads public key files.
 pub fn read_public_keys(paths: &[impl AsRef<Path>]) -> anyhow::Result<Vec<PublicKey>> {
     paths
