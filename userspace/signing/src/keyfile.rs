@@ -1,10 +1,12 @@
 //! Key files on disk (feature `std`): reading private and public key files with a size
 //! bound, generating a key from OS randomness, and writing a key pair safely.
 //!
-//! Writing never leaves a partial key file: each file is written to a temporary file in
-//! the same directory (the private one created with mode 0600), fsynced, then linked
-//! into place. Without `force` the link refuses an existing file, so an existing key is
-//! never replaced, not even by a concurrent writer; with `force` it is renamed over.
+//! Writing never leaves a partial key file or a mismatched pair: both names are checked
+//! first, both files are written to temporary files in the same directory (the private
+//! one created with mode 0600) and fsynced, and only then linked into place. Without
+//! `force` the link refuses an existing file, so an existing key is never replaced, not
+//! even by a concurrent writer; with `force` they are renamed over, and the old private
+//! key is put back if the public key cannot be.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Write};
@@ -39,6 +41,16 @@ pub enum KeyFileError {
         /// Its size in bytes.
         size: u64,
     },
+    /// The key pair's directory is a file or something else that is not a directory.
+    NotADirectory {
+        /// The path given as the directory.
+        path: PathBuf,
+    },
+    /// A key file's name is taken by a directory.
+    IsADirectory {
+        /// The directory in the way.
+        path: PathBuf,
+    },
     /// The file exists and `force` was not given.
     Exists {
         /// The file that would have been overwritten.
@@ -64,6 +76,16 @@ impl fmt::Display for KeyFileError {
             KeyFileError::TooLarge { path, size } => write!(
                 f,
                 "{}: {size} bytes is too large for a key file (at most {MAX_KEY_FILE_LEN})",
+                path.display()
+            ),
+            KeyFileError::NotADirectory { path } => write!(
+                f,
+                "{}: not a directory (key files are written into a directory)",
+                path.display()
+            ),
+            KeyFileError::IsADirectory { path } => write!(
+                f,
+                "{}: is a directory, not a key file; nothing was written",
                 path.display()
             ),
             KeyFileError::Exists { path } => write!(
@@ -166,8 +188,14 @@ pub struct KeyPairFiles {
 }
 
 /// Writes `key` as [`PRIVATE_KEY_FILE`] (mode 0600) and its public key as
-/// [`PUBLIC_KEY_FILE`] in `dir`, creating `dir` when missing. Without `force`, nothing
-/// is written when either file exists.
+/// [`PUBLIC_KEY_FILE`] in `dir`, creating `dir` when missing.
+///
+/// Both destination names are checked before anything is written: `dir` must be a
+/// directory (or missing), neither name may be a directory, and without `force` neither
+/// may exist. Both files are then written to temporary files and put in place only when
+/// both are complete, so a failure never leaves one half of a new pair next to one half
+/// of an old one: without `force` a failed second link removes the first, with `force` a
+/// failed second rename puts the old private key back.
 pub fn write_keypair(
     dir: &Path,
     key: &SecretKey,
@@ -177,24 +205,62 @@ pub fn write_keypair(
         private: dir.join(PRIVATE_KEY_FILE),
         public: dir.join(PUBLIC_KEY_FILE),
     };
-    if !force {
-        for path in [&files.private, &files.public] {
-            if fs::symlink_metadata(path).is_ok() {
-                return Err(KeyFileError::Exists { path: path.clone() });
-            }
+    match fs::metadata(dir) {
+        Ok(m) if !m.is_dir() => {
+            return Err(KeyFileError::NotADirectory {
+                path: dir.to_path_buf(),
+            })
+        }
+        Ok(_) => {}
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+        Err(e) => return Err(io_at(dir)(e)),
+    }
+    for path in [&files.private, &files.public] {
+        match fs::symlink_metadata(path) {
+            Ok(m) if m.is_dir() => return Err(KeyFileError::IsADirectory { path: path.clone() }),
+            Ok(_) if !force => return Err(KeyFileError::Exists { path: path.clone() }),
+            Ok(_) => {}
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            Err(e) => return Err(io_at(path)(e)),
         }
     }
     fs::create_dir_all(dir).map_err(io_at(dir))?;
     let secret = key.to_hex_line();
-    write_new(&files.private, secret.as_bytes(), 0o600, force)?;
     let public = format!("{}\n", key.public_key().to_hex());
-    write_new(&files.public, public.as_bytes(), 0o644, force)?;
-    Ok(files)
+    let mut scratch = Scratch::default();
+    let result = (|| {
+        let tmp_private = scratch.add(write_temp(&files.private, secret.as_bytes(), 0o600)?);
+        let tmp_public = scratch.add(write_temp(&files.public, public.as_bytes(), 0o644)?);
+        commit_pair(&tmp_private, &tmp_public, &files, force, &mut scratch)?;
+        if let Ok(d) = File::open(dir) {
+            d.sync_all().map_err(io_at(dir))?;
+        }
+        Ok(())
+    })();
+    scratch.remove_all();
+    result.map(|()| files)
 }
 
-/// Writes `bytes` to a temporary file created with `mode`, then links it to `path`
-/// (refusing an existing file) or, with `force`, renames it over `path`.
-fn write_new(path: &Path, bytes: &[u8], mode: u32, force: bool) -> Result<(), KeyFileError> {
+/// Temporary files to remove when writing ends, whatever the outcome.
+#[derive(Default)]
+struct Scratch(Vec<PathBuf>);
+
+impl Scratch {
+    fn add(&mut self, path: PathBuf) -> PathBuf {
+        self.0.push(path.clone());
+        path
+    }
+
+    fn remove_all(&mut self) {
+        for path in self.0.drain(..) {
+            // Best effort: a temporary file renamed into place no longer exists.
+            let _ = fs::remove_file(path);
+        }
+    }
+}
+
+/// The `attempt`th hidden name beside `path`: `.NAME.SUFFIX-PID-ATTEMPT`.
+fn beside(path: &Path, suffix: &str, attempt: u32) -> PathBuf {
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
@@ -203,48 +269,115 @@ fn write_new(path: &Path, bytes: &[u8], mode: u32, force: bool) -> Result<(), Ke
         .file_name()
         .map(|n| n.to_string_lossy())
         .unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
-    let result = (|| {
+    dir.join(format!(".{name}.{suffix}-{}-{attempt}", std::process::id()))
+}
+
+/// Names tried beside a file before giving up on files left by earlier runs.
+const ATTEMPTS: u32 = 100;
+
+/// Makes a new hidden name beside `path` with `make`, which must fail with
+/// `AlreadyExists` rather than touch an existing file; names left by an earlier run that
+/// stopped early are skipped.
+fn make_beside<T>(
+    path: &Path,
+    suffix: &str,
+    mut make: impl FnMut(&Path) -> io::Result<T>,
+) -> Result<(PathBuf, T), KeyFileError> {
+    let mut attempt = 0;
+    loop {
+        let candidate = beside(path, suffix, attempt);
+        match make(&candidate) {
+            Ok(made) => return Ok((candidate, made)),
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists && attempt + 1 < ATTEMPTS => {
+                attempt += 1;
+            }
+            Err(e) => return Err(io_at(&candidate)(e)),
+        }
+    }
+}
+
+/// Writes `bytes` to a new temporary file beside `path`, created with `mode` and
+/// fsynced; returns its name.
+fn write_temp(path: &Path, bytes: &[u8], mode: u32) -> Result<PathBuf, KeyFileError> {
+    let (tmp, mut file) = make_beside(path, "tmp", |candidate| {
         let mut options = OpenOptions::new();
         options.write(true).create_new(true);
         #[cfg(unix)]
         std::os::unix::fs::OpenOptionsExt::mode(&mut options, mode);
         #[cfg(not(unix))]
         let _ = mode;
-        let mut file = options.open(&tmp).map_err(io_at(&tmp))?;
-        file.write_all(bytes).map_err(io_at(&tmp))?;
-        file.sync_all().map_err(io_at(&tmp))?;
-        drop(file);
-        if force {
-            fs::rename(&tmp, path).map_err(io_at(path))?;
-        } else {
-            fs::hard_link(&tmp, path).map_err(|e| {
-                if e.kind() == io::ErrorKind::AlreadyExists {
-                    KeyFileError::Exists {
-                        path: path.to_path_buf(),
-                    }
-                } else {
-                    io_at(path)(e)
-                }
-            })?;
-            fs::remove_file(&tmp).map_err(io_at(&tmp))?;
-        }
-        if let Ok(d) = File::open(dir) {
-            d.sync_all().map_err(io_at(dir))?;
-        }
-        Ok(())
-    })();
-    if result.is_err() {
-        // Best effort: the temporary file may not exist if creating it failed.
+        options.open(candidate)
+    })?;
+    let written = file
+        .write_all(bytes)
+        .and_then(|()| file.sync_all())
+        .map_err(io_at(&tmp));
+    drop(file);
+    if let Err(e) = written {
+        // Best effort: the caller removes it too.
         let _ = fs::remove_file(&tmp);
+        return Err(e);
     }
-    result
+    Ok(tmp)
+}
+
+/// Puts the two complete temporary files in place. Without `force` each is hard-linked
+/// to its name (refusing an existing file, even one made by a concurrent writer); with
+/// `force` each is renamed over its name. If the public key cannot be put in place, the
+/// private key name is put back as it was: removed when it was new, the old key restored
+/// when it was replaced.
+fn commit_pair(
+    tmp_private: &Path,
+    tmp_public: &Path,
+    files: &KeyPairFiles,
+    force: bool,
+    scratch: &mut Scratch,
+) -> Result<(), KeyFileError> {
+    let exists = |e: io::Error, path: &Path| {
+        if e.kind() == io::ErrorKind::AlreadyExists {
+            KeyFileError::Exists {
+                path: path.to_path_buf(),
+            }
+        } else {
+            io_at(path)(e)
+        }
+    };
+    if !force {
+        fs::hard_link(tmp_private, &files.private).map_err(|e| exists(e, &files.private))?;
+        if let Err(e) = fs::hard_link(tmp_public, &files.public) {
+            // The private key name was made just now by the link above: take it back.
+            let _ = fs::remove_file(&files.private);
+            return Err(exists(e, &files.public));
+        }
+        return Ok(());
+    }
+    // Keep the old private key under a second name until the public key is in place.
+    let backup = match fs::symlink_metadata(&files.private) {
+        Ok(_) => {
+            let (backup, ()) = make_beside(&files.private, "old", |candidate| {
+                fs::hard_link(&files.private, candidate)
+            })?;
+            Some(scratch.add(backup))
+        }
+        Err(e) if e.kind() == io::ErrorKind::NotFound => None,
+        Err(e) => return Err(io_at(&files.private)(e)),
+    };
+    fs::rename(tmp_private, &files.private).map_err(io_at(&files.private))?;
+    if let Err(e) = fs::rename(tmp_public, &files.public) {
+        // Best effort: the error reported is the one that stopped the write.
+        let _ = match &backup {
+            Some(old) => fs::rename(old, &files.private),
+            None => fs::remove_file(&files.private),
+        };
+        return Err(io_at(&files.public)(e));
+    }
+    Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::string::ToString;
+    use std::string::{String, ToString};
     use std::vec;
 
     #[test]
@@ -282,6 +415,98 @@ mod tests {
             read_secret_key(&files.private).unwrap().public_key(),
             second.public_key()
         );
+    }
+
+    fn names_in(dir: &Path) -> Vec<String> {
+        let mut names: Vec<String> = fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    }
+
+    #[test]
+    fn a_directory_in_place_of_the_public_key_stops_force_before_any_write() {
+        let dir = tempfile::tempdir().unwrap();
+        let old = SecretKey::from_seed([1; 32]);
+        let files = write_keypair(dir.path(), &old, false).unwrap();
+        let before = fs::read(&files.private).unwrap();
+        fs::remove_file(&files.public).unwrap();
+        fs::create_dir(&files.public).unwrap();
+        let new = SecretKey::from_seed([2; 32]);
+        let err = write_keypair(dir.path(), &new, true).unwrap_err();
+        assert!(
+            matches!(err, KeyFileError::IsADirectory { ref path } if *path == files.public),
+            "{err}"
+        );
+        assert!(err.to_string().contains("is a directory"), "{err}");
+        assert_eq!(fs::read(&files.private).unwrap(), before, "old key kept");
+        assert_eq!(names_in(dir.path()), [PRIVATE_KEY_FILE, PUBLIC_KEY_FILE]);
+    }
+
+    #[test]
+    fn a_directory_in_place_of_the_public_key_leaves_no_orphan_private_key() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::create_dir(dir.path().join(PUBLIC_KEY_FILE)).unwrap();
+        let key = SecretKey::from_seed([3; 32]);
+        let err = write_keypair(dir.path(), &key, false).unwrap_err();
+        assert!(matches!(err, KeyFileError::IsADirectory { .. }), "{err}");
+        assert_eq!(names_in(dir.path()), [PUBLIC_KEY_FILE]);
+    }
+
+    #[test]
+    fn a_file_given_as_the_directory_is_named_as_not_a_directory() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("afile");
+        fs::write(&file, "keep").unwrap();
+        let key = SecretKey::from_seed([4; 32]);
+        let err = write_keypair(&file, &key, true).unwrap_err();
+        assert!(
+            matches!(err, KeyFileError::NotADirectory { ref path } if *path == file),
+            "{err}"
+        );
+        assert!(err.to_string().contains("not a directory"), "{err}");
+        assert_eq!(fs::read(&file).unwrap(), b"keep");
+    }
+
+    /// A public key that cannot be put in place after the private one was: the private
+    /// key name is put back (the old key restored, or the new one removed).
+    #[test]
+    fn a_failed_second_step_puts_the_private_key_back() {
+        for force in [true, false] {
+            let dir = tempfile::tempdir().unwrap();
+            let files = KeyPairFiles {
+                private: dir.path().join(PRIVATE_KEY_FILE),
+                public: dir.path().join(PUBLIC_KEY_FILE),
+            };
+            let old = SecretKey::from_seed([5; 32]);
+            if force {
+                fs::write(&files.private, old.to_hex_line().as_bytes()).unwrap();
+            }
+            // In the way after the checks, as a concurrent writer could make it.
+            fs::create_dir(&files.public).unwrap();
+            fs::write(files.public.join("x"), "x").unwrap();
+            let new = SecretKey::from_seed([6; 32]);
+            let mut scratch = Scratch::default();
+            let tmp_private = scratch
+                .add(write_temp(&files.private, new.to_hex_line().as_bytes(), 0o600).unwrap());
+            let tmp_public = scratch.add(write_temp(&files.public, b"pub\n", 0o644).unwrap());
+            let err =
+                commit_pair(&tmp_private, &tmp_public, &files, force, &mut scratch).unwrap_err();
+            scratch.remove_all();
+            assert!(err.to_string().contains(PUBLIC_KEY_FILE), "{err}");
+            if force {
+                assert_eq!(
+                    read_secret_key(&files.private).unwrap().public_key(),
+                    old.public_key(),
+                    "old key restored"
+                );
+                assert_eq!(names_in(dir.path()), [PRIVATE_KEY_FILE, PUBLIC_KEY_FILE]);
+            } else {
+                assert_eq!(names_in(dir.path()), [PUBLIC_KEY_FILE], "no orphan");
+            }
+        }
     }
 
     #[test]
