@@ -6,6 +6,7 @@
 mod inspect;
 mod keygen;
 mod pack;
+mod same_file;
 mod verify;
 
 use std::io::{self, Write};

@@ -7,6 +7,8 @@ use std::process::ExitCode;
 use anyhow::{bail, Context, Result};
 use serde::Deserialize;
 use signing::{keyfile, KeyPolicy};
+
+use crate::same_file;
 use updates::pack::SystemSetMeta;
 use updates::{BoardName, Version};
 
@@ -80,12 +82,38 @@ fn read_meta(path: &Path) -> Result<SystemSetMeta> {
     })
 }
 
+/// Fails when `output` is the input directory, the metadata or key file, or one of the
+/// bundles the input directory holds (as `updates::fs::plan_dir` picks them: `*.nxb`, not
+/// starting with `.`). A directory that cannot be listed is left for packing to report.
+fn refuse_output_among_inputs(output: &Path, input: &Path, meta: &Path, key: &Path) -> Result<()> {
+    if same_file::same_file(output, input) {
+        bail!(
+            "{}: the output is the --input directory; choose an output file outside it \
+             (nothing was written)",
+            output.display()
+        );
+    }
+    let mut inputs: Vec<(&str, PathBuf)> = vec![("--meta", meta.into()), ("--key", key.into())];
+    if let Ok(entries) = std::fs::read_dir(input) {
+        for entry in entries.flatten() {
+            let hidden = entry.file_name().to_string_lossy().starts_with('.');
+            let path = entry.path();
+            if !hidden && path.extension().is_some_and(|e| e == "nxb") {
+                inputs.push(("a bundle of --input", path));
+            }
+        }
+    }
+    let inputs: Vec<(&str, &Path)> = inputs.iter().map(|(w, p)| (*w, p.as_path())).collect();
+    same_file::refuse_output_among_inputs(output, &inputs)
+}
+
 pub fn run(args: Args) -> Result<ExitCode> {
     let (Some(input), Some(meta), Some(key), Some(output)) =
         (args.input, args.meta, args.key, args.output)
     else {
         bail!("--input, --meta, --key and --output are required (see --help)");
     };
+    refuse_output_among_inputs(&output, &input, &meta, &key)?;
     let meta = read_meta(&meta)?;
     let key = keyfile::read_secret_key(&key)?;
     let policy = if args.release {

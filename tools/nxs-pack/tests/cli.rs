@@ -205,3 +205,108 @@ fn a_bad_bundle_fails_without_leaving_an_output() {
         .collect();
     assert_eq!(left.len(), 2, "only bundles/ and system-set.toml: {left:?}");
 }
+
+fn names_in(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn keygen_checks_both_names_before_writing_either() {
+    // --force over a pair whose public name is a directory: the old pair stays whole.
+    let dir = tempfile::tempdir().unwrap();
+    assert!(nxs_pack(&["keygen", "--out", "kd5"], dir.path())
+        .status
+        .success());
+    let kd5 = dir.path().join("kd5");
+    let before = fs::read(kd5.join("ed25519.hex")).unwrap();
+    fs::remove_file(kd5.join("ed25519.pub")).unwrap();
+    fs::create_dir(kd5.join("ed25519.pub")).unwrap();
+    let out = nxs_pack(&["keygen", "--out", "kd5", "--force"], dir.path());
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("ed25519.pub") && err.contains("is a directory"),
+        "{err}"
+    );
+    assert_eq!(fs::read(kd5.join("ed25519.hex")).unwrap(), before);
+    assert_eq!(names_in(&kd5), ["ed25519.hex", "ed25519.pub"]);
+    // Without --force into a directory holding only that directory: no orphan key.
+    let kd6 = dir.path().join("kd6");
+    fs::create_dir_all(kd6.join("ed25519.pub")).unwrap();
+    let out = nxs_pack(&["keygen", "--out", "kd6"], dir.path());
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(names_in(&kd6), ["ed25519.pub"]);
+}
+
+#[test]
+fn keygen_into_a_file_says_it_is_not_a_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("afile"), "keep").unwrap();
+    for extra in [&[][..], &["--force"][..]] {
+        let mut args = vec!["keygen", "--out", "afile"];
+        args.extend_from_slice(extra);
+        let out = nxs_pack(&args, dir.path());
+        assert_eq!(out.status.code(), Some(2));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("afile") && err.contains("not a directory"),
+            "{err}"
+        );
+        assert_eq!(fs::read(dir.path().join("afile")).unwrap(), b"keep");
+    }
+}
+
+#[test]
+fn pack_refuses_an_output_that_is_an_input() {
+    let dir = workdir(["hello.nxb", "samgrd.nxb"]);
+    fs::copy(key("ed25519.hex"), dir.path().join("k.hex")).unwrap();
+    let before: Vec<_> = ["bundles/hello.nxb", "system-set.toml", "k.hex"]
+        .iter()
+        .map(|n| fs::read(dir.path().join(n)).unwrap())
+        .collect();
+    for (output, needle) in [
+        ("bundles", "--input directory"),
+        ("bundles/hello.nxb", "a bundle of --input"),
+        ("./system-set.toml", "--meta"),
+        ("k.hex", "--key"),
+    ] {
+        let out = nxs_pack(
+            &[
+                "--input",
+                "bundles",
+                "--meta",
+                "system-set.toml",
+                "--key",
+                "k.hex",
+                "--output",
+                output,
+            ],
+            dir.path(),
+        );
+        assert_eq!(out.status.code(), Some(2), "{output}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains(output) && err.contains(needle),
+            "{output}: {err}"
+        );
+    }
+    for (n, bytes) in ["bundles/hello.nxb", "system-set.toml", "k.hex"]
+        .iter()
+        .zip(&before)
+    {
+        assert_eq!(
+            &fs::read(dir.path().join(n)).unwrap(),
+            bytes,
+            "{n} untouched"
+        );
+    }
+    assert_eq!(
+        names_in(&dir.path().join("bundles")),
+        ["hello.nxb", "samgrd.nxb"]
+    );
+}
