@@ -1079,3 +1079,61 @@ pub fn extract(
     tmp.commit()?;
     Ok(size)
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+
+    fn staged(dest: &Path, bytes: &[u8]) -> TempFile {
+        let mut t = TempFile::new(dest).unwrap();
+        t.file.write_all(bytes).unwrap();
+        t
+    }
+
+    fn listing(dir: &Path) -> Vec<String> {
+        let mut n: Vec<String> = fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        n.sort();
+        n
+    }
+
+    #[test]
+    fn a_failed_rename_undoes_the_outputs_already_in_place() {
+        let d = tempfile::tempdir().unwrap();
+        let old = d.path().join("old.img");
+        let new = d.path().join("new.sig");
+        let blocked = d.path().join("m.json");
+        fs::write(&old, b"earlier image").unwrap();
+        // A non-empty directory where the last output goes: its rename fails.
+        fs::create_dir(&blocked).unwrap();
+        fs::write(blocked.join("x"), b"x").unwrap();
+        let err = commit_all(vec![
+            staged(&old, b"new image"),
+            staged(&new, b"signature"),
+            staged(&blocked, b"manifest"),
+        ])
+        .unwrap_err();
+        assert!(
+            matches!(&err, FsError::Io { path, .. } if *path == blocked),
+            "{err}"
+        );
+        assert_eq!(fs::read(&old).unwrap(), b"earlier image");
+        assert!(!new.exists(), "a new output is removed again");
+        assert_eq!(listing(d.path()), ["m.json", "old.img"]);
+    }
+
+    #[test]
+    fn all_outputs_go_into_place_together() {
+        let d = tempfile::tempdir().unwrap();
+        let a = d.path().join("a.img");
+        let b = d.path().join("a.json");
+        fs::write(&a, b"earlier").unwrap();
+        commit_all(vec![staged(&a, b"image"), staged(&b, b"manifest")]).unwrap();
+        assert_eq!(fs::read(&a).unwrap(), b"image");
+        assert_eq!(fs::read(&b).unwrap(), b"manifest");
+        assert_eq!(listing(d.path()), ["a.img", "a.json"]);
+    }
+}

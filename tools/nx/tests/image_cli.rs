@@ -1,0 +1,510 @@
+//! `nx image` on bad paths and damaged images: outputs that collide with each other or
+//! with an input are refused before any work, a failed build leaves none of its outputs,
+//! `inspect` refuses a table the file does not hold, and every message names the file and
+//! the cause once.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+fn nx(cwd: &Path, args: &[&str]) -> Run {
+    let output = Command::new(env!("CARGO_BIN_EXE_nx"))
+        .args(args)
+        .current_dir(cwd)
+        .output()
+        .unwrap();
+    Run {
+        code: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8(output.stdout).unwrap(),
+        stderr: String::from_utf8(output.stderr).unwrap(),
+    }
+}
+
+fn ok(run: &Run) -> &str {
+    assert_eq!(
+        run.code, 0,
+        "stdout: {}\nstderr: {}",
+        run.stdout, run.stderr
+    );
+    &run.stdout
+}
+
+/// The error line of a failed run (exit status 2, nothing on stdout).
+fn fails(run: &Run) -> String {
+    assert_eq!(
+        run.code, 2,
+        "stdout: {}\nstderr: {}",
+        run.stdout, run.stderr
+    );
+    assert!(run.stdout.is_empty(), "stdout: {}", run.stdout);
+    run.stderr.trim_end().to_string()
+}
+
+fn key(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../keys/test")
+        .join(name)
+}
+
+fn secret() -> String {
+    key("ed25519.hex").to_str().unwrap().to_string()
+}
+
+fn public() -> String {
+    key("ed25519.pub").to_str().unwrap().to_string()
+}
+
+fn pattern(len: usize, seed: u8) -> Vec<u8> {
+    (0..len)
+        .map(|i| (i as u8).wrapping_mul(31).wrapping_add(seed))
+        .collect()
+}
+
+/// A directory with a kernel (300 000 bytes) and an initrd (5 000 bytes).
+fn fixture() -> tempfile::TempDir {
+    let d = tempfile::tempdir().unwrap();
+    fs::write(d.path().join("kernel.elf"), pattern(300_000, 1)).unwrap();
+    fs::write(d.path().join("initrd.img"), pattern(5_000, 2)).unwrap();
+    d
+}
+
+fn build(dir: &Path, extra: &[&str]) -> Run {
+    let mut args = vec![
+        "image",
+        "build",
+        "--profile",
+        "dev",
+        "--board",
+        "qemu-virt",
+        "--system-version",
+        "1.0.0",
+        "--kernel",
+        "kernel.elf",
+        "--initrd",
+        "initrd.img",
+    ];
+    args.extend_from_slice(extra);
+    nx(dir, &args)
+}
+
+/// Every file in `dir` with its content, sorted by name.
+fn snapshot(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut files: Vec<(String, Vec<u8>)> = fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap())
+        .filter(|e| e.file_type().unwrap().is_file())
+        .map(|e| {
+            (
+                e.file_name().into_string().unwrap(),
+                fs::read(e.path()).unwrap(),
+            )
+        })
+        .collect();
+    files.sort();
+    files
+}
+
+fn names(dir: &Path) -> Vec<String> {
+    let mut n: Vec<String> = fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    n.sort();
+    n
+}
+
+#[test]
+fn build_refuses_outputs_that_share_a_path() {
+    let d = fixture();
+    let before = names(d.path());
+    let k = secret();
+    let cases: [(&[&str], &str); 4] = [
+        (
+            &["--out", "a.img", "--manifest", "a.img"],
+            "a.img: --manifest is the same file as --out (a.img)",
+        ),
+        (
+            &[
+                "--out",
+                "a.img",
+                "--manifest",
+                "a.json",
+                "--sign",
+                &k,
+                "--sig-out",
+                "./a.img",
+            ],
+            "./a.img: --sig-out is the same file as --out (a.img)",
+        ),
+        (
+            &[
+                "--out",
+                "a.json",
+                "--manifest",
+                "a.img",
+                "--sig-out",
+                "a.json",
+            ],
+            "--sig-out is the same file as --out",
+        ),
+        // The default signature path (beside the manifest) counts too.
+        (
+            &[
+                "--out",
+                "os.sig",
+                "--manifest",
+                "os.manifest.json",
+                "--sign",
+                &k,
+            ],
+            "os.sig: the signature (beside --manifest) is the same file as --out (os.sig)",
+        ),
+    ];
+    for (extra, want) in cases {
+        let run = build(d.path(), extra);
+        let e = fails(&run);
+        assert!(e.contains(want), "{extra:?}: {e}");
+        assert!(e.contains("each output needs its own path"), "{e}");
+        assert_eq!(names(d.path()), before, "{extra:?} wrote something");
+    }
+    // An existing file at the shared path is left as it was.
+    fs::write(d.path().join("a.img"), b"keep me").unwrap();
+    fails(&build(d.path(), &["--out", "a.img", "--manifest", "a.img"]));
+    assert_eq!(fs::read(d.path().join("a.img")).unwrap(), b"keep me");
+}
+
+#[test]
+fn build_refuses_an_output_that_is_an_input() {
+    let d = fixture();
+    let sub = d.path().join("sub");
+    fs::create_dir(&sub).unwrap();
+    fs::hard_link(d.path().join("kernel.elf"), d.path().join("hard.elf")).unwrap();
+    let kdir = tempfile::tempdir().unwrap();
+    let k = kdir.path().join("key.hex");
+    fs::copy(key("ed25519.hex"), &k).unwrap();
+    let k = k.to_str().unwrap().to_string();
+    let before = snapshot(d.path());
+    let key_before = fs::read(&k).unwrap();
+    let cases: [(&[&str], &str); 5] = [
+        (
+            &["--out", "kernel.elf", "--manifest", "a.json"],
+            "kernel.elf: --out is also the input --kernel (kernel.elf)",
+        ),
+        (
+            &["--out", "a.img", "--manifest", "sub/../initrd.img"],
+            "sub/../initrd.img: --manifest is also the input --initrd (initrd.img)",
+        ),
+        // The same file through another name.
+        (
+            &["--out", "hard.elf", "--manifest", "a.json"],
+            "hard.elf: --out is also the input --kernel (kernel.elf)",
+        ),
+        (
+            &[
+                "--out",
+                "a.img",
+                "--manifest",
+                "a.json",
+                "--sign",
+                &k,
+                "--sig-out",
+                &k,
+            ],
+            "--sig-out is also the input --sign",
+        ),
+        (
+            &["--out", "a.img", "--manifest", &k, "--sign", &k],
+            "--manifest is also the input --sign",
+        ),
+    ];
+    for (extra, want) in cases {
+        let run = build(d.path(), extra);
+        let e = fails(&run);
+        assert!(e.contains(want), "{extra:?}: {e}");
+        assert!(e.contains("refusing to replace an input"), "{e}");
+        assert_eq!(snapshot(d.path()), before, "{extra:?} changed a file");
+        assert_eq!(fs::read(&k).unwrap(), key_before);
+    }
+}
+
+#[test]
+fn failed_build_leaves_none_of_its_outputs() {
+    let d = fixture();
+    let k = secret();
+    let before = names(d.path());
+    let e = build(d.path(), &["--out", "c.img", "--manifest", "nodir2/c.json"]);
+    let e = fails(&e);
+    assert_eq!(
+        e,
+        "error: nodir2/c.json: --manifest: directory nodir2 does not exist"
+    );
+    assert_eq!(names(d.path()), before);
+    let e = build(
+        d.path(),
+        &[
+            "--out",
+            "d.img",
+            "--manifest",
+            "d.json",
+            "--sign",
+            &k,
+            "--sig-out",
+            "nodir3/d.sig",
+        ],
+    );
+    let e = fails(&e);
+    assert_eq!(
+        e,
+        "error: nodir3/d.sig: --sig-out: directory nodir3 does not exist"
+    );
+    assert_eq!(names(d.path()), before);
+    // A file where a directory should be, and a directory where a file should be.
+    let e = build(
+        d.path(),
+        &["--out", "kernel.elf/e.img", "--manifest", "e.json"],
+    );
+    assert_eq!(
+        fails(&e),
+        "error: kernel.elf/e.img: --out: kernel.elf is not a directory"
+    );
+    fs::create_dir(d.path().join("dir.img")).unwrap();
+    let e = build(d.path(), &["--out", "dir.img", "--manifest", "e.json"]);
+    assert_eq!(fails(&e), "error: dir.img: --out: is a directory");
+    let mut with_dir = [&before[..], &["dir.img".to_string()]].concat();
+    with_dir.sort();
+    assert_eq!(names(d.path()), with_dir);
+    // A signed build that works writes all three.
+    ok(&build(
+        d.path(),
+        &["--out", "d.img", "--manifest", "d.json", "--sign", &k],
+    ));
+    for f in ["d.img", "d.json", "d.json.sig"] {
+        assert!(d.path().join(f).is_file(), "{f}");
+    }
+    assert!(
+        !names(d.path()).iter().any(|n| n.starts_with('.')),
+        "temporary files left: {:?}",
+        names(d.path())
+    );
+}
+
+/// Builds a signed image os.img (manifest os.json, signature os.json.sig) in a fixture.
+fn built() -> tempfile::TempDir {
+    let d = fixture();
+    ok(&build(
+        d.path(),
+        &[
+            "--out",
+            "os.img",
+            "--manifest",
+            "os.json",
+            "--sign",
+            &secret(),
+        ],
+    ));
+    d
+}
+
+#[test]
+fn inspect_refuses_a_truncated_or_padded_image_as_verify_does() {
+    let d = built();
+    let img = fs::read(d.path().join("os.img")).unwrap();
+    assert_eq!(img.len(), 4 << 20);
+    ok(&nx(d.path(), &["image", "inspect", "os.img"]));
+    fs::write(d.path().join("t.img"), &img[..1_000_000]).unwrap();
+    let e = fails(&nx(d.path(), &["image", "inspect", "t.img"]));
+    assert_eq!(
+        e,
+        "error: t.img: image truncated: 1000000 bytes, the partition table's backup GPT header \
+         ends at byte 4194304; partitions past the end of the file: kernel, initrd"
+    );
+    let e = fails(&nx(d.path(), &["image", "inspect", "t.img", "--json"]));
+    assert!(e.contains("t.img: image truncated"), "{e}");
+    // Only the backup GPT missing: every partition is whole.
+    fs::write(d.path().join("t2.img"), &img[..img.len() - 512]).unwrap();
+    let e = fails(&nx(d.path(), &["image", "inspect", "t2.img"]));
+    assert_eq!(
+        e,
+        "error: t2.img: image truncated: 4193792 bytes, the partition table's backup GPT header \
+         ends at byte 4194304"
+    );
+    let mut long = img.clone();
+    long.extend_from_slice(&[0; 512]);
+    fs::write(d.path().join("long.img"), &long).unwrap();
+    let e = fails(&nx(d.path(), &["image", "inspect", "long.img"]));
+    assert!(
+        e.starts_with("error: long.img: image too long: 4194816 bytes"),
+        "{e}"
+    );
+    // The right size but no backup header in the last sector.
+    let mut nobackup = img.clone();
+    let n = nobackup.len();
+    nobackup[n - 512..].fill(0);
+    fs::write(d.path().join("nb.img"), &nobackup).unwrap();
+    let e = fails(&nx(d.path(), &["image", "inspect", "nb.img"]));
+    assert_eq!(
+        e,
+        "error: nb.img: partition table: no backup GPT header at the last LBA the primary \
+         header names"
+    );
+    // verify refuses the truncated copy too.
+    let e = fails(&nx(
+        d.path(),
+        &[
+            "image",
+            "verify",
+            "t.img",
+            "--manifest",
+            "os.json",
+            "--pub",
+            &public(),
+        ],
+    ));
+    assert_eq!(
+        e,
+        "error: t.img: image truncated: 1000000 bytes, manifest says 4194304"
+    );
+}
+
+#[test]
+fn messages_name_the_file_and_the_cause_once() {
+    let d = built();
+    fs::write(d.path().join("e.img"), b"").unwrap();
+    let e = fails(&nx(d.path(), &["image", "inspect", "e.img"]));
+    assert_eq!(
+        e,
+        "error: e.img: partition table: image too short for a protective MBR and primary GPT"
+    );
+    fs::create_dir(d.path().join("dir.img")).unwrap();
+    let e = fails(&nx(d.path(), &["image", "inspect", "dir.img"]));
+    assert_eq!(e, "error: dir.img: is a directory, not an image file");
+    let e = fails(&nx(
+        d.path(),
+        &[
+            "image",
+            "verify",
+            "dir.img",
+            "--manifest",
+            "os.json",
+            "--pub",
+            &public(),
+        ],
+    ));
+    assert_eq!(e, "error: dir.img: is a directory, not an image file");
+    let e = fails(&nx(
+        d.path(),
+        &["image", "extract", "dir.img", "kernel", "--out", "k"],
+    ));
+    assert_eq!(e, "error: dir.img: is a directory, not an image file");
+    // A missing file: the operating system's reason, once.
+    let e = fails(&nx(d.path(), &["image", "inspect", "none.img"]));
+    assert_eq!(e, "error: none.img: No such file or directory (os error 2)");
+
+    // extract says where the size it expected comes from.
+    let img = fs::read(d.path().join("os.img")).unwrap();
+    fs::write(d.path().join("t.img"), &img[..1_000_000]).unwrap();
+    let e = fails(&nx(
+        d.path(),
+        &["image", "extract", "t.img", "kernel", "--out", "k"],
+    ));
+    assert_eq!(
+        e,
+        "error: t.img: image truncated: 1000000 bytes, the partition table says partition \
+         kernel ends at byte 2097152"
+    );
+    let e = fails(&nx(
+        d.path(),
+        &[
+            "image",
+            "extract",
+            "t.img",
+            "kernel",
+            "--out",
+            "k",
+            "--manifest",
+            "os.json",
+        ],
+    ));
+    assert_eq!(
+        e,
+        "error: t.img: image truncated: 1000000 bytes, the manifest's range kernel ends at \
+         byte 1348576"
+    );
+    assert!(!d.path().join("k").exists());
+    // A message about the image's content keeps the command's context.
+    let mut bad = img.clone();
+    bad[(1 << 20) + 10] ^= 1;
+    fs::write(d.path().join("bad.img"), &bad).unwrap();
+    let e = fails(&nx(
+        d.path(),
+        &[
+            "image",
+            "verify",
+            "bad.img",
+            "--manifest",
+            "os.json",
+            "--pub",
+            &public(),
+        ],
+    ));
+    assert_eq!(
+        e,
+        "error: verifying bad.img: segment kernel: SHA-256 does not match the manifest"
+    );
+}
+
+#[test]
+fn extract_refuses_to_replace_its_input() {
+    let d = built();
+    let before = snapshot(d.path());
+    for extra in [&["--force"][..], &[][..]] {
+        let mut args = vec!["image", "extract", "os.img", "kernel", "--out", "./os.img"];
+        args.extend_from_slice(extra);
+        let e = fails(&nx(d.path(), &args));
+        assert_eq!(
+            e,
+            "error: ./os.img: --out is also the input IMAGE (os.img); refusing to replace an \
+             input"
+        );
+        let mut args = vec![
+            "image",
+            "extract",
+            "os.img",
+            "kernel",
+            "--manifest",
+            "os.json",
+            "--out",
+            "os.json",
+        ];
+        args.extend_from_slice(extra);
+        let e = fails(&nx(d.path(), &args));
+        assert!(e.contains("--out is also the input --manifest"), "{e}");
+    }
+    assert_eq!(snapshot(d.path()), before);
+    let e = fails(&nx(
+        d.path(),
+        &["image", "extract", "os.img", "kernel", "--out", "no/k"],
+    ));
+    assert_eq!(e, "error: no/k: --out: directory no does not exist");
+    ok(&nx(
+        d.path(),
+        &[
+            "image",
+            "extract",
+            "os.img",
+            "kernel",
+            "--out",
+            "k",
+            "--manifest",
+            "os.json",
+        ],
+    ));
+    assert_eq!(fs::read(d.path().join("k")).unwrap(), pattern(300_000, 1));
+}
