@@ -129,8 +129,12 @@ pub enum Event {
     Reboot(RebootMode),
     /// The session was aborted.
     Aborted,
-    /// The journal could not be read back and was ignored.
-    JournalIgnored,
+    /// The journal could not be read back, or its manifest no longer verifies with the
+    /// trusted keys, and it was ignored.
+    JournalIgnored {
+        /// Why.
+        reason: String,
+    },
 }
 
 struct Session {
@@ -182,17 +186,20 @@ impl<S: Storage> Device<S> {
             Ok(Some(bytes)) => {
                 let s = decode_journal(&bytes).and_then(|s| {
                     check_trust(&config.trust, &s.manifest, &s.manifest_bytes, s.signature)
-                        .ok()
                         .map(|_| s)
+                        .map_err(|e| format!("its {e}"))
                 });
-                if s.is_none() {
-                    events.push(Event::JournalIgnored);
+                match s {
+                    Ok(s) => Some(s),
+                    Err(reason) => {
+                        events.push(Event::JournalIgnored { reason });
+                        None
+                    }
                 }
-                s
             }
             Ok(None) => None,
-            Err(_) => {
-                events.push(Event::JournalIgnored);
+            Err(e) => {
+                events.push(Event::JournalIgnored { reason: e.message });
                 None
             }
         };
@@ -640,42 +647,60 @@ fn encode_journal(s: &Session) -> Vec<u8> {
     out
 }
 
-fn decode_journal(bytes: &[u8]) -> Option<Session> {
-    let (body, crc) = bytes.split_at_checked(bytes.len().checked_sub(4)?)?;
+/// Decodes a journal; the error says what is wrong with it.
+fn decode_journal(bytes: &[u8]) -> Result<Session, String> {
+    let field = |e: crate::FrameError| format!("malformed field {}", e.field);
+    let body_len = bytes
+        .len()
+        .checked_sub(4)
+        .ok_or_else(|| format!("{} bytes, too short for its CRC32", bytes.len()))?;
+    let (body, crc) = bytes.split_at(body_len);
     if crc32fast::hash(body).to_le_bytes() != crc {
-        return None;
+        return Err("CRC32 mismatch (damaged)".into());
     }
     let mut r = Reader::new(body, "journal");
-    if r.take(4, "magic").ok()? != JOURNAL_MAGIC || r.u8("version").ok()? != JOURNAL_VERSION {
-        return None;
+    if r.take(4, "magic").map_err(field)? != JOURNAL_MAGIC {
+        return Err("bad magic (not a flash journal)".into());
     }
-    let complete = r.u8("complete").ok()? != 0;
-    let signature = match r.u8("signature length").ok()? {
+    let version = r.u8("version").map_err(field)?;
+    if version != JOURNAL_VERSION {
+        return Err(format!(
+            "version {version}, this device reads version {JOURNAL_VERSION}"
+        ));
+    }
+    let complete = r.u8("complete").map_err(field)? != 0;
+    let signature = match r.u8("signature length").map_err(field)? {
         0 => None,
         64 => {
             let mut s = [0u8; 64];
-            s.copy_from_slice(r.take(64, "signature").ok()?);
+            s.copy_from_slice(r.take(64, "signature").map_err(field)?);
             Some(s)
         }
-        _ => return None,
+        n => return Err(format!("signature length {n}, expected 0 or 64")),
     };
-    let len = r.u32("manifest length").ok()? as usize;
+    let len = r.u32("manifest length").map_err(field)? as usize;
     if len > image::MAX_MANIFEST_LEN {
-        return None;
+        return Err(format!(
+            "manifest length {len}, more than {}",
+            image::MAX_MANIFEST_LEN
+        ));
     }
-    let manifest_bytes = r.take(len, "manifest").ok()?.to_vec();
-    let manifest = Manifest::parse(&manifest_bytes).ok()?;
-    let n = usize::from(r.u8("range count").ok()?);
+    let manifest_bytes = r.take(len, "manifest").map_err(field)?.to_vec();
+    let manifest = Manifest::parse(&manifest_bytes).map_err(|e| format!("manifest: {e}"))?;
+    let n = usize::from(r.u8("range count").map_err(field)?);
     if n != manifest.ranges.len() {
-        return None;
+        return Err(format!(
+            "{n} ranges of progress, but its manifest has {}",
+            manifest.ranges.len()
+        ));
     }
     let mut extents = Vec::with_capacity(n);
     for _ in 0..n {
-        extents.push(Extents::decode_from(&mut r).ok()?);
+        extents.push(Extents::decode_from(&mut r).map_err(field)?);
     }
-    r.end("trailing bytes").ok()?;
+    r.end("trailing bytes").map_err(field)?;
     let sha256 = sha2::Sha256::digest(&manifest_bytes).into();
-    Some(Session {
+    Ok(Session {
         manifest,
         manifest_bytes,
         signature,

@@ -11,7 +11,7 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 use clap::Subcommand;
-use flash::io::{connect, Link, PortSpec};
+use flash::io::{connect, Link, LinkError, PortSpec};
 
 /// Arguments of `nx flash`.
 #[derive(Debug, clap::Args)]
@@ -40,7 +40,7 @@ impl PortArgs {
     /// Connects (host side).
     pub fn connect(&self) -> anyhow::Result<(PortSpec, Link)> {
         let spec = self.spec()?;
-        let link = connect(&spec).with_context(|| format!("port {spec}"))?;
+        let link = connect(&spec).map_err(link_error)?;
         Ok((spec, link))
     }
 }
@@ -78,6 +78,13 @@ pub fn control(
     let mut sender = flash::sender::Sender::new(task, config)?;
     let mut none: &[u8] = &[];
     let outcome = flash::io::run_sender(&mut link, &mut sender, &mut none, &mut |_| {})
+        .map_err(link_error)
         .with_context(|| format!("talking to {spec}"))?;
     Ok(outcome)
+}
+
+/// A link error as one message: its text already ends with its cause, which the error
+/// chain would otherwise print a second time.
+pub fn link_error(e: LinkError) -> anyhow::Error {
+    anyhow::Error::msg(e.to_string())
 }

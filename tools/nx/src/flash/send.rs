@@ -1,6 +1,8 @@
 //! `nx flash send`: write an image and its signed manifest to a device, with a progress
 //! bar (bytes, rate, ETA) and a summary (goodput, retransmits). `--resume` continues
-//! from what the device reports written for the same manifest.
+//! from what the device reports written for the same manifest. Before anything is sent,
+//! the image is checked against its manifest (size, every range's SHA-256, the whole
+//! image's), so that a damaged or wrong image never reaches the device.
 
 use std::fs::File;
 use std::path::PathBuf;
@@ -8,9 +10,10 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::{bail, Context as _};
-use flash::io::{run_sender, FileSource};
+use flash::io::{run_sender, FileSource, LinkError};
 use flash::sender::{Outcome, Sender, SenderConfig, Task};
-use image::fs::{default_signature_path, read_manifest, read_signature};
+use flash::ProtocolError;
+use image::fs::{default_signature_path, read_manifest, read_signature, verify_image};
 use image::SignatureKind;
 
 use super::PortArgs;
@@ -34,9 +37,10 @@ pub struct Args {
     /// Data bytes per WRITE frame (at most 64K).
     #[arg(long, default_value = "65536", value_parser = parse_size)]
     chunk: u64,
-    /// WRITE frames in flight (default: from the chunk size and the line rate).
-    #[arg(long)]
-    window: Option<usize>,
+    /// WRITE frames in flight, 1 to 65535 (default: from the chunk size and the line
+    /// rate; never more than the device's HELLO window).
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..))]
+    window: Option<u16>,
     /// Continue from what the device already wrote for this manifest.
     #[arg(long)]
     resume: bool,
@@ -58,23 +62,12 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
         SignatureKind::None => None,
     };
+    check_image(&args, &manifest)?;
     let file = File::open(&args.img).with_context(|| format!("opening {}", args.img.display()))?;
-    let len = file
-        .metadata()
-        .with_context(|| format!("reading {}", args.img.display()))?
-        .len();
-    if len != manifest.image.size {
-        bail!(
-            "{}: {len} bytes, but {} says {} bytes",
-            args.img.display(),
-            args.manifest.display(),
-            manifest.image.size
-        );
-    }
     let (spec, mut link) = args.port.connect()?;
     let mut config = SenderConfig::for_link(args.chunk as usize, spec.line_rate());
     if let Some(w) = args.window {
-        config.window = w.max(1);
+        config.window = usize::from(w);
     }
     let task = Task::Flash {
         manifest: bytes,
@@ -129,12 +122,45 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         Ok(other) => bail!("unexpected outcome {other:?}"),
         Err(e) => {
             eprintln!("{summary}");
-            Err(e).with_context(|| {
-                format!(
-                    "flashing {} to {spec} (run again with --resume to continue)",
-                    args.img.display()
-                )
-            })
+            let hint = if resumable(&e) {
+                " (run again with --resume to continue)"
+            } else {
+                ""
+            };
+            Err(super::link_error(e))
+                .with_context(|| format!("flashing {} to {spec}{hint}", args.img.display()))
         }
     }
+}
+
+/// Checks the image against its manifest (the size, every range's SHA-256, the whole
+/// image's) with the code of `nx image verify`, before anything is sent: the device would
+/// refuse DONE on a mismatch, after every byte was written over its previous image.
+fn check_image(args: &Args, manifest: &image::Manifest) -> anyhow::Result<()> {
+    let mut progress = Progress::new("check", 0);
+    let result = verify_image(&args.img, manifest, &mut |done, total| {
+        progress.set_total(total);
+        progress.update(done);
+    });
+    progress.finish();
+    result.with_context(|| {
+        format!(
+            "{} does not match {}; nothing was sent",
+            args.img.display(),
+            args.manifest.display()
+        )
+    })?;
+    Ok(())
+}
+
+/// Whether sending again with `--resume` can finish the job: only after the link failed
+/// (no answer, a closed link, a read or write error). A refusal by the device, a
+/// malformed answer or a local error would just happen again.
+fn resumable(e: &LinkError) -> bool {
+    matches!(
+        e,
+        LinkError::Closed
+            | LinkError::Io { .. }
+            | LinkError::Protocol(ProtocolError::Timeout { .. })
+    )
 }

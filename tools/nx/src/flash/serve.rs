@@ -2,14 +2,18 @@
 //! the resume journal beside it, verifies manifests with trusted keys (refusing to start
 //! without one unless `--insecure-accept-unsigned`, which it announces on every
 //! connection). A reboot request ends the connection and restarts the simulated device
-//! from its journal.
+//! from its journal. A unix socket left behind by a server that was killed is removed on
+//! start; one a running server accepts on is not.
 
-use std::path::PathBuf;
+use std::io;
+use std::os::unix::fs::FileTypeExt as _;
+use std::os::unix::net::UnixStream;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{bail, Context as _};
 use flash::device::{Device, DeviceConfig, Event, Trust};
-use flash::io::{serve_link, FileStorage, Listener, ServeEnd};
+use flash::io::{serve_link, FileStorage, Listener, PortSpec, ServeEnd};
 use flash::proto::RebootMode;
 use signing::{KeyPolicy, TrustedKeys};
 
@@ -28,8 +32,8 @@ pub struct Args {
     /// Trusted public key files.
     #[arg(long, value_name = "KEY", num_args = 1..)]
     trust: Vec<PathBuf>,
-    /// Accept manifests without checking signatures (bring-up only).
-    #[arg(long)]
+    /// Accept manifests without checking signatures (bring-up only; not with --trust).
+    #[arg(long, conflicts_with = "trust")]
     insecure_accept_unsigned: bool,
     /// Refuse manifests for other boards.
     #[arg(long)]
@@ -42,7 +46,7 @@ pub struct Args {
     once: bool,
 }
 
-fn log_event(e: &Event) {
+fn log_event(e: &Event, journal: &Path) {
     match e {
         Event::Hello => eprintln!("serve: HELLO"),
         Event::ManifestAccepted {
@@ -64,7 +68,10 @@ fn log_event(e: &Event) {
         Event::Reboot(RebootMode::Normal) => eprintln!("serve: reboot (normal) requested"),
         Event::Reboot(RebootMode::Recovery) => eprintln!("serve: reboot (recovery) requested"),
         Event::Aborted => eprintln!("serve: session aborted"),
-        Event::JournalIgnored => eprintln!("serve: warning: resume journal unreadable, ignored"),
+        Event::JournalIgnored { reason } => eprintln!(
+            "serve: warning: resume journal {} ignored: {reason}",
+            journal.display()
+        ),
     }
 }
 
@@ -83,13 +90,17 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         image::validate_board(b).with_context(|| format!("--board {b:?}"))?;
     }
     let spec = args.port.spec()?;
-    let listener = Listener::bind(&spec).with_context(|| format!("port {spec}"))?;
+    if let PortSpec::Unix(path) = &spec {
+        clear_stale_socket(path)?;
+    }
+    let listener = Listener::bind(&spec).map_err(super::link_error)?;
     eprintln!("serve: listening on {spec}, disk {}", args.disk.display());
     loop {
-        let mut link = listener.accept()?;
+        let mut link = listener.accept().map_err(super::link_error)?;
         let mut config = DeviceConfig::new(trust.clone());
         config.board = args.board.clone();
-        let storage = FileStorage::open(&args.disk, args.capacity)?;
+        let storage = FileStorage::open(&args.disk, args.capacity).map_err(super::link_error)?;
+        let journal = storage.journal_path().to_path_buf();
         let mut device = Device::new(storage, config);
         if device.is_insecure() {
             eprintln!(
@@ -97,17 +108,62 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             );
         }
         for e in device.take_events() {
-            log_event(&e);
+            log_event(&e, &journal);
         }
         eprintln!("serve: connection on {}", link.name());
-        let end = serve_link(&mut link, &mut device, &mut log_event, &|| false);
+        // A connection that sends no frame (a probe such as another `serve` checking
+        // whether this socket is alive) is not a session: `--once` keeps waiting.
+        let mut session = false;
+        let end = serve_link(
+            &mut link,
+            &mut device,
+            &mut |e| {
+                session = true;
+                log_event(e, &journal);
+            },
+            &|| false,
+        );
         match end {
             Ok(ServeEnd::Reboot(_)) => eprintln!("serve: device restarting"),
+            Ok(_) if !session => eprintln!("serve: connection closed without a frame"),
             Ok(_) => eprintln!("serve: connection closed"),
             Err(e) => eprintln!("serve: connection ended: {e}"),
         }
-        if args.once {
+        if args.once && session {
             return Ok(ExitCode::SUCCESS);
         }
+    }
+}
+
+/// Makes way for a unix socket at `path`: nothing there is fine; a socket nobody accepts
+/// on (left by a server that was killed) is removed; a socket a server accepts on, or a
+/// file that is not a socket, is an error naming the path.
+fn clear_stale_socket(path: &Path) -> anyhow::Result<()> {
+    let meta = match std::fs::symlink_metadata(path) {
+        Ok(m) => m,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(e).with_context(|| format!("unix:{}", path.display())),
+    };
+    if !meta.file_type().is_socket() {
+        bail!(
+            "unix:{}: exists and is not a socket (not removed)",
+            path.display()
+        );
+    }
+    match UnixStream::connect(path) {
+        Ok(_) => bail!(
+            "unix:{}: in use by a running server (stop it or pick another path)",
+            path.display()
+        ),
+        Err(e) if e.kind() == io::ErrorKind::ConnectionRefused => {
+            std::fs::remove_file(path)
+                .with_context(|| format!("removing the stale socket {}", path.display()))?;
+            eprintln!(
+                "serve: removed the stale socket {} (nobody accepted on it)",
+                path.display()
+            );
+            Ok(())
+        }
+        Err(e) => Err(e).with_context(|| format!("checking unix:{}", path.display())),
     }
 }

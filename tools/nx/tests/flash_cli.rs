@@ -1,0 +1,425 @@
+//! `nx flash` end to end on unix sockets: `send` checks the image against its manifest
+//! before sending anything, refuses out-of-range windows, and suggests `--resume` only
+//! after a link failure; `serve` refuses conflicting trust options, names the journal it
+//! ignores and why, and clears a stale socket file left by a killed server while refusing
+//! to take over a live one or a file that is not a socket.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::io::{BufRead as _, BufReader};
+use std::os::unix::net::UnixListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+fn nx(cwd: &Path, args: &[&str]) -> Run {
+    let output = Command::new(env!("CARGO_BIN_EXE_nx"))
+        .args(args)
+        .current_dir(cwd)
+        .output()
+        .unwrap();
+    Run {
+        code: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8(output.stdout).unwrap(),
+        stderr: String::from_utf8(output.stderr).unwrap(),
+    }
+}
+
+fn test_key(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../keys/test")
+        .join(name)
+}
+
+/// A directory with an unsigned dev image `os.img` (kernel and initrd), its manifest, and
+/// `flipped.img`: the same image with one byte of the initrd changed.
+fn fixture() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let kernel: Vec<u8> = (0..70_000u32).map(|i| (i * 7 + i / 251) as u8).collect();
+    let initrd: Vec<u8> = (0..50_000u32).map(|i| (i * 13 + 5) as u8).collect();
+    std::fs::write(d.join("kernel"), kernel).unwrap();
+    std::fs::write(d.join("initrd"), initrd).unwrap();
+    let run = nx(
+        d,
+        &[
+            "image",
+            "build",
+            "--profile",
+            "dev",
+            "--board",
+            "qemu-virt",
+            "--system-version",
+            "1.0.0",
+            "--kernel",
+            "kernel",
+            "--initrd",
+            "initrd",
+            "--out",
+            "os.img",
+            "--manifest",
+            "os.manifest.json",
+        ],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(d.join("os.manifest.json")).unwrap()).unwrap();
+    let initrd_offset = manifest["ranges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["name"] == "initrd")
+        .map(|r| r["offset"].as_u64().unwrap())
+        .expect("the manifest names the initrd range");
+    let mut img = std::fs::read(d.join("os.img")).unwrap();
+    img[initrd_offset as usize + 100] ^= 0xff;
+    std::fs::write(d.join("flipped.img"), img).unwrap();
+    dir
+}
+
+/// A running `nx flash serve`; its stderr is collected line by line.
+struct Serve {
+    child: Child,
+    lines: mpsc::Receiver<String>,
+    seen: Vec<String>,
+}
+
+impl Serve {
+    fn start(cwd: &Path, args: &[&str]) -> Serve {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_nx"))
+            .args(["flash", "serve"])
+            .args(args)
+            .current_dir(cwd)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let stderr = child.stderr.take().unwrap();
+        let (tx, lines) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines() {
+                let Ok(line) = line else { break };
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let mut serve = Serve {
+            child,
+            lines,
+            seen: Vec::new(),
+        };
+        serve.wait_for("serve: listening on");
+        serve
+    }
+
+    /// Waits (at most 20 s) for a stderr line containing `text`.
+    fn wait_for(&mut self, text: &str) -> String {
+        loop {
+            match self.lines.recv_timeout(Duration::from_secs(20)) {
+                Ok(line) => {
+                    self.seen.push(line.clone());
+                    if line.contains(text) {
+                        return line;
+                    }
+                }
+                Err(_) => panic!("no {text:?} from serve; saw:\n{}", self.seen.join("\n")),
+            }
+        }
+    }
+
+    /// Whether the server is still running.
+    fn running(&mut self) -> bool {
+        self.child.try_wait().unwrap().is_none()
+    }
+
+    /// Waits for a `--once` server to exit and returns its status code.
+    fn wait(mut self) -> i32 {
+        let status = self.child.wait().unwrap();
+        status.code().unwrap_or(-1)
+    }
+}
+
+impl Drop for Serve {
+    fn drop(&mut self) {
+        if self.child.try_wait().ok().flatten().is_none() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+fn send(cwd: &Path, img: &str, sock: &str, extra: &[&str]) -> Run {
+    let port = format!("unix:{sock}");
+    let mut args = vec![
+        "flash",
+        "send",
+        "--img",
+        img,
+        "--manifest",
+        "os.manifest.json",
+        "--port",
+        &port,
+    ];
+    args.extend_from_slice(extra);
+    nx(cwd, &args)
+}
+
+#[test]
+fn send_refuses_an_image_that_does_not_match_its_manifest_and_sends_nothing() {
+    let dir = fixture();
+    let d = dir.path();
+    let mut serve = Serve::start(
+        d,
+        &[
+            "--port",
+            "unix:dev.sock",
+            "--disk",
+            "disk.img",
+            "--insecure-accept-unsigned",
+            "--once",
+        ],
+    );
+    let run = send(d, "flipped.img", "dev.sock", &[]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains(
+            "flipped.img does not match os.manifest.json; nothing was sent: segment initrd: SHA-256 does not match the manifest"
+        ),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("--resume"), "{}", run.stderr);
+    // Nothing reached the device: no connection, so no disk either.
+    std::thread::sleep(Duration::from_millis(200));
+    assert!(serve.running());
+    assert!(!d.join("disk.img").exists());
+
+    // A truncated image is refused too, naming the file.
+    let img = std::fs::read(d.join("os.img")).unwrap();
+    std::fs::write(d.join("short.img"), &img[..img.len() - 512]).unwrap();
+    let run = send(d, "short.img", "dev.sock", &[]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("short.img: image truncated"),
+        "{}",
+        run.stderr
+    );
+    assert!(!d.join("disk.img").exists());
+
+    // The good image goes through, with the largest window allowed.
+    let run = send(d, "os.img", "dev.sock", &["--window", "65535"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout.contains("every range verified"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(serve.wait(), 0);
+    assert_eq!(std::fs::read(d.join("disk.img")).unwrap(), img);
+}
+
+#[test]
+fn send_rejects_out_of_range_windows() {
+    let dir = fixture();
+    let d = dir.path();
+    for w in ["0", "65536", "99999999999"] {
+        let run = send(d, "os.img", "absent.sock", &["--window", w]);
+        assert_eq!(run.code, 2, "--window {w}: {}", run.stderr);
+        assert!(
+            run.stderr.contains(&format!(
+                "invalid value '{w}' for '--window <WINDOW>': {w} is not in 1..=65535"
+            )),
+            "--window {w}: {}",
+            run.stderr
+        );
+    }
+}
+
+#[test]
+fn a_refusal_by_the_device_does_not_suggest_resume() {
+    let dir = fixture();
+    let d = dir.path();
+    let key = test_key("ed25519.pub");
+    let mut serve = Serve::start(
+        d,
+        &[
+            "--port",
+            "unix:dev.sock",
+            "--disk",
+            "disk.img",
+            "--trust",
+            key.to_str().unwrap(),
+        ],
+    );
+    let run = send(d, "os.img", "dev.sock", &[]);
+    assert_ne!(run.code, 0);
+    assert!(
+        run.stderr
+            .contains("device refused MANIFEST (code 3): manifest is unsigned"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("--resume"), "{}", run.stderr);
+    // The cause is printed once.
+    assert_eq!(
+        run.stderr.matches("manifest is unsigned").count(),
+        1,
+        "{}",
+        run.stderr
+    );
+    serve.wait_for("serve: connection closed");
+}
+
+#[test]
+fn a_link_failure_suggests_resume() {
+    let dir = fixture();
+    let d = dir.path();
+    // A "device" that hangs up as soon as the host connects.
+    let listener = UnixListener::bind(d.join("dev.sock")).unwrap();
+    let hang_up = std::thread::spawn(move || {
+        let (conn, _) = listener.accept().unwrap();
+        drop(conn);
+    });
+    let run = send(d, "os.img", "dev.sock", &[]);
+    hang_up.join().unwrap();
+    assert_ne!(run.code, 0);
+    assert!(
+        run.stderr
+            .contains("flashing os.img to unix:dev.sock (run again with --resume to continue): "),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn serve_refuses_trust_keys_with_insecure_mode() {
+    let dir = fixture();
+    let d = dir.path();
+    let key = test_key("ed25519.pub");
+    let run = nx(
+        d,
+        &[
+            "flash",
+            "serve",
+            "--port",
+            "unix:dev.sock",
+            "--disk",
+            "disk.img",
+            "--trust",
+            key.to_str().unwrap(),
+            "--insecure-accept-unsigned",
+        ],
+    );
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("cannot be used with"), "{}", run.stderr);
+    assert!(!d.join("dev.sock").exists());
+}
+
+#[test]
+fn serve_names_the_journal_it_ignores_and_why() {
+    let dir = fixture();
+    let d = dir.path();
+    std::fs::write(d.join("disk.img.flash-journal"), b"not a journal at all").unwrap();
+    let mut serve = Serve::start(
+        d,
+        &[
+            "--port",
+            "unix:dev.sock",
+            "--disk",
+            "disk.img",
+            "--insecure-accept-unsigned",
+            "--once",
+        ],
+    );
+    let run = nx(d, &["flash", "verify", "--port", "unix:dev.sock"]);
+    let line = serve.wait_for("resume journal");
+    assert_eq!(
+        line,
+        "serve: warning: resume journal disk.img.flash-journal ignored: CRC32 mismatch (damaged)",
+        "verify said: {}",
+        run.stderr
+    );
+    serve.wait();
+}
+
+#[test]
+fn serve_removes_a_stale_socket_and_keeps_a_live_one() {
+    let dir = fixture();
+    let d = dir.path();
+    // A socket file nobody accepts on, as a killed server leaves it.
+    drop(UnixListener::bind(d.join("dev.sock")).unwrap());
+    assert!(d.join("dev.sock").exists());
+    let mut serve = Serve::start(
+        d,
+        &[
+            "--port",
+            "unix:dev.sock",
+            "--disk",
+            "disk.img",
+            "--insecure-accept-unsigned",
+            "--once",
+        ],
+    );
+    assert!(serve
+        .seen
+        .iter()
+        .any(|l| l.contains("removed the stale socket dev.sock")));
+
+    // A second server on the same path is refused, and the first keeps serving.
+    let run = nx(
+        d,
+        &[
+            "flash",
+            "serve",
+            "--port",
+            "unix:dev.sock",
+            "--disk",
+            "other.img",
+            "--insecure-accept-unsigned",
+        ],
+    );
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("unix:dev.sock: in use by a running server"),
+        "{}",
+        run.stderr
+    );
+    std::thread::sleep(Duration::from_millis(200));
+    assert!(serve.running(), "the probe ended the running server");
+    let run = send(d, "os.img", "dev.sock", &[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(serve.wait(), 0);
+
+    // A file that is not a socket is left alone.
+    std::fs::write(d.join("plain"), b"keep me").unwrap();
+    let run = nx(
+        d,
+        &[
+            "flash",
+            "serve",
+            "--port",
+            "unix:plain",
+            "--disk",
+            "disk.img",
+            "--insecure-accept-unsigned",
+        ],
+    );
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("unix:plain: exists and is not a socket (not removed)"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(std::fs::read(d.join("plain")).unwrap(), b"keep me");
+}
