@@ -59,7 +59,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     )
     .context("record")?;
     let mut client = args.socket.connect()?;
-    let appended = client.append(&entry).context("appending")?;
+    let appended = client
+        .append(&entry)
+        .map_err(super::logd_error)
+        .context("appending")?;
     let mut out = std::io::stdout().lock();
     if args.json {
         let doc = AppendOutput {

@@ -19,7 +19,7 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use clap::Subcommand;
-use logd::host::Client;
+use logd::host::{Client, HostError};
 use logd::{Level, Record, ServiceId};
 
 /// Arguments of `nx log`.
@@ -58,8 +58,8 @@ pub struct SocketArgs {
     /// logd socket (default: $LOGD_SOCKET).
     #[arg(long, value_name = "PATH")]
     socket: Option<PathBuf>,
-    /// Seconds to wait for logd to answer one request.
-    #[arg(long, value_name = "SECS", default_value_t = 5)]
+    /// Seconds to wait for logd to answer one request (at least 1).
+    #[arg(long, value_name = "SECS", default_value_t = 5, value_parser = parse_timeout)]
     timeout: u64,
 }
 
@@ -72,9 +72,41 @@ impl SocketArgs {
                 .map(PathBuf::from)
                 .context("no logd socket: pass --socket PATH or set LOGD_SOCKET")?,
         };
-        let mut client = Client::connect(&path)?;
-        client.set_timeout(Some(Duration::from_secs(self.timeout.max(1))))?;
+        let mut client = Client::connect(&path).map_err(logd_error)?;
+        client
+            .set_timeout(Some(Duration::from_secs(self.timeout)))
+            .map_err(logd_error)?;
         Ok(client)
+    }
+}
+
+/// A logd client error as one message naming the socket: its text already ends with its
+/// cause, which the error chain would otherwise print a second time.
+pub fn logd_error(e: HostError) -> anyhow::Error {
+    anyhow::Error::msg(format!("logd socket: {e}"))
+}
+
+/// The longest `--timeout`: a day (a socket timeout must fit the kernel's timeval).
+const MAX_TIMEOUT_SECS: u64 = 86_400;
+
+/// Parses `--timeout`: whole seconds, 1 to a day (0 would mean "wait forever" to the
+/// socket, which is what the option is there to prevent).
+pub fn parse_timeout(text: &str) -> Result<u64, String> {
+    let secs: u64 = text
+        .parse()
+        .map_err(|_| format!("{text:?} is not a number of seconds"))?;
+    if secs == 0 || secs > MAX_TIMEOUT_SECS {
+        return Err(format!("expected 1 to {MAX_TIMEOUT_SECS} seconds (a day)"));
+    }
+    Ok(secs)
+}
+
+/// Parses a count that must be at least 1 (`--limit`).
+pub fn parse_count(text: &str) -> Result<u64, String> {
+    match text.parse::<u64>() {
+        Ok(0) => Err("expected at least 1 (leave the option out to show every record)".into()),
+        Ok(n) => Ok(n),
+        Err(_) => Err(format!("{text:?} is not a number")),
     }
 }
 
@@ -179,5 +211,30 @@ mod tests {
         assert_eq!(parse_level("W"), Ok(Level::Warn));
         assert_eq!(parse_level("4"), Ok(Level::Debug));
         assert!(parse_level("loud").is_err());
+    }
+
+    #[test]
+    fn timeouts_and_counts_refuse_zero() {
+        assert_eq!(parse_timeout("1"), Ok(1));
+        assert_eq!(parse_timeout("86400"), Ok(86_400));
+        for bad in ["0", "86401", "x", "-1"] {
+            assert!(parse_timeout(bad).is_err(), "{bad}");
+        }
+        assert_eq!(parse_count("1"), Ok(1));
+        assert!(parse_count("0").is_err());
+        assert!(parse_count("x").is_err());
+    }
+
+    #[test]
+    fn logd_errors_print_their_cause_once() {
+        let e = HostError::Io {
+            what: "connect to",
+            path: PathBuf::from("nonexist"),
+            source: std::io::Error::from(std::io::ErrorKind::NotFound),
+        };
+        assert_eq!(
+            format!("{:#}", logd_error(e)),
+            "logd socket: connect to nonexist: entity not found"
+        );
     }
 }

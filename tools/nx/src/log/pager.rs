@@ -108,6 +108,7 @@ impl Pager {
                 since_nsec: since,
                 max_count: PAGE,
             })
+            .map_err(super::logd_error)
             .context("querying logd")?;
         if page.total < self.last_id {
             eprintln!(

@@ -24,8 +24,8 @@ pub struct Args {
     /// Only records stamped at or after this time (ns of logd's clock, inclusive).
     #[arg(long, value_name = "NSEC", default_value_t = 0)]
     since: u64,
-    /// Stop after this many records shown.
-    #[arg(long, value_name = "N")]
+    /// Stop after this many records shown (at least 1).
+    #[arg(long, value_name = "N", value_parser = super::parse_count)]
     limit: Option<u64>,
     /// Print JSON (schema nx.log.query/1) instead of lines.
     #[arg(long)]

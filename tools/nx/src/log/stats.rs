@@ -33,7 +33,7 @@ struct StatsOutput {
 
 /// Runs `nx log stats`.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let stats = args.socket.connect()?.stats()?;
+    let stats = args.socket.connect()?.stats().map_err(super::logd_error)?;
     let mut out = std::io::stdout().lock();
     if args.json {
         let doc = StatsOutput {

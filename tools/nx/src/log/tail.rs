@@ -43,7 +43,10 @@ fn write_line<W: std::io::Write, T: Serialize>(out: &mut W, value: &T) -> anyhow
 /// Runs `nx log tail`.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let mut client = args.socket.connect()?;
-    let stats = client.stats().context("reading the journal's counters")?;
+    let stats = client
+        .stats()
+        .map_err(super::logd_error)
+        .context("reading the journal's counters")?;
     let start = (stats.dropped + 1).max(stats.total.saturating_sub(args.lines) + 1);
     let mut pager = Pager::from_id(client, start);
     let mut out = std::io::stdout().lock();
