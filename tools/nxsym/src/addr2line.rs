@@ -179,7 +179,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
     }
     let stdin = io::stdin();
     let mut input = io::BufReader::with_capacity(64 * 1024, stdin.lock());
-    let mut line = String::new();
+    let mut line = Vec::new();
     let mut bad = 0usize;
     for lineno in 1.. {
         // Answer what has been asked before waiting for more input, so an interactive
@@ -188,10 +188,17 @@ pub fn run(args: Args) -> Result<ExitCode> {
             out.flush()?;
         }
         line.clear();
-        if input.read_line(&mut line)? == 0 {
+        // Read as bytes: a line that is not UTF-8 is one bad line, not the end of input.
+        if input.read_until(b'\n', &mut line)? == 0 {
             break;
         }
-        let t = line.trim();
+        let Ok(text) = std::str::from_utf8(&line) else {
+            bad += 1;
+            out.flush()?;
+            eprintln!("error: stdin line {lineno}: not valid UTF-8, so not an address");
+            continue;
+        };
+        let t = text.trim();
         if t.is_empty() {
             continue;
         }

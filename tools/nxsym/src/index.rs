@@ -1,11 +1,13 @@
 //! `nxsym index`: build symbols.nxsym from ELF files, written atomically.
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anyhow::{Context, Result};
+use anyhow::{bail, Context, Result};
 use symindex::build::{build_index, Options, DEFAULT_MAX_INPUT_BYTES};
+
+use crate::same_file;
 
 /// Index ELF files by Build-ID. The output is identical for the same inputs in any order.
 #[derive(clap::Args)]
@@ -26,6 +28,20 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> Result<ExitCode> {
+    for dir in &args.debug_dirs {
+        let meta =
+            std::fs::metadata(dir).with_context(|| format!("--debug-dir {}", dir.display()))?;
+        if !meta.is_dir() {
+            bail!("--debug-dir {}: not a directory", dir.display());
+        }
+    }
+    let inputs: Vec<(&str, &Path)> = args
+        .elfs
+        .iter()
+        .map(|p| ("ELF", p.as_path()))
+        .chain(args.debug_dirs.iter().map(|p| ("--debug-dir", p.as_path())))
+        .collect();
+    same_file::refuse_output_among_inputs(&args.out, &inputs)?;
     let opts = Options {
         debug_dirs: args.debug_dirs,
         max_input_bytes: args.max_input_bytes,
@@ -37,7 +53,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
 
 /// Writes `bytes` to `path` through a temporary file in the same directory, synced and
 /// then renamed: readers see the old file or the whole new one, never a part.
-fn write_atomic(path: &std::path::Path, bytes: &[u8]) -> Result<()> {
+fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
         _ => PathBuf::from("."),

@@ -18,10 +18,19 @@ pub struct IndexFile {
 impl IndexFile {
     pub fn open(path: &Path) -> Result<IndexFile> {
         let file = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
-        let len = file
+        let meta = file
             .metadata()
-            .with_context(|| format!("cannot stat {}", path.display()))?
-            .len();
+            .with_context(|| format!("cannot stat {}", path.display()))?;
+        if meta.is_dir() {
+            bail!("{} is a directory, not an index file", path.display());
+        }
+        if !meta.is_file() {
+            bail!(
+                "{} is not a regular file, so not an index file",
+                path.display()
+            );
+        }
+        let len = meta.len();
         if len > MAX_INDEX_BYTES {
             bail!(
                 "{}: {len} bytes is over the index limit of {MAX_INDEX_BYTES}",

@@ -28,6 +28,10 @@ fn fixture() -> &'static Path {
 }
 
 fn nxsym(args: &[&str], stdin: Option<&str>) -> Output {
+    nxsym_bytes(args, stdin.map(str::as_bytes))
+}
+
+fn nxsym_bytes(args: &[&str], stdin: Option<&[u8]>) -> Output {
     use std::io::Write;
     let mut child = Command::new(env!("CARGO_BIN_EXE_nxsym"))
         .args(args)
@@ -39,7 +43,7 @@ fn nxsym(args: &[&str], stdin: Option<&str>) -> Output {
         .unwrap();
     let mut input = child.stdin.take().unwrap();
     if let Some(text) = stdin {
-        input.write_all(text.as_bytes()).unwrap();
+        input.write_all(text).unwrap();
     }
     drop(input);
     child.wait_with_output().unwrap()
@@ -248,4 +252,72 @@ fn a_two_module_index_requires_a_build_id() {
         None,
     );
     assert!(o.status.success());
+}
+
+#[test]
+fn a_non_utf8_stdin_line_is_one_bad_line() {
+    let sym = index_fixture();
+    let o = nxsym_bytes(&["addr2line", "--sym", &sym], Some(b"0x1\n\xff\n0x2\n"));
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("stdin line 2") && err.contains("UTF-8"),
+        "{err}"
+    );
+    // Both good lines are answered (an unknown address is two lines, `??` and `??:0`).
+    assert_eq!(String::from_utf8_lossy(&o.stdout), "??\n??:0\n??\n??:0\n");
+}
+
+#[test]
+fn index_refuses_an_output_that_is_an_input() {
+    // Only this test uses the copy; other tests run at the same time.
+    let copy = work().join("chain-riscv-self");
+    std::fs::copy(fixture(), &copy).unwrap();
+    let before = std::fs::read(&copy).unwrap();
+    let c = copy.to_str().unwrap();
+    let o = nxsym(&["index", c, "-o", c], None);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("also an input"), "{err}");
+    assert_eq!(
+        std::fs::read(&copy).unwrap(),
+        before,
+        "the ELF is untouched"
+    );
+}
+
+#[test]
+fn a_debug_dir_must_be_a_directory() {
+    let elf = fixture().to_str().unwrap().to_string();
+    std::fs::write(work().join("plain-file"), "x").unwrap();
+    for (dir, why) in [
+        ("no-such-debug-dir", "No such file"),
+        ("plain-file", "not a directory"),
+    ] {
+        let o = nxsym(
+            &["index", &elf, "--debug-dir", dir, "-o", "dbg.nxsym"],
+            None,
+        );
+        assert_eq!(o.status.code(), Some(2), "{dir}");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(
+            err.contains(&format!("--debug-dir {dir}")) && err.contains(why),
+            "{dir}: {err}"
+        );
+        assert!(!work().join("dbg.nxsym").exists(), "nothing written");
+    }
+}
+
+#[test]
+fn a_directory_given_as_the_index_is_named_as_one() {
+    std::fs::create_dir_all(work().join("a-dir")).unwrap();
+    for args in [
+        &["ls", "--sym", "a-dir"][..],
+        &["addr2line", "--sym", "a-dir", "--addr", "0x10"][..],
+    ] {
+        let o = nxsym(args, None);
+        assert_eq!(o.status.code(), Some(2));
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(err.contains("a-dir is a directory"), "{err}");
+    }
 }
