@@ -5,7 +5,6 @@
 
 mod inspect;
 mod pack;
-mod same_file;
 
 use std::io::{self, Write};
 use std::process::ExitCode;

@@ -6,7 +6,6 @@ use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use crate::same_file;
 use anyhow::{bail, Context, Result};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
@@ -101,7 +100,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
     else {
         bail!("--toml, --payload, --key and -o are required (see --help)");
     };
-    same_file::refuse_output_among_inputs(
+    updates::fs::refuse_replacing_inputs(
         &output,
         &[
             ("--toml", &toml_path),

@@ -6,7 +6,6 @@
 mod inspect;
 mod keygen;
 mod pack;
-mod same_file;
 mod verify;
 
 use std::io::{self, Write};

@@ -8,7 +8,6 @@ use anyhow::{bail, Context, Result};
 use serde::Deserialize;
 use signing::{keyfile, KeyPolicy};
 
-use crate::same_file;
 use updates::pack::SystemSetMeta;
 use updates::{BoardName, Version};
 
@@ -86,7 +85,7 @@ fn read_meta(path: &Path) -> Result<SystemSetMeta> {
 /// bundles the input directory holds (as `updates::fs::plan_dir` picks them: `*.nxb`, not
 /// starting with `.`). A directory that cannot be listed is left for packing to report.
 fn refuse_output_among_inputs(output: &Path, input: &Path, meta: &Path, key: &Path) -> Result<()> {
-    if same_file::same_file(output, input) {
+    if updates::fs::same_file(output, input) {
         bail!(
             "{}: the output is the --input directory; choose an output file outside it \
              (nothing was written)",
@@ -104,7 +103,7 @@ fn refuse_output_among_inputs(output: &Path, input: &Path, meta: &Path, key: &Pa
         }
     }
     let inputs: Vec<(&str, &Path)> = inputs.iter().map(|(w, p)| (*w, p.as_path())).collect();
-    same_file::refuse_output_among_inputs(output, &inputs)
+    Ok(updates::fs::refuse_replacing_inputs(output, &inputs)?)
 }
 
 pub fn run(args: Args) -> Result<ExitCode> {

@@ -75,6 +75,15 @@ pub enum FileError {
         /// The second file.
         second: PathBuf,
     },
+    /// An output path names one of the inputs; nothing was written.
+    ReplacesInput {
+        /// The output path.
+        path: PathBuf,
+        /// What the input is (the option that named it, e.g. `--payload`).
+        what: String,
+        /// The input it would replace.
+        input: PathBuf,
+    },
 }
 
 impl fmt::Display for FileError {
@@ -106,6 +115,13 @@ impl fmt::Display for FileError {
                 "bundle {name:?} is in both {} and {}",
                 first.display(),
                 second.display()
+            ),
+            FileError::ReplacesInput { path, what, input } => write!(
+                f,
+                "{}: the output path is also an input ({what} {}); writing it would replace \
+                 that input (choose another output path; nothing was written)",
+                path.display(),
+                input.display()
             ),
         }
     }
@@ -195,6 +211,42 @@ pub fn read_bundle_file(
         reader.push(chunk).map_err(format_at(path))
     })?;
     reader.finish().map_err(format_at(path))
+}
+
+/// Whether `a` and `b` are the same existing file (symbolic links followed, hard links
+/// recognised): the same device and inode where there are inodes, the same canonical path
+/// elsewhere. A path that cannot be looked up is taken as no file here; reading or
+/// writing it reports why.
+pub fn same_file(a: &Path, b: &Path) -> bool {
+    let (Ok(ma), Ok(mb)) = (std::fs::metadata(a), std::fs::metadata(b)) else {
+        return false;
+    };
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        ma.dev() == mb.dev() && ma.ino() == mb.ino()
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (ma, mb);
+        match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
+            (Ok(ca), Ok(cb)) => ca == cb,
+            _ => false,
+        }
+    }
+}
+
+/// Refuses an `output` that is one of `inputs` (each with what it is, e.g. `"--payload"`):
+/// checked before any work, so an input is never overwritten by what is made from it.
+pub fn refuse_replacing_inputs(output: &Path, inputs: &[(&str, &Path)]) -> Result<(), FileError> {
+    match inputs.iter().find(|(_, input)| same_file(output, input)) {
+        Some((what, input)) => Err(FileError::ReplacesInput {
+            path: output.to_path_buf(),
+            what: (*what).to_string(),
+            input: input.to_path_buf(),
+        }),
+        None => Ok(()),
+    }
 }
 
 /// Writes `path` atomically: `write` fills a temporary file in the same directory,
