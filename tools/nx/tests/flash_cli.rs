@@ -32,6 +32,33 @@ fn nx(cwd: &Path, args: &[&str]) -> Run {
     }
 }
 
+/// Runs `nx` for at most 10 s: a command that should refuse to start must not serve.
+fn nx_bounded(cwd: &Path, args: &[&str]) -> Run {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_nx"))
+        .args(args)
+        .current_dir(cwd)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if started.elapsed() > Duration::from_secs(10) {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("nx {} still running after 10 s", args.join(" "));
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let output = child.wait_with_output().unwrap();
+    Run {
+        code: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8(output.stdout).unwrap(),
+        stderr: String::from_utf8(output.stderr).unwrap(),
+    }
+}
+
 fn test_key(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("../../keys/test")
@@ -305,7 +332,7 @@ fn serve_refuses_trust_keys_with_insecure_mode() {
     let dir = fixture();
     let d = dir.path();
     let key = test_key("ed25519.pub");
-    let run = nx(
+    let run = nx_bounded(
         d,
         &[
             "flash",
@@ -375,7 +402,7 @@ fn serve_removes_a_stale_socket_and_keeps_a_live_one() {
         .any(|l| l.contains("removed the stale socket dev.sock")));
 
     // A second server on the same path is refused, and the first keeps serving.
-    let run = nx(
+    let run = nx_bounded(
         d,
         &[
             "flash",
@@ -402,7 +429,7 @@ fn serve_removes_a_stale_socket_and_keeps_a_live_one() {
 
     // A file that is not a socket is left alone.
     std::fs::write(d.join("plain"), b"keep me").unwrap();
-    let run = nx(
+    let run = nx_bounded(
         d,
         &[
             "flash",
