@@ -8,6 +8,10 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
+use common::Run;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -245,27 +249,13 @@ fn fixture() -> tempfile::TempDir {
     root
 }
 
-struct Run {
-    args: Vec<String>,
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
 fn nx(cwd: &Path, args: &[&str]) -> Run {
-    let output = Command::new(env!("CARGO_BIN_EXE_nx"))
-        .args(args)
-        .current_dir(cwd)
+    let output = common::nx_command(cwd, args)
         .env("SOURCE_DATE_EPOCH", NOW)
         .env("TZ", "America/New_York")
         .output()
         .unwrap();
-    Run {
-        args: args.iter().map(|a| a.to_string()).collect(),
-        code: output.status.code().unwrap_or(-1),
-        stdout: String::from_utf8(output.stdout).unwrap(),
-        stderr: String::from_utf8(output.stderr).unwrap(),
-    }
+    Run::new(args, output)
 }
 
 fn golden_path(name: &str) -> PathBuf {
