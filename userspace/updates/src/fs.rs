@@ -251,7 +251,8 @@ pub fn refuse_replacing_inputs(output: &Path, inputs: &[(&str, &Path)]) -> Resul
 
 /// Writes `path` atomically: `write` fills a temporary file in the same directory,
 /// which is fsynced and renamed over `path`, then the directory is fsynced. On any
-/// failure the temporary file is removed and `path` is untouched.
+/// failure the temporary file is removed and `path` is untouched; errors name `path` (or
+/// its directory), never the temporary file.
 pub fn write_atomic(
     path: &Path,
     write: impl FnOnce(&mut BufWriter<File>) -> Result<(), FileError>,
@@ -275,11 +276,12 @@ pub fn write_atomic(
             .create(true)
             .truncate(true)
             .open(&tmp)
-            .map_err(io_at(&tmp))?;
+            .map_err(io_at(path))?;
         let mut out = BufWriter::with_capacity(CHUNK, file);
         write(&mut out)?;
-        let file = out.into_inner().map_err(|e| io_at(&tmp)(e.into_error()))?;
-        file.sync_all().map_err(io_at(&tmp))?;
+        // Errors name the output the caller asked for, not the temporary file.
+        let file = out.into_inner().map_err(|e| io_at(path)(e.into_error()))?;
+        file.sync_all().map_err(io_at(path))?;
         drop(file);
         fs::rename(&tmp, path).map_err(io_at(path))?;
         if let Ok(d) = File::open(dir) {
@@ -553,5 +555,33 @@ impl UpdateRoot {
                 let _ = fs::remove_file(&path);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failed_atomic_write_names_the_output_and_leaves_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = dir.path().join("no-such-dir").join("out.nxs");
+        let e = write_atomic(&missing, |_| Ok(())).unwrap_err();
+        assert!(
+            matches!(&e, FileError::Io { path, .. } if *path == missing),
+            "{e}"
+        );
+        assert!(!e.to_string().contains(".tmp-"), "{e}");
+
+        let out = dir.path().join("out.nxs");
+        let e = write_atomic(&out, |w| {
+            w.write_all(b"partial").map_err(io_at(&out))?;
+            Err(FileError::Changed { path: out.clone() })
+        })
+        .unwrap_err();
+        assert!(matches!(e, FileError::Changed { .. }), "{e}");
+        // Neither the output nor a temporary file is left.
+        let left: Vec<_> = fs::read_dir(dir.path()).unwrap().collect();
+        assert!(left.is_empty(), "{left:?}");
     }
 }
