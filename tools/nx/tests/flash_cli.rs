@@ -17,6 +17,16 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
+/// Runs `nx flash serve --port PORT --disk DISK EXTRA...`, which must refuse to start
+/// (exit 2) saying `want`.
+fn serve_refused(cwd: &Path, port: &str, disk: &str, extra: &[&str], want: &str) {
+    let mut args = vec!["flash", "serve", "--port", port, "--disk", disk];
+    args.extend_from_slice(extra);
+    let run = nx_bounded(cwd, &args);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains(want), "{}", run.stderr);
+}
+
 /// Runs `nx` for at most 10 s: a command that should refuse to start must not serve.
 fn nx_bounded(cwd: &Path, args: &[&str]) -> Run {
     let mut child = common::nx_command(cwd, args)
@@ -310,22 +320,17 @@ fn serve_refuses_trust_keys_with_insecure_mode() {
     let dir = fixture();
     let d = dir.path();
     let key = test_key("ed25519.pub");
-    let run = nx_bounded(
+    serve_refused(
         d,
+        "unix:dev.sock",
+        "disk.img",
         &[
-            "flash",
-            "serve",
-            "--port",
-            "unix:dev.sock",
-            "--disk",
-            "disk.img",
             "--trust",
             key.to_str().unwrap(),
             "--insecure-accept-unsigned",
         ],
+        "cannot be used with",
     );
-    assert_eq!(run.code, 2, "{}", run.stderr);
-    assert!(run.stderr.contains("cannot be used with"), "{}", run.stderr);
     assert!(!d.join("dev.sock").exists());
 }
 
@@ -380,24 +385,12 @@ fn serve_removes_a_stale_socket_and_keeps_a_live_one() {
         .any(|l| l.contains("removed the stale socket dev.sock")));
 
     // A second server on the same path is refused, and the first keeps serving.
-    let run = nx_bounded(
+    serve_refused(
         d,
-        &[
-            "flash",
-            "serve",
-            "--port",
-            "unix:dev.sock",
-            "--disk",
-            "other.img",
-            "--insecure-accept-unsigned",
-        ],
-    );
-    assert_eq!(run.code, 2, "{}", run.stderr);
-    assert!(
-        run.stderr
-            .contains("unix:dev.sock: in use by a running server"),
-        "{}",
-        run.stderr
+        "unix:dev.sock",
+        "other.img",
+        &["--insecure-accept-unsigned"],
+        "unix:dev.sock: in use by a running server",
     );
     std::thread::sleep(Duration::from_millis(200));
     assert!(serve.running(), "the probe ended the running server");
@@ -407,24 +400,12 @@ fn serve_removes_a_stale_socket_and_keeps_a_live_one() {
 
     // A file that is not a socket is left alone.
     std::fs::write(d.join("plain"), b"keep me").unwrap();
-    let run = nx_bounded(
+    serve_refused(
         d,
-        &[
-            "flash",
-            "serve",
-            "--port",
-            "unix:plain",
-            "--disk",
-            "disk.img",
-            "--insecure-accept-unsigned",
-        ],
-    );
-    assert_eq!(run.code, 2, "{}", run.stderr);
-    assert!(
-        run.stderr
-            .contains("unix:plain: exists and is not a socket (not removed)"),
-        "{}",
-        run.stderr
+        "unix:plain",
+        "disk.img",
+        &["--insecure-accept-unsigned"],
+        "unix:plain: exists and is not a socket (not removed)",
     );
     assert_eq!(std::fs::read(d.join("plain")).unwrap(), b"keep me");
 }
