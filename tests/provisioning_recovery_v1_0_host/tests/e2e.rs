@@ -1,7 +1,8 @@
 //! `nx flash send` against `nx flash serve` end to end: over a pseudo-terminal pair
 //! (serial path, 8N1 through the serialport crate) with verify and reboot, over a unix
-//! socket with a transfer killed half-way and finished with `--resume`, and serve's
-//! refusal to start without a trusted key.
+//! socket with a transfer killed half-way and finished with `--resume` (after which a
+//! connection without the signed manifest cannot write), `serve --once` ending on a serial
+//! line, and serve's refusal to start without a trusted key.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -132,7 +133,14 @@ fn send_to_serve_over_a_pty_pair_then_verify_and_reboot() {
 
     let (ok, out, err) = nx_timed(
         d.path(),
-        &["flash", "verify", "--port", port],
+        &[
+            "flash",
+            "verify",
+            "--manifest",
+            "os.manifest.json",
+            "--port",
+            port,
+        ],
         Duration::from_secs(20),
     );
     assert!(ok, "verify failed: {err}");
@@ -160,6 +168,39 @@ fn send_to_serve_over_a_pty_pair_then_verify_and_reboot() {
         );
         std::thread::sleep(Duration::from_millis(20));
     }
+}
+
+#[test]
+fn serve_once_on_a_serial_port_exits_after_a_complete_session() {
+    let d = tempfile::tempdir().unwrap();
+    build_image(d.path(), 200_000);
+    let ptys = PtyPair::new(d.path()).unwrap();
+    let mut serve = serve(d.path(), ptys.a.to_str().unwrap(), &["--once"]);
+    let (ok, _, err) = nx_timed(
+        d.path(),
+        &[
+            "flash",
+            "send",
+            "--img",
+            "os.img",
+            "--manifest",
+            "os.manifest.json",
+            "--port",
+            ptys.b.to_str().unwrap(),
+        ],
+        Duration::from_secs(40),
+    );
+    assert!(ok, "send failed: {err}");
+    // The line stays open (a serial port never closes); serve ends on its own.
+    let status = serve.wait_timeout(Duration::from_secs(15));
+    let log = fs::read_to_string(d.path().join("serve.log")).unwrap();
+    let status =
+        status.unwrap_or_else(|e| panic!("serve --once after a complete session: {e}\n{log}"));
+    assert!(status.success(), "{log}");
+    assert!(
+        log.contains("serve: session finished and the line quiet for 2 s"),
+        "{log}"
+    );
 }
 
 #[test]
@@ -234,6 +275,61 @@ fn a_killed_send_finishes_with_resume_over_a_unix_socket() {
     let img = fs::read(d.path().join("os.img")).unwrap();
     let disk = fs::read(d.path().join("target.img")).unwrap();
     assert_eq!(sha256_hex(&disk), sha256_hex(&img));
+
+    // A new connection without the signed manifest cannot write into the flashed disk.
+    let mut stream = std::os::unix::net::UnixStream::connect(d.path().join("flash.sock")).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let mut write = flash::proto::WriteHeader {
+        range: "kernel",
+        offset: 0,
+    }
+    .encode();
+    write.extend_from_slice(&[0xee; 4096]);
+    let mut frames = flash::Frame::new(flash::Command::Hello, 1, vec![]).encode();
+    frames.extend_from_slice(&flash::Frame::new(flash::Command::Write, 2, write).encode());
+    std::io::Write::write_all(&mut stream, &frames).unwrap();
+    let mut decoder = flash::Decoder::new();
+    let mut replies = Vec::new();
+    let mut buf = [0u8; 4096];
+    while replies.len() < 2 {
+        let n = std::io::Read::read(&mut stream, &mut buf).unwrap();
+        assert!(n > 0, "serve closed the connection");
+        decoder.push(&buf[..n]);
+        while let Some(f) = decoder.next_frame() {
+            replies.push(f);
+        }
+    }
+    assert_eq!(replies[1].command, flash::Command::Nak);
+    let nak = flash::proto::Nak::decode(&replies[1].payload).unwrap();
+    assert_eq!(
+        nak.code,
+        flash::proto::NakCode::NoManifest as u16,
+        "{}",
+        nak.message
+    );
+    drop(stream);
+    let disk = fs::read(d.path().join("target.img")).unwrap();
+    assert_eq!(
+        sha256_hex(&disk),
+        sha256_hex(&img),
+        "the refused WRITE changed the disk"
+    );
+    let (ok, out, err) = nx_timed(
+        d.path(),
+        &[
+            "flash",
+            "verify",
+            "--manifest",
+            "os.manifest.json",
+            "--port",
+            &sock,
+        ],
+        Duration::from_secs(20),
+    );
+    assert!(ok, "verify after the refused WRITE: {err}");
+    assert!(out.contains("ok: every range matches"), "{out}");
 }
 
 #[test]

@@ -350,7 +350,7 @@ fn serve_names_the_journal_it_ignores_and_why() {
             "--once",
         ],
     );
-    let run = nx(d, &["flash", "verify", "--port", "unix:dev.sock"]);
+    let run = nx(d, &["flash", "reboot", "normal", "--port", "unix:dev.sock"]);
     let line = serve.wait_for("resume journal");
     assert_eq!(
         line,

@@ -3,7 +3,13 @@
 //!
 //! Rules: a MANIFEST is accepted only when its signature verifies with a trusted key (or
 //! the device was explicitly configured insecure), its board matches and it fits the
-//! disk; WRITE is refused until then and only lands inside a range the manifest names;
+//! disk. WRITE, VERIFY, DONE and ABORT are accepted only inside a *link session* whose
+//! MANIFEST the device accepted: a link session begins when the device starts, at every
+//! HELLO and when the driver reports a new connection ([`Device::end_link`]), and none of
+//! them carries an earlier session's acceptance, so a host must (re-)send a signed
+//! manifest before it may change or inspect what the device holds (a resumed flash re-sends
+//! it with the resume flag, a verification with the attach flag). HELLO, INFO and REBOOT
+//! need no manifest. A WRITE only lands inside a range the manifest names;
 //! DONE checks every range's SHA-256 and reports the first mismatch by name, forgetting
 //! that range's progress so the host can send it again. Progress is journaled durably
 //! (disk flushed first, then the journal written atomically) every
@@ -23,7 +29,7 @@ use sha2::Digest as _;
 use signing::{Signature, TrustedKeys};
 
 use crate::extents::Extents;
-use crate::frame::{Command, Frame, FLAG_RESUME, MAX_CHUNK};
+use crate::frame::{Command, Frame, FLAG_ATTACH, FLAG_RESUME, MAX_CHUNK};
 use crate::proto::{
     DeviceState, HelloReply, InfoReply, ManifestPayload, Nak, NakCode, RangeStatus, Reader,
     RebootMode, VerifyReply, WriteAck, WriteHeader,
@@ -151,6 +157,8 @@ pub struct Device<S: Storage> {
     storage: S,
     config: DeviceConfig,
     session: Option<Session>,
+    /// A MANIFEST was accepted in the current link session (see the module rules).
+    manifest_on_link: bool,
     sack: WriteAck,
     last_control: Option<(u32, Command, Frame)>,
     unflushed: u64,
@@ -170,6 +178,18 @@ fn nak(seq: u32, code: NakCode, message: String) -> Frame {
             message,
         }
         .encode(),
+    )
+}
+
+/// The refusal of a WRITE, VERIFY, DONE or ABORT outside a session with a manifest.
+fn no_manifest(frame: &Frame) -> Frame {
+    nak(
+        frame.seq,
+        NakCode::NoManifest,
+        format!(
+            "{} before a MANIFEST accepted in this session (send HELLO and the signed manifest first)",
+            frame.command.name()
+        ),
     )
 }
 
@@ -207,6 +227,7 @@ impl<S: Storage> Device<S> {
             storage,
             config,
             session,
+            manifest_on_link: false,
             sack: WriteAck::default(),
             last_control: None,
             unflushed: 0,
@@ -228,6 +249,20 @@ impl<S: Storage> Device<S> {
     /// Events since the last call.
     pub fn take_events(&mut self) -> Vec<Event> {
         core::mem::take(&mut self.events)
+    }
+
+    /// Ends the current link session (the driver calls it when a connection closes or a
+    /// new one opens): the next WRITE, VERIFY, DONE or ABORT needs a MANIFEST again, and
+    /// no cached reply of the old session is replayed.
+    pub fn end_link(&mut self) {
+        self.manifest_on_link = false;
+        self.last_control = None;
+        self.sack = WriteAck::default();
+    }
+
+    /// Whether a MANIFEST was accepted in the current link session.
+    pub fn has_manifest_on_link(&self) -> bool {
+        self.manifest_on_link
     }
 
     /// Whether the device runs without signature checks.
@@ -256,7 +291,12 @@ impl<S: Storage> Device<S> {
     pub fn handle(&mut self, frame: &Frame) -> Option<Frame> {
         let reply = match frame.command {
             Command::Ack | Command::Nak => return None,
+            Command::Write if !self.manifest_on_link => no_manifest(frame),
             Command::Write => self.on_write(frame),
+            Command::Verify | Command::Done | Command::Abort if !self.manifest_on_link => {
+                // Not cached: the same seq after a MANIFEST must run for real.
+                no_manifest(frame)
+            }
             command => {
                 if let Some((seq, cmd, reply)) = &self.last_control {
                     if *seq == frame.seq && *cmd == command {
@@ -289,7 +329,7 @@ impl<S: Storage> Device<S> {
     }
 
     fn on_hello(&mut self, frame: &Frame) -> Frame {
-        self.sack = WriteAck::default();
+        self.end_link();
         self.events.push(Event::Hello);
         ack(
             frame.seq,
@@ -375,8 +415,21 @@ impl<S: Storage> Device<S> {
             );
         }
         let sha256: [u8; 32] = sha2::Sha256::digest(&payload.manifest).into();
-        let resumed = frame.flags & FLAG_RESUME != 0
-            && self.session.as_ref().is_some_and(|s| s.sha256 == sha256);
+        let held = self.session.as_ref().is_some_and(|s| s.sha256 == sha256);
+        if frame.flags & FLAG_ATTACH != 0 && !held {
+            return nak(
+                frame.seq,
+                NakCode::NotHeld,
+                match &self.session {
+                    Some(s) => format!(
+                        "this device holds another image (board {}, version {}); nothing changed",
+                        s.manifest.board, s.manifest.system_version
+                    ),
+                    None => "this device holds no image; nothing changed".into(),
+                },
+            );
+        }
+        let resumed = frame.flags & (FLAG_RESUME | FLAG_ATTACH) != 0 && held;
         if !resumed {
             if let Err(e) = self.storage.prepare(manifest.image.size) {
                 return nak(frame.seq, NakCode::Storage, format!("{e}"));
@@ -395,6 +448,7 @@ impl<S: Storage> Device<S> {
                 return nak(frame.seq, NakCode::Storage, format!("{e}"));
             }
         }
+        self.manifest_on_link = true;
         self.events.push(Event::ManifestAccepted {
             board: manifest.board.clone(),
             system_version: manifest.system_version.clone(),
@@ -588,6 +642,7 @@ impl<S: Storage> Device<S> {
 
     fn on_abort(&mut self, frame: &Frame) -> Frame {
         self.session = None;
+        self.manifest_on_link = false;
         self.journal_dirty = true;
         if let Err(e) = self.checkpoint() {
             return nak(frame.seq, NakCode::Storage, format!("{e}"));

@@ -23,6 +23,10 @@ pub const MAX_FRAME: usize = HEADER_LEN + MAX_PAYLOAD + TRAILER_LEN;
 
 /// Frame flag on MANIFEST: keep what the device already wrote for this same manifest.
 pub const FLAG_RESUME: u16 = 1;
+/// Frame flag on MANIFEST: attach to the image the device already holds, never start a
+/// new one (a manifest that is not the device's is refused with `NOT_HELD` and nothing
+/// changes). `nx flash verify` sends it to open a session for VERIFY.
+pub const FLAG_ATTACH: u16 = 2;
 
 /// A frame sequence number, chosen by the host; replies carry the request's.
 pub type FrameSeq = u32;

@@ -438,8 +438,21 @@ pub enum ServeEnd {
 }
 
 /// Serves one connection: answers frames, checkpoints the journal when the link is idle,
-/// and reports events to `log`.
+/// and reports events to `log`. The connection is a session of its own: it starts and
+/// ends with [`Device::end_link`], so nothing it was allowed carries over to the next.
 pub fn serve_link<S: Storage>(
+    link: &mut Link,
+    device: &mut Device<S>,
+    log: &mut dyn FnMut(&Event),
+    stop: &dyn Fn() -> bool,
+) -> Result<ServeEnd, LinkError> {
+    device.end_link();
+    let end = serve_frames(link, device, log, stop);
+    device.end_link();
+    end
+}
+
+fn serve_frames<S: Storage>(
     link: &mut Link,
     device: &mut Device<S>,
     log: &mut dyn FnMut(&Event),

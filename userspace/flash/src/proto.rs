@@ -95,7 +95,8 @@ pub(crate) fn put_name(out: &mut Vec<u8>, name: &str) {
 pub enum NakCode {
     /// The payload is malformed.
     Malformed = 1,
-    /// WRITE, VERIFY or DONE before a manifest was accepted.
+    /// WRITE, VERIFY, DONE or ABORT without a manifest accepted in this link session
+    /// (since the last HELLO, or since the connection opened).
     NoManifest = 2,
     /// The manifest's signature is missing or not made by a trusted key.
     BadSignature = 3,
@@ -115,6 +116,8 @@ pub enum NakCode {
     Storage = 10,
     /// The command is not supported.
     Unsupported = 11,
+    /// A MANIFEST with the attach flag names an image the device does not hold.
+    NotHeld = 12,
 }
 
 impl NakCode {
@@ -132,6 +135,7 @@ impl NakCode {
             9 => NakCode::Incomplete,
             10 => NakCode::Storage,
             11 => NakCode::Unsupported,
+            12 => NakCode::NotHeld,
             _ => return None,
         })
     }

@@ -20,7 +20,7 @@ use alloc::vec::Vec;
 use image::Manifest;
 use sha2::Digest as _;
 
-use crate::frame::{encode_parts, Command, Frame, FLAG_RESUME, MAX_CHUNK};
+use crate::frame::{encode_parts, Command, Frame, FLAG_ATTACH, FLAG_RESUME, MAX_CHUNK};
 use crate::proto::{
     DeviceState, HelloReply, InfoReply, ManifestPayload, Nak, NakCode, RebootMode, VerifyReply,
     WriteAck, WriteHeader,
@@ -56,8 +56,15 @@ pub enum Task {
         /// Continue from what the device already wrote for this manifest.
         resume: bool,
     },
-    /// Ask the device to re-check every range.
-    Verify,
+    /// Ask the device to re-check every range of the image this manifest names (the
+    /// manifest opens the session with the attach flag: a device that holds another image
+    /// refuses it and nothing changes).
+    Verify {
+        /// The manifest's canonical bytes.
+        manifest: Vec<u8>,
+        /// Its detached signature, if signed.
+        signature: Option<[u8; 64]>,
+    },
     /// Ask the device to reboot.
     Reboot(RebootMode),
     /// Ask for the device's state.
@@ -228,7 +235,7 @@ impl Sender {
     /// A session for `task`; a flash needs the parsed manifest of the task's bytes.
     pub fn new(task: Task, config: SenderConfig) -> Result<Sender, ProtocolError> {
         let (ranges, manifest_sha256) = match &task {
-            Task::Flash { manifest, .. } => {
+            Task::Flash { manifest, .. } | Task::Verify { manifest, .. } => {
                 let m = Manifest::parse(manifest).map_err(|e| ProtocolError::Manifest {
                     message: e.to_string(),
                 })?;
@@ -438,24 +445,30 @@ impl Sender {
                 Some(self.start_control(Command::Reboot, 0, &mode.encode(), now))
             }
             Phase::Manifest => {
-                let Task::Flash {
-                    manifest,
-                    signature,
-                    resume,
-                } = &self.task
-                else {
-                    return None;
+                let (manifest, signature, flags) = match &self.task {
+                    Task::Flash {
+                        manifest,
+                        signature,
+                        resume,
+                    } => {
+                        let flags = if *resume && self.resume_from.is_some() {
+                            FLAG_RESUME
+                        } else {
+                            0
+                        };
+                        (manifest, signature, flags)
+                    }
+                    Task::Verify {
+                        manifest,
+                        signature,
+                    } => (manifest, signature, FLAG_ATTACH),
+                    _ => return None,
                 };
                 let payload = ManifestPayload {
                     signature: *signature,
                     manifest: manifest.clone(),
                 }
                 .encode();
-                let flags = if *resume && self.resume_from.is_some() {
-                    FLAG_RESUME
-                } else {
-                    0
-                };
                 Some(self.start_control(Command::Manifest, flags, &payload, now))
             }
             Phase::Write => self.poll_write(now, source),
@@ -623,7 +636,7 @@ impl Sender {
                     self.device = Some(h);
                     self.phase = match &self.task {
                         Task::Flash { .. } | Task::Info => Phase::Info,
-                        Task::Verify => Phase::Verify,
+                        Task::Verify { .. } => Phase::Manifest,
                         Task::Reboot(_) => Phase::Reboot,
                     };
                 }
@@ -633,6 +646,9 @@ impl Sender {
                 Ok(info) => self.on_info(info),
                 Err(e) => self.finish(Err(ProtocolError::Malformed(e))),
             },
+            Command::Manifest if matches!(self.task, Task::Verify { .. }) => {
+                self.phase = Phase::Verify;
+            }
             Command::Manifest => {
                 let resumed = frame.payload.first() == Some(&1);
                 self.stats.resumed = resumed;

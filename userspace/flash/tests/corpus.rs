@@ -53,7 +53,25 @@ fn seeds() -> Vec<(&'static str, Vec<u8>)> {
     let mut stream = hello.clone();
     stream.extend_from_slice(&manifest);
     stream.extend_from_slice(&write);
+    // A new session on the device that holds a complete image: WRITE, VERIFY, DONE and
+    // ABORT without its manifest (each must be refused: the fuzz body checks the rule).
+    let mut no_manifest = hello.clone();
+    let mut evil = WriteHeader {
+        range: "kernel",
+        offset: 0,
+    }
+    .encode();
+    evil.extend_from_slice(&[0xee; 11]);
+    no_manifest.extend_from_slice(&Frame::new(Command::Write, 2, evil).encode());
+    for (seq, command) in [
+        (3, Command::Verify),
+        (4, Command::Done),
+        (5, Command::Abort),
+    ] {
+        no_manifest.extend_from_slice(&Frame::new(command, seq, vec![]).encode());
+    }
     vec![
+        ("valid-session-without-manifest.bin", no_manifest),
         ("valid-hello.bin", hello),
         ("valid-hello-reply.bin", hello_reply),
         ("valid-write.bin", write.clone()),

@@ -7,11 +7,14 @@ mod send;
 mod serve;
 mod verify;
 
+use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::Context as _;
 use clap::Subcommand;
 use flash::io::{connect, Link, LinkError, PortSpec};
+use image::fs::{default_signature_path, read_manifest, read_signature};
+use image::SignatureKind;
 
 /// Arguments of `nx flash`.
 #[derive(Debug, clap::Args)]
@@ -66,6 +69,23 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         Command::Reboot(a) => reboot::run(a),
         Command::Serve(a) => serve::run(a),
     }
+}
+
+/// Reads an image manifest and, when it says it is signed, its detached signature
+/// (`sig`, or the file beside the manifest): the canonical bytes a MANIFEST frame carries.
+pub fn read_signed_manifest(
+    manifest: &Path,
+    sig: Option<&Path>,
+) -> anyhow::Result<(image::Manifest, Vec<u8>, Option<[u8; 64]>)> {
+    let (parsed, bytes) = read_manifest(manifest)?;
+    let signature = match parsed.signature {
+        SignatureKind::Ed25519 => {
+            let p = sig.map_or_else(|| default_signature_path(manifest), Path::to_path_buf);
+            Some(*read_signature(&p)?.as_bytes())
+        }
+        SignatureKind::None => None,
+    };
+    Ok((parsed, bytes, signature))
 }
 
 /// Runs a control-only session (verify, reboot, info) and returns its outcome.

@@ -13,8 +13,7 @@ use anyhow::{bail, Context as _};
 use flash::io::{run_sender, FileSource, LinkError};
 use flash::sender::{Outcome, Sender, SenderConfig, Task};
 use flash::ProtocolError;
-use image::fs::{default_signature_path, read_manifest, read_signature, verify_image};
-use image::SignatureKind;
+use image::fs::verify_image;
 
 use super::PortArgs;
 use crate::progress::Progress;
@@ -51,17 +50,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     if args.chunk == 0 || args.chunk > flash::MAX_CHUNK as u64 {
         bail!("--chunk {}: expected 1 to 65536 bytes", args.chunk);
     }
-    let (manifest, bytes) = read_manifest(&args.manifest)?;
-    let signature = match manifest.signature {
-        SignatureKind::Ed25519 => {
-            let p = args
-                .sig
-                .clone()
-                .unwrap_or_else(|| default_signature_path(&args.manifest));
-            Some(*read_signature(&p)?.as_bytes())
-        }
-        SignatureKind::None => None,
-    };
+    let (manifest, bytes, signature) =
+        super::read_signed_manifest(&args.manifest, args.sig.as_deref())?;
     check_image(&args, &manifest)?;
     let file = File::open(&args.img).with_context(|| format!("opening {}", args.img.display()))?;
     let (spec, mut link) = args.port.connect()?;

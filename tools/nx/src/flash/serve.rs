@@ -5,11 +5,13 @@
 //! from its journal. A unix socket left behind by a server that was killed is removed on
 //! start; one a running server accepts on is not.
 
+use std::cell::Cell;
 use std::io;
 use std::os::unix::fs::FileTypeExt as _;
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context as _};
 use flash::device::{Device, DeviceConfig, Event, Trust};
@@ -41,7 +43,9 @@ pub struct Args {
     /// Disk capacity.
     #[arg(long, default_value = "32G", value_parser = parse_size)]
     capacity: u64,
-    /// Serve one connection, then exit.
+    /// Serve one session, then exit: on a socket, one connection that sent a frame; on a
+    /// serial port, until the image is complete (or the session aborted, or a reboot
+    /// asked for) and the line has been quiet for 2 s.
     #[arg(long)]
     once: bool,
 }
@@ -74,6 +78,10 @@ fn log_event(e: &Event, journal: &Path) {
         ),
     }
 }
+
+/// With `--once` on a serial port: how long the line stays quiet after a complete (or
+/// aborted) session before the server exits.
+const SERIAL_ONCE_QUIET: Duration = Duration::from_secs(2);
 
 /// Runs `nx flash serve`.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
@@ -114,17 +122,35 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         // A connection that sends no frame (a probe such as another `serve` checking
         // whether this socket is alive) is not a session: `--once` keeps waiting.
         let mut session = false;
+        // A serial line never closes: with `--once`, its session ends once the image is
+        // complete (or the session aborted) and the host has been quiet for a while.
+        let finished_at: Cell<Option<Instant>> = Cell::new(None);
+        let serial = matches!(spec, PortSpec::Serial { .. });
         let end = serve_link(
             &mut link,
             &mut device,
             &mut |e| {
                 session = true;
+                finished_at.set(match e {
+                    Event::Complete | Event::Aborted => Some(Instant::now()),
+                    _ => None,
+                });
                 log_event(e, &journal);
             },
-            &|| false,
+            &|| {
+                args.once
+                    && serial
+                    && finished_at
+                        .get()
+                        .is_some_and(|t| t.elapsed() >= SERIAL_ONCE_QUIET)
+            },
         );
         match end {
             Ok(ServeEnd::Reboot(_)) => eprintln!("serve: device restarting"),
+            Ok(ServeEnd::Stopped) => eprintln!(
+                "serve: session finished and the line quiet for {} s",
+                SERIAL_ONCE_QUIET.as_secs()
+            ),
             Ok(_) if !session => eprintln!("serve: connection closed without a frame"),
             Ok(_) => eprintln!("serve: connection closed"),
             Err(e) => eprintln!("serve: connection ended: {e}"),

@@ -1,6 +1,10 @@
 //! `nx flash verify`: the device re-hashes every range of the image it holds and
-//! reports each; any range not ok is an error.
+//! reports each; any range not ok is an error. The signed manifest opens the session
+//! (with the attach flag: a device that holds another image refuses it, and nothing on
+//! the device changes), since a device answers VERIFY only inside a session whose
+//! manifest it accepted.
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::bail;
@@ -12,13 +16,25 @@ use super::{control, PortArgs};
 /// Arguments of `nx flash verify`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
+    /// The manifest of the image the device holds.
+    #[arg(long, value_name = "FILE")]
+    manifest: PathBuf,
+    /// Its signature (default: beside the manifest, e.g. os.sig for os.manifest.json).
+    #[arg(long, value_name = "FILE")]
+    sig: Option<PathBuf>,
     #[command(flatten)]
     port: PortArgs,
 }
 
 /// Runs `nx flash verify`.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let Outcome::Verified(reply) = control(&args.port, Task::Verify)? else {
+    let (_, manifest, signature) =
+        super::read_signed_manifest(&args.manifest, args.sig.as_deref())?;
+    let task = Task::Verify {
+        manifest,
+        signature,
+    };
+    let Outcome::Verified(reply) = control(&args.port, task)? else {
         bail!("the device gave no verification report");
     };
     let mut bad = Vec::new();
