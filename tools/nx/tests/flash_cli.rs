@@ -213,10 +213,12 @@ fn send_refuses_an_image_that_does_not_match_its_manifest_and_sends_nothing() {
         run.stderr
     );
     assert!(!run.stderr.contains("--resume"), "{}", run.stderr);
-    // Nothing reached the device: no connection, so no disk either.
+    // Nothing reached the device: the port was opened first (so a missing port is said at
+    // once), but no frame was sent, so the disk is empty and `--once` still serves.
     std::thread::sleep(Duration::from_millis(200));
     assert!(serve.running());
-    assert!(!d.join("disk.img").exists());
+    let disk_len = |d: &Path| std::fs::metadata(d.join("disk.img")).map_or(0, |m| m.len());
+    assert_eq!(disk_len(d), 0);
 
     // A truncated image is refused too, naming the file.
     let img = std::fs::read(d.join("os.img")).unwrap();
@@ -228,7 +230,7 @@ fn send_refuses_an_image_that_does_not_match_its_manifest_and_sends_nothing() {
         "{}",
         run.stderr
     );
-    assert!(!d.join("disk.img").exists());
+    assert_eq!(disk_len(d), 0);
 
     // The good image goes through, with the largest window allowed.
     let run = send(d, "os.img", "dev.sock", &["--window", "65535"]);
@@ -240,6 +242,18 @@ fn send_refuses_an_image_that_does_not_match_its_manifest_and_sends_nothing() {
     );
     assert_eq!(serve.wait(), 0);
     assert_eq!(std::fs::read(d.join("disk.img")).unwrap(), img);
+}
+
+#[test]
+fn send_to_a_missing_port_says_so_before_reading_the_image() {
+    let dir = fixture();
+    let d = dir.path();
+    // An image that does not match its manifest: were it checked first, that would be
+    // the error.
+    let run = send(d, "flipped.img", "absent.sock", &[]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("absent.sock"), "{}", run.stderr);
+    assert!(!run.stderr.contains("does not match"), "{}", run.stderr);
 }
 
 #[test]

@@ -492,3 +492,38 @@ fn extract_refuses_to_replace_its_input() {
     ));
     assert_eq!(fs::read(d.path().join("k")).unwrap(), pattern(300_000, 1));
 }
+
+#[test]
+fn pub_is_repeatable_and_never_takes_the_words_after_it() {
+    let d = built();
+    // `--pub KEY` before the image: the image is still the positional argument.
+    let run = nx(
+        d.path(),
+        &[
+            "image",
+            "verify",
+            "--pub",
+            &public(),
+            "os.img",
+            "--manifest",
+            "os.json",
+        ],
+    );
+    ok(&run);
+    // Two keys, the signer second: accepted.
+    let other = key("ed25519-alt.pub").to_str().unwrap().to_string();
+    ok(&nx(
+        d.path(),
+        &[
+            "image",
+            "verify",
+            "--pub",
+            &other,
+            "--pub",
+            &public(),
+            "os.img",
+            "--manifest",
+            "os.json",
+        ],
+    ));
+}

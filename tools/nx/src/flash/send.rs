@@ -1,7 +1,7 @@
 //! `nx flash send`: write an image and its signed manifest to a device, with a progress
 //! bar (bytes, rate, ETA) and a summary (goodput, retransmits). `--resume` continues
-//! from what the device reports written for the same manifest. Before anything is sent,
-//! the image is checked against its manifest (size, every range's SHA-256, the whole
+//! from what the device reports written for the same manifest. The port is opened first;
+//! then, before anything is sent, the image is checked against its manifest (size, every range's SHA-256, the whole
 //! image's), so that a damaged or wrong image never reaches the device.
 
 use std::fs::File;
@@ -52,9 +52,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     }
     let (manifest, bytes, signature) =
         super::read_signed_manifest(&args.manifest, args.sig.as_deref())?;
+    // The port first: a missing or busy port is reported at once, not after hashing the
+    // whole image.
+    let (spec, mut link) = args.port.connect()?;
     check_image(&args, &manifest)?;
     let file = File::open(&args.img).with_context(|| format!("opening {}", args.img.display()))?;
-    let (spec, mut link) = args.port.connect()?;
     let mut config = SenderConfig::for_link(args.chunk as usize, spec.line_rate());
     if let Some(w) = args.window {
         config.window = usize::from(w);

@@ -31,8 +31,8 @@ pub struct Args {
     /// Disk image file to write (created if missing).
     #[arg(long, value_name = "FILE")]
     disk: PathBuf,
-    /// Trusted public key files.
-    #[arg(long, value_name = "KEY", num_args = 1..)]
+    /// A trusted public key file (repeat for several).
+    #[arg(long, value_name = "KEY", action = clap::ArgAction::Append)]
     trust: Vec<PathBuf>,
     /// Accept manifests without checking signatures (bring-up only; not with --trust).
     #[arg(long, conflicts_with = "trust")]

@@ -22,8 +22,8 @@ pub struct Args {
     /// Its signature (default: beside the manifest, e.g. os.sig for os.manifest.json).
     #[arg(long, value_name = "FILE")]
     sig: Option<PathBuf>,
-    /// Trusted public key files (any of them may have signed).
-    #[arg(long = "pub", value_name = "KEY", num_args = 1..)]
+    /// A trusted public key file (repeat for several: any of them may have signed).
+    #[arg(long = "pub", value_name = "KEY", action = clap::ArgAction::Append)]
     public_keys: Vec<PathBuf>,
     /// Board the image must be for.
     #[arg(long)]
