@@ -49,23 +49,25 @@ pub fn rfc3339_nanos(ns: u64) -> String {
     )
 }
 
-/// The current time in nanoseconds since the epoch: `SOURCE_DATE_EPOCH` (seconds) when
-/// set, otherwise the system clock.
+/// The current time in nanoseconds since the epoch, from the system clock. Ages are
+/// measured from the clock, never from `SOURCE_DATE_EPOCH`, which governs only what is
+/// written into artifacts (a build environment sets it to a past date).
 pub fn now_ns() -> anyhow::Result<u64> {
-    if let Some(value) = std::env::var_os("SOURCE_DATE_EPOCH") {
-        let text = value.to_string_lossy();
-        let secs: u64 = text
-            .trim()
-            .parse()
-            .with_context(|| format!("SOURCE_DATE_EPOCH={text:?} is not a number of seconds"))?;
-        return secs
-            .checked_mul(NANOS_PER_SEC)
-            .with_context(|| format!("SOURCE_DATE_EPOCH={text:?} is out of range"));
-    }
     let since = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .context("the system clock is before 1970")?;
     u64::try_from(since.as_nanos()).context("the system clock is past 2554")
+}
+
+/// Parses `--now`: seconds since the Unix epoch (`1766534400`, or `@1766534400` as
+/// `date -d` spells it), as nanoseconds.
+pub fn parse_now(text: &str) -> Result<u64, String> {
+    let digits = text.strip_prefix('@').unwrap_or(text);
+    let secs: u64 = digits
+        .parse()
+        .map_err(|_| format!("{text:?} is not a number of seconds since 1970-01-01 UTC"))?;
+    secs.checked_mul(NANOS_PER_SEC)
+        .ok_or_else(|| format!("{text:?} is out of range"))
 }
 
 #[cfg(test)]

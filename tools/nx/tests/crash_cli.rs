@@ -572,10 +572,10 @@ const ALL_FILES: [&str; 5] = [
 
 #[test]
 fn purge_applies_each_policy() {
-    let (older, older_left) = purge_case(&["--older-than", "7d"]);
+    let (older, older_left) = purge_case(&["--older-than", "7d", "--now", NOW]);
     assert_eq!(older_left, without(&["20251201-updated-3.nxcd"]));
 
-    let (dry, dry_left) = purge_case(&["--older-than", "7d", "--dry-run"]);
+    let (dry, dry_left) = purge_case(&["--older-than", "7d", "--now", NOW, "--dry-run"]);
     assert_eq!(dry_left, ALL_FILES);
 
     let (keep, keep_left) = purge_case(&["--keep", "1"]);
@@ -624,9 +624,10 @@ fn without(removed: &[&str]) -> Vec<String> {
 }
 
 #[test]
-fn purge_uses_source_date_epoch_for_now() {
+fn purge_measures_ages_from_the_clock_not_source_date_epoch() {
+    // SOURCE_DATE_EPOCH set a day after the oldest dump (as a build environment sets it):
+    // by the clock the dumps are more than 7 days old, so --older-than 7d takes them all.
     let dir = fixture();
-    // 2025-12-02: only a day after the oldest dump; nothing is older than 7 days.
     let output = Command::new(env!("CARGO_BIN_EXE_nx"))
         .args(["crash", "purge", "--older-than", "7d", "--dry-run"])
         .current_dir(dir.path())
@@ -634,7 +635,39 @@ fn purge_uses_source_date_epoch_for_now() {
         .output()
         .unwrap();
     assert!(output.status.success());
-    assert!(output.stdout.is_empty());
+    let out = String::from_utf8_lossy(&output.stdout);
+    for id in ["20251201-updated-3", "20251220-netd-7", "20251223-demo-42"] {
+        assert!(out.contains(id), "{id} not purged by age: {out}");
+    }
+    // --now gives a fixed "now": 2025-12-02, a day after the oldest dump.
+    for now in ["1764633600", "@1764633600"] {
+        let output = Command::new(env!("CARGO_BIN_EXE_nx"))
+            .args([
+                "crash",
+                "purge",
+                "--older-than",
+                "7d",
+                "--dry-run",
+                "--now",
+                now,
+            ])
+            .current_dir(dir.path())
+            .output()
+            .unwrap();
+        assert!(output.status.success());
+        assert!(output.stdout.is_empty(), "--now {now}");
+    }
+    let bad = nx(
+        dir.path(),
+        &["crash", "purge", "--older-than", "7d", "--now", "yesterday"],
+    );
+    assert_eq!(bad.code, 2);
+    assert!(
+        bad.stderr
+            .contains("\"yesterday\" is not a number of seconds"),
+        "{}",
+        bad.stderr
+    );
 }
 
 #[test]

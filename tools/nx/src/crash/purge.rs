@@ -15,7 +15,7 @@ use nxcd::{plan_gc, GcEntry, GcPolicy};
 use super::output::{write_json, PurgeOutput, PurgedOut};
 use super::store::scan;
 use super::DirArg;
-use crate::timefmt::now_ns;
+use crate::timefmt::{now_ns, parse_now};
 use crate::units::{parse_duration_ns, parse_size};
 
 /// Arguments of `nx crash purge`.
@@ -23,10 +23,14 @@ use crate::units::{parse_duration_ns, parse_size};
 pub struct Args {
     #[command(flatten)]
     dir: DirArg,
-    /// Delete dumps older than this (e.g. 7d, 12h, 30m, 1d12h). "Now" is
-    /// SOURCE_DATE_EPOCH when set, else the clock.
+    /// Delete dumps older than this (e.g. 7d, 12h, 30m, 1d12h), measured from the clock
+    /// (SOURCE_DATE_EPOCH plays no part) or from --now.
     #[arg(long, value_name = "DURATION", value_parser = parse_duration_ns)]
     older_than: Option<u64>,
+    /// Measure ages from this time instead of the clock: seconds since 1970-01-01 UTC
+    /// (for replays and tests).
+    #[arg(long, value_name = "SECONDS", value_parser = parse_now)]
+    now: Option<u64>,
     /// Keep only the N newest dumps.
     #[arg(long, value_name = "N")]
     keep: Option<usize>,
@@ -58,10 +62,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     if !policy.is_active() && !args.corrupt {
         bail!("nothing to purge: give --older-than, --keep, --max-bytes, --all or --corrupt");
     }
-    let now = if args.older_than.is_some() {
-        now_ns()?
-    } else {
-        0
+    let now = match (args.now, args.older_than) {
+        (Some(now), _) => now,
+        (None, Some(_)) => now_ns()?,
+        (None, None) => 0,
     };
     let files = scan(&args.dir.dir)?;
     let readable: Vec<_> = files
