@@ -1,7 +1,8 @@
 //! Factory reset through `nx reset factory` on a simulated state tree: the removed paths
 //! match the golden list, trust/ and boot/ survive, symlinks are removed as links and
 //! never followed (out of the root or into a preserved path), and the command refuses
-//! without --yes.
+//! without --yes, refuses a directory that is not a state tree without --force, and
+//! refuses `/` and home directories always.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -21,8 +22,14 @@ fn nx(args: &[&str]) -> Output {
     .unwrap()
 }
 
-/// A state tree with data everywhere and symlink escape attempts.
+/// A state tree (made by `nx state init`) with data everywhere and symlink escape attempts.
 fn state_tree(root: &Path, outside: &Path) {
+    let init = nx(&["state", "init", "--root", root.to_str().unwrap()]);
+    assert!(
+        init.status.success(),
+        "{}",
+        String::from_utf8_lossy(&init.stderr)
+    );
     for d in [
         "trust/anchors",
         "boot",
@@ -108,7 +115,7 @@ fn factory_reset_matches_golden_list_and_never_follows_links() {
         .map(|e| e.unwrap().file_name().into_string().unwrap())
         .collect();
     left.sort();
-    assert_eq!(left, ["boot", "trust"]);
+    assert_eq!(left, [".nx-state", "boot", "trust"]);
     // A second run has nothing left to remove.
     let again = nx(&[
         "reset",
@@ -176,4 +183,85 @@ fn a_failure_half_way_reports_what_was_and_was_not_removed() {
     assert!(report.not_removed.contains(&"content".to_string()));
     assert!(report.removed.contains(&"settings/wifi.json".to_string()));
     assert!(root.join("content/photos/new.jpg").exists());
+}
+
+#[test]
+fn refuses_a_directory_without_the_state_marker_unless_forced() {
+    let t = tempfile::tempdir().unwrap();
+    let root = t.path().join("plain");
+    fs::create_dir_all(root.join("docs")).unwrap();
+    fs::write(root.join("docs/thesis.tex"), "precious").unwrap();
+    for extra in [&["--dry-run"][..], &["--yes"][..]] {
+        let mut args = vec!["reset", "factory", "--root", root.to_str().unwrap()];
+        args.extend_from_slice(extra);
+        let out = nx(&args);
+        assert_eq!(out.status.code(), Some(2), "{extra:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("plain: not a state tree (no .nx-state marker at its root); pass --force"),
+            "{err}"
+        );
+        assert!(
+            out.stdout.is_empty(),
+            "{extra:?} planned or removed something"
+        );
+    }
+    assert!(root.join("docs/thesis.tex").exists());
+    let forced = nx(&[
+        "reset",
+        "factory",
+        "--yes",
+        "--force",
+        "--root",
+        root.to_str().unwrap(),
+    ]);
+    assert!(
+        forced.status.success(),
+        "{}",
+        String::from_utf8_lossy(&forced.stderr)
+    );
+    assert!(!root.join("docs").exists());
+}
+
+#[test]
+fn never_resets_the_root_directory_or_a_home_even_forced() {
+    let t = tempfile::tempdir().unwrap();
+    let home = t.path().join("home/user");
+    fs::create_dir_all(&home).unwrap();
+    fs::write(home.join(".nx-state"), "nx-state 1\n").unwrap();
+    let reset = |root: &Path| {
+        run_timed(
+            Command::new(nx_binary().unwrap())
+                .args([
+                    "reset",
+                    "factory",
+                    "--yes",
+                    "--force",
+                    "--dry-run",
+                    "--root",
+                ])
+                .arg(root)
+                .env("HOME", &home),
+            Duration::from_secs(60),
+        )
+        .unwrap()
+    };
+    for (root, want) in [
+        (
+            Path::new("/"),
+            "/: the root directory; never reset, even with --force",
+        ),
+        (
+            home.as_path(),
+            "a home directory; never reset, even with --force",
+        ),
+        (&t.path().join("home"), "holds the home directory"),
+    ] {
+        let out = reset(root);
+        assert_eq!(out.status.code(), Some(2), "{}", root.display());
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(want), "{}: {err}", root.display());
+        assert!(out.stdout.is_empty(), "{}", root.display());
+    }
+    assert!(home.join(".nx-state").exists());
 }

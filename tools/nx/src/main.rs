@@ -11,6 +11,7 @@ mod image;
 mod log;
 mod progress;
 mod reset;
+mod state;
 mod timefmt;
 mod units;
 
@@ -40,6 +41,8 @@ enum Group {
     Flash(flash::Args),
     /// Factory reset of a state directory.
     Reset(reset::Args),
+    /// Host state trees: make one for `nx reset`.
+    State(state::Args),
     /// Append to, query and follow the logd journal.
     Log(log::Args),
 }
@@ -50,6 +53,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Group::Image(args) => image::run(args),
         Group::Flash(args) => flash::run(args),
         Group::Reset(args) => reset::run(args),
+        Group::State(args) => state::run(args),
         Group::Log(args) => log::run(args),
     }
 }

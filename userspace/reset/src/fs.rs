@@ -7,6 +7,12 @@
 //! inside a preserved path or outside the root, is never touched); directories are
 //! removed with `rmdir`, which fails rather than deletes anything that appeared since
 //! the scan. A failure stops the run and the report lists what was and was not removed.
+//!
+//! Which directories may be reset: a host state tree carries the marker file
+//! [`STATE_MARKER`] at its root (written by [`init_state_tree`], which `nx state init`
+//! runs); [`check_root`] refuses a root without it unless forced, and refuses `/`, a home
+//! directory and any directory that holds one always. The marker labels the tree, it is
+//! not state: the scan leaves it out, so a reset keeps it.
 
 use std::fs;
 use std::io;
@@ -21,6 +27,12 @@ use crate::{is_preserved, plan, Entry, EntryKind, Plan, PlanError};
 pub const MAX_ENTRIES: usize = 1_000_000;
 /// Deepest nesting scanned.
 pub const MAX_DEPTH: usize = 64;
+
+/// The marker file at the root of a host state tree.
+pub const STATE_MARKER: &str = ".nx-state";
+/// The marker's contents (its first line names the format and version).
+pub const STATE_MARKER_CONTENTS: &str =
+    "nx-state 1\nThis directory is a state tree: nx reset factory wipes all of it except trust/ and boot/.\n";
 
 /// Why a reset could not be planned or carried out.
 #[derive(Debug)]
@@ -52,6 +64,25 @@ pub enum ResetError {
     },
     /// The plan was refused.
     Plan(PlanError),
+    /// The root carries no state marker (and the reset was not forced).
+    NotAStateTree {
+        /// The root.
+        path: PathBuf,
+    },
+    /// The root is `/`, a home directory, or holds one: never reset.
+    Protected {
+        /// The root.
+        path: PathBuf,
+        /// What it is.
+        what: String,
+    },
+    /// Writing the state marker failed.
+    Marker {
+        /// The marker's path.
+        path: PathBuf,
+        /// The underlying error.
+        source: io::Error,
+    },
 }
 
 impl fmt::Display for ResetError {
@@ -64,6 +95,20 @@ impl fmt::Display for ResetError {
                 write!(f, "{}: file name is not UTF-8", path.display())
             }
             ResetError::Plan(e) => write!(f, "{e}"),
+            ResetError::NotAStateTree { path } => write!(
+                f,
+                "{}: not a state tree (no {STATE_MARKER} marker at its root); \
+                 pass --force to reset it anyway",
+                path.display()
+            ),
+            ResetError::Protected { path, what } => {
+                write!(
+                    f,
+                    "{}: {what}; never reset, even with --force",
+                    path.display()
+                )
+            }
+            ResetError::Marker { path, source } => write!(f, "{}: {source}", path.display()),
         }
     }
 }
@@ -73,8 +118,87 @@ impl std::error::Error for ResetError {
         match self {
             ResetError::Scan { source, .. } => Some(source),
             ResetError::Plan(e) => Some(e),
+            ResetError::Marker { source, .. } => Some(source),
             _ => None,
         }
+    }
+}
+
+/// Home directories: `$HOME` and every home listed in `/etc/passwd`.
+fn home_directories() -> Vec<PathBuf> {
+    let mut homes: Vec<PathBuf> = std::env::var_os("HOME")
+        .filter(|h| !h.is_empty())
+        .map(PathBuf::from)
+        .into_iter()
+        .collect();
+    if let Ok(passwd) = fs::read_to_string("/etc/passwd") {
+        homes.extend(
+            passwd
+                .lines()
+                .filter_map(|l| l.split(':').nth(5))
+                .filter(|h| h.starts_with('/') && *h != "/")
+                .map(PathBuf::from),
+        );
+    }
+    homes
+        .into_iter()
+        .filter_map(|h| fs::canonicalize(h).ok())
+        .collect()
+}
+
+/// Checks that `root` may be reset: never `/`, a home directory or a directory that
+/// holds one; otherwise a state tree (its root carries [`STATE_MARKER`]) unless `force`.
+pub fn check_root(root: &Path, force: bool) -> Result<(), ResetError> {
+    let canonical = fs::canonicalize(root).map_err(|e| ResetError::Root {
+        path: root.to_path_buf(),
+        reason: e.to_string(),
+    })?;
+    if canonical == Path::new("/") {
+        return Err(ResetError::Protected {
+            path: root.to_path_buf(),
+            what: "the root directory".into(),
+        });
+    }
+    if let Some(home) = home_directories()
+        .into_iter()
+        .find(|h| h.starts_with(&canonical))
+    {
+        let what = if home == canonical {
+            "a home directory".into()
+        } else {
+            format!("holds the home directory {}", home.display())
+        };
+        return Err(ResetError::Protected {
+            path: root.to_path_buf(),
+            what,
+        });
+    }
+    let marked = fs::symlink_metadata(root.join(STATE_MARKER)).is_ok_and(|m| m.is_file());
+    if !marked && !force {
+        return Err(ResetError::NotAStateTree {
+            path: root.to_path_buf(),
+        });
+    }
+    Ok(())
+}
+
+/// Makes `root` a state tree: creates it (and `trust/`, `boot/`) when missing and writes
+/// the marker. An existing marker is kept.
+pub fn init_state_tree(root: &Path) -> Result<(), ResetError> {
+    for dir in [root.to_path_buf(), root.join("trust"), root.join("boot")] {
+        fs::create_dir_all(&dir).map_err(|source| ResetError::Marker { path: dir, source })?;
+    }
+    let marker = root.join(STATE_MARKER);
+    match fs::symlink_metadata(&marker) {
+        Ok(m) if m.is_file() => Ok(()),
+        Ok(_) => Err(ResetError::Marker {
+            source: io::Error::other("exists and is not a regular file"),
+            path: marker,
+        }),
+        Err(_) => fs::write(&marker, STATE_MARKER_CONTENTS).map_err(|source| ResetError::Marker {
+            path: marker,
+            source,
+        }),
     }
 }
 
@@ -121,6 +245,10 @@ pub fn scan(root: &Path) -> Result<Vec<Entry>, ResetError> {
             let name = name
                 .to_str()
                 .ok_or_else(|| ResetError::NotUtf8 { path: item.path() })?;
+            if rel.is_empty() && name == STATE_MARKER {
+                // The tree's label, not state: kept by every reset.
+                continue;
+            }
             let path = if rel.is_empty() {
                 name.to_string()
             } else {

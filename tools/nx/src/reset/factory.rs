@@ -1,5 +1,6 @@
 //! `nx reset factory`: wipe a state directory except `trust/` and `boot/`. Refuses
-//! without `--yes`; prints every removed path (sorted, parents before children) on
+//! without `--yes`; refuses a directory that is not a state tree (no marker; `nx state
+//! init` writes it) unless `--force`, and `/` or a home directory always; prints every removed path (sorted, parents before children) on
 //! stdout; never follows a symlink; on failure reports what was and was not removed.
 
 use std::io::Write as _;
@@ -7,7 +8,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{bail, Context as _};
-use reset::fs::{execute, plan_dir};
+use reset::fs::{check_root, execute, plan_dir};
 
 /// Arguments of `nx reset factory`.
 #[derive(Debug, clap::Args)]
@@ -21,6 +22,9 @@ pub struct Args {
     /// Print what would be removed without removing anything.
     #[arg(long)]
     dry_run: bool,
+    /// Reset a directory that carries no state-tree marker (never `/` or a home).
+    #[arg(long)]
+    force: bool,
 }
 
 /// Runs `nx reset factory`.
@@ -32,6 +36,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             args.root.display()
         );
     }
+    check_root(&args.root, args.force)?;
     let plan = plan_dir(&args.root)
         .with_context(|| format!("planning reset of {}", args.root.display()))?;
     let mut out = std::io::stdout().lock();
