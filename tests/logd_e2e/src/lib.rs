@@ -34,6 +34,36 @@ pub fn binaries() -> anyhow::Result<&'static Binaries> {
         .map_err(|e| anyhow::anyhow!("{e}"))
 }
 
+/// A copy of the `nx` binary that every uid can run, in a world-searchable temporary
+/// directory: clients run under other uids cannot reach the workspace's own binary when
+/// the checkout sits where other users cannot enter (a 0700 home directory). Removed on
+/// drop.
+#[derive(Debug)]
+pub struct SharedNx {
+    path: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl SharedNx {
+    /// Copies the workspace's `nx` (mode 0755, in a 0755 directory).
+    pub fn new() -> anyhow::Result<SharedNx> {
+        use std::os::unix::fs::PermissionsExt as _;
+        let bins = binaries()?;
+        let dir = tempfile::Builder::new().prefix("logd-e2e-nx").tempdir()?;
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755))?;
+        let path = dir.path().join("nx");
+        std::fs::copy(&bins.nx, &path)
+            .with_context(|| format!("copying {} to {}", bins.nx.display(), path.display()))?;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755))?;
+        Ok(SharedNx { path, _dir: dir })
+    }
+
+    /// The copy's path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
 fn find_binaries() -> anyhow::Result<Binaries> {
     let paths =
         test_harness::workspace_binaries(&[("logd", "logd"), ("nx", "nx")], "LOGD_E2E_NO_BUILD")?;

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use logd::wire::MAX_REQUEST_LEN;
 use logd::{encode_append, Entry, Level, Op, Query, Record, Response, ServiceId, Status};
-use logd_e2e::{binaries, is_root, proc_status_kib, Daemon, KillOnDrop};
+use logd_e2e::{binaries, is_root, proc_status_kib, Daemon, KillOnDrop, SharedNx};
 
 /// The uids the multi-uid checks run clients under (nobody and one below).
 const OTHER_UIDS: [u32; 2] = [65534, 65533];
@@ -21,6 +21,19 @@ fn nx(daemon: &Daemon) -> Command {
     let mut cmd = Command::new(&binaries().unwrap().nx);
     cmd.arg("log")
         .env("LOGD_SOCKET", daemon.socket())
+        .stdin(Stdio::null());
+    cmd
+}
+
+/// `nx log` run as `uid` (its group too): from a copy every uid can reach, in `/`, so
+/// the checkout's place (a home other users cannot enter) does not matter.
+fn nx_as(daemon: &Daemon, shared: &SharedNx, uid: u32) -> Command {
+    let mut cmd = Command::new(shared.path());
+    cmd.arg("log")
+        .env("LOGD_SOCKET", daemon.socket())
+        .current_dir("/")
+        .uid(uid)
+        .gid(uid)
         .stdin(Stdio::null());
     cmd
 }
@@ -120,11 +133,10 @@ fn client_process_identities(other_uids: bool) {
         ));
     }
     if other_uids {
+        let shared = SharedNx::new().unwrap();
         for uid in OTHER_UIDS {
-            let child = nx(&daemon)
+            let child = nx_as(&daemon, &shared, uid)
                 .args(["append", "--scope", &format!("uid{uid}"), "hello"])
-                .uid(uid)
-                .gid(uid)
                 .stdout(Stdio::null())
                 .spawn()
                 .unwrap();
@@ -166,7 +178,11 @@ fn identity_written_into_the_payload_is_not_the_origin() {
 fn payload_identity_is_not_the_origin(as_uid: Option<u32>) {
     let daemon = Daemon::start(&["--mode", "666"]).unwrap();
     let root = ServiceId::from_uid_pid(0, 1);
-    let mut cmd = nx(&daemon);
+    let shared = SharedNx::new().unwrap();
+    let mut cmd = match as_uid {
+        Some(uid) => nx_as(&daemon, &shared, uid),
+        None => nx(&daemon),
+    };
     cmd.args([
         "append",
         "--scope",
@@ -179,13 +195,7 @@ fn payload_identity_is_not_the_origin(as_uid: Option<u32>) {
         "pid=1",
         &format!("service_id={} uid=0 pid=1", root.0),
     ]);
-    let uid = match as_uid {
-        Some(uid) => {
-            cmd.uid(uid).gid(uid);
-            uid
-        }
-        None => rustix::process::getuid().as_raw(),
-    };
+    let uid = as_uid.unwrap_or_else(|| rustix::process::getuid().as_raw());
     let child = cmd.stdout(Stdio::piped()).spawn().unwrap();
     let pid = child.id();
     let out = child.wait_with_output().unwrap();
