@@ -179,9 +179,9 @@ fn a_failure_half_way_reports_what_was_and_was_not_removed() {
     fs::write(root.join("content/photos/new.jpg"), "new").unwrap();
     let report = execute(&root, &plan);
     let (failed, _) = report.failure.as_ref().expect("a failure");
-    assert_eq!(failed, "content/photos");
-    assert!(report.not_removed.contains(&"content".to_string()));
-    assert!(report.removed.contains(&"settings/wifi.json".to_string()));
+    assert_eq!(failed, b"content/photos");
+    assert!(report.not_removed.contains(&b"content".to_vec()));
+    assert!(report.removed.contains(&b"settings/wifi.json".to_vec()));
     assert!(root.join("content/photos/new.jpg").exists());
 }
 
@@ -264,4 +264,48 @@ fn never_resets_the_root_directory_or_a_home_even_forced() {
         assert!(out.stdout.is_empty(), "{}", root.display());
     }
     assert!(home.join(".nx-state").exists());
+}
+
+#[test]
+fn names_that_are_not_utf8_are_removed_and_printed_escaped() {
+    use std::ffi::OsStr;
+    use std::os::unix::ffi::OsStrExt as _;
+    let t = tempfile::tempdir().unwrap();
+    let root = t.path().join("state");
+    state_tree(&root, &t.path().join("outside"));
+    fs::write(root.join("apps").join(OsStr::from_bytes(b"\xff.bin")), "x").unwrap();
+    fs::write(root.join("trust").join(OsStr::from_bytes(b"\xfe.pub")), "k").unwrap();
+    let dry = nx(&[
+        "reset",
+        "factory",
+        "--dry-run",
+        "--root",
+        root.to_str().unwrap(),
+    ]);
+    assert!(
+        dry.status.success(),
+        "{}",
+        String::from_utf8_lossy(&dry.stderr)
+    );
+    let text = String::from_utf8(dry.stdout).unwrap();
+    assert!(text.contains("would remove apps/\\xff.bin\n"), "{text}");
+    let out = nx(&[
+        "reset",
+        "factory",
+        "--yes",
+        "--root",
+        root.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("removed apps/\\xff.bin\n"), "{text}");
+    assert!(!root.join("apps").exists());
+    assert!(root
+        .join("trust")
+        .join(OsStr::from_bytes(b"\xfe.pub"))
+        .exists());
 }

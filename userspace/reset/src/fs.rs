@@ -14,8 +14,10 @@
 //! directory and any directory that holds one always. The marker labels the tree, it is
 //! not state: the scan leaves it out, so a reset keeps it.
 
+use std::ffi::OsStr;
 use std::fs;
 use std::io;
+use std::os::unix::ffi::OsStrExt as _;
 use std::path::{Path, PathBuf};
 use std::string::{String, ToString as _};
 use std::vec::Vec;
@@ -57,11 +59,6 @@ pub enum ResetError {
         /// What was exceeded.
         what: &'static str,
     },
-    /// A file name is not UTF-8 (state paths are UTF-8).
-    NotUtf8 {
-        /// The path at fault.
-        path: PathBuf,
-    },
     /// The plan was refused.
     Plan(PlanError),
     /// The root carries no state marker (and the reset was not forced).
@@ -91,9 +88,6 @@ impl fmt::Display for ResetError {
             ResetError::Root { path, reason } => write!(f, "{}: {reason}", path.display()),
             ResetError::Scan { path, source } => write!(f, "scanning {}: {source}", path.display()),
             ResetError::TooLarge { what } => write!(f, "state tree too large: {what}"),
-            ResetError::NotUtf8 { path } => {
-                write!(f, "{}: file name is not UTF-8", path.display())
-            }
             ResetError::Plan(e) => write!(f, "{e}"),
             ResetError::NotAStateTree { path } => write!(
                 f,
@@ -229,8 +223,7 @@ pub fn scan(root: &Path) -> Result<Vec<Entry>, ResetError> {
         });
     }
     let mut out = Vec::new();
-    let mut stack: Vec<(PathBuf, String, usize)> =
-        std::vec![(root.to_path_buf(), String::new(), 0)];
+    let mut stack: Vec<(PathBuf, Vec<u8>, usize)> = std::vec![(root.to_path_buf(), Vec::new(), 0)];
     while let Some((dir, rel, depth)) = stack.pop() {
         let rd = fs::read_dir(&dir).map_err(|source| ResetError::Scan {
             path: dir.clone(),
@@ -242,18 +235,16 @@ pub fn scan(root: &Path) -> Result<Vec<Entry>, ResetError> {
                 source,
             })?;
             let name = item.file_name();
-            let name = name
-                .to_str()
-                .ok_or_else(|| ResetError::NotUtf8 { path: item.path() })?;
-            if rel.is_empty() && name == STATE_MARKER {
+            let name = name.as_bytes();
+            if rel.is_empty() && name == STATE_MARKER.as_bytes() {
                 // The tree's label, not state: kept by every reset.
                 continue;
             }
-            let path = if rel.is_empty() {
-                name.to_string()
-            } else {
-                format!("{rel}/{name}")
-            };
+            let mut path = rel.clone();
+            if !path.is_empty() {
+                path.push(b'/');
+            }
+            path.extend_from_slice(name);
             let full = item.path();
             let meta = fs::symlink_metadata(&full).map_err(|source| ResetError::Scan {
                 path: full.clone(),
@@ -291,11 +282,11 @@ pub fn plan_dir(root: &Path) -> Result<Plan, ResetError> {
 #[derive(Debug, Default)]
 pub struct Report {
     /// Paths removed, in plan order.
-    pub removed: Vec<String>,
+    pub removed: Vec<Vec<u8>>,
     /// Paths not removed (after a failure), in plan order.
-    pub not_removed: Vec<String>,
+    pub not_removed: Vec<Vec<u8>>,
     /// The removal that failed, if any.
-    pub failure: Option<(String, io::Error)>,
+    pub failure: Option<(Vec<u8>, io::Error)>,
 }
 
 /// Executes `plan` under `root`: children before parents, each entry re-checked with
@@ -306,7 +297,7 @@ pub fn execute(root: &Path, plan: &Plan) -> Report {
     let mut removed_rev = Vec::new();
     let mut failed_at = None;
     for (i, entry) in plan.remove.iter().enumerate().rev() {
-        let full = root.join(&entry.path);
+        let full = root.join(OsStr::from_bytes(&entry.path));
         let result = match fs::symlink_metadata(&full) {
             Ok(m) if kind_of(&m) == EntryKind::Dir => fs::remove_dir(&full),
             Ok(_) => fs::remove_file(&full),

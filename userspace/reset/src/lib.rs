@@ -2,8 +2,10 @@
 //! `trust/` (public keys, anchors) and `boot/` (bootctl) entries.
 //!
 //! The plan is pure (`no_std` + `alloc`): given a listing of the tree, it returns the
-//! paths to remove in a deterministic order (sorted by path components, parents before
-//! children; removal runs in the reverse order). The default `std` feature adds [`fs`]:
+//! paths to remove in a deterministic order (sorted by path components compared as bytes,
+//! parents before children; removal runs in the reverse order). Paths are bytes, as file
+//! names are: a name that is not UTF-8 is planned and removed like any other, and printed
+//! escaped ([`escaped`]). The default `std` feature adds [`fs`]:
 //! scanning a directory without following symlinks, and executing a plan with `unlink`
 //! and `rmdir` only (never a recursive delete, never through a symlink), reporting what
 //! was and was not removed when something fails. Documented in
@@ -18,6 +20,7 @@ extern crate std;
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt;
+use core::fmt::Write as _;
 
 #[cfg(feature = "std")]
 pub mod fs;
@@ -38,11 +41,12 @@ pub enum EntryKind {
     Other,
 }
 
-/// An entry of the tree, by its path relative to the root (`/`-separated).
+/// An entry of the tree, by its path relative to the root (`/`-separated bytes).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Entry {
-    /// Relative path, e.g. `apps/com.example/data.bin`.
-    pub path: String,
+    /// Relative path, e.g. `apps/com.example/data.bin`; any bytes but `/` and NUL in a
+    /// component.
+    pub path: Vec<u8>,
     /// Its kind.
     pub kind: EntryKind,
 }
@@ -53,17 +57,17 @@ pub enum PlanError {
     /// A path is absolute, empty, or has an empty, `.` or `..` component.
     BadPath {
         /// The path at fault.
-        path: String,
+        path: Vec<u8>,
     },
     /// A path is listed twice.
     Duplicate {
         /// The path at fault.
-        path: String,
+        path: Vec<u8>,
     },
     /// A path's parent is not listed as a directory.
     Orphan {
         /// The path at fault.
-        path: String,
+        path: Vec<u8>,
     },
 }
 
@@ -72,30 +76,58 @@ impl fmt::Display for PlanError {
         match self {
             PlanError::BadPath { path } => write!(
                 f,
-                "path {path:?}: must be relative without empty, '.' or '..' components"
+                "path \"{}\": must be relative without empty, '.' or '..' components",
+                escaped(path)
             ),
-            PlanError::Duplicate { path } => write!(f, "path {path:?}: listed twice"),
-            PlanError::Orphan { path } => {
-                write!(f, "path {path:?}: its parent is not a listed directory")
+            PlanError::Duplicate { path } => {
+                write!(f, "path \"{}\": listed twice", escaped(path))
             }
+            PlanError::Orphan { path } => write!(
+                f,
+                "path \"{}\": its parent is not a listed directory",
+                escaped(path)
+            ),
         }
     }
 }
 
 impl core::error::Error for PlanError {}
 
-/// Whether `path` (relative) is or lies under a preserved top-level entry.
-pub fn is_preserved(path: &str) -> bool {
-    let top = path.split('/').next().unwrap_or("");
-    PRESERVED.contains(&top)
+/// A path for people: valid UTF-8 as it is, other bytes and control characters escaped
+/// (`\xff`, `\n`), backslashes doubled, so that every path prints on one line and two
+/// paths never print the same.
+pub fn escaped(path: &[u8]) -> String {
+    let mut out = String::with_capacity(path.len());
+    for chunk in path.utf8_chunks() {
+        for c in chunk.valid().chars() {
+            if c == '\\' || c.is_control() {
+                out.extend(c.escape_default());
+            } else {
+                out.push(c);
+            }
+        }
+        for b in chunk.invalid() {
+            let _ = write!(out, "\\x{b:02x}");
+        }
+    }
+    out
 }
 
-fn check_path(path: &str) -> Result<(), PlanError> {
+fn components(path: &[u8]) -> impl Iterator<Item = &[u8]> {
+    path.split(|b| *b == b'/')
+}
+
+/// Whether `path` (relative) is or lies under a preserved top-level entry.
+pub fn is_preserved(path: &[u8]) -> bool {
+    let top = components(path).next().unwrap_or_default();
+    PRESERVED.iter().any(|p| p.as_bytes() == top)
+}
+
+fn check_path(path: &[u8]) -> Result<(), PlanError> {
     let bad = path.is_empty()
-        || path.starts_with('/')
-        || path
-            .split('/')
-            .any(|c| c.is_empty() || c == "." || c == "..");
+        || path.starts_with(b"/")
+        || path.contains(&0)
+        || components(path).any(|c| c.is_empty() || c == b"." || c == b"..");
     if bad {
         Err(PlanError::BadPath { path: path.into() })
     } else {
@@ -120,7 +152,7 @@ pub fn plan(entries: &[Entry]) -> Result<Plan, PlanError> {
     for e in &sorted {
         check_path(&e.path)?;
     }
-    sorted.sort_by(|a, b| a.path.split('/').cmp(b.path.split('/')));
+    sorted.sort_by(|a, b| components(&a.path).cmp(components(&b.path)));
     for w in sorted.windows(2) {
         if w[0].path == w[1].path {
             return Err(PlanError::Duplicate {
@@ -129,9 +161,10 @@ pub fn plan(entries: &[Entry]) -> Result<Plan, PlanError> {
         }
     }
     for e in &sorted {
-        if let Some((parent, _)) = e.path.rsplit_once('/') {
+        if let Some(slash) = e.path.iter().rposition(|b| *b == b'/') {
+            let parent = &e.path[..slash];
             let ok = sorted
-                .binary_search_by(|x| x.path.split('/').cmp(parent.split('/')))
+                .binary_search_by(|x| components(&x.path).cmp(components(parent)))
                 .ok()
                 .is_some_and(|i| sorted[i].kind == EntryKind::Dir);
             if !ok {
@@ -145,8 +178,8 @@ pub fn plan(entries: &[Entry]) -> Result<Plan, PlanError> {
     let mut remove = Vec::new();
     for e in sorted {
         if is_preserved(&e.path) {
-            if !e.path.contains('/') {
-                keep.push(e.path.clone());
+            if !e.path.contains(&b'/') {
+                keep.push(escaped(&e.path));
             }
         } else {
             remove.push(e.clone());
@@ -162,7 +195,7 @@ mod tests {
 
     fn e(path: &str, kind: EntryKind) -> Entry {
         Entry {
-            path: path.into(),
+            path: path.as_bytes().to_vec(),
             kind,
         }
     }
@@ -181,17 +214,44 @@ mod tests {
             e("link", EntryKind::Symlink),
         ])
         .unwrap();
-        let removed: Vec<&str> = p.remove.iter().map(|e| e.path.as_str()).collect();
-        assert_eq!(
-            removed,
-            vec!["apps", "apps/a", "link", "settings", "trustee"]
-        );
+        let removed: Vec<&[u8]> = p.remove.iter().map(|e| e.path.as_slice()).collect();
+        let want: Vec<&[u8]> = vec![b"apps", b"apps/a", b"link", b"settings", b"trustee"];
+        assert_eq!(removed, want);
         assert_eq!(p.keep, vec!["boot", "trust"]);
     }
 
     #[test]
+    fn plans_names_that_are_not_utf8_in_byte_order() {
+        let raw = |p: &[u8], kind| Entry {
+            path: p.to_vec(),
+            kind,
+        };
+        let p = plan(&[
+            raw(b"apps", EntryKind::Dir),
+            raw(b"apps/\xff", EntryKind::File),
+            raw(b"apps/z", EntryKind::File),
+            raw(b"trust", EntryKind::Dir),
+            raw(b"trust/\xfe", EntryKind::File),
+        ])
+        .unwrap();
+        let removed: Vec<&[u8]> = p.remove.iter().map(|e| e.path.as_slice()).collect();
+        let want: Vec<&[u8]> = vec![b"apps", b"apps/z", b"apps/\xff"];
+        assert_eq!(removed, want);
+        assert_eq!(p.keep, vec!["trust"]);
+    }
+
+    #[test]
+    fn escapes_bytes_that_are_not_utf8_and_control_characters() {
+        assert_eq!(escaped(b"apps/caf\xc3\xa9"), "apps/caf\u{e9}");
+        assert_eq!(escaped(b"apps/\xff\xfe.bin"), "apps/\\xff\\xfe.bin");
+        assert_eq!(escaped(b"a\nb\\c"), "a\\nb\\\\c");
+        // An escaped name and a real name that spells the escape print differently.
+        assert_ne!(escaped(b"\xff"), escaped(b"\\xff"));
+    }
+
+    #[test]
     fn refuses_escaping_duplicate_and_orphan_paths() {
-        for bad in ["../x", "/etc", "a//b", "a/./b", ""] {
+        for bad in ["../x", "/etc", "a//b", "a/./b", "", "a\0b"] {
             assert!(matches!(
                 plan(&[e(bad, EntryKind::File)]),
                 Err(PlanError::BadPath { .. })

@@ -1,13 +1,15 @@
 //! `nx reset factory`: wipe a state directory except `trust/` and `boot/`. Refuses
 //! without `--yes`; refuses a directory that is not a state tree (no marker; `nx state
 //! init` writes it) unless `--force`, and `/` or a home directory always; prints every removed path (sorted, parents before children) on
-//! stdout; never follows a symlink; on failure reports what was and was not removed.
+//! stdout (file names that are not UTF-8 escaped as `\xNN`); never follows a symlink; on
+//! failure reports what was and was not removed.
 
 use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{bail, Context as _};
+use reset::escaped;
 use reset::fs::{check_root, execute, plan_dir};
 
 /// Arguments of `nx reset factory`.
@@ -42,7 +44,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let mut out = std::io::stdout().lock();
     if args.dry_run {
         for e in &plan.remove {
-            writeln!(out, "would remove {}", e.path).context("writing output")?;
+            writeln!(out, "would remove {}", escaped(&e.path)).context("writing output")?;
         }
         eprintln!(
             "dry run: {} paths would be removed; kept: {}",
@@ -57,15 +59,16 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     }
     let report = execute(&args.root, &plan);
     for p in &report.removed {
-        writeln!(out, "removed {p}").context("writing output")?;
+        writeln!(out, "removed {}", escaped(p)).context("writing output")?;
     }
     if let Some((path, err)) = &report.failure {
         for p in &report.not_removed {
-            writeln!(out, "not removed {p}").context("writing output")?;
+            writeln!(out, "not removed {}", escaped(p)).context("writing output")?;
         }
         bail!(
-            "removing {}: {err}; {} paths removed, {} not removed (listed above)",
-            args.root.join(path).display(),
+            "removing {}/{}: {err}; {} paths removed, {} not removed (listed above)",
+            args.root.display(),
+            escaped(path),
             report.removed.len(),
             report.not_removed.len()
         );
