@@ -462,6 +462,102 @@ fn pipelined_requests_are_answered_in_order() {
     }
 }
 
+/// Waits until `client` sees the daemon close its idle connection (at most `within`).
+fn closed_by_the_daemon(client: &mut logd::host::Client, within: Duration) {
+    client.set_timeout(Some(within)).unwrap();
+    match client.recv_frame() {
+        Err(logd::host::HostError::Full(_) | logd::host::HostError::Closed) => {}
+        other => panic!("expected the daemon to close the idle connection, got {other:?}"),
+    }
+}
+
+#[test]
+fn one_uid_is_held_to_its_connection_cap_and_idle_connections_are_closed() {
+    let daemon = Daemon::start(&["--max-clients-per-uid", "3", "--idle-timeout", "1"]).unwrap();
+    // Three idle connections of this uid take its share.
+    let mut idle: Vec<_> = (0..3)
+        .map(|_| logd::host::Client::connect(daemon.socket()).unwrap())
+        .collect();
+    std::thread::sleep(Duration::from_millis(100));
+    let mut fourth = daemon.client().unwrap();
+    let e = fourth.stats().unwrap_err();
+    assert!(matches!(e, logd::host::HostError::Full(_)), "{e:?}");
+    assert!(
+        e.to_string().contains("closed the connection before answering: it is serving as many connections as it allows"),
+        "{e}"
+    );
+    // Sending nothing for the idle timeout ends them, and the uid can log again.
+    for c in &mut idle {
+        closed_by_the_daemon(c, Duration::from_secs(10));
+    }
+    std::thread::sleep(Duration::from_millis(100));
+    assert_eq!(daemon.client().unwrap().stats().unwrap().total, 0);
+    // A connection that keeps asking is not idle.
+    let mut busy = daemon.client().unwrap();
+    for _ in 0..4 {
+        busy.stats().unwrap();
+        std::thread::sleep(Duration::from_millis(400));
+    }
+}
+
+/// Idle connections held by another uid (needs root) cannot lock this uid out, and `nx`
+/// says why when its own uid is at the cap.
+#[test]
+fn idle_connections_of_one_uid_do_not_lock_out_the_others() {
+    if !multi_uid_available("idle_connections_of_one_uid_do_not_lock_out_the_others") {
+        return;
+    }
+    let daemon = Daemon::start(&[
+        "--mode",
+        "666",
+        "--max-clients-per-uid",
+        "2",
+        "--idle-timeout",
+        "2",
+    ])
+    .unwrap();
+    let uid = OTHER_UIDS[0];
+    // Two idle holders as `uid` (socat connected, sending nothing).
+    let mut holders: Vec<KillOnDrop> = (0..2)
+        .map(|_| {
+            let child = Command::new("socat")
+                .arg("STDIO")
+                .arg(format!("UNIX-CONNECT:{},type=5", daemon.socket().display()))
+                .current_dir("/")
+                .uid(uid)
+                .gid(uid)
+                .stdin(Stdio::piped())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap();
+            KillOnDrop(child)
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(300));
+    let shared = SharedNx::new().unwrap();
+    let refused = nx_as(&daemon, &shared, uid)
+        .args(["append", "--scope", "third", "hello"])
+        .output()
+        .unwrap();
+    assert_eq!(refused.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        err.contains("closed the connection before answering"),
+        "{err}"
+    );
+    // This process's uid (root) is served all the while.
+    run(nx(&daemon).args(["append", "--scope", "root", "still served"]));
+    // After the idle timeout the holders are gone, and `uid` logs again.
+    for h in &mut holders {
+        // socat ends when the daemon closes its connection.
+        h.wait_timeout(Duration::from_secs(10)).unwrap();
+    }
+    run(nx_as(&daemon, &shared, uid).args(["append", "--scope", "again", "hello"]));
+    let scopes: Vec<Vec<u8>> = all_records(&daemon).into_iter().map(|r| r.scope).collect();
+    assert_eq!(scopes, [b"root".to_vec(), b"again".to_vec()]);
+}
+
 #[test]
 fn socket_path_rules_and_ready_line() {
     let bins = binaries().unwrap();
@@ -505,6 +601,24 @@ fn socket_path_rules_and_ready_line() {
         .unwrap();
     assert_eq!(small.status.code(), Some(2));
     assert!(!dir.path().join("s").exists());
+    // Limits no client could work with are refused before anything is bound.
+    for (option, value) in [
+        ("--max-clients", "0"),
+        ("--max-clients-per-uid", "0"),
+        ("--idle-timeout", "0"),
+    ] {
+        let out = Command::new(&bins.logd)
+            .arg("--socket")
+            .arg(dir.path().join("s"))
+            .args([option, value])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{option} {value}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(option), "{option}: {err}");
+        assert!(out.stdout.is_empty(), "{option}: no ready line");
+        assert!(!dir.path().join("s").exists(), "{option}");
+    }
 }
 
 #[test]

@@ -26,9 +26,25 @@ struct Args {
     /// Permission bits of the socket file, in octal (666 lets every user log and query).
     #[arg(long, value_name = "OCTAL", default_value = "600", value_parser = parse_mode)]
     mode: u32,
-    /// Most connections served at once.
-    #[arg(long, value_name = "N", default_value_t = 64)]
+    /// Most connections served at once (1 or more).
+    #[arg(long, value_name = "N", default_value_t = 64, value_parser = at_least_one)]
     max_clients: usize,
+    /// Most connections of one uid served at once (1 or more), so one user cannot lock
+    /// the others out.
+    #[arg(long, value_name = "N", default_value_t = 16, value_parser = at_least_one)]
+    max_clients_per_uid: usize,
+    /// Close a connection that sends nothing for this many seconds (1 to 86400).
+    #[arg(long, value_name = "SECONDS", default_value_t = 60,
+          value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    idle_timeout: u64,
+}
+
+fn at_least_one(text: &str) -> Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(n) if n >= 1 => Ok(n),
+        Ok(_) => Err("0 would refuse every client; give 1 or more".into()),
+        Err(_) => Err(format!("{text:?} is not a whole number")),
+    }
 }
 
 fn parse_mode(text: &str) -> Result<u32, String> {
@@ -46,6 +62,8 @@ fn run(args: Args) -> anyhow::Result<()> {
     };
     config.mode = args.mode;
     config.max_clients = args.max_clients;
+    config.max_clients_per_uid = args.max_clients_per_uid;
+    config.idle_timeout = Some(std::time::Duration::from_secs(args.idle_timeout));
     let daemon = Daemon::bind(config).context("starting logd")?;
     let mut stdout = std::io::stdout().lock();
     writeln!(stdout, "logd: ready").context("writing the ready line")?;

@@ -35,6 +35,8 @@ pub struct Client {
     path: PathBuf,
     timeout: Option<Duration>,
     buf: Vec<u8>,
+    /// Whether the daemon answered on this connection yet.
+    answered: bool,
 }
 
 impl Client {
@@ -59,6 +61,7 @@ impl Client {
             path: path.to_path_buf(),
             timeout: None,
             buf: vec![0; MAX_RESPONSE_LEN + 1],
+            answered: false,
         })
     }
 
@@ -75,6 +78,9 @@ impl Client {
     fn io(&self, what: &'static str, e: Errno) -> HostError {
         if e == Errno::AGAIN {
             return HostError::TimedOut(self.timeout.unwrap_or_default());
+        }
+        if !self.answered && matches!(e, Errno::CONNRESET | Errno::PIPE) {
+            return HostError::Full(self.path.clone());
         }
         HostError::Io {
             what,
@@ -94,8 +100,13 @@ impl Client {
         let (len, _) = net::recv(&self.fd, &mut self.buf[..], RecvFlags::empty())
             .map_err(|e| self.io("receive from", e))?;
         if len == 0 {
-            return Err(HostError::Closed);
+            return Err(if self.answered {
+                HostError::Closed
+            } else {
+                HostError::Full(self.path.clone())
+            });
         }
+        self.answered = true;
         if len > MAX_RESPONSE_LEN {
             return Err(HostError::Frame(crate::FrameError::TooLarge {
                 field: "frame",

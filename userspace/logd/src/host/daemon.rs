@@ -3,12 +3,15 @@
 //!
 //! Bounds: the journal's memory is allocated when the daemon starts; each connection
 //! holds one request buffer (843 bytes) and one response buffer (2048 bytes) on a 64 KiB
-//! thread stack; at most `max_clients` connections are served at once (more are closed
-//! when accepted). A frame over 842 bytes is answered `TOO_LARGE` (the receive buffer is
+//! thread stack; at most `max_clients` connections are served at once, and at most
+//! `max_clients_per_uid` of one uid, so that one user cannot lock the others (root
+//! included) out; more are closed when accepted. A connection that sends nothing for
+//! `idle_timeout` is closed, so idle connections cannot hold the slots either. A frame over 842 bytes is answered `TOO_LARGE` (the receive buffer is
 //! one byte longer than the largest request, so an oversized frame is seen as such and
 //! the kernel discards the rest of it). A zero-length message closes the connection
 //! (on `SOCK_SEQPACKET` it cannot be told apart from end of stream).
 
+use std::collections::BTreeMap;
 use std::eprintln;
 use std::os::fd::OwnedFd;
 use std::os::unix::fs::{FileTypeExt, PermissionsExt};
@@ -39,18 +42,25 @@ pub struct DaemonConfig {
     pub journal: JournalConfig,
     /// Permission bits of the socket file (connecting needs write permission).
     pub mode: u32,
-    /// Most connections served at once.
+    /// Most connections served at once (at least 1).
     pub max_clients: usize,
+    /// Most connections of one uid served at once (at least 1).
+    pub max_clients_per_uid: usize,
+    /// A connection that sends no request for this long is closed (`None`: never).
+    pub idle_timeout: Option<Duration>,
 }
 
 impl DaemonConfig {
-    /// Defaults for a socket path: 4096 records, 256 KiB, mode 0600, 64 connections.
+    /// Defaults for a socket path: 4096 records, 256 KiB, mode 0600, 64 connections, 16
+    /// of one uid, idle connections closed after 60 s.
     pub fn new(socket: PathBuf) -> DaemonConfig {
         DaemonConfig {
             socket,
             journal: JournalConfig::DEFAULT,
             mode: 0o600,
             max_clients: 64,
+            max_clients_per_uid: 16,
+            idle_timeout: Some(Duration::from_secs(60)),
         }
     }
 }
@@ -102,6 +112,21 @@ impl Daemon {
     /// Allocates the journal, then binds and listens on the socket (replacing a stale
     /// socket file), and sets its permissions. Connections are accepted from here on.
     pub fn bind(config: DaemonConfig) -> Result<Daemon, HostError> {
+        if config.max_clients == 0 {
+            return Err(HostError::Limit(
+                "max_clients is 0: no client could connect",
+            ));
+        }
+        if config.max_clients_per_uid == 0 {
+            return Err(HostError::Limit(
+                "max_clients_per_uid is 0: no client could connect",
+            ));
+        }
+        if config.idle_timeout == Some(Duration::ZERO) {
+            return Err(HostError::Limit(
+                "idle_timeout is 0: every connection would be closed at once",
+            ));
+        }
         let journal = Journal::new(config.journal)?;
         let path = config.socket.as_path();
         clear_stale_socket(path)?;
@@ -132,6 +157,7 @@ impl Daemon {
     /// Accepts and serves connections until accepting fails for good.
     pub fn run(self) -> Result<(), HostError> {
         let active = Arc::new(AtomicUsize::new(0));
+        let per_uid: Arc<Mutex<BTreeMap<u32, usize>>> = Arc::default();
         let path = self.config.socket.clone();
         loop {
             let conn = match net::accept_with(&self.listener, SocketFlags::CLOEXEC) {
@@ -151,6 +177,7 @@ impl Daemon {
                 cred.uid.as_raw(),
                 cred.pid.as_raw_nonzero().get().unsigned_abs(),
             );
+            let uid = cred.uid.as_raw();
             if active.fetch_add(1, Ordering::SeqCst) >= self.config.max_clients {
                 active.fetch_sub(1, Ordering::SeqCst);
                 eprintln!(
@@ -159,7 +186,36 @@ impl Daemon {
                 );
                 continue;
             }
-            let slot = ActiveSlot(Arc::clone(&active));
+            let admitted = {
+                let mut counts = per_uid.lock().unwrap_or_else(|p| p.into_inner());
+                let count = counts.entry(uid).or_insert(0);
+                let admitted = *count < self.config.max_clients_per_uid;
+                if admitted {
+                    *count += 1;
+                }
+                admitted
+            };
+            if !admitted {
+                active.fetch_sub(1, Ordering::SeqCst);
+                eprintln!(
+                    "logd: connection from service {service_id} refused: uid {uid} has {} \
+                     connections open",
+                    self.config.max_clients_per_uid
+                );
+                continue;
+            }
+            let slot = ActiveSlot {
+                active: Arc::clone(&active),
+                per_uid: Arc::clone(&per_uid),
+                uid,
+            };
+            if let Some(idle) = self.config.idle_timeout {
+                if net::sockopt::set_socket_timeout(&conn, net::sockopt::Timeout::Recv, Some(idle))
+                    .is_err()
+                {
+                    continue;
+                }
+            }
             let journal = Arc::clone(&self.journal);
             let spawned = std::thread::Builder::new()
                 .name("logd-conn".into())
@@ -175,16 +231,28 @@ impl Daemon {
     }
 }
 
-/// Gives back a connection slot when the connection's thread ends.
-struct ActiveSlot(Arc<AtomicUsize>);
+/// Gives back a connection's slots (the global one and its uid's) when its thread ends.
+struct ActiveSlot {
+    active: Arc<AtomicUsize>,
+    per_uid: Arc<Mutex<BTreeMap<u32, usize>>>,
+    uid: u32,
+}
 
 impl Drop for ActiveSlot {
     fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::SeqCst);
+        self.active.fetch_sub(1, Ordering::SeqCst);
+        let mut counts = self.per_uid.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(count) = counts.get_mut(&self.uid) {
+            *count = count.saturating_sub(1);
+            if *count == 0 {
+                counts.remove(&self.uid);
+            }
+        }
     }
 }
 
-/// Serves one connection until the peer closes it or an I/O error occurs.
+/// Serves one connection until the peer closes it, it stays idle past the receive timeout
+/// (`EAGAIN`), or an I/O error occurs.
 fn serve_connection(conn: &OwnedFd, service_id: ServiceId, journal: &Mutex<Journal>) {
     let mut request = [0u8; MAX_REQUEST_LEN + 1];
     let mut response = [0u8; MAX_RESPONSE_LEN];

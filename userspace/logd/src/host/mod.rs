@@ -60,4 +60,14 @@ pub enum HostError {
     /// The socket path holds something that is not a socket.
     #[error("{0} exists and is not a socket (not removed)")]
     NotASocket(PathBuf),
+    /// A daemon limit that no client could work with.
+    #[error("{0}")]
+    Limit(&'static str),
+    /// The daemon closed the connection before answering its first request: it serves as
+    /// many connections as it allows.
+    #[error(
+        "logd on {0} closed the connection before answering: it is serving as many \
+         connections as it allows (in all, or for this user); try again later"
+    )]
+    Full(PathBuf),
 }
