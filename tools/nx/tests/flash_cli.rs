@@ -349,6 +349,19 @@ fn serve_refuses_trust_keys_with_insecure_mode() {
 }
 
 #[test]
+fn serve_refuses_a_zero_capacity() {
+    let dir = fixture();
+    serve_refused(
+        dir.path(),
+        "unix:dev.sock",
+        "disk.img",
+        &["--insecure-accept-unsigned", "--capacity", "0"],
+        "--capacity 0: the disk could hold no image",
+    );
+    assert!(!dir.path().join("dev.sock").exists());
+}
+
+#[test]
 fn serve_names_the_journal_it_ignores_and_why() {
     let dir = fixture();
     let d = dir.path();

@@ -94,6 +94,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         let keys = read_public_keys(&args.trust)?;
         Trust::Keys(TrustedKeys::new(keys, KeyPolicy::Development).context("trusted keys")?)
     };
+    if args.capacity == 0 {
+        bail!("--capacity 0: the disk could hold no image; give its size (e.g. 32G)");
+    }
     if let Some(b) = &args.board {
         image::validate_board(b).with_context(|| format!("--board {b:?}"))?;
     }
