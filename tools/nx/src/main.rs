@@ -9,6 +9,7 @@ mod crash;
 mod flash;
 mod image;
 mod log;
+mod output;
 mod progress;
 mod reset;
 mod timefmt;
