@@ -15,10 +15,10 @@ use anyhow::{bail, Context as _};
 use flash::device::{Device, DeviceConfig, Event, Trust};
 use flash::io::{serve_link, FileStorage, Listener, PortSpec, ServeEnd};
 use flash::proto::RebootMode;
-use signing::{KeyPolicy, TrustedKeys};
+use signing::keyfile::read_trusted_keys;
+use signing::KeyPolicy;
 
 use super::PortArgs;
-use crate::image::read_public_keys;
 use crate::units::parse_size;
 
 /// Arguments of `nx flash serve`.
@@ -83,8 +83,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
         Trust::InsecureAcceptUnsigned
     } else {
-        let keys = read_public_keys(&args.trust)?;
-        Trust::Keys(TrustedKeys::new(keys, KeyPolicy::Development).context("trusted keys")?)
+        Trust::Keys(read_trusted_keys(&args.trust, KeyPolicy::Development)?)
     };
     if let Some(b) = &args.board {
         image::validate_board(b).with_context(|| format!("--board {b:?}"))?;
