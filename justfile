@@ -39,6 +39,13 @@ build-os:
 clippy-os:
     cargo clippy --locked --target {{os_target}} {{os_programs}} -- -D warnings
 
+# NX_BLESS=1 is the one variable every test with a committed expectation honours
+# (docs/architecture/workspace.md); review the changes before committing them.
+# Regenerate every golden file, seed corpus and generated schema file, then list changes.
+bless:
+    NX_BLESS=1 cargo test --locked
+    git status --short
+
 # Boot the OS in QEMU and check the ordered markers (knobs: RUN_UNTIL_MARKER=1,
 # RUN_TIMEOUT=90s; see scripts/qemu-test.sh).
 test-os:
