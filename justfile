@@ -6,7 +6,8 @@ os_target := "riscv64gc-unknown-none-elf"
 # Domain crates that must build without std for the OS target.
 no_std_crates := "nxcd symindex logd nexus-log signing updates abi initrd kernel-core image flash reset"
 # OS programs (workspace members, not default members): built for the OS target only.
-os_programs := "-p kernel -p nexus-rt -p samgrd -p init -p selftest-client -p misbehave"
+# The list is scripts/os-programs (package, folder); this is it as cargo arguments.
+os_programs := `sed -e 's/#.*//' scripts/os-programs | awk 'NF { printf "-p %s ", $1 }'`
 
 default:
     @just --list
