@@ -10,7 +10,7 @@ use std::path::Path;
 use std::process::{Command, Output};
 use std::time::Duration;
 
-use provisioning_recovery_v1_0_host::{nx_binary, pattern, run_timed, sha256_hex, test_key_files};
+use provisioning_recovery_v1_0_host::{nx_binary, run_timed, sha256_hex, test_key_files, DevImage};
 
 const TIMEOUT: Duration = Duration::from_secs(60);
 
@@ -45,36 +45,25 @@ fn fails(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
-/// Writes the two segments and returns the directory.
+/// The suite's image: the dev image fixture, signed, version 1.2.3.
+const IMAGE: DevImage = DevImage {
+    kernel_len: 300_000,
+    initrd_len: 5_000,
+    system_version: "1.2.3",
+    state_size: None,
+    signed: true,
+};
+
+/// Writes the two segments of [`IMAGE`] into `dir`.
 fn segments(dir: &Path) {
-    fs::write(dir.join("kernel.bin"), pattern(300_000, 1)).unwrap();
-    fs::write(dir.join("initrd.img"), pattern(5_000, 2)).unwrap();
+    IMAGE.write_segments(dir).unwrap();
 }
 
+/// Builds [`IMAGE`] in `dir` (segments already written), with `extra` arguments.
 fn build(dir: &Path, extra: &[&str]) -> Output {
-    let (private, _) = test_key_files();
-    let private = private.to_str().unwrap().to_string();
-    let mut args = vec![
-        "image",
-        "build",
-        "--profile",
-        "dev",
-        "--board",
-        "qemu-virt",
-        "--system-version",
-        "1.2.3",
-        "--kernel",
-        "kernel.bin",
-        "--initrd",
-        "initrd.img",
-        "--out",
-        "os.img",
-        "--manifest",
-        "os.manifest.json",
-        "--sign",
-        &private,
-    ];
-    args.extend_from_slice(extra);
+    let mut args = IMAGE.build_args();
+    args.extend(extra.iter().map(|a| a.to_string()));
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
     nx(&args, dir)
 }
 
