@@ -6,7 +6,7 @@
 //! errors too); an error caused anywhere in its chain by writing to a closed pipe (`nx
 //! crash ls | head`) is not an error and exits with status 0, printing nothing.
 
-use std::io::{self, Write as _};
+use std::io::{self, Write};
 use std::process::ExitCode;
 
 /// Exit status for errors (and, from clap, for usage errors).
@@ -14,12 +14,17 @@ pub const EXIT_ERROR: u8 = 2;
 
 /// The exit status of a command's `result`, reporting an error on stderr.
 pub fn finish(result: anyhow::Result<ExitCode>) -> ExitCode {
+    finish_to(result, &mut io::stderr())
+}
+
+/// [`finish`], reporting an error on `diagnostics` instead of stderr.
+pub fn finish_to<W: Write>(result: anyhow::Result<ExitCode>, diagnostics: &mut W) -> ExitCode {
     match result {
         Ok(code) => code,
         Err(err) if is_broken_pipe(&err) => ExitCode::SUCCESS,
         Err(err) => {
-            // Nothing is left to tell if stderr is closed too.
-            let _ = writeln!(io::stderr(), "error: {err:#}");
+            // Nothing is left to tell if the diagnostics stream is closed too.
+            let _ = writeln!(diagnostics, "error: {err:#}");
             ExitCode::from(EXIT_ERROR)
         }
     }
@@ -49,16 +54,25 @@ mod tests {
     }
 
     #[test]
-    fn a_broken_pipe_exits_successfully() {
-        let err = anyhow::Error::from(io::Error::from(io::ErrorKind::BrokenPipe));
-        assert_eq!(finish(Err(err)), ExitCode::SUCCESS);
+    fn a_broken_pipe_exits_successfully_and_prints_nothing() {
+        let err = anyhow::Error::from(io::Error::from(io::ErrorKind::BrokenPipe))
+            .context("writing output");
+        let mut diagnostics = Vec::new();
+        assert_eq!(finish_to(Err(err), &mut diagnostics), ExitCode::SUCCESS);
+        assert!(diagnostics.is_empty());
     }
 
     #[test]
-    fn an_error_exits_with_the_error_status() {
+    fn an_error_prints_its_cause_chain_and_exits_with_the_error_status() {
+        let err = anyhow::anyhow!("file missing").context("reading input.bin");
+        let mut diagnostics = Vec::new();
         assert_eq!(
-            finish(Err(anyhow::anyhow!("bad input"))),
+            finish_to(Err(err), &mut diagnostics),
             ExitCode::from(EXIT_ERROR)
+        );
+        assert_eq!(
+            String::from_utf8(diagnostics).unwrap(),
+            "error: reading input.bin: file missing\n"
         );
     }
 
