@@ -11,6 +11,7 @@ use std::process::{Command, Output};
 use std::time::Duration;
 
 use provisioning_recovery_v1_0_host::{nx_binary, run_timed, sha256_hex, test_key_files, DevImage};
+use test_harness::dev_image::{IMAGE_FILE, INITRD_FILE, KERNEL_FILE, MANIFEST_FILE};
 
 const TIMEOUT: Duration = Duration::from_secs(60);
 
@@ -97,19 +98,26 @@ fn tiny_two_segment_image_verifies_and_is_reproducible() {
     // Same inputs elsewhere, other umask, time zone, locale: identical bytes.
     let b = tempfile::tempdir().unwrap();
     segments(b.path());
-    let (private, _) = test_key_files();
+    // The same build from a subdirectory: every file argument one level up.
+    let files = [KERNEL_FILE, INITRD_FILE, IMAGE_FILE, MANIFEST_FILE];
+    let args = IMAGE.build_args().into_iter().map(|a| {
+        if files.contains(&a.as_str()) {
+            format!("../{a}")
+        } else {
+            a
+        }
+    });
     let status = run_timed(
         Command::new("sh")
-        .arg("-c")
-        .arg(format!(
-            "umask 077; cd sub 2>/dev/null || mkdir sub; cd sub; exec \"$0\" image build --profile dev --board qemu-virt --system-version 1.2.3 --kernel ../kernel.bin --initrd ../initrd.img --out ../os.img --manifest ../os.manifest.json --sign {}",
-            private.display()
-        ))
-        .arg(nx_binary().unwrap())
-        .current_dir(b.path())
-        .env("TZ", "Asia/Kolkata")
-        .env("LC_ALL", "de_DE.UTF-8")
-        .env("SOURCE_DATE_EPOCH", "12345"),
+            .arg("-c")
+            .arg("umask 077; mkdir -p sub && cd sub && exec \"$@\"")
+            .arg("sh")
+            .arg(nx_binary().unwrap())
+            .args(args)
+            .current_dir(b.path())
+            .env("TZ", "Asia/Kolkata")
+            .env("LC_ALL", "de_DE.UTF-8")
+            .env("SOURCE_DATE_EPOCH", "12345"),
         TIMEOUT,
     )
     .unwrap()
