@@ -6,7 +6,8 @@ os_target := "riscv64gc-unknown-none-elf"
 # Domain crates that must build without std for the OS target.
 no_std_crates := "nxcd symindex logd nexus-log signing updates abi initrd kernel-core image flash reset"
 # OS programs (workspace members, not default members): built for the OS target only.
-os_programs := "-p kernel -p nexus-rt -p samgrd -p init -p selftest-client -p misbehave"
+# The list is scripts/os-programs (package, folder); this is it as cargo arguments.
+os_programs := `sed -e 's/#.*//' scripts/os-programs | awk 'NF { printf "-p %s ", $1 }'`
 
 default:
     @just --list
@@ -38,6 +39,13 @@ build-os:
 # Lint the OS programs for their target.
 clippy-os:
     cargo clippy --locked --target {{os_target}} {{os_programs}} -- -D warnings
+
+# NX_BLESS=1 is the one variable every test with a committed expectation honours
+# (docs/architecture/workspace.md); review the changes before committing them.
+# Regenerate every golden file, seed corpus and generated schema file, then list changes.
+bless:
+    NX_BLESS=1 cargo test --locked
+    git status --short
 
 # Boot the OS in QEMU and check the ordered markers (knobs: RUN_UNTIL_MARKER=1,
 # RUN_TIMEOUT=90s; see scripts/qemu-test.sh).

@@ -33,8 +33,9 @@ say() { printf 'qemu-test: %s\n' "$*" >&2; }
 
 mkdir -p "$out"
 if [ "${SKIP_BUILD:-0}" != 1 ]; then
-  cargo build --locked --release --target "$target" \
-    -p kernel -p samgrd -p init -p selftest-client -p misbehave
+  # The OS programs: the one list (package, folder), shared with the justfile.
+  mapfile -t os_packages < <(sed -e 's/#.*//' scripts/os-programs | awk 'NF { print "-p"; print $1 }')
+  cargo build --locked --release --target "$target" "${os_packages[@]}"
   cargo build --locked --release -p initrd --bin mkinitrd
   # Every program of the boot manifest, plus the manifest itself.
   mapfile -t programs < <(sed -e 's/#.*//' "$manifest" | awk 'NF { print $1 }')

@@ -9,11 +9,13 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 export PATH="$HOME/.cargo/bin:$PATH"
+# Absolute: the runs below work in their own directories.
+target_dir=$(realpath -m "${CARGO_TARGET_DIR:-target}")
 flash_mib=${FLASH_MIB:-64}
 build_mib=${BUILD_MIB:-256}
 
 cargo build --release --locked --quiet -p nx -p provisioning_recovery_v1_0_host --bin nx --bin flash-linksim
-nx=$PWD/target/release/nx
+nx=$target_dir/release/nx
 key=$PWD/keys/test/ed25519.hex
 pub=$PWD/keys/test/ed25519.pub
 work=$(mktemp -d "${TMPDIR:-/tmp}/nx-bench-prov.XXXXXX")
@@ -25,7 +27,7 @@ cleanup() {
 trap cleanup EXIT
 
 echo "== 1. flasher over the simulated serial line"
-./target/release/flash-linksim
+"$target_dir/release/flash-linksim"
 
 now() { date +%s.%N; }
 elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'; }

@@ -1,7 +1,11 @@
 //! What the cross-crate suites and their benchmark drivers share: a child process that
 //! is killed and reaped when its guard drops (so a failing test leaves nothing running),
-//! and the workspace's own binaries, built through cargo before use so a suite never runs
-//! a stale one.
+//! the workspace's own binaries, built through cargo before use so a suite never runs
+//! a stale one, and the dev image fixture ([`dev_image`]) with the committed test keys.
+
+pub mod dev_image;
+
+pub use dev_image::{pattern, test_key_files, workspace_root, DevImage};
 
 use std::path::PathBuf;
 use std::process::{Child, Command, ExitStatus, Stdio};

@@ -1,6 +1,7 @@
 //! Harness of the provisioning and recovery suite and benchmark: finds (building when
 //! needed) the workspace's `nx` binary, runs child processes that are killed when their
-//! guard drops, links two pseudo-terminals with `socat`, builds small test images, and
+//! guard drops, links two pseudo-terminals with `socat`, builds small test images in memory
+//! (the dev image fixture `nx image build` makes is `test_harness::DevImage`), and
 //! drives the flasher's two state machines in process over a wire that can drop,
 //! corrupt, duplicate, reorder and cut frames on a virtual clock.
 
@@ -17,7 +18,7 @@ use flash::ProtocolError;
 use image::{build_in_memory, Profile, SegmentName, SignatureKind};
 use signing::SecretKey;
 
-pub use test_harness::KillOnDrop;
+pub use test_harness::{pattern, test_key_files, workspace_root, DevImage, KillOnDrop};
 
 /// The workspace's `nx` binary of the running executable's profile, built once per
 /// process through cargo (unless `PROVISIONING_NO_BUILD` is set) so tests never run a
@@ -33,17 +34,6 @@ pub fn nx_binary() -> anyhow::Result<&'static Path> {
 fn find_nx() -> anyhow::Result<PathBuf> {
     let mut paths = test_harness::workspace_binaries(&[("nx", "nx")], "PROVISIONING_NO_BUILD")?;
     paths.pop().context("no nx path")
-}
-
-/// The workspace root (for the committed test keys).
-pub fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-/// The committed test key pair: (private key file, public key file).
-pub fn test_key_files() -> (PathBuf, PathBuf) {
-    let dir = workspace_root().join("keys/test");
-    (dir.join("ed25519.hex"), dir.join("ed25519.pub"))
 }
 
 /// Two linked pseudo-terminals made by `socat` (raw, no echo): bytes written to one
@@ -101,19 +91,6 @@ pub struct TestImage {
     pub manifest: Vec<u8>,
     /// The signature over them.
     pub signature: [u8; 64],
-}
-
-/// Deterministic pseudo-random bytes.
-pub fn pattern(len: usize, seed: u64) -> Vec<u8> {
-    let mut x = seed | 1;
-    (0..len)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x as u8
-        })
-        .collect()
 }
 
 /// Builds a kernel + initrd image in memory, signed by `key`.

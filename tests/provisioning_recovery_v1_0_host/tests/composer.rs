@@ -10,7 +10,8 @@ use std::path::Path;
 use std::process::{Command, Output};
 use std::time::Duration;
 
-use provisioning_recovery_v1_0_host::{nx_binary, pattern, run_timed, sha256_hex, test_key_files};
+use provisioning_recovery_v1_0_host::{nx_binary, run_timed, sha256_hex, test_key_files, DevImage};
+use test_harness::dev_image::{IMAGE_FILE, INITRD_FILE, KERNEL_FILE, MANIFEST_FILE};
 
 const TIMEOUT: Duration = Duration::from_secs(60);
 
@@ -45,36 +46,25 @@ fn fails(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
-/// Writes the two segments and returns the directory.
+/// The suite's image: the dev image fixture, signed, version 1.2.3.
+const IMAGE: DevImage = DevImage {
+    kernel_len: 300_000,
+    initrd_len: 5_000,
+    system_version: "1.2.3",
+    state_size: None,
+    signed: true,
+};
+
+/// Writes the two segments of [`IMAGE`] into `dir`.
 fn segments(dir: &Path) {
-    fs::write(dir.join("kernel.bin"), pattern(300_000, 1)).unwrap();
-    fs::write(dir.join("initrd.img"), pattern(5_000, 2)).unwrap();
+    IMAGE.write_segments(dir).unwrap();
 }
 
+/// Builds [`IMAGE`] in `dir` (segments already written), with `extra` arguments.
 fn build(dir: &Path, extra: &[&str]) -> Output {
-    let (private, _) = test_key_files();
-    let private = private.to_str().unwrap().to_string();
-    let mut args = vec![
-        "image",
-        "build",
-        "--profile",
-        "dev",
-        "--board",
-        "qemu-virt",
-        "--system-version",
-        "1.2.3",
-        "--kernel",
-        "kernel.bin",
-        "--initrd",
-        "initrd.img",
-        "--out",
-        "os.img",
-        "--manifest",
-        "os.manifest.json",
-        "--sign",
-        &private,
-    ];
-    args.extend_from_slice(extra);
+    let mut args = IMAGE.build_args();
+    args.extend(extra.iter().map(|a| a.to_string()));
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
     nx(&args, dir)
 }
 
@@ -108,19 +98,26 @@ fn tiny_two_segment_image_verifies_and_is_reproducible() {
     // Same inputs elsewhere, other umask, time zone, locale: identical bytes.
     let b = tempfile::tempdir().unwrap();
     segments(b.path());
-    let (private, _) = test_key_files();
+    // The same build from a subdirectory: every file argument one level up.
+    let files = [KERNEL_FILE, INITRD_FILE, IMAGE_FILE, MANIFEST_FILE];
+    let args = IMAGE.build_args().into_iter().map(|a| {
+        if files.contains(&a.as_str()) {
+            format!("../{a}")
+        } else {
+            a
+        }
+    });
     let status = run_timed(
         Command::new("sh")
-        .arg("-c")
-        .arg(format!(
-            "umask 077; cd sub 2>/dev/null || mkdir sub; cd sub; exec \"$0\" image build --profile dev --board qemu-virt --system-version 1.2.3 --kernel ../kernel.bin --initrd ../initrd.img --out ../os.img --manifest ../os.manifest.json --sign {}",
-            private.display()
-        ))
-        .arg(nx_binary().unwrap())
-        .current_dir(b.path())
-        .env("TZ", "Asia/Kolkata")
-        .env("LC_ALL", "de_DE.UTF-8")
-        .env("SOURCE_DATE_EPOCH", "12345"),
+            .arg("-c")
+            .arg("umask 077; mkdir -p sub && cd sub && exec \"$@\"")
+            .arg("sh")
+            .arg(nx_binary().unwrap())
+            .args(args)
+            .current_dir(b.path())
+            .env("TZ", "Asia/Kolkata")
+            .env("LC_ALL", "de_DE.UTF-8")
+            .env("SOURCE_DATE_EPOCH", "12345"),
         TIMEOUT,
     )
     .unwrap()

@@ -12,47 +12,21 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use provisioning_recovery_v1_0_host::{
-    nx_binary, pattern, run_timed, sha256_hex, test_key_files, KillOnDrop, PtyPair,
+    nx_binary, run_timed, sha256_hex, test_key_files, DevImage, KillOnDrop, PtyPair,
 };
 
+/// Builds the suite's image in `dir`: the dev image fixture, signed, version 2.0.0, with a
+/// 256 KiB state partition and a kernel of `kernel_len` bytes.
 fn build_image(dir: &Path, kernel_len: usize) {
-    fs::write(dir.join("kernel.bin"), pattern(kernel_len, 11)).unwrap();
-    fs::write(dir.join("initrd.img"), pattern(70_000, 12)).unwrap();
-    let (private, _) = test_key_files();
-    let mut out = Command::new(nx_binary().unwrap());
-    out.args([
-        "image",
-        "build",
-        "--profile",
-        "dev",
-        "--board",
-        "qemu-virt",
-        "--system-version",
-        "2.0.0",
-    ])
-    .args([
-        "--kernel",
-        "kernel.bin",
-        "--initrd",
-        "initrd.img",
-        "--state-size",
-        "256K",
-    ])
-    .args([
-        "--out",
-        "os.img",
-        "--manifest",
-        "os.manifest.json",
-        "--sign",
-    ])
-    .arg(private)
-    .current_dir(dir);
-    let out = run_timed(&mut out, Duration::from_secs(60)).unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    DevImage {
+        kernel_len,
+        initrd_len: 70_000,
+        system_version: "2.0.0",
+        state_size: Some("256K"),
+        signed: true,
+    }
+    .build(nx_binary().unwrap(), dir)
+    .unwrap();
 }
 
 fn serve(dir: &Path, port: &str, extra: &[&str]) -> KillOnDrop {

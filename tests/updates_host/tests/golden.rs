@@ -1,6 +1,6 @@
 //! Golden bytes: a fixed input set packs to a committed SHA-256, GNU tar lists it in the
 //! documented order with the documented metadata, and GNU tar extracts exactly the
-//! members. Regenerate the golden files with `UPDATE_GOLDEN=1` after a deliberate
+//! members. Regenerate the golden files with `NX_BLESS=1` after a deliberate
 //! format change (and say why in the commit).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -19,11 +19,11 @@ fn golden(name: &str) -> PathBuf {
 
 fn check_golden(name: &str, actual: &str) {
     let path = golden(name);
-    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+    if std::env::var_os("NX_BLESS").is_some_and(|v| v == "1") {
         fs::write(&path, actual).unwrap();
     }
     let expected = fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("{}: {e} (run with UPDATE_GOLDEN=1)", path.display()));
+        .unwrap_or_else(|e| panic!("{}: {e} (run with NX_BLESS=1)", path.display()));
     assert_eq!(actual, expected, "{} differs", path.display());
 }
 

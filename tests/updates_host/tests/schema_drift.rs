@@ -1,7 +1,7 @@
 //! The committed generated code of the Cap'n Proto schemas matches the schemas: the
 //! `capnp` compiler (installed by `scripts/bootstrap.sh`) regenerates it here and the
 //! result must equal the committed files, apart from the compiler's version comment.
-//! `UPDATE_SCHEMA=1` rewrites the committed files instead.
+//! `NX_BLESS=1` rewrites the committed files instead.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::fs;
@@ -15,7 +15,7 @@ fn root() -> PathBuf {
 fn doc_header(schema: &str, root_type: &str) -> String {
     format!(
         "//! Generated Cap'n Proto code for `tools/nexus-idl/schemas/{schema}` (`{root_type}`).\n\
-         //! Do not edit: regenerate with `UPDATE_SCHEMA=1 cargo test -p updates_host --test schema_drift`,\n\
+         //! Do not edit: regenerate with `NX_BLESS=1 cargo test -p updates_host --test schema_drift`,\n\
          //! which also fails when this file and the schema drift apart.\n"
     )
 }
@@ -47,14 +47,14 @@ fn generated_code_matches_the_schemas() {
         let generated = fs::read_to_string(out.path().join(file)).unwrap();
         let expected = doc_header(schema, root_type) + &generated;
         let committed_path = root().join("userspace/updates/src/schema").join(file);
-        if std::env::var_os("UPDATE_SCHEMA").is_some() {
+        if std::env::var_os("NX_BLESS").is_some_and(|v| v == "1") {
             fs::write(&committed_path, &expected).unwrap();
         }
         let committed = fs::read_to_string(&committed_path).unwrap();
         assert!(
             comparable(&committed) == comparable(&expected),
             "{} is out of date with tools/nexus-idl/schemas/{schema}: run \
-             UPDATE_SCHEMA=1 cargo test -p updates_host --test schema_drift",
+             NX_BLESS=1 cargo test -p updates_host --test schema_drift",
             committed_path.display()
         );
     }

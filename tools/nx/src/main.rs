@@ -2,13 +2,15 @@
 //!
 //! Conventions every group follows: data goes to stdout, diagnostics to stderr; errors
 //! print as `error: <cause chain>` and exit with status 2 (as do usage errors); a closed
-//! stdout (broken pipe) ends the command quietly with status 0. `--json` output uses
+//! stdout (broken pipe) ends the command quietly with status 0 (both through `cli-exit`,
+//! the epilogue all four host binaries share). `--json` output uses
 //! serialize-only types with a documented, versioned schema (docs/devx/nx-cli.md).
 
 mod crash;
 mod flash;
 mod image;
 mod log;
+mod output;
 mod progress;
 mod reset;
 mod state;
@@ -18,9 +20,6 @@ mod units;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-
-/// Exit status for errors (and, from clap, for usage errors).
-const EXIT_ERROR: u8 = 2;
 
 /// Reliability and update toolkit for the OS.
 #[derive(Debug, Parser)]
@@ -58,40 +57,13 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     }
 }
 
-/// Whether the error comes from writing to a closed pipe.
-fn is_broken_pipe(err: &anyhow::Error) -> bool {
-    err.chain().any(|cause| {
-        cause
-            .downcast_ref::<std::io::Error>()
-            .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
-    })
-}
-
 fn main() -> ExitCode {
-    let cli = Cli::parse();
-    match run(cli) {
-        Ok(code) => code,
-        Err(err) if is_broken_pipe(&err) => ExitCode::SUCCESS,
-        Err(err) => {
-            eprintln!("error: {err:#}");
-            ExitCode::from(EXIT_ERROR)
-        }
-    }
+    cli_exit::finish(run(Cli::parse()))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use anyhow::Context as _;
-
-    #[test]
-    fn broken_pipe_is_recognized_through_context() {
-        let pipe = std::io::Error::from(std::io::ErrorKind::BrokenPipe);
-        let err = Err::<(), _>(pipe).context("writing output").unwrap_err();
-        assert!(is_broken_pipe(&err));
-        let other = anyhow::Error::from(std::io::Error::from(std::io::ErrorKind::NotFound));
-        assert!(!is_broken_pipe(&other));
-    }
 
     #[test]
     fn cli_definition_is_consistent() {

@@ -277,7 +277,7 @@ fn golden(name: &str, runs: &[&Run]) {
         text.push_str("---\n");
     }
     let path = golden_path(name);
-    if std::env::var_os("NX_BLESS").is_some() {
+    if std::env::var_os("NX_BLESS").is_some_and(|v| v == "1") {
         std::fs::write(&path, &text).unwrap();
         return;
     }

@@ -9,6 +9,7 @@
 mod common;
 
 use common::{nx, Run};
+use test_harness::DevImage;
 
 use std::io::{BufRead as _, BufReader};
 use std::os::unix::net::UnixListener;
@@ -48,42 +49,21 @@ fn nx_bounded(cwd: &Path, args: &[&str]) -> Run {
 }
 
 fn test_key(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../keys/test")
-        .join(name)
+    test_harness::workspace_root().join("keys/test").join(name)
 }
 
-/// A directory with an unsigned dev image `os.img` (kernel and initrd), its manifest, and
-/// `flipped.img`: the same image with one byte of the initrd changed.
+/// A directory with the unsigned dev image fixture `os.img` (kernel and initrd), its
+/// manifest, and `flipped.img`: the same image with one byte of the initrd changed.
 fn fixture() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let kernel: Vec<u8> = (0..70_000u32).map(|i| (i * 7 + i / 251) as u8).collect();
-    let initrd: Vec<u8> = (0..50_000u32).map(|i| (i * 13 + 5) as u8).collect();
-    std::fs::write(d.join("kernel"), kernel).unwrap();
-    std::fs::write(d.join("initrd"), initrd).unwrap();
-    let run = nx(
-        d,
-        &[
-            "image",
-            "build",
-            "--profile",
-            "dev",
-            "--board",
-            "qemu-virt",
-            "--system-version",
-            "1.0.0",
-            "--kernel",
-            "kernel",
-            "--initrd",
-            "initrd",
-            "--out",
-            "os.img",
-            "--manifest",
-            "os.manifest.json",
-        ],
-    );
-    assert_eq!(run.code, 0, "{}", run.stderr);
+    DevImage {
+        kernel_len: 70_000,
+        initrd_len: 50_000,
+        ..DevImage::default()
+    }
+    .build(Path::new(env!("CARGO_BIN_EXE_nx")), d)
+    .unwrap();
     let manifest: serde_json::Value =
         serde_json::from_slice(&std::fs::read(d.join("os.manifest.json")).unwrap()).unwrap();
     let initrd_offset = manifest["ranges"]

@@ -7,6 +7,7 @@
 mod common;
 
 use common::{nx, Run};
+use test_harness::DevImage;
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -32,49 +33,38 @@ fn fails(run: &Run) -> String {
 }
 
 fn key(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../keys/test")
-        .join(name)
+    test_harness::workspace_root().join("keys/test").join(name)
 }
 
 fn secret() -> String {
-    key("ed25519.hex").to_str().unwrap().to_string()
+    test_harness::test_key_files()
+        .0
+        .to_str()
+        .unwrap()
+        .to_string()
 }
 
 fn public() -> String {
-    key("ed25519.pub").to_str().unwrap().to_string()
+    test_harness::test_key_files()
+        .1
+        .to_str()
+        .unwrap()
+        .to_string()
 }
 
-fn pattern(len: usize, seed: u8) -> Vec<u8> {
-    (0..len)
-        .map(|i| (i as u8).wrapping_mul(31).wrapping_add(seed))
-        .collect()
-}
-
-/// A directory with a kernel (300 000 bytes) and an initrd (5 000 bytes).
+/// A directory with the dev image fixture's segments: a kernel (300 000 bytes, as
+/// `kernel.bin`) and an initrd (5 000 bytes, as `initrd.img`).
 fn fixture() -> tempfile::TempDir {
     let d = tempfile::tempdir().unwrap();
-    fs::write(d.path().join("kernel.elf"), pattern(300_000, 1)).unwrap();
-    fs::write(d.path().join("initrd.img"), pattern(5_000, 2)).unwrap();
+    DevImage::default().write_segments(d.path()).unwrap();
     d
 }
 
+/// `nx image build` of the fixture's segments, with the outputs and options in `extra`.
 fn build(dir: &Path, extra: &[&str]) -> Run {
-    let mut args = vec![
-        "image",
-        "build",
-        "--profile",
-        "dev",
-        "--board",
-        "qemu-virt",
-        "--system-version",
-        "1.0.0",
-        "--kernel",
-        "kernel.elf",
-        "--initrd",
-        "initrd.img",
-    ];
-    args.extend_from_slice(extra);
+    let mut args = DevImage::default().input_args();
+    args.extend(extra.iter().map(|a| a.to_string()));
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
     nx(dir, &args)
 }
 
@@ -169,7 +159,7 @@ fn build_refuses_an_output_that_is_an_input() {
     let d = fixture();
     let sub = d.path().join("sub");
     fs::create_dir(&sub).unwrap();
-    fs::hard_link(d.path().join("kernel.elf"), d.path().join("hard.elf")).unwrap();
+    fs::hard_link(d.path().join("kernel.bin"), d.path().join("hard.elf")).unwrap();
     let kdir = tempfile::tempdir().unwrap();
     let k = kdir.path().join("key.hex");
     fs::copy(key("ed25519.hex"), &k).unwrap();
@@ -178,8 +168,8 @@ fn build_refuses_an_output_that_is_an_input() {
     let key_before = fs::read(&k).unwrap();
     let cases: [(&[&str], &str); 5] = [
         (
-            &["--out", "kernel.elf", "--manifest", "a.json"],
-            "kernel.elf: --out is also the input --kernel (kernel.elf)",
+            &["--out", "kernel.bin", "--manifest", "a.json"],
+            "kernel.bin: --out is also the input --kernel (kernel.bin)",
         ),
         (
             &["--out", "a.img", "--manifest", "sub/../initrd.img"],
@@ -188,7 +178,7 @@ fn build_refuses_an_output_that_is_an_input() {
         // The same file through another name.
         (
             &["--out", "hard.elf", "--manifest", "a.json"],
-            "hard.elf: --out is also the input --kernel (kernel.elf)",
+            "hard.elf: --out is also the input --kernel (kernel.bin)",
         ),
         (
             &[
@@ -252,11 +242,11 @@ fn failed_build_leaves_none_of_its_outputs() {
     // A file where a directory should be, and a directory where a file should be.
     let e = build(
         d.path(),
-        &["--out", "kernel.elf/e.img", "--manifest", "e.json"],
+        &["--out", "kernel.bin/e.img", "--manifest", "e.json"],
     );
     assert_eq!(
         fails(&e),
-        "error: kernel.elf/e.img: --out: kernel.elf is not a directory"
+        "error: kernel.bin/e.img: --out: kernel.bin is not a directory"
     );
     fs::create_dir(d.path().join("dir.img")).unwrap();
     let e = build(d.path(), &["--out", "dir.img", "--manifest", "e.json"]);
@@ -490,7 +480,10 @@ fn extract_refuses_to_replace_its_input() {
             "os.json",
         ],
     ));
-    assert_eq!(fs::read(d.path().join("k")).unwrap(), pattern(300_000, 1));
+    assert_eq!(
+        fs::read(d.path().join("k")).unwrap(),
+        DevImage::default().kernel()
+    );
 }
 
 #[test]

@@ -1,7 +1,7 @@
 //! `nxsym` end to end: index the RISC-V fixture program (built here with its source
 //! paths remapped to `/src`, so the output is the same on every machine) and compare what
 //! each command prints with the golden files in `tests/golden/` (regenerate with
-//! `NXSYM_BLESS=1 cargo test -p nxsym`). Error cases check the message and status.
+//! `NX_BLESS=1 cargo test -p nxsym`). Error cases check the message and status.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::{Path, PathBuf};
@@ -70,12 +70,12 @@ fn golden(name: &str, actual: &str) {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/golden")
         .join(name);
-    if std::env::var_os("NXSYM_BLESS").is_some() {
+    if std::env::var_os("NX_BLESS").is_some_and(|v| v == "1") {
         std::fs::write(&path, actual).unwrap();
         return;
     }
     let want = std::fs::read_to_string(&path)
-        .unwrap_or_else(|_| panic!("missing {}; run with NXSYM_BLESS=1", path.display()));
+        .unwrap_or_else(|_| panic!("missing {}; run with NX_BLESS=1", path.display()));
     assert_eq!(actual, want, "output differs from {}", path.display());
 }
 

@@ -1,7 +1,7 @@
 //! Replays the fuzz target's seed corpus (`fuzz/corpus/frame_decoder/`) as an ordinary
 //! test on the stable toolchain, so the corpus and the decoder cannot drift apart.
 //! Files named `valid-*` must decode to at least one frame; every file must go through
-//! the fuzz body without a panic. Set `FLASH_WRITE_CORPUS=1` to regenerate the seeds.
+//! the fuzz body without a panic. Set `NX_BLESS=1` to regenerate the seeds.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -91,7 +91,7 @@ fn seeds() -> Vec<(&'static str, Vec<u8>)> {
 #[test]
 fn fuzz_seed_corpus_replays_without_panics() {
     let dir = corpus_dir();
-    if std::env::var_os("FLASH_WRITE_CORPUS").is_some() {
+    if std::env::var_os("NX_BLESS").is_some_and(|v| v == "1") {
         std::fs::create_dir_all(&dir).unwrap();
         for (name, bytes) in seeds() {
             std::fs::write(dir.join(name), bytes).unwrap();

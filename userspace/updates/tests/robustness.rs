@@ -1,6 +1,6 @@
 //! Readers never panic: property tests over random bytes and over mutations (bit flips,
 //! truncations, splices) of valid system-sets and bundles, and the replay of the fuzz
-//! seed corpus (`fuzz/corpus/updates_readers`, regenerated with `UPDATE_CORPUS=1`).
+//! seed corpus (`fuzz/corpus/updates_readers`, regenerated with `NX_BLESS=1`).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::Path;
@@ -89,7 +89,7 @@ fn valid_seeds_verify_whole_and_chunked() {
 #[test]
 fn replays_the_fuzz_seed_corpus() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus/updates_readers");
-    if std::env::var_os("UPDATE_CORPUS").is_some() {
+    if std::env::var_os("NX_BLESS").is_some_and(|v| v == "1") {
         let set = valid_set();
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::write(dir.join("valid-set.nxs"), &set).unwrap();
@@ -119,8 +119,8 @@ fn replays_the_fuzz_seed_corpus() {
         }
         count += 1;
     }
-    assert!(count >= 5, "seed corpus missing: run with UPDATE_CORPUS=1");
-    assert!(valid >= 2, "valid seeds missing: run with UPDATE_CORPUS=1");
+    assert!(count >= 5, "seed corpus missing: run with NX_BLESS=1");
+    assert!(valid >= 2, "valid seeds missing: run with NX_BLESS=1");
 }
 
 proptest! {

@@ -13,8 +13,8 @@ use nxcd::Limits;
 
 use super::output::ShowOutput;
 use super::show::{load_index, parse_index, report_warnings};
-use super::store::open;
 use super::DirArg;
+use nxcd::store::open;
 use nxcd::symbolize::Symbolizer;
 
 /// Export formats.

@@ -6,10 +6,11 @@ use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use super::output::{write_json, GrepMatch, GrepOutput};
+use super::output::{GrepMatch, GrepOutput};
 use super::show::{load_index, parse_index, report_warnings};
-use super::store::{listing_order, load, scan};
 use super::DirArg;
+use crate::output::write_json;
+use nxcd::store::{listing_order, load, scan};
 use nxcd::symbolize::Symbolizer;
 
 /// Arguments of `nx crash grep`.

@@ -4,10 +4,11 @@
 use std::io::Write as _;
 use std::process::ExitCode;
 
-use super::output::{write_json, CorruptFile, DumpSummary, LsOutput};
-use super::store::{listing_order, scan};
+use super::output::{CorruptFile, DumpSummary, LsOutput};
 use super::DirArg;
+use crate::output::{write_json, write_table};
 use crate::timefmt::rfc3339_secs;
+use nxcd::store::{listing_order, scan};
 
 /// Arguments of `nx crash ls`.
 #[derive(Debug, clap::Args)]
@@ -27,33 +28,6 @@ pub fn cause_text(h: &nxcd::Header) -> String {
         None if h.arch.starts_with("riscv") => format!("scause {:#x}", h.scause),
         None => "-".to_string(),
     }
-}
-
-/// Prints rows as left-aligned columns separated by two spaces (last column unpadded).
-pub fn write_table<W: std::io::Write>(out: &mut W, rows: &[Vec<String>]) -> std::io::Result<()> {
-    let columns = rows.iter().map(Vec::len).max().unwrap_or(0);
-    let widths: Vec<usize> = (0..columns)
-        .map(|c| {
-            rows.iter()
-                .filter_map(|r| r.get(c))
-                .map(|s| s.chars().count())
-                .max()
-                .unwrap_or(0)
-        })
-        .collect();
-    for row in rows {
-        let mut line = String::new();
-        for (c, cell) in row.iter().enumerate() {
-            if c + 1 == row.len() {
-                line.push_str(cell);
-            } else {
-                let width = widths.get(c).copied().unwrap_or(0);
-                line.push_str(&format!("{cell:<width$}  "));
-            }
-        }
-        writeln!(out, "{}", line.trim_end())?;
-    }
-    Ok(())
 }
 
 /// Runs `nx crash ls`.

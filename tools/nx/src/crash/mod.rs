@@ -7,11 +7,10 @@
 
 mod export;
 mod grep;
-pub(crate) mod ls;
-pub(crate) mod output;
+mod ls;
+mod output;
 mod purge;
-pub(crate) mod show;
-mod store;
+mod show;
 
 use std::path::PathBuf;
 use std::process::ExitCode;

@@ -6,12 +6,12 @@
 //! epoch (`*_ns`) plus an RFC 3339 UTC rendering; bytes that may not be UTF-8 are strings
 //! when valid UTF-8, otherwise base64 under the same key with a `_b64` suffix.
 
-use base64::Engine as _;
 use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
 
-use super::store::DumpFile;
+use crate::output::bytes_entry;
 use crate::timefmt::rfc3339_nanos;
+use nxcd::store::DumpFile;
 use nxcd::symbolize::ResolvedFrame;
 
 /// Schema id of `nx crash ls --json`.
@@ -358,52 +358,5 @@ impl GrepOutput {
             pattern: pattern.to_string(),
             matches,
         }
-    }
-}
-
-/// Writes `value` as pretty JSON and a newline.
-pub fn write_json<W: std::io::Write, T: Serialize>(out: &mut W, value: &T) -> anyhow::Result<()> {
-    // An I/O failure is kept as the io::Error itself, so a broken pipe stays
-    // recognizable in the error chain.
-    serde_json::to_writer_pretty(&mut *out, value).map_err(std::io::Error::from)?;
-    writeln!(out)?;
-    Ok(())
-}
-
-/// `key: text` when `bytes` is UTF-8, else `key_b64: base64` (standard, padded).
-pub(crate) fn bytes_entry<M: SerializeMap>(
-    map: &mut M,
-    key: &'static str,
-    bytes: &[u8],
-) -> Result<(), M::Error> {
-    match std::str::from_utf8(bytes) {
-        Ok(text) => map.serialize_entry(key, text),
-        Err(_) => map.serialize_entry(
-            &format!("{key}_b64"),
-            &base64::engine::general_purpose::STANDARD.encode(bytes),
-        ),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    struct ClosedPipe;
-
-    impl std::io::Write for ClosedPipe {
-        fn write(&mut self, _: &[u8]) -> std::io::Result<usize> {
-            Err(std::io::ErrorKind::BrokenPipe.into())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-
-    #[test]
-    fn json_write_errors_keep_the_io_error() {
-        let err = write_json(&mut ClosedPipe, &GrepOutput::new("x", Vec::new())).unwrap_err();
-        let io = err.downcast_ref::<std::io::Error>().unwrap();
-        assert_eq!(io.kind(), std::io::ErrorKind::BrokenPipe);
     }
 }

@@ -12,11 +12,12 @@ use std::process::ExitCode;
 use anyhow::{bail, Context as _};
 use nxcd::{plan_gc, GcEntry, GcPolicy};
 
-use super::output::{write_json, PurgeOutput, PurgedOut};
-use super::store::scan;
+use super::output::{PurgeOutput, PurgedOut};
 use super::DirArg;
+use crate::output::write_json;
 use crate::timefmt::{now_ns, parse_now};
 use crate::units::{parse_duration_ns, parse_size};
+use nxcd::store::scan;
 
 /// Arguments of `nx crash purge`.
 #[derive(Debug, clap::Args)]

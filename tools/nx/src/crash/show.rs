@@ -8,12 +8,16 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use symindex::SymIndex;
 
-use super::ls::{cause_text, write_table};
-use super::output::{write_json, ShowOutput};
-use super::store::{open, read_symbol_index};
+use super::ls::cause_text;
+use super::output::ShowOutput;
 use super::DirArg;
+use crate::output::{printable, write_json, write_table};
 use crate::timefmt::rfc3339_nanos;
+use nxcd::store::open;
 use nxcd::symbolize::{ResolvedFrame, Symbolizer};
+
+/// Cap on the size of a symbol index read with `--sym`.
+const MAX_SYMBOL_INDEX: u64 = 512 * 1024 * 1024;
 
 /// Arguments of `nx crash show`.
 #[derive(Debug, clap::Args)]
@@ -32,7 +36,12 @@ pub struct Args {
 
 /// Reads the optional symbol index.
 pub fn load_index(sym: Option<&PathBuf>) -> anyhow::Result<Option<Vec<u8>>> {
-    sym.map(|p| read_symbol_index(p)).transpose()
+    sym.map(|path| {
+        nxcd::fs::read_capped(path, MAX_SYMBOL_INDEX).map_err(|e| {
+            anyhow::Error::new(e).context(format!("cannot read symbol index {}", path.display()))
+        })
+    })
+    .transpose()
 }
 
 /// Parses the optional symbol index bytes.
@@ -55,25 +64,6 @@ pub fn report_warnings(symbolizer: &Symbolizer<'_>) {
     for w in &symbolizer.warnings {
         eprintln!("warning: {w}");
     }
-}
-
-/// Bytes as one line of text: valid UTF-8 as is (control characters escaped), other
-/// bytes as `\xNN`.
-pub(crate) fn printable(bytes: &[u8]) -> String {
-    let mut out = String::with_capacity(bytes.len());
-    for chunk in bytes.utf8_chunks() {
-        for c in chunk.valid().chars() {
-            if c.is_control() {
-                out.extend(c.escape_default());
-            } else {
-                out.push(c);
-            }
-        }
-        for b in chunk.invalid() {
-            out.push_str(&format!("\\x{b:02x}"));
-        }
-    }
-    out
 }
 
 fn write_frames<W: std::io::Write>(out: &mut W, frames: &[ResolvedFrame]) -> std::io::Result<()> {

@@ -17,10 +17,10 @@ use anyhow::{bail, Context as _};
 use flash::device::{Device, DeviceConfig, Event, Trust};
 use flash::io::{serve_link, FileStorage, Listener, PortSpec, ServeEnd};
 use flash::proto::RebootMode;
-use signing::{KeyPolicy, TrustedKeys};
+use signing::keyfile::read_trusted_keys;
+use signing::KeyPolicy;
 
 use super::PortArgs;
-use crate::image::read_public_keys;
 use crate::units::parse_size;
 
 /// Arguments of `nx flash serve`.
@@ -91,8 +91,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
         Trust::InsecureAcceptUnsigned
     } else {
-        let keys = read_public_keys(&args.trust)?;
-        Trust::Keys(TrustedKeys::new(keys, KeyPolicy::Development).context("trusted keys")?)
+        Trust::Keys(read_trusted_keys(&args.trust, KeyPolicy::Development)?)
     };
     if args.capacity == 0 {
         bail!("--capacity 0: the disk could hold no image; give its size (e.g. 32G)");

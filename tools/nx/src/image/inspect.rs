@@ -10,6 +10,8 @@ use image::gpt::guid_to_string;
 use image::SECTOR;
 use serde::Serialize;
 
+use crate::output::write_json;
+
 /// Arguments of `nx image inspect`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -78,9 +80,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     };
     let mut stdout = std::io::stdout().lock();
     if args.json {
-        serde_json::to_writer_pretty(&mut stdout, &out).context("writing output")?;
-        use std::io::Write as _;
-        writeln!(stdout).context("writing output")?;
+        write_json(&mut stdout, &out)?;
         return Ok(ExitCode::SUCCESS);
     }
     use std::io::Write as _;

@@ -9,9 +9,7 @@ mod verify;
 use std::path::Path;
 use std::process::ExitCode;
 
-use anyhow::Context as _;
 use clap::Subcommand;
-use signing::PublicKey;
 
 /// Arguments of `nx image`.
 #[derive(Debug, clap::Args)]
@@ -55,15 +53,4 @@ pub(crate) fn about(err: image::fs::FsError, doing: &str, path: &Path) -> anyhow
     } else {
         err.context(format!("{doing} {}", path.display()))
     }
-}
-
-/// Reads public key files.
-pub fn read_public_keys(paths: &[impl AsRef<Path>]) -> anyhow::Result<Vec<PublicKey>> {
-    paths
-        .iter()
-        .map(|p| {
-            signing::keyfile::read_public_key(p.as_ref())
-                .with_context(|| format!("reading public key {}", p.as_ref().display()))
-        })
-        .collect()
 }

@@ -8,7 +8,10 @@ use anyhow::{bail, Context as _};
 use image::fs::{check_signature, default_signature_path, read_manifest, verify_image};
 use image::SignatureKind;
 
-use super::{about, read_public_keys};
+use signing::keyfile::read_trusted_keys;
+use signing::KeyPolicy;
+
+use super::about;
 use crate::progress::Progress;
 
 /// Arguments of `nx image verify`.
@@ -53,12 +56,13 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                     args.manifest.display()
                 );
             }
-            let keys = read_public_keys(&args.public_keys)?;
+            // Every readable key here; the manifest's profile decides which it accepts.
+            let keys = read_trusted_keys(&args.public_keys, KeyPolicy::Development)?;
             let sig = args
                 .sig
                 .clone()
                 .unwrap_or_else(|| default_signature_path(&args.manifest));
-            Some(check_signature(&manifest, &bytes, &sig, &keys)?)
+            Some(check_signature(&manifest, &bytes, &sig, keys.keys())?)
         }
         SignatureKind::None => {
             if !args.allow_unsigned {

@@ -8,7 +8,7 @@ use logd::{Entry, Fields, Level};
 use serde::Serialize;
 
 use super::{parse_level, SocketArgs};
-use crate::crash::output::write_json;
+use crate::output::write_json;
 
 /// Arguments of `nx log append`.
 #[derive(Debug, clap::Args)]

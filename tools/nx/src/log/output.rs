@@ -11,8 +11,7 @@ use serde::{Serialize, Serializer};
 
 use super::pager::Gap;
 use super::service_text;
-use crate::crash::output::bytes_entry;
-use crate::crash::show::printable;
+use crate::output::{bytes_entry, printable};
 
 /// Schema of `nx log query --json`.
 pub const QUERY_SCHEMA: &str = "nx.log.query/1";

@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use super::output::{gap_line, record_line, GapOut, QueryOutput, RecordOut, QUERY_SCHEMA};
 use super::pager::{Event, Pager};
 use super::{FilterArgs, SocketArgs};
-use crate::crash::output::write_json;
+use crate::output::write_json;
 
 /// Pages a query may read: the largest journal (u32::MAX records) at 16 a page, with
 /// margin; reached only if the journal outpaces the reader forever.

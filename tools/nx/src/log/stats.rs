@@ -6,8 +6,7 @@ use std::process::ExitCode;
 use serde::Serialize;
 
 use super::SocketArgs;
-use crate::crash::ls::write_table;
-use crate::crash::output::write_json;
+use crate::output::{write_json, write_table};
 
 /// Arguments of `nx log stats`.
 #[derive(Debug, clap::Args)]

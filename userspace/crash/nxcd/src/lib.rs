@@ -3,8 +3,10 @@
 //! directories, and the symbolization of a dump's frames with a `symbols.nxsym` index.
 //!
 //! The core is `no_std` + `alloc` and does no I/O, so the OS's crashd and the host's
-//! `nx crash` share it. The default `std` feature adds only I/O adapters ([`fs`]): atomic
-//! file writes and the `.nxcd.zst` wrapper.
+//! `nx crash` share it, the rules of a dump directory included ([`listing`]: dump names,
+//! listing order, id resolution). The default `std` feature adds only I/O adapters:
+//! [`fs`] (atomic file writes and the `.nxcd.zst` wrapper) and [`store`] (scanning a dump
+//! directory and opening a dump by id).
 //!
 //! Invariants: the writer is deterministic (same [`Dump`], same bytes); the reader never
 //! panics, checks every size against [`Limits`] before allocating, and reports any defect
@@ -24,6 +26,7 @@ mod frames;
 pub mod gc;
 mod header;
 mod hex;
+pub mod listing;
 mod logs;
 mod maps;
 mod regs;
@@ -33,6 +36,8 @@ pub mod symbolize;
 
 #[cfg(feature = "std")]
 pub mod fs;
+#[cfg(feature = "std")]
+pub mod store;
 
 pub use container::{
     Container, Limits, SectionEntry, FILE_HEADER_LEN, FORMAT_MAJOR, FORMAT_MINOR, MAGIC,

@@ -94,7 +94,7 @@ fn exercise(bytes: &[u8]) {
 #[test]
 fn sample_roundtrips() {
     let bytes = sample();
-    if std::env::var_os("SYMINDEX_WRITE_CORPUS").is_some() {
+    if std::env::var_os("NX_BLESS").is_some_and(|v| v == "1") {
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus/index_reader");
         std::fs::write(dir.join("sample.nxsym"), &bytes).unwrap();
         std::fs::write(

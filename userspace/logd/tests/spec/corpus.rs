@@ -2,7 +2,7 @@
 //! the stable toolchain, so the corpus and the parsers cannot drift apart unnoticed.
 //!
 //! Files named `valid-*` must be served with status OK; every file goes through the same
-//! checks as the property tests. Set `LOGD_WRITE_CORPUS=1` to regenerate the seed files.
+//! checks as the property tests. Set `NX_BLESS=1` to regenerate the seed files.
 
 use std::path::PathBuf;
 
@@ -51,7 +51,7 @@ fn seeds() -> Vec<(&'static str, Vec<u8>)> {
 #[test]
 fn fuzz_seed_corpus_replays_without_panics() {
     let dir = corpus_dir();
-    if std::env::var_os("LOGD_WRITE_CORPUS").is_some() {
+    if std::env::var_os("NX_BLESS").is_some_and(|v| v == "1") {
         std::fs::create_dir_all(&dir).unwrap();
         for (name, bytes) in seeds() {
             std::fs::write(dir.join(name), bytes).unwrap();

@@ -2,7 +2,7 @@
 //! on the stable toolchain, so the corpus and the reader cannot drift apart unnoticed.
 //!
 //! Files named `valid-*` must decode; every other file must be rejected without a panic.
-//! Set `NXCD_WRITE_CORPUS=1` to regenerate the seed files from the fixtures.
+//! Set `NX_BLESS=1` to regenerate the seed files from the fixtures.
 
 use std::path::PathBuf;
 
@@ -32,7 +32,7 @@ fn seeds() -> Vec<(&'static str, Vec<u8>)> {
 #[test]
 fn fuzz_seed_corpus_replays_without_panics() {
     let dir = corpus_dir();
-    if std::env::var_os("NXCD_WRITE_CORPUS").is_some() {
+    if std::env::var_os("NX_BLESS").is_some_and(|v| v == "1") {
         std::fs::create_dir_all(&dir).unwrap();
         for (name, bytes) in seeds() {
             std::fs::write(dir.join(name), bytes).unwrap();
