@@ -200,10 +200,7 @@ fn symbol_index() -> Vec<u8> {
     let main_rs = strings.intern("src/main.rs");
     let config_rs = strings.intern("src/config.rs");
     let module = ModuleData {
-        build_id: BuildId::from_hex(DEMO_BUILD_ID)
-            .unwrap()
-            .as_bytes()
-            .to_vec(),
+        build_id: BuildId::from_hex(DEMO_BUILD_ID).unwrap(),
         build_id_kind: BuildIdKind::Gnu,
         name: "demo".into(),
         arch: "riscv64".into(),
