@@ -43,7 +43,7 @@ fn demo() -> Dump {
             build_id: build_id.clone(),
             created_ns: 1_766_484_000 * S + 123_456_789,
             dump_id: DumpId::new("20251223-demo-42").unwrap(),
-            exit_code: nxcd::fault_exit_code(13).unwrap(),
+            exit_code: -14,
             os_version: Some("0.3.0".into()),
             pc: 0x4000_1234,
             pid: 42,

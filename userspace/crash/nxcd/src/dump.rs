@@ -105,6 +105,7 @@ impl Dump {
     /// Encodes the dump: same dump, same bytes. Sections are written in canonical order,
     /// absent optional sections are left out, and every bound in `limits` is enforced.
     pub fn encode_with_limits(&self, limits: &Limits) -> Result<Vec<u8>, Error> {
+        self.header.check()?;
         let header = to_json(
             SectionName::Header,
             &HeaderOut::new(&self.header, FORMAT_MAJOR),
@@ -161,6 +162,7 @@ impl Dump {
                 binary: FORMAT_MAJOR,
             });
         }
+        header_in.header.check()?;
         let frames = parse_json(SectionName::Frames, required(SectionName::Frames)?)?;
         let maps = parse_json(SectionName::Maps, required(SectionName::Maps)?)?;
         let logs = match container.section(SectionName::Logs) {
