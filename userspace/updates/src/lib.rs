@@ -46,7 +46,10 @@ pub use bootctl::{
 pub use error::{Document, Error};
 pub use index::{BundleEntry, SystemSetIndex, FORMAT_VERSION, MAX_BUNDLES, MAX_INDEX_LEN};
 pub use manifest::{BundleManifest, MAX_LABELS, MAX_LABEL_LEN, MAX_MANIFEST_LEN};
-pub use names::{BoardName, BundleName, Version, MAX_BOARD_NAME_LEN, MAX_BUNDLE_NAME_LEN};
+pub use names::{
+    parse_system_version, BoardName, BundleName, Version, MAX_BOARD_NAME_LEN, MAX_BUNDLE_NAME_LEN,
+    MAX_SYSTEM_VERSION_LEN,
+};
 pub use verify::{
     peek_index, verify_system_set, SystemSetVerifier, VerifiedSystemSet, VerifyPolicy,
     DEFAULT_MAX_ARCHIVE_SIZE,
