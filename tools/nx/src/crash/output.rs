@@ -4,9 +4,10 @@
 //!
 //! Conventions: addresses are `"0x…"` strings; times are nanoseconds since the Unix
 //! epoch (`*_ns`) plus an RFC 3339 UTC rendering; bytes that may not be UTF-8 are strings
-//! when valid UTF-8, otherwise base64 under the same key with a `_b64` suffix.
+//! when valid UTF-8, otherwise base64 under the same key with a `_b64` suffix (the one
+//! rule, `nxcd::serialize_bytes_entry`).
 
-use base64::Engine as _;
+use nxcd::serialize_bytes_entry;
 use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
 
@@ -157,15 +158,15 @@ impl Serialize for LogOut<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let r = self.0;
         let mut map = s.serialize_map(None)?;
-        map.serialize_entry("id", &r.id)?;
-        map.serialize_entry("ts_ns", &r.ts_ns)?;
-        map.serialize_entry("time", &rfc3339_nanos(r.ts_ns))?;
-        map.serialize_entry("service_id", &r.service_id)?;
+        map.serialize_entry("id", &r.record_id)?;
+        map.serialize_entry("ts_ns", &r.timestamp_nsec)?;
+        map.serialize_entry("time", &rfc3339_nanos(r.timestamp_nsec))?;
+        map.serialize_entry("service_id", &r.service_id.0)?;
         map.serialize_entry("level", &(r.level as u8))?;
         map.serialize_entry("level_name", r.level.name())?;
-        bytes_entry(&mut map, "scope", &r.scope)?;
-        bytes_entry(&mut map, "message", &r.message)?;
-        bytes_entry(&mut map, "fields", &r.fields)?;
+        serialize_bytes_entry(&mut map, "scope", &r.scope)?;
+        serialize_bytes_entry(&mut map, "message", &r.message)?;
+        serialize_bytes_entry(&mut map, "fields", &r.fields)?;
         map.end()
     }
 }
@@ -368,21 +369,6 @@ pub fn write_json<W: std::io::Write, T: Serialize>(out: &mut W, value: &T) -> an
     serde_json::to_writer_pretty(&mut *out, value).map_err(std::io::Error::from)?;
     writeln!(out)?;
     Ok(())
-}
-
-/// `key: text` when `bytes` is UTF-8, else `key_b64: base64` (standard, padded).
-pub(crate) fn bytes_entry<M: SerializeMap>(
-    map: &mut M,
-    key: &'static str,
-    bytes: &[u8],
-) -> Result<(), M::Error> {
-    match std::str::from_utf8(bytes) {
-        Ok(text) => map.serialize_entry(key, text),
-        Err(_) => map.serialize_entry(
-            &format!("{key}_b64"),
-            &base64::engine::general_purpose::STANDARD.encode(bytes),
-        ),
-    }
 }
 
 #[cfg(test)]
