@@ -6,7 +6,9 @@
 //!   framing ([`tar`]), the writer ([`pack`]) and the streaming verifier ([`verify`]):
 //!   `docs/packaging/system-set.md`;
 //! - the A/B state machine ([`bootctl`]) and its persistent two-copy record
-//!   ([`bootrecord`]): `docs/updates/ab-skeleton-v1.md`.
+//!   ([`bootrecord`]): `docs/updates/ab-skeleton-v1.md`;
+//! - the shared vocabulary of a system: board names ([`BoardName`]) and system versions
+//!   ([`parse_system_version`]), whose rules the `image` crate's manifest reuses.
 //!
 //! The core is `no_std` + `alloc` and sans-IO, so the OS's `updated` and the host tools
 //! drive the same code; Ed25519 comes from the `signing` crate only. The default `std`

@@ -10,6 +10,13 @@
 //! panics, checks every size against [`Limits`] before allocating, and reports any defect
 //! as an [`Error`] naming the section, field or offset at fault. The byte layout is
 //! specified in `docs/reliability/crashdump-v2.md`.
+//!
+//! Shared vocabulary it does not own but re-exports, so a dump and its neighbours use one
+//! type each: [`BuildId`] is `symindex`'s (the index is keyed by it), [`LogRecord`] is
+//! `logd::Record` with logd's [`ServiceId`] (the crash service copies journal records
+//! unchanged), and the fault exit code is `abi`'s rule, which this crate only reads back
+//! ([`fault_cause`]; `nxcd` depends on no OS crate). The one `_b64` rule for bytes in
+//! JSON is [`serialize_bytes_entry`].
 #![no_std]
 #![forbid(unsafe_code)]
 

@@ -10,6 +10,9 @@
 //! With the `std` feature, [`build`] reads ELF files (DWARF, or the symbol table when
 //! there is none), finds separate debug files, and writes the index deterministically.
 //! The format is specified in docs/reliability/crashdump-v2.md.
+//!
+//! [`BuildId`] is the one Build-ID type of the crash pipeline: it lives here, the lowest
+//! crate (`nxcd` re-exports it), with its JSON form behind the `serde` feature.
 #![no_std]
 #![forbid(unsafe_op_in_unsafe_fn)]
 
