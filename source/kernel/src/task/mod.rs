@@ -509,9 +509,9 @@ impl Kernel {
     }
 
     /// A fault in the current process: build its record and end it with `code` (the
-    /// ABI's fault exit code for `scause`). Kept out of line:
-    /// its record (about 1.7 KiB) must not grow the stack frame every trap shares, so
-    /// the syscall paths stay within the kernel stack's top page.
+    /// ABI's fault exit code for `scause`). Kept out of line: its record (about 1.7 KiB)
+    /// must not grow the stack frame every trap shares, so the syscall paths stay within
+    /// the kernel stack's top page.
     #[inline(never)]
     pub fn fault(&mut self, scause: u64, code: i64, stval: u64) {
         let id = self.current;
