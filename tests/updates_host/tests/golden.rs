@@ -53,10 +53,7 @@ fn packs_to_the_committed_digest() {
         small_set(&test_key().unwrap()).unwrap(),
         "file and memory packers agree"
     );
-    let digest: String = Sha256::digest(&bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let digest = signing::to_hex(&Sha256::digest(&bytes));
     check_golden(
         "small-set.sha256",
         &format!("{digest}  system-v1.0.0.nxs\n"),

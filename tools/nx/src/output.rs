@@ -7,8 +7,6 @@
 
 use std::io::Write;
 
-use base64::Engine as _;
-use serde::ser::SerializeMap;
 use serde::Serialize;
 
 /// Writes `value` as pretty JSON and a newline.
@@ -66,21 +64,6 @@ pub fn printable(bytes: &[u8]) -> String {
     out
 }
 
-/// `key: text` when `bytes` is UTF-8, else `key_b64: base64` (standard, padded).
-pub fn bytes_entry<M: SerializeMap>(
-    map: &mut M,
-    key: &'static str,
-    bytes: &[u8],
-) -> Result<(), M::Error> {
-    match std::str::from_utf8(bytes) {
-        Ok(text) => map.serialize_entry(key, text),
-        Err(_) => map.serialize_entry(
-            &format!("{key}_b64"),
-            &base64::engine::general_purpose::STANDARD.encode(bytes),
-        ),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -120,25 +103,5 @@ mod tests {
     #[test]
     fn printable_escapes_controls_and_invalid_bytes() {
         assert_eq!(printable(b"a\tb\xffc"), "a\\tb\\xffc");
-    }
-
-    #[test]
-    fn bytes_that_are_not_utf8_go_under_a_b64_key() {
-        struct Doc(&'static [u8]);
-        impl Serialize for Doc {
-            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-                let mut map = s.serialize_map(None)?;
-                bytes_entry(&mut map, "message", self.0)?;
-                map.end()
-            }
-        }
-        assert_eq!(
-            serde_json::to_string(&Doc(b"hi")).unwrap(),
-            r#"{"message":"hi"}"#
-        );
-        assert_eq!(
-            serde_json::to_string(&Doc(b"\xff")).unwrap(),
-            r#"{"message_b64":"/w=="}"#
-        );
     }
 }

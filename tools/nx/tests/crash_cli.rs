@@ -16,7 +16,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use nxcd::{
-    BuildId, Dump, DumpId, Frame, Header, Level, Limits, LogRecord, MapEntry, Registers, Span,
+    BuildId, Dump, DumpId, Frame, Header, Level, Limits, LogRecord, MapEntry, Registers, ServiceId,
+    Span,
 };
 use symindex::format::NONE;
 use symindex::{BuildIdKind, DebugKind, ModuleData, Node, Strings};
@@ -43,7 +44,7 @@ fn demo() -> Dump {
             build_id: build_id.clone(),
             created_ns: 1_766_484_000 * S + 123_456_789,
             dump_id: DumpId::new("20251223-demo-42").unwrap(),
-            exit_code: nxcd::fault_exit_code(13).unwrap(),
+            exit_code: -14,
             os_version: Some("0.3.0".into()),
             pc: 0x4000_1234,
             pid: 42,
@@ -77,18 +78,18 @@ fn demo() -> Dump {
         ],
         logs: Some(vec![
             LogRecord {
-                id: 11,
-                ts_ns: 1_766_483_999 * S,
-                service_id: 5,
+                record_id: 11,
+                timestamp_nsec: 1_766_483_999 * S,
+                service_id: ServiceId(5),
                 level: Level::Info,
                 scope: b"demo".to_vec(),
                 message: b"loading config".to_vec(),
                 fields: b"path=/state/settings/demo\n".to_vec(),
             },
             LogRecord {
-                id: 12,
-                ts_ns: 1_766_484_000 * S,
-                service_id: 5,
+                record_id: 12,
+                timestamp_nsec: 1_766_484_000 * S,
+                service_id: ServiceId(5),
                 level: Level::Error,
                 scope: b"demo".to_vec(),
                 message: vec![b'b', b'a', b'd', b' ', 0xff],
@@ -148,9 +149,9 @@ fn netd() -> Dump {
             start: 0x4000_0000,
         }],
         logs: Some(vec![LogRecord {
-            id: 3,
-            ts_ns: 1_766_219_399 * S,
-            service_id: 9,
+            record_id: 3,
+            timestamp_nsec: 1_766_219_399 * S,
+            service_id: ServiceId(9),
             level: Level::Warn,
             scope: b"netd".to_vec(),
             message: b"socket closed by peer".to_vec(),
@@ -200,10 +201,7 @@ fn symbol_index() -> Vec<u8> {
     let main_rs = strings.intern("src/main.rs");
     let config_rs = strings.intern("src/config.rs");
     let module = ModuleData {
-        build_id: BuildId::from_hex(DEMO_BUILD_ID)
-            .unwrap()
-            .as_bytes()
-            .to_vec(),
+        build_id: BuildId::from_hex(DEMO_BUILD_ID).unwrap(),
         build_id_kind: BuildIdKind::Gnu,
         name: "demo".into(),
         arch: "riscv64".into(),

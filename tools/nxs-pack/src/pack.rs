@@ -9,7 +9,7 @@ use serde::Deserialize;
 use signing::{keyfile, KeyPolicy};
 
 use updates::pack::SystemSetMeta;
-use updates::{BoardName, Version};
+use updates::BoardName;
 
 /// Pack a system-set.
 #[derive(clap::Args)]
@@ -70,8 +70,8 @@ fn read_meta(path: &Path) -> Result<SystemSetMeta> {
     let text = std::fs::read_to_string(path).with_context(|| format!("{}", path.display()))?;
     let meta: MetaFile =
         toml::from_str(&text).with_context(|| format!("{}: invalid metadata", path.display()))?;
-    let system_version = Version::parse(&meta.version)
-        .with_context(|| format!("{}: field version: not semver", path.display()))?;
+    let system_version = updates::parse_system_version(&meta.version)
+        .map_err(|reason| anyhow::anyhow!("{}: field version: {reason}", path.display()))?;
     let board = BoardName::new(&meta.board)
         .map_err(|reason| anyhow::anyhow!("{}: field board: {reason}", path.display()))?;
     Ok(SystemSetMeta {

@@ -4,9 +4,9 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use signing::{keyfile, KeyPolicy};
-use updates::{BoardName, VerifyPolicy, Version};
+use updates::{BoardName, VerifyPolicy};
 
 /// Verify a system-set.
 #[derive(clap::Args)]
@@ -47,7 +47,8 @@ pub fn run(args: Args) -> Result<ExitCode> {
         verify = verify.with_board(board);
     }
     if let Some(v) = &args.running_version {
-        let running = Version::parse(v).with_context(|| format!("--running-version {v:?}"))?;
+        let running = updates::parse_system_version(v)
+            .map_err(|reason| anyhow::anyhow!("--running-version {v:?}: {reason}"))?;
         verify = verify
             .with_running_version(running)
             .allow_downgrade(args.allow_downgrade);

@@ -8,7 +8,7 @@ use std::process::ExitCode;
 
 use anyhow::{bail, Context, Result};
 use serde::Serialize;
-use symindex::{build_id_hex, parse_build_id_hex, Frame, Module, SymIndex};
+use symindex::{build_id_hex, BuildId, Frame, Module, SymIndex};
 
 use crate::open::IndexFile;
 
@@ -79,10 +79,10 @@ fn pick_module<'a>(index: &SymIndex<'a>, wanted: Option<&str>) -> Result<Module<
     };
     match wanted {
         Some(hex) => {
-            let Some(id) = parse_build_id_hex(hex) else {
+            let Ok(id) = BuildId::from_hex(hex.trim()) else {
                 bail!("--build-id `{hex}` is not a hexadecimal Build-ID");
             };
-            match index.module(&id)? {
+            match index.module(id.as_bytes())? {
                 Some(m) => Ok(m),
                 None => bail!(
                     "the index has no module with Build-ID {hex}; it has:\n{}",

@@ -1,5 +1,5 @@
 //! Names shared by the layout and the manifest: segment names (in their fixed order),
-//! board names and system versions.
+//! and the checks of board names and system versions, whose rules `updates` owns.
 
 use core::fmt;
 use core::str::FromStr;
@@ -64,25 +64,21 @@ impl FromStr for SegmentName {
     }
 }
 
-/// Checks a board name: lowercase `[a-z0-9-]`, 1 to 32 characters.
+/// Checks a board name: lowercase `[a-z0-9-]`, 1 to 32 characters. The rule is the
+/// shared vocabulary's, owned by `updates` ([`updates::BoardName`]), so the running
+/// system's board and a system-set's are checked alike.
 pub fn validate_board(board: &str) -> Result<(), Error> {
-    let ok = (1..=32).contains(&board.len())
-        && board
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
-    if ok {
-        Ok(())
-    } else {
-        Err(Error::InvalidBoard)
-    }
+    updates::BoardName::new(board)
+        .map(drop)
+        .map_err(|_| Error::InvalidBoard)
 }
 
-/// Checks a system version: semver (`MAJOR.MINOR.PATCH[-pre][+build]`), at most 64 bytes.
+/// Checks a system version: canonical semver (`MAJOR.MINOR.PATCH[-pre][+build]`), at most
+/// 64 bytes; the rule is `updates`' ([`updates::parse_system_version`]).
 pub fn validate_system_version(version: &str) -> Result<(), Error> {
-    if version.len() > 64 || semver::Version::parse(version).is_err() {
-        return Err(Error::InvalidSystemVersion);
-    }
-    Ok(())
+    updates::parse_system_version(version)
+        .map(drop)
+        .map_err(|_| Error::InvalidSystemVersion)
 }
 
 #[cfg(test)]

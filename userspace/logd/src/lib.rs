@@ -11,6 +11,13 @@
 //!   and the host daemon both run);
 //! - [`Fields`]: the `key=value` fields convention; [`crash`]: crash.v1 reports.
 //!
+//! [`ServiceId`] and [`Record`] are the one service identity and the one in-memory log
+//! record of the log and crash pipeline (`nxcd` stores `Record` in dumps as it is). On
+//! the OS an identity is the kernel's `u32` sender id widened
+//! ([`ServiceId::from_kernel`]); on the host `(uid << 32) | pid`
+//! ([`ServiceId::from_uid_pid`]). They live here because domain crates do not depend on
+//! the OS's `abi` crate; the OS converts at its edge.
+//!
 //! The core is `no_std` + `alloc`. The default `std` feature adds [`host`]: the
 //! `SOCK_SEQPACKET` client and the daemon behind the `logd` binary. The wire format and
 //! the journal's rules are specified in `docs/observability/logd.md`.

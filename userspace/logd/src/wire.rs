@@ -201,13 +201,36 @@ impl fmt::Display for Level {
     }
 }
 
-/// The origin of a record, supplied by the transport and never by the payload: on the OS
-/// the kernel's IPC sender service id; on the host `(uid << 32) | pid` of the socket peer
-/// (from `SO_PEERCRED`).
+/// The origin of a record, supplied by the transport and never by the payload. This is the
+/// one service identity of the log and crash pipeline: journal records, crash reports and
+/// the `logs.jsonl` of a `.nxcd` (whose `nxcd::LogRecord` is [`crate::Record`]) all carry
+/// it. Its 64 bits hold either system's identity, losslessly:
+///
+/// - on the OS, the kernel's IPC sender service id (`abi::ServiceId`, a `u32`: the
+///   process's 1-based line in the boot manifest), widened by [`ServiceId::from_kernel`]:
+///   high half 0, low half the id;
+/// - on the host, `(uid << 32) | pid` of the socket peer (from `SO_PEERCRED`), made by
+///   [`ServiceId::from_uid_pid`].
+///
+/// A journal holds one system's records, so the two never meet in one journal. It is a
+/// `u64` here rather than `abi`'s `u32` because the host identity needs 64 bits, and it
+/// lives in `logd` rather than `abi` because domain crates do not depend on OS crates:
+/// the OS side converts at its edge (the OS logd stamps `from_kernel(sender)`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct ServiceId(pub u64);
 
 impl ServiceId {
+    /// The OS identity of a process: the kernel's IPC sender service id, widened.
+    pub fn from_kernel(id: u32) -> ServiceId {
+        ServiceId(u64::from(id))
+    }
+
+    /// The kernel service id this identity widens, when its high half is 0 (always so
+    /// for records the OS logd stamped).
+    pub fn kernel_id(self) -> Option<u32> {
+        u32::try_from(self.0).ok()
+    }
+
     /// The host identity of a peer process.
     pub fn from_uid_pid(uid: u32, pid: u32) -> ServiceId {
         ServiceId((u64::from(uid) << 32) | u64::from(pid))

@@ -1,42 +1,25 @@
-//! Lowercase hex encoding and strict decoding of fixed-size key material.
+//! Hex text of key material, on the `hex` crate: lowercase encoding, and strict decoding
+//! of fixed-size keys with errors that name the offending character. A private key is
+//! decoded in constant time (`base16ct`): how long decoding takes says nothing about the
+//! seed's digits.
 
 use alloc::string::String;
 
 use crate::{Error, KeyKind};
 
-const DIGITS: &[u8; 16] = b"0123456789abcdef";
-
 /// Encodes bytes as lowercase hex (how keys, signatures and digests are shown).
 pub fn encode(bytes: &[u8]) -> String {
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        out.push(char::from(DIGITS[usize::from(b >> 4)]));
-        out.push(char::from(DIGITS[usize::from(b & 0x0f)]));
-    }
-    out
+    ::hex::encode(bytes)
 }
 
-/// Writes bytes as lowercase hex into a formatter, without allocating.
+/// Writes bytes as lowercase hex into a formatter.
 pub(crate) fn write(f: &mut core::fmt::Formatter<'_>, bytes: &[u8]) -> core::fmt::Result {
-    for b in bytes {
-        write!(f, "{b:02x}")?;
-    }
-    Ok(())
+    f.write_str(&encode(bytes))
 }
 
-const fn digit(c: u8) -> Option<u8> {
-    match c {
-        b'0'..=b'9' => Some(c - b'0'),
-        b'a'..=b'f' => Some(c - b'a' + 10),
-        b'A'..=b'F' => Some(c - b'A' + 10),
-        _ => None,
-    }
-}
-
-/// Decodes exactly `N` bytes from `text`: `2·N` hex digits (either case), optionally
-/// followed by ASCII whitespace (a trailing newline in a key file). Leading whitespace
-/// and anything else is refused.
-pub(crate) fn decode<const N: usize>(text: &[u8], kind: KeyKind) -> Result<[u8; N], Error> {
+/// The digits of a key file without the trailing ASCII whitespace a file may end with;
+/// anything but exactly `2·N` characters is refused.
+fn digits<const N: usize>(text: &[u8], kind: KeyKind) -> Result<&[u8], Error> {
     let trimmed = text.trim_ascii_end();
     if trimmed.len() != 2 * N {
         return Err(Error::HexLength {
@@ -45,47 +28,41 @@ pub(crate) fn decode<const N: usize>(text: &[u8], kind: KeyKind) -> Result<[u8; 
             found: trimmed.len(),
         });
     }
+    Ok(trimmed)
+}
+
+/// The error for text that did not decode: names the first character that is not a hex
+/// digit. Only reached once decoding has failed, so scanning in variable time reveals
+/// nothing about a valid key.
+fn bad_digit(digits: &[u8], kind: KeyKind) -> Error {
+    let offset = digits
+        .iter()
+        .position(|c| !c.is_ascii_hexdigit())
+        .unwrap_or(0);
+    Error::HexDigit { kind, offset }
+}
+
+/// Decodes exactly `N` bytes of public material from `text`: `2·N` hex digits (either
+/// case), optionally followed by ASCII whitespace (a trailing newline in a key file).
+/// Leading whitespace and anything else is refused.
+pub(crate) fn decode<const N: usize>(text: &[u8], kind: KeyKind) -> Result<[u8; N], Error> {
+    let digits = digits::<N>(text, kind)?;
     let mut out = [0u8; N];
-    for (i, pair) in trimmed.chunks_exact(2).enumerate() {
-        let hi = digit(pair[0]).ok_or(Error::HexDigit {
-            kind,
-            offset: 2 * i,
-        })?;
-        let lo = digit(pair[1]).ok_or(Error::HexDigit {
-            kind,
-            offset: 2 * i + 1,
-        })?;
-        if let Some(slot) = out.get_mut(i) {
-            *slot = (hi << 4) | lo;
-        }
-    }
+    ::hex::decode_to_slice(digits, &mut out).map_err(|_| bad_digit(digits, kind))?;
     Ok(out)
 }
 
-/// Compile-time decoding of a committed public key file (64 hex digits and a newline).
-/// A malformed file is a compile error, never a runtime failure.
-pub(crate) const fn decode_const_32(text: &str) -> [u8; 32] {
-    let bytes = text.as_bytes();
-    let mut len = bytes.len();
-    while len > 0 && bytes[len - 1].is_ascii_whitespace() {
-        len -= 1;
+/// [`decode`] in constant time, for secret material (a private key's seed).
+pub(crate) fn decode_secret<const N: usize>(text: &[u8], kind: KeyKind) -> Result<[u8; N], Error> {
+    let digits = digits::<N>(text, kind)?;
+    let mut out = [0u8; N];
+    match base16ct::mixed::decode(digits, &mut out) {
+        Ok(_) => Ok(out),
+        Err(_) => {
+            zeroize::Zeroize::zeroize(&mut out);
+            Err(bad_digit(digits, kind))
+        }
     }
-    assert!(len == 64, "a committed public key must be 64 hex digits");
-    let mut out = [0u8; 32];
-    let mut i = 0;
-    while i < 32 {
-        let hi = match digit(bytes[2 * i]) {
-            Some(d) => d,
-            None => panic!("a committed public key must be hex"),
-        };
-        let lo = match digit(bytes[2 * i + 1]) {
-            Some(d) => d,
-            None => panic!("a committed public key must be hex"),
-        };
-        out[i] = (hi << 4) | lo;
-        i += 1;
-    }
-    out
 }
 
 #[cfg(test)]
@@ -98,25 +75,38 @@ mod tests {
         let text = encode(&bytes);
         assert_eq!(text, "00ab7fff");
         assert_eq!(decode::<4>(b"00AB7fff\n", KeyKind::Public), Ok(bytes));
+        assert_eq!(
+            decode_secret::<4>(b"00AB7fff\n", KeyKind::Private),
+            Ok(bytes)
+        );
     }
 
     #[test]
     fn rejects_wrong_length_and_bad_digits() {
-        assert_eq!(
-            decode::<4>(b"00ab7f", KeyKind::Public),
-            Err(Error::HexLength {
-                kind: KeyKind::Public,
-                expected: 8,
-                found: 6
-            })
-        );
-        assert_eq!(
-            decode::<4>(b"00ab7fzf", KeyKind::Private),
-            Err(Error::HexDigit {
-                kind: KeyKind::Private,
-                offset: 6
-            })
-        );
-        assert!(decode::<4>(b" 00ab7ff", KeyKind::Public).is_err());
+        for decoder in [decode::<4>, decode_secret::<4>] {
+            assert_eq!(
+                decoder(b"00ab7f", KeyKind::Public),
+                Err(Error::HexLength {
+                    kind: KeyKind::Public,
+                    expected: 8,
+                    found: 6
+                })
+            );
+            assert_eq!(
+                decoder(b"00ab7fzf", KeyKind::Private),
+                Err(Error::HexDigit {
+                    kind: KeyKind::Private,
+                    offset: 6
+                })
+            );
+            assert_eq!(
+                decoder(b"00ab7f+f", KeyKind::Private),
+                Err(Error::HexDigit {
+                    kind: KeyKind::Private,
+                    offset: 6
+                })
+            );
+            assert!(decoder(b" 00ab7ff", KeyKind::Public).is_err());
+        }
     }
 }

@@ -95,7 +95,7 @@ impl SecretKey {
     /// Parses the private key file format: 64 hex digits, optionally followed by
     /// whitespace (a newline).
     pub fn from_hex(text: &[u8]) -> Result<Self, Error> {
-        let mut seed = hex::decode::<SECRET_KEY_LEN>(text, KeyKind::Private)?;
+        let mut seed = hex::decode_secret::<SECRET_KEY_LEN>(text, KeyKind::Private)?;
         let key = Self::from_seed(seed);
         zeroize::Zeroize::zeroize(&mut seed);
         Ok(key)

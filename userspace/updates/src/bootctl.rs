@@ -105,10 +105,7 @@ pub struct SystemSetDigest(pub [u8; 32]);
 
 impl fmt::Display for SystemSetDigest {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for b in self.0 {
-            write!(f, "{b:02x}")?;
-        }
-        Ok(())
+        f.write_str(&hex::encode(self.0))
     }
 }
 

@@ -12,7 +12,7 @@ use alloc::vec::Vec;
 use signing::PublicKey;
 
 use crate::canonical;
-use crate::names::parse_version;
+use crate::names::{parse_system_version, parse_version};
 use crate::schema::system_set_capnp::{bundle_entry, system_set_index};
 use crate::{BoardName, BundleName, Document, Error, Version};
 
@@ -82,11 +82,13 @@ impl SystemSetIndex {
         if self.bundles.windows(2).any(|w| w[0].name >= w[1].name) {
             return Err(invalid("bundles", "names must be sorted and unique"));
         }
+        let system_version = self.system_version.to_string();
+        parse_system_version(&system_version).map_err(|reason| invalid("systemVersion", reason))?;
         let mut message = capnp::message::Builder::new_default();
         {
             let mut root = message.init_root::<system_set_index::Builder<'_>>();
             root.set_format_version(FORMAT_VERSION);
-            root.set_system_version(self.system_version.to_string().as_str());
+            root.set_system_version(system_version.as_str());
             root.set_timestamp(self.timestamp);
             root.set_publisher(self.publisher.as_bytes());
             root.set_board(self.board.as_str());
@@ -125,11 +127,9 @@ impl SystemSetIndex {
                     .map(ToString::to_string)
                     .map_err(|_| invalid(field, "not UTF-8"))
             };
-            let system_version = parse_version(
-                &text(root.get_system_version(), "systemVersion")?,
-                DOC,
-                "systemVersion",
-            )?;
+            let system_version =
+                parse_system_version(&text(root.get_system_version(), "systemVersion")?)
+                    .map_err(|reason| invalid("systemVersion", reason))?;
             let publisher = root.get_publisher().map_err(decode_err("publisher"))?;
             let publisher = PublicKey::from_slice(publisher)
                 .map_err(|_| invalid("publisher", "not a valid 32-byte Ed25519 public key"))?;

@@ -6,7 +6,9 @@
 //!   framing ([`tar`]), the writer ([`pack`]) and the streaming verifier ([`verify`]):
 //!   `docs/packaging/system-set.md`;
 //! - the A/B state machine ([`bootctl`]) and its persistent two-copy record
-//!   ([`bootrecord`]): `docs/updates/ab-skeleton-v1.md`.
+//!   ([`bootrecord`]): `docs/updates/ab-skeleton-v1.md`;
+//! - the shared vocabulary of a system: board names ([`BoardName`]) and system versions
+//!   ([`parse_system_version`]), whose rules the `image` crate's manifest reuses.
 //!
 //! The core is `no_std` + `alloc` and sans-IO, so the OS's `updated` and the host tools
 //! drive the same code; Ed25519 comes from the `signing` crate only. The default `std`
@@ -46,7 +48,10 @@ pub use bootctl::{
 pub use error::{Document, Error};
 pub use index::{BundleEntry, SystemSetIndex, FORMAT_VERSION, MAX_BUNDLES, MAX_INDEX_LEN};
 pub use manifest::{BundleManifest, MAX_LABELS, MAX_LABEL_LEN, MAX_MANIFEST_LEN};
-pub use names::{BoardName, BundleName, Version, MAX_BOARD_NAME_LEN, MAX_BUNDLE_NAME_LEN};
+pub use names::{
+    parse_system_version, BoardName, BundleName, Version, MAX_BOARD_NAME_LEN, MAX_BUNDLE_NAME_LEN,
+    MAX_SYSTEM_VERSION_LEN,
+};
 pub use verify::{
     peek_index, verify_system_set, SystemSetVerifier, VerifiedSystemSet, VerifyPolicy,
     DEFAULT_MAX_ARCHIVE_SIZE,

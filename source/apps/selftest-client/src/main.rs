@@ -308,7 +308,7 @@ fn fault_isolation(samgrd: ServiceId) -> Check {
     for (name, scause, stval) in cases {
         let id = proto::run(name).map_err(|e| format!("run {name}: {e}"))?;
         let (code, record) = proto::wait_for(id).map_err(|e| format!("wait {name}: {e}"))?;
-        ensure(code == fault_exit_code(scause), || {
+        ensure(Ok(code) == fault_exit_code(scause), || {
             format!("{name}: exit code {code}")
         })?;
         let rec = record.ok_or_else(|| format!("{name}: no fault record"))?;

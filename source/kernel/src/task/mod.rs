@@ -508,11 +508,12 @@ impl Kernel {
         Ok(exit.code as usize)
     }
 
-    /// A fault in the current process: build its record and end it. Kept out of line:
-    /// its record (about 1.7 KiB) must not grow the stack frame every trap shares, so
-    /// the syscall paths stay within the kernel stack's top page.
+    /// A fault in the current process: build its record and end it with `code` (the
+    /// ABI's fault exit code for `scause`). Kept out of line: its record (about 1.7 KiB)
+    /// must not grow the stack frame every trap shares, so the syscall paths stay within
+    /// the kernel stack's top page.
     #[inline(never)]
-    pub fn fault(&mut self, scause: u64, stval: u64) {
+    pub fn fault(&mut self, scause: u64, code: i64, stval: u64) {
         let id = self.current;
         let Some(task) = self.task(id) else { return };
         let record = fault::build(task, scause, stval);
@@ -526,7 +527,7 @@ impl Kernel {
             .encode(&mut bytes)
             .ok()
             .map(|_| bytes.into_boxed_slice());
-        self.exit_task(id, abi::fault_exit_code(scause), encoded);
+        self.exit_task(id, code, encoded);
         self.switch = true;
     }
 

@@ -46,8 +46,10 @@ extern "C" fn trap_handler(_frame: *mut TrapFrame) -> *mut TrapFrame {
             // No other interrupt source is enabled; resume.
         } else if scause == ECALL_FROM_U {
             crate::syscall::dispatch(k);
-        } else {
-            k.fault(scause, arch::stval());
+        } else if let Ok(code) = abi::fault_exit_code(scause) {
+            // Every exception ends the process with the ABI's fault exit code (interrupts
+            // were handled above, so this branch always matches).
+            k.fault(scause, code, arch::stval());
         }
         k.resume()
     })

@@ -9,6 +9,11 @@
 pub const MAX_MSG: usize = 4096;
 
 /// A process's identity and endpoint: its 1-based line in the boot manifest.
+///
+/// As the origin of a log record (and of a crash dump's log lines) it becomes logd's
+/// 64-bit `ServiceId`, the one identity of the log and crash pipeline, through
+/// `logd::ServiceId::from_kernel` (high half 0): the OS converts at its edge, since domain
+/// crates do not depend on this crate. On the host that identity is `(uid << 32) | pid`.
 pub type ServiceId = u32;
 
 /// The kernel's own id: the sender of [`MsgKind::ChildExited`] notices.

@@ -17,10 +17,34 @@ pub use fault::{FaultRecord, ModuleEntry, RecordError};
 pub use ipc::{MsgKind, RecvHeader, ServiceId};
 pub use syscall::{decode_result, encode_result, SysError, Sysnum};
 
-/// Exit code of a process ended by a fault with cause `scause`: `-(scause + 1)`.
-pub fn fault_exit_code(scause: u64) -> i64 {
-    let cause = i64::try_from(scause & 0xFFF).unwrap_or(0xFFF);
-    -(cause + 1)
+/// Bit 63 of `scause`: set for an interrupt, clear for an exception (a fault).
+pub const SCAUSE_INTERRUPT: u64 = 1 << 63;
+
+/// An `scause` with [`SCAUSE_INTERRUPT`] set where a fault's cause was expected: an
+/// interrupt ends no process, so it has no fault exit code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InterruptCause(pub u64);
+
+impl core::fmt::Display for InterruptCause {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "scause {:#x} is an interrupt, not a fault", self.0)
+    }
+}
+
+impl core::error::Error for InterruptCause {}
+
+/// Exit code of a process ended by a fault with cause `scause`: `-(scause + 1)`, for
+/// every exception cause (bit 63 clear: 0 gives -1, `2^63 - 1` gives `i64::MIN`), without
+/// masking. An interrupt cause is an error. This is the one definition of the rule; the
+/// crash tools read it back (`nxcd::fault_cause`), and a cross-crate test
+/// (tests/crashdump_v2_host) proves the two agree for every cause.
+pub fn fault_exit_code(scause: u64) -> Result<i64, InterruptCause> {
+    if scause & SCAUSE_INTERRUPT != 0 {
+        return Err(InterruptCause(scause));
+    }
+    // Bit 63 is clear, so the cause fits an i64 and `-1 - cause` cannot overflow.
+    let cause = i64::try_from(scause).map_err(|_| InterruptCause(scause))?;
+    Ok(-1 - cause)
 }
 
 #[cfg(test)]
@@ -29,8 +53,22 @@ mod tests {
 
     #[test]
     fn fault_exit_code_is_minus_cause_plus_one() {
-        assert_eq!(fault_exit_code(13), -14);
-        assert_eq!(fault_exit_code(2), -3);
-        assert_eq!(fault_exit_code(0), -1);
+        assert_eq!(fault_exit_code(13), Ok(-14));
+        assert_eq!(fault_exit_code(2), Ok(-3));
+        assert_eq!(fault_exit_code(0), Ok(-1));
+    }
+
+    #[test]
+    fn fault_exit_code_never_masks_the_cause() {
+        assert_eq!(fault_exit_code(0x1000), Ok(-0x1001));
+        assert_eq!(fault_exit_code(0x1000 + 13), Ok(-0x1000 - 14));
+        assert_eq!(fault_exit_code(SCAUSE_INTERRUPT - 1), Ok(i64::MIN));
+    }
+
+    #[test]
+    fn an_interrupt_cause_has_no_fault_exit_code() {
+        for scause in [SCAUSE_INTERRUPT, SCAUSE_INTERRUPT | 5, u64::MAX] {
+            assert_eq!(fault_exit_code(scause), Err(InterruptCause(scause)));
+        }
     }
 }

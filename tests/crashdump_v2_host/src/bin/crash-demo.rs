@@ -27,7 +27,7 @@ use std::sync::{Mutex, OnceLock};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use anyhow::{bail, Context as _, Result};
-use nxcd::{BuildId, Dump, DumpId, Frame, Header, Level, LogRecord, MapEntry};
+use nxcd::{BuildId, Dump, DumpId, Frame, Header, Level, LogRecord, MapEntry, ServiceId};
 use object::{Object as _, ObjectSegment as _};
 
 /// The exit code of a Rust program that panics: what the runtime returns, and what the
@@ -129,10 +129,10 @@ fn log(level: Level, message: &str, fields: &str) {
         records.pop_front();
     }
     records.push_back(LogRecord {
-        id: *last_id,
-        ts_ns: recorder.clock.now_ns(),
+        record_id: *last_id,
+        timestamp_nsec: recorder.clock.now_ns(),
         // The host has no service ids; 0 stands for "not a service".
-        service_id: 0,
+        service_id: ServiceId(0),
         level,
         scope: recorder.process.as_bytes().to_vec(),
         message: message.as_bytes().to_vec(),

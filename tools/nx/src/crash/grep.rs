@@ -82,7 +82,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         for record in dump.logs.iter().flatten() {
             let message = String::from_utf8_lossy(&record.message);
             if hit(&message) {
-                add("log", Some(record.id), message.into_owned());
+                add("log", Some(record.record_id), message.into_owned());
             }
         }
     }

@@ -4,12 +4,13 @@
 //!
 //! Conventions: addresses are `"0x…"` strings; times are nanoseconds since the Unix
 //! epoch (`*_ns`) plus an RFC 3339 UTC rendering; bytes that may not be UTF-8 are strings
-//! when valid UTF-8, otherwise base64 under the same key with a `_b64` suffix.
+//! when valid UTF-8, otherwise base64 under the same key with a `_b64` suffix (the one
+//! rule, `nxcd::serialize_bytes_entry`).
 
+use nxcd::serialize_bytes_entry;
 use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
 
-use crate::output::bytes_entry;
 use crate::timefmt::rfc3339_nanos;
 use nxcd::store::DumpFile;
 use nxcd::symbolize::ResolvedFrame;
@@ -157,15 +158,15 @@ impl Serialize for LogOut<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let r = self.0;
         let mut map = s.serialize_map(None)?;
-        map.serialize_entry("id", &r.id)?;
-        map.serialize_entry("ts_ns", &r.ts_ns)?;
-        map.serialize_entry("time", &rfc3339_nanos(r.ts_ns))?;
-        map.serialize_entry("service_id", &r.service_id)?;
+        map.serialize_entry("id", &r.record_id)?;
+        map.serialize_entry("ts_ns", &r.timestamp_nsec)?;
+        map.serialize_entry("time", &rfc3339_nanos(r.timestamp_nsec))?;
+        map.serialize_entry("service_id", &r.service_id.0)?;
         map.serialize_entry("level", &(r.level as u8))?;
         map.serialize_entry("level_name", r.level.name())?;
-        bytes_entry(&mut map, "scope", &r.scope)?;
-        bytes_entry(&mut map, "message", &r.message)?;
-        bytes_entry(&mut map, "fields", &r.fields)?;
+        serialize_bytes_entry(&mut map, "scope", &r.scope)?;
+        serialize_bytes_entry(&mut map, "message", &r.message)?;
+        serialize_bytes_entry(&mut map, "fields", &r.fields)?;
         map.end()
     }
 }

@@ -159,8 +159,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             writeln!(
                 out,
                 "  {} #{} {:<5} svc {} {}: {}{sep}{fields}",
-                rfc3339_nanos(r.ts_ns),
-                r.id,
+                rfc3339_nanos(r.timestamp_nsec),
+                r.record_id,
                 r.level.name(),
                 r.service_id,
                 printable(&r.scope),

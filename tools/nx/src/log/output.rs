@@ -11,7 +11,8 @@ use serde::{Serialize, Serializer};
 
 use super::pager::Gap;
 use super::service_text;
-use crate::output::{bytes_entry, printable};
+use crate::output::printable;
+use nxcd::serialize_bytes_entry;
 
 /// Schema of `nx log query --json`.
 pub const QUERY_SCHEMA: &str = "nx.log.query/1";
@@ -81,9 +82,9 @@ impl Serialize for RecordOut<'_> {
         map.serialize_entry("pid", &r.service_id.pid())?;
         map.serialize_entry("level", &(r.level as u8))?;
         map.serialize_entry("level_name", r.level.name())?;
-        bytes_entry(&mut map, "scope", &r.scope)?;
-        bytes_entry(&mut map, "message", &r.message)?;
-        bytes_entry(&mut map, "fields", &r.fields)?;
+        serialize_bytes_entry(&mut map, "scope", &r.scope)?;
+        serialize_bytes_entry(&mut map, "message", &r.message)?;
+        serialize_bytes_entry(&mut map, "fields", &r.fields)?;
         let kv: Option<BTreeMap<&str, &str>> = None;
         match Fields::parse(&r.fields) {
             Ok(fields) => {

@@ -11,7 +11,7 @@ use crate::container::{self, Container, Limits, FORMAT_MAJOR};
 use crate::error::Error;
 use crate::frames::Frame;
 use crate::header::{Header, HeaderIn, HeaderOut};
-use crate::logs::LogRecord;
+use crate::logs::{LogLine, LogLineOwned, LogRecord};
 use crate::maps::{link_address, LinkAddress, MapEntry};
 use crate::regs::Registers;
 use crate::section::SectionName;
@@ -105,6 +105,7 @@ impl Dump {
     /// Encodes the dump: same dump, same bytes. Sections are written in canonical order,
     /// absent optional sections are left out, and every bound in `limits` is enforced.
     pub fn encode_with_limits(&self, limits: &Limits) -> Result<Vec<u8>, Error> {
+        self.header.check()?;
         let header = to_json(
             SectionName::Header,
             &HeaderOut::new(&self.header, FORMAT_MAJOR),
@@ -112,7 +113,10 @@ impl Dump {
         let frames = to_json(SectionName::Frames, &self.frames)?;
         let maps = to_json(SectionName::Maps, &self.maps)?;
         let logs = match &self.logs {
-            Some(logs) => Some(to_jsonl(SectionName::Logs, logs)?),
+            Some(logs) => {
+                let lines: Vec<LogLine<'_>> = logs.iter().map(LogLine).collect();
+                Some(to_jsonl(SectionName::Logs, &lines)?)
+            }
             None => None,
         };
         let spans = match &self.spans {
@@ -161,10 +165,16 @@ impl Dump {
                 binary: FORMAT_MAJOR,
             });
         }
+        header_in.header.check()?;
         let frames = parse_json(SectionName::Frames, required(SectionName::Frames)?)?;
         let maps = parse_json(SectionName::Maps, required(SectionName::Maps)?)?;
         let logs = match container.section(SectionName::Logs) {
-            Some(bytes) => Some(parse_jsonl(SectionName::Logs, bytes)?),
+            Some(bytes) => Some(
+                parse_jsonl::<LogLineOwned>(SectionName::Logs, bytes)?
+                    .into_iter()
+                    .map(|line| line.0)
+                    .collect(),
+            ),
             None => None,
         };
         let spans = match container.section(SectionName::Spans) {

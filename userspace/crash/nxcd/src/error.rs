@@ -172,11 +172,11 @@ impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Error::BadMagic { found } => {
-                write!(f, "bad magic at offset 0: found ")?;
-                for b in found {
-                    write!(f, "{b:02x}")?;
-                }
-                write!(f, ", expected 894e5843440d0a1a (not an .nxcd file)")
+                write!(
+                    f,
+                    "bad magic at offset 0: found {}, expected 894e5843440d0a1a (not an .nxcd file)",
+                    hex::encode(found)
+                )
             }
             Error::UnsupportedVersion { major, minor } => write!(
                 f,
@@ -273,3 +273,12 @@ impl fmt::Display for Error {
 }
 
 impl core::error::Error for Error {}
+
+impl From<symindex::BuildIdError> for Error {
+    fn from(e: symindex::BuildIdError) -> Error {
+        Error::InvalidValue {
+            field: "build_id",
+            reason: e.reason(),
+        }
+    }
+}

@@ -93,15 +93,35 @@ pub struct Header {
     pub stval: u64,
 }
 
-/// The exit code of a process ended by the fault `scause`: `-(scause + 1)`.
+/// Bit 63 of `scause`: set for an interrupt, which is never a fault's cause.
+const SCAUSE_INTERRUPT: u64 = 1 << 63;
+
+/// The fault cause an exit code records: `Some(scause)` for a negative exit code, which
+/// is `-(scause + 1)` for an exception cause (bit 63 clear; `i64::MIN` is cause
+/// `2^63 - 1`), and `None` for an exit code of 0 or more (the process was not ended by a
+/// fault). It never yields an interrupt cause.
 ///
-/// `None` when `scause` has the interrupt bit (bit 63) set: interrupts are not faults.
-pub fn fault_exit_code(scause: u64) -> Option<i64> {
-    let code = i64::try_from(scause).ok()?;
-    code.checked_add(1).map(|c| -c)
+/// The rule is the ABI's (`abi::fault_exit_code`, which the kernel uses and which refuses
+/// an interrupt cause); this is its reading, and a cross-crate test
+/// (tests/crashdump_v2_host) proves the two agree for every cause.
+pub fn fault_cause(exit_code: i64) -> Option<u64> {
+    // For a negative code, -1 - code lies in 0..=i64::MAX: no overflow, bit 63 clear.
+    (exit_code < 0).then(|| (-1 - exit_code).unsigned_abs())
 }
 
 impl Header {
+    /// Checks what the reader requires beyond the JSON shape: on RISC-V, `scause` is an
+    /// exception cause, never an interrupt one (an interrupt ends no process).
+    pub(crate) fn check(&self) -> Result<(), Error> {
+        if self.arch.starts_with("riscv") && self.scause & SCAUSE_INTERRUPT != 0 {
+            return Err(Error::InvalidValue {
+                field: "scause",
+                reason: "is an interrupt cause (bit 63 set), not a fault",
+            });
+        }
+        Ok(())
+    }
+
     /// The name of the fault cause: `scause` is a RISC-V cause code only on RISC-V
     /// (`arch` `riscv64` or `riscv32`); other architectures' dumps have none.
     pub fn cause_name(&self) -> Option<&'static str> {
@@ -187,11 +207,45 @@ mod tests {
     use super::*;
 
     #[test]
-    fn fault_exit_code_is_minus_scause_plus_one() {
-        assert_eq!(fault_exit_code(13), Some(-14));
-        assert_eq!(fault_exit_code(0), Some(-1));
-        assert_eq!(fault_exit_code(1 << 63), None);
-        assert_eq!(fault_exit_code(i64::MAX as u64), None);
+    fn fault_cause_reads_minus_scause_plus_one() {
+        assert_eq!(fault_cause(-14), Some(13));
+        assert_eq!(fault_cause(-1), Some(0));
+        assert_eq!(fault_cause(i64::MIN), Some(i64::MAX as u64));
+    }
+
+    #[test]
+    fn riscv_headers_with_an_interrupt_cause_are_refused() {
+        let mut h = Header {
+            arch: String::from("riscv64"),
+            build_id: BuildId::new(&[1]).unwrap(),
+            created_ns: 0,
+            dump_id: DumpId::new("d").unwrap(),
+            exit_code: -14,
+            os_version: None,
+            pc: 0,
+            pid: 1,
+            process: String::from("p"),
+            scause: 13,
+            stval: 0,
+        };
+        assert_eq!(h.check(), Ok(()));
+        h.scause = SCAUSE_INTERRUPT | 5;
+        assert!(matches!(
+            h.check(),
+            Err(Error::InvalidValue {
+                field: "scause",
+                ..
+            })
+        ));
+        h.arch = String::from("x86_64");
+        assert_eq!(h.check(), Ok(()), "scause is a RISC-V register");
+    }
+
+    #[test]
+    fn exit_codes_of_zero_or_more_are_no_fault() {
+        for code in [0, 1, 101, i64::MAX] {
+            assert_eq!(fault_cause(code), None, "{code}");
+        }
     }
 
     #[test]

@@ -12,6 +12,13 @@
 //! panics, checks every size against [`Limits`] before allocating, and reports any defect
 //! as an [`Error`] naming the section, field or offset at fault. The byte layout is
 //! specified in `docs/reliability/crashdump-v2.md`.
+//!
+//! Shared vocabulary it does not own but re-exports, so a dump and its neighbours use one
+//! type each: [`BuildId`] is `symindex`'s (the index is keyed by it), [`LogRecord`] is
+//! `logd::Record` with logd's [`ServiceId`] (the crash service copies journal records
+//! unchanged), and the fault exit code is `abi`'s rule, which this crate only reads back
+//! ([`fault_cause`]; `nxcd` depends on no OS crate). The one `_b64` rule for bytes in
+//! JSON is [`serialize_bytes_entry`].
 #![no_std]
 #![forbid(unsafe_code)]
 
@@ -47,9 +54,9 @@ pub use dump::Dump;
 pub use error::Error;
 pub use frames::{Frame, SourceLocation};
 pub use gc::{plan_gc, GcEntry, GcPlan, GcPolicy};
-pub use header::{fault_exit_code, scause_name, DumpId, Header, MAX_DUMP_ID_LEN};
+pub use header::{fault_cause, scause_name, DumpId, Header, MAX_DUMP_ID_LEN};
 pub use hex::{format_address, parse_address, BuildId, MAX_BUILD_ID_LEN};
-pub use logs::{level_from_number, Level, LogRecord};
+pub use logs::{level_from_number, serialize_bytes_entry, Level, LogRecord, ServiceId};
 pub use maps::{link_address, LinkAddress, MapEntry};
 pub use regs::{Registers, REGISTER_NAMES, REGS_LEN, REG_COUNT};
 pub use section::SectionName;

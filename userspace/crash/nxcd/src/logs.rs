@@ -1,8 +1,15 @@
 //! `logs.jsonl`: logd records, one JSON object per line, in journal order.
 //!
-//! Byte fields that may not be UTF-8 (`scope`, `message`, `fields`) are JSON strings
-//! when they are valid UTF-8, and otherwise standard base64 (with padding) under the same
-//! key with a `_b64` suffix (`message_b64`). Exactly one of the two keys is present.
+//! A record in memory is logd's own [`Record`] (re-exported as [`LogRecord`]): the crash
+//! service copies journal records into a dump without converting them, and the record's
+//! origin is logd's [`ServiceId`]. Only the file keys differ from the field names, and they
+//! are fixed within a major version: `id` (`record_id`), `ts_ns` (`timestamp_nsec`),
+//! `service_id`, `level`, `scope`, `message`, `fields`.
+//!
+//! Byte fields that may not be UTF-8 (`scope`, `message`, `fields`) follow the project's
+//! one `_b64` rule, [`serialize_bytes_entry`]: JSON strings when they are valid UTF-8,
+//! and otherwise standard base64 (with padding) under the same key with a `_b64` suffix
+//! (`message_b64`). Exactly one of the two keys is present.
 
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -13,7 +20,11 @@ use serde::{de, Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::error::Error;
 
-pub use logd::Level;
+use logd::Record;
+pub use logd::{Level, ServiceId};
+
+/// One logd record, as a dump holds it: logd's [`Record`] itself.
+pub type LogRecord = Record;
 
 /// The level for a logd level number (1 to 5), as `logs.jsonl` stores it.
 pub fn level_from_number(n: u64) -> Result<Level, Error> {
@@ -26,58 +37,44 @@ pub fn level_from_number(n: u64) -> Result<Level, Error> {
         })
 }
 
-/// One logd record.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LogRecord {
-    /// Record id (monotonic per boot, from 1).
-    pub id: u64,
-    /// Timestamp in nanoseconds since the Unix epoch.
-    pub ts_ns: u64,
-    /// The sender's service id, as the kernel reported it to logd.
-    pub service_id: u64,
-    /// Severity.
-    pub level: Level,
-    /// Scope bytes (usually UTF-8).
-    pub scope: Vec<u8>,
-    /// Message bytes (usually UTF-8).
-    pub message: Vec<u8>,
-    /// The opaque fields blob (by convention `key=value` lines).
-    pub fields: Vec<u8>,
-}
-
-/// Writes `bytes` under `key` as text, or under `key_b64` as base64 when not UTF-8.
-fn serialize_bytes<M: SerializeMap>(
+/// Writes `bytes` under `key` as text when they are valid UTF-8, and otherwise as
+/// standard base64 (padded) under `key` with a `_b64` suffix: the project's one rule for
+/// bytes in JSON, used by `logs.jsonl` and by the tools' JSON output.
+pub fn serialize_bytes_entry<M: SerializeMap>(
     map: &mut M,
-    key: &'static str,
-    key_b64: &'static str,
+    key: &str,
     bytes: &[u8],
 ) -> Result<(), M::Error> {
     match core::str::from_utf8(bytes) {
         Ok(text) => map.serialize_entry(key, text),
         Err(_) => map.serialize_entry(
-            key_b64,
+            &alloc::format!("{key}_b64"),
             &base64::engine::general_purpose::STANDARD.encode(bytes),
         ),
     }
 }
 
-impl Serialize for LogRecord {
+/// The `logs.jsonl` form of a record (keys in sorted order; a key and its `_b64` twin
+/// sort the same relative to the rest).
+pub(crate) struct LogLine<'a>(pub(crate) &'a Record);
+
+impl Serialize for LogLine<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        // Keys in sorted order; a key and its `_b64` twin sort the same relative to the rest.
+        let r = self.0;
         let mut map = s.serialize_map(Some(7))?;
-        serialize_bytes(&mut map, "fields", "fields_b64", &self.fields)?;
-        map.serialize_entry("id", &self.id)?;
-        map.serialize_entry("level", &(self.level as u8))?;
-        serialize_bytes(&mut map, "message", "message_b64", &self.message)?;
-        serialize_bytes(&mut map, "scope", "scope_b64", &self.scope)?;
-        map.serialize_entry("service_id", &self.service_id)?;
-        map.serialize_entry("ts_ns", &self.ts_ns)?;
+        serialize_bytes_entry(&mut map, "fields", &r.fields)?;
+        map.serialize_entry("id", &r.record_id)?;
+        map.serialize_entry("level", &(r.level as u8))?;
+        serialize_bytes_entry(&mut map, "message", &r.message)?;
+        serialize_bytes_entry(&mut map, "scope", &r.scope)?;
+        map.serialize_entry("service_id", &r.service_id.0)?;
+        map.serialize_entry("ts_ns", &r.timestamp_nsec)?;
         map.end()
     }
 }
 
 #[derive(Deserialize)]
-struct LogRecordIn {
+struct LogLineIn {
     #[serde(default)]
     fields: Option<String>,
     #[serde(default)]
@@ -121,20 +118,23 @@ fn decode_bytes<E: de::Error>(
     }
 }
 
-impl<'de> Deserialize<'de> for LogRecord {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<LogRecord, D::Error> {
-        let r = LogRecordIn::deserialize(d)?;
+/// Reads one `logs.jsonl` line into a record.
+pub(crate) struct LogLineOwned(pub(crate) Record);
+
+impl<'de> Deserialize<'de> for LogLineOwned {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<LogLineOwned, D::Error> {
+        let r = LogLineIn::deserialize(d)?;
         let missing = |key| de::Error::custom(format_args!("missing `{key}` (or `{key}_b64`)"));
-        Ok(LogRecord {
-            id: r.id,
-            ts_ns: r.ts_ns,
-            service_id: r.service_id,
+        Ok(LogLineOwned(Record {
+            record_id: r.id,
+            timestamp_nsec: r.ts_ns,
+            service_id: ServiceId(r.service_id),
             level: r.level,
             scope: decode_bytes("scope", r.scope, r.scope_b64)?.ok_or_else(|| missing("scope"))?,
             message: decode_bytes("message", r.message, r.message_b64)?
                 .ok_or_else(|| missing("message"))?,
             fields: decode_bytes("fields", r.fields, r.fields_b64)?.unwrap_or_default(),
-        })
+        }))
     }
 }
 
@@ -142,11 +142,11 @@ impl<'de> Deserialize<'de> for LogRecord {
 mod tests {
     use super::*;
 
-    fn record(message: &[u8]) -> LogRecord {
-        LogRecord {
-            id: 7,
-            ts_ns: 1_000,
-            service_id: 3,
+    fn record(message: &[u8]) -> Record {
+        Record {
+            record_id: 7,
+            timestamp_nsec: 1_000,
+            service_id: ServiceId(3),
             level: Level::Warn,
             scope: b"svc".to_vec(),
             message: message.to_vec(),
@@ -154,19 +154,30 @@ mod tests {
         }
     }
 
+    fn line(r: &Record) -> String {
+        serde_json::to_string(&LogLine(r)).unwrap()
+    }
+
     #[test]
     fn utf8_bytes_are_strings_and_others_base64() {
-        let text = serde_json::to_string(&record(b"hello")).unwrap();
+        let text = line(&record(b"hello"));
         assert_eq!(
             text,
             r#"{"fields":"k=v\n","id":7,"level":2,"message":"hello","scope":"svc","service_id":3,"ts_ns":1000}"#
         );
-        let binary = serde_json::to_string(&record(&[0xff, 0x00])).unwrap();
+        let binary = line(&record(&[0xff, 0x00]));
         assert!(binary.contains(r#""message_b64":"/wA=""#), "{binary}");
         for t in [text, binary] {
-            let back: LogRecord = serde_json::from_str(&t).unwrap();
-            assert_eq!(serde_json::to_string(&back).unwrap(), t);
+            let back: LogLineOwned = serde_json::from_str(&t).unwrap();
+            assert_eq!(line(&back.0), t);
         }
+    }
+
+    #[test]
+    fn the_record_is_logd_s_own_type() {
+        let r: logd::Record = record(b"m");
+        let back: LogLineOwned = serde_json::from_str(&line(&r)).unwrap();
+        assert_eq!(back.0, r);
     }
 
     #[test]
@@ -179,7 +190,10 @@ mod tests {
             r#"{"id":1,"level":1,"message_b64":"!!","scope":"s","service_id":1,"ts_ns":1}"#,
         ];
         for case in cases {
-            assert!(serde_json::from_str::<LogRecord>(case).is_err(), "{case}");
+            assert!(
+                serde_json::from_str::<LogLineOwned>(case).is_err(),
+                "{case}"
+            );
         }
     }
 }

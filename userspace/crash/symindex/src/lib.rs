@@ -10,6 +10,9 @@
 //! With the `std` feature, [`build`] reads ELF files (DWARF, or the symbol table when
 //! there is none), finds separate debug files, and writes the index deterministically.
 //! The format is specified in docs/reliability/crashdump-v2.md.
+//!
+//! [`BuildId`] is the one Build-ID type of the crash pipeline: it lives here, the lowest
+//! crate (`nxcd` re-exports it), with its JSON form behind the `serde` feature.
 #![no_std]
 #![forbid(unsafe_op_in_unsafe_fn)]
 
@@ -18,6 +21,7 @@ extern crate alloc;
 extern crate std;
 
 mod blocks;
+mod build_id;
 mod cbor;
 mod error;
 pub mod format;
@@ -28,29 +32,13 @@ mod write;
 #[cfg(feature = "std")]
 pub mod build;
 
+pub use build_id::{BuildId, BuildIdError, MAX_BUILD_ID_LEN};
 pub use error::Error;
 pub use format::{BuildIdKind, DebugKind};
 pub use lookup::{Frame, Module, SymIndex};
 pub use write::{write_index, ModuleData, Node, Strings};
 
-/// Formats a Build-ID as lowercase hex.
+/// Formats Build-ID bytes (as an index entry holds them) as lowercase hex.
 pub fn build_id_hex(id: &[u8]) -> alloc::string::String {
-    use core::fmt::Write;
-    let mut s = alloc::string::String::with_capacity(id.len() * 2);
-    for b in id {
-        let _ = write!(s, "{b:02x}");
-    }
-    s
-}
-
-/// Parses a Build-ID from hex (case-insensitive); `None` if it is not even-length hex.
-pub fn parse_build_id_hex(s: &str) -> Option<alloc::vec::Vec<u8>> {
-    let s = s.trim();
-    if s.is_empty() || !s.len().is_multiple_of(2) {
-        return None;
-    }
-    (0..s.len())
-        .step_by(2)
-        .map(|i| s.get(i..i + 2).and_then(|h| u8::from_str_radix(h, 16).ok()))
-        .collect()
+    hex::encode(id)
 }

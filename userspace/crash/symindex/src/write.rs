@@ -4,6 +4,7 @@
 use crate::blocks::{encode_lines, encode_scopes};
 use crate::cbor::Writer;
 use crate::format::{key, BuildIdKind, DebugKind, FORMAT_NAME, FORMAT_VERSION};
+use crate::BuildId;
 use alloc::collections::BTreeMap;
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -55,8 +56,8 @@ impl Strings {
 /// Everything the index stores about one ELF.
 #[derive(Debug, Clone)]
 pub struct ModuleData {
-    /// Build-ID bytes (the key).
-    pub build_id: Vec<u8>,
+    /// The Build-ID (the key).
+    pub build_id: BuildId,
     /// Where the Build-ID came from.
     pub build_id_kind: BuildIdKind,
     /// ELF file name without directories.
@@ -111,7 +112,7 @@ fn write_module(w: &mut Writer, m: &ModuleData) {
     write_map(
         w,
         alloc::vec![
-            (key::BUILD_ID, Value::Bytes(&m.build_id)),
+            (key::BUILD_ID, Value::Bytes(m.build_id.as_bytes())),
             (key::BUILD_ID_KIND, Value::Text(m.build_id_kind.name())),
             (key::NAME, Value::Text(&m.name)),
             (key::ARCH, Value::Text(&m.arch)),

@@ -53,7 +53,7 @@ fn sample() -> Vec<u8> {
             .collect();
         let _ = file_b;
         modules.push(ModuleData {
-            build_id: id.to_vec(),
+            build_id: symindex::BuildId::new(id).unwrap(),
             build_id_kind: BuildIdKind::Gnu,
             name: format!("m{k}"),
             arch: "riscv64".into(),

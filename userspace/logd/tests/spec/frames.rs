@@ -478,3 +478,20 @@ fn responses_decode_and_reject_damage() {
     );
     assert!(Response::decode(&vec![0; MAX_RESPONSE_LEN + 1]).is_err());
 }
+
+#[test]
+fn service_ids_hold_the_os_and_the_host_identity_losslessly() {
+    for id in [0u32, 1, 7, u32::MAX] {
+        let s = ServiceId::from_kernel(id);
+        assert_eq!(s.0, u64::from(id));
+        assert_eq!(s.kernel_id(), Some(id));
+    }
+    let host = ServiceId::from_uid_pid(1000, 4242);
+    assert_eq!(host.0, (1000u64 << 32) | 4242);
+    assert_eq!((host.uid(), host.pid()), (1000, 4242));
+    assert_eq!(
+        host.kernel_id(),
+        None,
+        "a host peer with a uid is no kernel id"
+    );
+}

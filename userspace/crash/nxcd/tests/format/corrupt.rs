@@ -243,6 +243,24 @@ fn cases() -> Vec<(&'static str, Vec<u8>, Limits, Check)> {
         )
     }));
     let mut s = Synth::valid();
+    s.section_mut("header.json").data = super::fixtures::HEADER_JSON
+        .replace("\"scause\":13", "\"scause\":9223372036854775813")
+        .into_bytes();
+    cases.push((
+        "rejects_riscv_header_with_an_interrupt_cause",
+        s.bytes(),
+        d,
+        |e| {
+            matches!(
+                e,
+                Error::InvalidValue {
+                    field: "scause",
+                    ..
+                }
+            )
+        },
+    ));
+    let mut s = Synth::valid();
     s.section_mut("maps.json").data =
         br#"[{"build_id":"zz","end":"0x20","link_base":"0x0","name":"p","start":"0x0"}]"#.to_vec();
     cases.push(("rejects_bad_build_id_hex", s.bytes(), d, |e| {

@@ -3,8 +3,8 @@
 //! layout code, so a wrong change to the layout shows up as a mismatch.
 
 use nxcd::{
-    BuildId, Dump, DumpId, Frame, Header, Level, LogRecord, MapEntry, Registers, SourceLocation,
-    Span,
+    BuildId, Dump, DumpId, Frame, Header, Level, LogRecord, MapEntry, Registers, ServiceId,
+    SourceLocation, Span,
 };
 
 /// A dump with every section present.
@@ -72,18 +72,18 @@ pub fn full_dump() -> Dump {
         ],
         logs: Some(vec![
             LogRecord {
-                id: 1,
-                ts_ns: 1_766_484_000_000_000_000,
-                service_id: 7,
+                record_id: 1,
+                timestamp_nsec: 1_766_484_000_000_000_000,
+                service_id: ServiceId(7),
                 level: Level::Info,
                 scope: b"demo".to_vec(),
                 message: b"starting".to_vec(),
                 fields: b"op=start\n".to_vec(),
             },
             LogRecord {
-                id: 2,
-                ts_ns: 1_766_484_000_100_000_000,
-                service_id: 7,
+                record_id: 2,
+                timestamp_nsec: 1_766_484_000_100_000_000,
+                service_id: ServiceId(7),
                 level: Level::Error,
                 scope: b"demo".to_vec(),
                 message: vec![0xff, 0xfe, b'x'],

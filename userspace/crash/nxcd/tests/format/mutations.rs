@@ -1,7 +1,7 @@
 //! Property tests: no mutation of a valid file panics the reader, and arbitrary dumps
 //! roundtrip exactly.
 
-use nxcd::{BuildId, Container, Dump, DumpId, Frame, Limits, LogRecord, SectionName};
+use nxcd::{BuildId, Container, Dump, DumpId, Frame, Limits, LogRecord, SectionName, ServiceId};
 use proptest::prelude::*;
 
 use super::fixtures::{full_dump, minimal_dump};
@@ -125,9 +125,9 @@ proptest! {
         dump.header.build_id = BuildId::new(&build_id).unwrap();
         dump.frames = pcs.into_iter().map(Frame::at).collect();
         dump.logs = Some(vec![LogRecord {
-            id: 1,
-            ts_ns: created_ns,
-            service_id: 9,
+            record_id: 1,
+            timestamp_nsec: created_ns,
+            service_id: ServiceId(9),
             level: nxcd::level_from_number(level).unwrap(),
             scope: b"s".to_vec(),
             message,

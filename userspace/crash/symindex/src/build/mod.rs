@@ -26,7 +26,7 @@ use object::Object;
 
 use crate::format::NONE;
 use crate::write::{write_index, ModuleData, Node, Strings};
-use crate::{build_id_hex, BuildIdKind, DebugKind};
+use crate::{build_id_hex, BuildId, BuildIdKind, DebugKind};
 use dwarf::{Extracted, Interval, Sequence};
 
 /// Default cap on one input file: 4 GiB.
@@ -256,7 +256,9 @@ pub fn module_from_path(path: &Path, opts: &Options) -> Result<ModuleData, Build
     };
     let (build_id, build_id_kind) =
         elf::build_id(&elf).map_err(|e| malformed(format!("bad Build-ID note: {e}")))?;
-    let gnu_id = (build_id_kind == BuildIdKind::Gnu).then_some(build_id.as_slice());
+    let build_id =
+        BuildId::new(&build_id).map_err(|e| malformed(format!("bad Build-ID note: {e}")))?;
+    let gnu_id = (build_id_kind == BuildIdKind::Gnu).then_some(build_id.as_bytes());
     let separate = if elf::has_dwarf(&elf) {
         None
     } else {
@@ -497,7 +499,7 @@ pub fn build_index(paths: &[PathBuf], opts: &Options) -> Result<Vec<u8>, BuildEr
         if let [a, b] = w {
             if a.0.build_id == b.0.build_id {
                 return Err(BuildError::DuplicateBuildId {
-                    build_id: build_id_hex(&a.0.build_id),
+                    build_id: a.0.build_id.to_hex(),
                     first: a.1.clone(),
                     second: b.1.clone(),
                 });
