@@ -1,0 +1,70 @@
+//! Durable file output on the host: the one place where the project's tools write files,
+//! check that an output is not one of their inputs, and read files with a size cap.
+//!
+//! Every host tool that writes a file (`nx`, `nxsym`, `nxb-pack`, `nxs-pack`, `mkinitrd`,
+//! and the `std` adapters of the domain crates) goes through this crate, so the rules below
+//! hold for all of them. This documentation is the crate's document: a change to a rule is
+//! a change here.
+//!
+//! # Rules
+//!
+//! 1. **Whole files or nothing.** An output is written to a temporary file in the
+//!    output's own directory, the temporary is fsynced, renamed over the output, and the
+//!    directory is fsynced so the rename survives a power cut ([`write_atomic`],
+//!    [`write_atomic_with`], [`Staged::commit`]). A reader sees the old file or the whole
+//!    new one, never a part. On any failure the temporary is removed and the output is
+//!    untouched.
+//! 2. **Several outputs go into place together.** [`commit_all`] takes outputs that were
+//!    all written and fsynced to temporaries ([`Staged`]) and renames them into place in
+//!    the order given. If one rename fails, the ones already done are undone: a file that
+//!    was there before is put back (from a hard link taken before it was replaced), a file
+//!    that was not is removed. With [`Replace::Refuse`] no existing file is replaced at all,
+//!    not even one a concurrent writer made after the caller's checks.
+//! 3. **Errors name the output and the cause once, never a temporary file.** Each [`Error`]
+//!    names the path the caller asked for (or its directory) and what went wrong; the
+//!    temporary file is an implementation detail and appears in no message.
+//! 4. **An output that is an input is refused before any work.**
+//!    [`refuse_output_among_inputs`] fails when the output is one of the inputs, through
+//!    any name: a hard link, a symbolic link or another spelling of the path ([`same_file`]).
+//! 5. **Temporaries are hidden and named after their output.** A temporary is named
+//!    `.NAME.tmp-PID-RANDOM` beside the output `NAME` (and a backup taken during a commit
+//!    `.NAME.old-PID-RANDOM`), where `PID` is the writing process. Names start with `.`, so
+//!    directory scans that skip hidden files (bundle directories, crash directories) ignore
+//!    them.
+//! 6. **Reads are capped before allocating.** [`read_capped`] checks the file's size
+//!    against the limit before reading, allocates that size only, and still stops at one
+//!    byte over the limit if the file grows meanwhile.
+//!
+//! New files get mode `0o666` reduced by the umask, like any file a program creates,
+//! unless the caller asks for another mode ([`Staged::with_mode`]; private keys are
+//! `0o600`).
+
+mod commit;
+mod error;
+mod inputs;
+mod read;
+mod staged;
+
+pub use commit::{commit_all, Replace};
+pub use error::Error;
+pub use inputs::{refuse_output_among_inputs, same_file};
+pub use read::read_capped;
+pub use staged::{write_atomic, write_atomic_with, Staged, DEFAULT_MODE};
+
+/// The directory a path's file is in: its parent, or `.` for a bare file name.
+pub(crate) fn parent_dir(path: &std::path::Path) -> &std::path::Path {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => std::path::Path::new("."),
+    }
+}
+
+/// Fsyncs the directory `dir`, so that a rename into it is durable. Directories cannot be
+/// opened on every platform; where they cannot, the rename is as durable as the OS makes
+/// it.
+pub(crate) fn sync_dir(dir: &std::path::Path) -> Result<(), Error> {
+    if let Ok(d) = std::fs::File::open(dir) {
+        d.sync_all().map_err(Error::io(dir))?;
+    }
+    Ok(())
+}
