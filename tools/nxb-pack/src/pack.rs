@@ -100,7 +100,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
     else {
         bail!("--toml, --payload, --key and -o are required (see --help)");
     };
-    updates::fs::refuse_replacing_inputs(
+    durable::refuse_output_among_inputs(
         &output,
         &[
             ("--toml", &toml_path),
@@ -137,7 +137,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         .sign(&key)
         .with_context(|| format!("{}", toml_path.display()))?;
     let manifest_bytes = manifest.encode()?;
-    updates::fs::write_atomic(&output, |out| {
+    durable::write_atomic_with(&output, |out| {
         let io = |e| updates::fs::FileError::Io {
             path: output.clone(),
             source: e,

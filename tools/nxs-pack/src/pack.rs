@@ -85,7 +85,7 @@ fn read_meta(path: &Path) -> Result<SystemSetMeta> {
 /// bundles the input directory holds (as `updates::fs::plan_dir` picks them: `*.nxb`, not
 /// starting with `.`). A directory that cannot be listed is left for packing to report.
 fn refuse_output_among_inputs(output: &Path, input: &Path, meta: &Path, key: &Path) -> Result<()> {
-    if updates::fs::same_file(output, input) {
+    if durable::same_file(output, input) {
         bail!(
             "{}: the output is the --input directory; choose an output file outside it \
              (nothing was written)",
@@ -103,7 +103,7 @@ fn refuse_output_among_inputs(output: &Path, input: &Path, meta: &Path, key: &Pa
         }
     }
     let inputs: Vec<(&str, &Path)> = inputs.iter().map(|(w, p)| (*w, p.as_path())).collect();
-    Ok(updates::fs::refuse_replacing_inputs(output, &inputs)?)
+    Ok(durable::refuse_output_among_inputs(output, &inputs)?)
 }
 
 pub fn run(args: Args) -> Result<ExitCode> {

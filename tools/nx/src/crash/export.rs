@@ -8,7 +8,7 @@ use std::process::ExitCode;
 
 use anyhow::{bail, Context as _};
 use clap::ValueEnum;
-use nxcd::fs::{compress, read_dump_bytes, write_atomic};
+use nxcd::fs::{compress, read_dump_bytes};
 use nxcd::Limits;
 
 use super::output::ShowOutput;
@@ -105,8 +105,12 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             json
         }
     };
-    write_atomic(&args.out, &bytes)
-        .with_context(|| format!("cannot write {}", args.out.display()))?;
+    durable::write_atomic(&args.out, &bytes).map_err(|e| match e {
+        durable::Error::Io { cause, .. } => {
+            anyhow::Error::new(cause).context(format!("cannot write {}", args.out.display()))
+        }
+        other => other.into(),
+    })?;
     eprintln!(
         "exported {} to {} ({} bytes)",
         opened.dump.header.dump_id,

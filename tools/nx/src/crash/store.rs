@@ -4,7 +4,6 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context as _};
-use nxcd::fs::{read_capped, FileError};
 use nxcd::{Dump, Header, Limits};
 
 /// File name suffixes of dump files.
@@ -183,9 +182,7 @@ pub fn open(dir: &Path, id: &str) -> anyhow::Result<OpenDump> {
 
 /// Reads a symbol index file (size-capped).
 pub fn read_symbol_index(path: &Path) -> anyhow::Result<Vec<u8>> {
-    read_capped(path, MAX_SYMBOL_INDEX).map_err(|e: FileError| {
-        anyhow::Error::new(e).context(format!("cannot read symbol index {}", path.display()))
-    })
+    durable::read_capped(path, MAX_SYMBOL_INDEX).context("cannot read the symbol index")
 }
 
 #[cfg(test)]
