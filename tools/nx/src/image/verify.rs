@@ -8,7 +8,7 @@ use anyhow::{bail, Context as _};
 use image::fs::{check_signature, default_signature_path, read_manifest, verify_image};
 use image::SignatureKind;
 
-use super::{about, read_public_keys};
+use super::{in_context, read_public_keys};
 use crate::progress::Progress;
 
 /// Arguments of `nx image verify`.
@@ -75,7 +75,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         progress.set_total(total);
         progress.update(done);
     })
-    .map_err(|e| about(e, "verifying", &args.image))?;
+    .map_err(|e| in_context(e, "verifying", &args.image))?;
     progress.finish();
     println!(
         "ok: {} matches {} ({} ranges, {} bytes, board {}, version {})",
