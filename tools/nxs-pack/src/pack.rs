@@ -58,16 +58,15 @@ fn source_date_epoch() -> Result<u64> {
 const MAX_META_LEN: u64 = 64 * 1024;
 
 fn read_meta(path: &Path) -> Result<SystemSetMeta> {
-    let len = std::fs::metadata(path)
-        .with_context(|| format!("{}", path.display()))?
-        .len();
-    if len > MAX_META_LEN {
-        bail!(
-            "{}: {len} bytes is too large for a metadata file",
+    let bytes = durable::read_capped(path, MAX_META_LEN).map_err(|e| match e {
+        durable::Error::TooLarge { size, .. } => anyhow::anyhow!(
+            "{}: {size} bytes is too large for a metadata file",
             path.display()
-        );
-    }
-    let text = std::fs::read_to_string(path).with_context(|| format!("{}", path.display()))?;
+        ),
+        other => other.into(),
+    })?;
+    let text = String::from_utf8(bytes)
+        .with_context(|| format!("{}: invalid metadata: not UTF-8", path.display()))?;
     let meta: MetaFile =
         toml::from_str(&text).with_context(|| format!("{}: invalid metadata", path.display()))?;
     let system_version = Version::parse(&meta.version)
