@@ -5,6 +5,8 @@
 use std::io;
 use std::path::{Path, PathBuf};
 
+use crate::FileKind;
+
 /// Why writing an output or reading an input failed.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -42,6 +44,18 @@ pub enum Error {
         /// The input it would replace.
         input: PathBuf,
     },
+    /// The output exists and is not a regular file; nothing was written.
+    #[error(
+        "{}: is {}, not a regular file; refusing to write over it (nothing was written)",
+        path.display(),
+        kind.with_article()
+    )]
+    NotARegularFile {
+        /// The output path.
+        path: PathBuf,
+        /// What is there.
+        kind: FileKind,
+    },
     /// The output exists and the commit was asked not to replace anything
     /// ([`crate::Replace::Refuse`]); nothing of this commit is left in place.
     #[error("{}: already exists", path.display())]
@@ -66,6 +80,7 @@ impl Error {
             Error::Io { path, .. }
             | Error::TooLarge { path, .. }
             | Error::OutputIsInput { path, .. }
+            | Error::NotARegularFile { path, .. }
             | Error::Exists { path } => path,
         }
     }

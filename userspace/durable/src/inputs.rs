@@ -34,8 +34,11 @@ pub fn same_file(a: &Path, b: &Path) -> bool {
 }
 
 /// Fails with [`Error::OutputIsInput`] when `output` is one of `inputs`, each given with
-/// what it is (the option that named it, e.g. `"--payload"`).
+/// what it is (the option that named it, e.g. `"--payload"`); and, checked first, with
+/// [`Error::NotARegularFile`] when `output` exists and is not a regular file
+/// ([`crate::check_output`]). Call it before any work.
 pub fn refuse_output_among_inputs(output: &Path, inputs: &[(&str, &Path)]) -> Result<(), Error> {
+    crate::check_output(output)?;
     match inputs.iter().find(|(_, input)| same_file(output, input)) {
         Some((what, input)) => Err(Error::OutputIsInput {
             path: output.to_path_buf(),

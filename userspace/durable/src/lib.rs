@@ -26,12 +26,25 @@
 //! 4. **An output that is an input is refused before any work.**
 //!    [`refuse_output_among_inputs`] fails when the output is one of the inputs, through
 //!    any name: a hard link, a symbolic link or another spelling of the path ([`same_file`]).
-//! 5. **Temporaries are hidden and named after their output.** A temporary is named
-//!    `.NAME.tmp-PID-RANDOM` beside the output `NAME` (and a backup taken during a commit
-//!    `.NAME.old-PID-RANDOM`), where `PID` is the writing process. Names start with `.`, so
-//!    directory scans that skip hidden files (bundle directories, crash directories) ignore
-//!    them.
-//! 6. **Reads are capped before allocating.** [`read_capped`] checks the file's size
+//! 5. **Only regular files are replaced.** An output that exists and is not a regular file
+//!    (a directory, a character or block device, a FIFO, a socket) is refused with a
+//!    message that says what it is, whatever the caller's `--force` ([`check_output`],
+//!    [`Error::NotARegularFile`]): writing "over" `/dev/null` or a FIFO would silently lose
+//!    the output or block, and renaming over a directory cannot work. Symbolic links are
+//!    followed for this check (a link to `/dev/null` is refused as a character device); a
+//!    link to a regular file is replaced by the new file. [`Staged::new`] checks this
+//!    before creating anything, and [`refuse_output_among_inputs`] does too, so a tool
+//!    that calls it before its work refuses such an output before any work.
+//! 6. **Temporaries are hidden, named after their output, and cleaned up by the next
+//!    run.** A temporary is named `.NAME.tmp-PID-RANDOM` beside the output `NAME` (a backup
+//!    taken during a commit `.NAME.old-PID-RANDOM`), where `PID` is the writing process.
+//!    Names start with `.`, so directory scans that skip hidden files (bundle directories,
+//!    crash directories) ignore them. Before writing `NAME`, [`Staged::new`] removes the
+//!    ones beside it whose process has ended (no `/proc/PID`), such as those a killed run
+//!    left; those of running processes, this one included, are left alone, and where
+//!    `/proc` is not mounted nothing is removed. A reused process id keeps a dead run's
+//!    temporary until that process ends too.
+//! 7. **Reads are capped before allocating.** [`read_capped`] checks the file's size
 //!    against the limit before reading, allocates that size only, and still stops at one
 //!    byte over the limit if the file grows meanwhile.
 //!
@@ -42,14 +55,17 @@
 mod commit;
 mod error;
 mod inputs;
+mod kind;
 mod read;
 mod staged;
+mod stale;
 
 pub use commit::{commit_all, Replace};
 pub use error::Error;
 pub use inputs::{refuse_output_among_inputs, same_file};
+pub use kind::FileKind;
 pub use read::read_capped;
-pub use staged::{write_atomic, write_atomic_with, Staged, DEFAULT_MODE};
+pub use staged::{check_output, write_atomic, write_atomic_with, Staged, DEFAULT_MODE};
 
 /// The directory a path's file is in: its parent, or `.` for a bare file name.
 pub(crate) fn parent_dir(path: &std::path::Path) -> &std::path::Path {

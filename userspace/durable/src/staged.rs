@@ -1,12 +1,12 @@
 //! One output staged in a temporary file beside it, and the atomic writes built on it.
 
-use std::fs::{File, OpenOptions};
+use std::fs::{self, File, OpenOptions};
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use tempfile::NamedTempFile;
 
-use crate::{parent_dir, Error};
+use crate::{parent_dir, Error, FileKind};
 
 /// The mode a new output gets before the umask applies (`0o666`, as for any file a
 /// program creates).
@@ -58,9 +58,27 @@ pub(crate) fn make_beside<R>(
         .map_err(Error::io(dest))
 }
 
+/// Refuses an output that exists and is not a regular file (rule 5 of the crate docs):
+/// [`Error::NotARegularFile`] says what it is. Symbolic links are followed; a missing
+/// output, or one that cannot be looked up, passes (writing it reports why).
+pub fn check_output(path: &Path) -> Result<(), Error> {
+    match fs::metadata(path) {
+        Ok(meta) => match FileKind::of(&meta) {
+            FileKind::Regular => Ok(()),
+            kind => Err(Error::NotARegularFile {
+                path: path.to_path_buf(),
+                kind,
+            }),
+        },
+        Err(_) => Ok(()),
+    }
+}
+
 impl Staged {
-    /// Starts writing `dest`: creates an empty temporary file beside it, with mode
-    /// [`DEFAULT_MODE`] reduced by the umask.
+    /// Starts writing `dest`: refuses a `dest` that is not a regular file
+    /// ([`check_output`]), removes temporaries beside it that ended processes left, and
+    /// creates an empty temporary file beside it, with mode [`DEFAULT_MODE`] reduced by
+    /// the umask.
     pub fn new(dest: &Path) -> Result<Staged, Error> {
         Staged::with_mode(dest, DEFAULT_MODE)
     }
@@ -69,6 +87,8 @@ impl Staged {
     /// a private key). The mode is set when the temporary file is created, so the content
     /// is never readable more widely than asked.
     pub fn with_mode(dest: &Path, mode: u32) -> Result<Staged, Error> {
+        check_output(dest)?;
+        crate::stale::remove_stale(dest);
         let tmp = make_beside(dest, "tmp", |candidate| {
             let mut options = OpenOptions::new();
             options.read(true).write(true).create_new(true);
@@ -241,5 +261,80 @@ mod tests {
             names_in(d.path()).is_empty(),
             "dropped without commit: removed"
         );
+    }
+
+    /// Each kind of file that is not a regular one, made without root, with the kind the
+    /// message must name.
+    fn special_files(dir: &Path) -> Vec<(PathBuf, FileKind)> {
+        let fifo = dir.join("fifo");
+        let made = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap();
+        assert!(made.success());
+        let socket = dir.join("socket");
+        // The socket file stays after the listener is closed.
+        drop(std::os::unix::net::UnixListener::bind(&socket).unwrap());
+        let subdir = dir.join("subdir");
+        fs::create_dir(&subdir).unwrap();
+        let null_link = dir.join("null-link");
+        std::os::unix::fs::symlink("/dev/null", &null_link).unwrap();
+        vec![
+            (fifo, FileKind::Fifo),
+            (socket, FileKind::Socket),
+            (subdir, FileKind::Directory),
+            (PathBuf::from("/dev/null"), FileKind::CharDevice),
+            (null_link, FileKind::CharDevice),
+        ]
+    }
+
+    #[test]
+    fn an_output_that_is_not_a_regular_file_is_refused_naming_what_it_is() {
+        let d = tempfile::tempdir().unwrap();
+        for (path, kind) in special_files(d.path()) {
+            let before = names_in(d.path());
+            let err = write_atomic(&path, b"x").unwrap_err();
+            assert!(
+                matches!(&err, Error::NotARegularFile { path: p, kind: k } if *p == path && *k == kind),
+                "{}: {err}",
+                path.display()
+            );
+            let text = err.to_string();
+            assert!(text.contains(kind.with_article()), "{text}");
+            assert!(text.contains("nothing was written"), "{text}");
+            assert_eq!(names_in(d.path()), before, "nothing written beside it");
+            // Checked before any work too.
+            let err = crate::refuse_output_among_inputs(&path, &[]).unwrap_err();
+            assert!(matches!(err, Error::NotARegularFile { .. }), "{err}");
+        }
+    }
+
+    #[test]
+    fn a_symlink_to_a_regular_file_is_replaced_by_the_new_file() {
+        let d = tempfile::tempdir().unwrap();
+        let target = d.path().join("target");
+        fs::write(&target, b"old").unwrap();
+        let link = d.path().join("link");
+        std::os::unix::fs::symlink(&target, &link).unwrap();
+        write_atomic(&link, b"new").unwrap();
+        assert_eq!(fs::read(&link).unwrap(), b"new");
+        assert!(!fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink());
+        assert_eq!(fs::read(&target).unwrap(), b"old");
+    }
+
+    #[test]
+    fn a_new_write_removes_the_temporaries_a_killed_run_left() {
+        let d = tempfile::tempdir().unwrap();
+        let out = d.path().join("out.img");
+        let mut child = std::process::Command::new("true").spawn().unwrap();
+        let dead = child.id();
+        child.wait().unwrap();
+        let left = d.path().join(format!(".out.img.tmp-{dead}-Zz9Zz9"));
+        fs::write(&left, b"half an image").unwrap();
+        write_atomic(&out, b"whole").unwrap();
+        assert_eq!(names_in(d.path()), ["out.img"]);
     }
 }

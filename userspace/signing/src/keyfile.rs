@@ -222,8 +222,13 @@ pub fn write_keypair(
     for path in [&files.private, &files.public] {
         match fs::symlink_metadata(path) {
             Ok(m) if m.is_dir() => return Err(KeyFileError::IsADirectory { path: path.clone() }),
-            Ok(_) if !force => return Err(KeyFileError::Exists { path: path.clone() }),
-            Ok(_) => {}
+            Ok(_) => {
+                // Not even --force writes over a device, a FIFO or a socket.
+                durable::check_output(path)?;
+                if !force {
+                    return Err(KeyFileError::Exists { path: path.clone() });
+                }
+            }
             Err(e) if e.kind() == io::ErrorKind::NotFound => {}
             Err(e) => return Err(io_at(path)(e)),
         }
@@ -391,6 +396,23 @@ mod tests {
             } else {
                 assert_eq!(names_in(dir.path()), [PUBLIC_KEY_FILE], "no orphan");
             }
+        }
+    }
+
+    #[test]
+    fn a_fifo_in_place_of_a_key_file_is_refused_even_with_force() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join(PUBLIC_KEY_FILE);
+        let made = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap();
+        assert!(made.success());
+        let key = SecretKey::from_seed([7; 32]);
+        for force in [false, true] {
+            let err = write_keypair(dir.path(), &key, force).unwrap_err();
+            assert!(err.to_string().contains("is a FIFO (named pipe)"), "{err}");
+            assert_eq!(names_in(dir.path()), [PUBLIC_KEY_FILE], "nothing written");
         }
     }
 

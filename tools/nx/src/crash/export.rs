@@ -72,6 +72,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     if args.sym.is_some() && format != Format::Json {
         bail!("--sym only applies to the json format");
     }
+    // Not even --force writes over a directory, a device, a FIFO or a socket.
+    durable::check_output(&args.out)?;
     if !args.force && args.out.symlink_metadata().is_ok() {
         bail!(
             "{} already exists; use --force to replace it",

@@ -66,6 +66,7 @@ pub fn check_outputs(outputs: &[(&str, &Path)], inputs: &[(&str, &Path)]) -> Res
     let mut seen: Vec<(&str, &Path, PathBuf)> = Vec::new();
     for (option, path) in outputs {
         let at = output_location(option, path)?;
+        durable::check_output(path)?;
         if let Some((other, other_path, _)) = seen.iter().find(|s| s.2 == at) {
             return Err(FsError::Output {
                 path: path.to_path_buf(),
