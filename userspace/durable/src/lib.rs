@@ -25,7 +25,8 @@
 //!    temporary file is an implementation detail and appears in no message.
 //! 4. **An output that is an input is refused before any work.**
 //!    [`refuse_output_among_inputs`] fails when the output is one of the inputs, through
-//!    any name: a hard link, a symbolic link or another spelling of the path ([`same_file`]).
+//!    any name: a hard link, a symbolic link or another spelling of the path
+//!    ([`same_file()`]).
 //! 5. **Only regular files are replaced.** An output that exists and is not a regular file
 //!    (a directory, a character or block device, a FIFO, a socket) is refused with a
 //!    message that says what it is, whatever the caller's `--force` ([`check_output`],
@@ -51,6 +52,35 @@
 //! New files get mode `0o666` reduced by the umask, like any file a program creates,
 //! unless the caller asks for another mode ([`Staged::with_mode`]; private keys are
 //! `0o600`).
+//!
+//! # Example
+//!
+//! An image and the manifest that describes it, put in place together after checking
+//! that neither output is the input:
+//!
+//! ```
+//! use durable::{commit_all, refuse_output_among_inputs, Replace, Staged};
+//!
+//! # fn main() -> Result<(), durable::Error> {
+//! # let dir = tempfile::tempdir().map_err(durable::Error::io(std::path::Path::new(".")))?;
+//! let input = dir.path().join("kernel.elf");
+//! # std::fs::write(&input, b"ELF").map_err(durable::Error::io(&input))?;
+//! let image = dir.path().join("os.img");
+//! let manifest = dir.path().join("os.json");
+//! for output in [&image, &manifest] {
+//!     refuse_output_among_inputs(output, &[("--kernel", &input)])?;
+//! }
+//! let kernel = durable::read_capped(&input, 64 << 20)?;
+//! let mut staged_image = Staged::new(&image)?;
+//! staged_image.write_all(&kernel)?;
+//! let mut staged_manifest = Staged::new(&manifest)?;
+//! staged_manifest.write_all(b"{}")?;
+//! // The manifest last: a reader that finds it finds the image it names.
+//! commit_all(vec![staged_image, staged_manifest], Replace::Allow)?;
+//! # assert_eq!(std::fs::read(&image).map_err(durable::Error::io(&image))?, b"ELF");
+//! # Ok(())
+//! # }
+//! ```
 
 mod commit;
 mod error;
