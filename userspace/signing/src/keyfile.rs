@@ -69,8 +69,9 @@ pub enum KeyFileError {
     NoTrustedKeys,
     /// The operating system could not provide randomness for a new key.
     Random(getrandom::Error),
-    /// A key file could not be written (the error names it).
-    Write(durable::Error),
+    /// A key file could not be written, or refused as an output (see [`durable::Error`];
+    /// the error names it).
+    Durable(durable::Error),
 }
 
 impl fmt::Display for KeyFileError {
@@ -100,7 +101,7 @@ impl fmt::Display for KeyFileError {
             KeyFileError::Key { path, source } => write!(f, "{}: {source}", path.display()),
             KeyFileError::NoTrustedKeys => f.write_str("no trusted public key file given"),
             KeyFileError::Random(e) => write!(f, "no randomness from the operating system: {e}"),
-            KeyFileError::Write(e) => write!(f, "{e}"),
+            KeyFileError::Durable(e) => write!(f, "{e}"),
         }
     }
 }
@@ -118,7 +119,7 @@ impl From<durable::Error> for KeyFileError {
             },
             durable::Error::TooLarge { path, size, .. } => KeyFileError::TooLarge { path, size },
             durable::Error::Exists { path } => KeyFileError::Exists { path },
-            other => KeyFileError::Write(other),
+            other => KeyFileError::Durable(other),
         }
     }
 }

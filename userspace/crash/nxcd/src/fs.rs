@@ -42,8 +42,9 @@ pub enum FileError {
     },
     /// The content is not a valid `.nxcd` file.
     Format(Error),
-    /// The dump file could not be written (the error names it).
-    Write(durable::Error),
+    /// The dump file could not be written, or refused as an output (see
+    /// [`durable::Error`]; the error names it).
+    Durable(durable::Error),
 }
 
 impl fmt::Display for FileError {
@@ -62,7 +63,7 @@ impl fmt::Display for FileError {
                 "decompressed content exceeds the bound of {limit} bytes (decompression stopped)"
             ),
             FileError::Format(e) => write!(f, "{e}"),
-            FileError::Write(e) => write!(f, "{e}"),
+            FileError::Durable(e) => write!(f, "{e}"),
         }
     }
 }
@@ -74,7 +75,7 @@ impl std::error::Error for FileError {
             FileError::Format(e) => Some(e),
             FileError::TooLarge { .. }
             | FileError::DecompressedTooLarge { .. }
-            | FileError::Write(_) => None,
+            | FileError::Durable(_) => None,
         }
     }
 }
@@ -126,7 +127,7 @@ fn read_capped(path: &Path, limit: u64) -> Result<Vec<u8>, FileError> {
     durable::read_capped(path, limit).map_err(|e| match e {
         durable::Error::TooLarge { size, limit, .. } => FileError::TooLarge { size, limit },
         durable::Error::Io { cause, .. } => FileError::Io(cause),
-        other => FileError::Write(other),
+        other => FileError::Durable(other),
     })
 }
 
@@ -161,5 +162,5 @@ pub fn write_dump(path: &Path, dump: &Dump) -> Result<(), FileError> {
     } else {
         bytes
     };
-    durable::write_atomic(path, &bytes).map_err(FileError::Write)
+    durable::write_atomic(path, &bytes).map_err(FileError::Durable)
 }
