@@ -726,3 +726,38 @@ fn duplicate_dump_ids_are_ambiguous_but_reachable_by_file_name() {
         assert_eq!(run.code, 0, "{id}: {}", run.stderr);
     }
 }
+
+#[test]
+fn export_refuses_an_output_that_is_not_a_regular_file_even_with_force() {
+    let dir = fixture();
+    std::fs::create_dir(dir.path().join("out.nxcd")).unwrap();
+    for out in ["/dev/null", "out.nxcd"] {
+        let run = nx(
+            dir.path(),
+            &[
+                "crash",
+                "export",
+                "20251223-demo-42",
+                "--out",
+                out,
+                "--format",
+                "nxcd",
+                "--force",
+            ],
+        );
+        assert_eq!(run.code, 2, "{out}: {}", run.stderr);
+        let kind = if out == "/dev/null" {
+            "a character device"
+        } else {
+            "a directory"
+        };
+        assert_eq!(
+            run.stderr,
+            format!(
+                "error: {out}: is {kind}, not a regular file; refusing to write over it \
+                 (nothing was written)\n"
+            )
+        );
+    }
+    assert!(files_in(&dir.path().join("out.nxcd")).is_empty());
+}

@@ -520,3 +520,41 @@ fn pub_is_repeatable_and_never_takes_the_words_after_it() {
         ],
     ));
 }
+
+#[test]
+fn outputs_that_are_not_regular_files_are_refused_even_with_force() {
+    let d = built();
+    let made = std::process::Command::new("mkfifo")
+        .arg(d.path().join("pipe"))
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let before = snapshot(d.path());
+    let e = fails(&nx(
+        d.path(),
+        &[
+            "image", "extract", "os.img", "kernel", "--out", "pipe", "--force",
+        ],
+    ));
+    assert_eq!(
+        e,
+        "error: pipe: is a FIFO (named pipe), not a regular file; refusing to write over it \
+         (nothing was written)"
+    );
+    let e = fails(&nx(
+        d.path(),
+        &[
+            "image",
+            "extract",
+            "os.img",
+            "kernel",
+            "--out",
+            "/dev/null",
+            "--force",
+        ],
+    ));
+    assert!(e.contains("/dev/null: is a character device"), "{e}");
+    let e = fails(&build(d.path(), &["--out", "pipe", "--manifest", "p.json"]));
+    assert!(e.contains("pipe: is a FIFO (named pipe)"), "{e}");
+    assert_eq!(snapshot(d.path()), before);
+}

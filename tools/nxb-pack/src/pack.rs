@@ -81,16 +81,15 @@ fn hash_file(path: &Path, limit: u64) -> Result<([u8; 32], u64)> {
 }
 
 fn read_toml(path: &Path) -> Result<BundleToml> {
-    let len = std::fs::metadata(path)
-        .with_context(|| format!("{}", path.display()))?
-        .len();
-    if len > MAX_TOML_LEN {
-        bail!(
-            "{}: {len} bytes is too large for a bundle description",
+    let bytes = durable::read_capped(path, MAX_TOML_LEN).map_err(|e| match e {
+        durable::Error::TooLarge { size, .. } => anyhow::anyhow!(
+            "{}: {size} bytes is too large for a bundle description",
             path.display()
-        );
-    }
-    let text = std::fs::read_to_string(path).with_context(|| format!("{}", path.display()))?;
+        ),
+        other => other.into(),
+    })?;
+    let text = String::from_utf8(bytes)
+        .with_context(|| format!("{}: invalid bundle description: not UTF-8", path.display()))?;
     toml::from_str(&text).with_context(|| format!("{}: invalid bundle description", path.display()))
 }
 
@@ -100,7 +99,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
     else {
         bail!("--toml, --payload, --key and -o are required (see --help)");
     };
-    updates::fs::refuse_replacing_inputs(
+    durable::refuse_output_among_inputs(
         &output,
         &[
             ("--toml", &toml_path),
@@ -137,7 +136,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         .sign(&key)
         .with_context(|| format!("{}", toml_path.display()))?;
     let manifest_bytes = manifest.encode()?;
-    updates::fs::write_atomic(&output, |out| {
+    durable::write_atomic_with(&output, |out| {
         let io = |e| updates::fs::FileError::Io {
             path: output.clone(),
             source: e,

@@ -58,16 +58,15 @@ fn source_date_epoch() -> Result<u64> {
 const MAX_META_LEN: u64 = 64 * 1024;
 
 fn read_meta(path: &Path) -> Result<SystemSetMeta> {
-    let len = std::fs::metadata(path)
-        .with_context(|| format!("{}", path.display()))?
-        .len();
-    if len > MAX_META_LEN {
-        bail!(
-            "{}: {len} bytes is too large for a metadata file",
+    let bytes = durable::read_capped(path, MAX_META_LEN).map_err(|e| match e {
+        durable::Error::TooLarge { size, .. } => anyhow::anyhow!(
+            "{}: {size} bytes is too large for a metadata file",
             path.display()
-        );
-    }
-    let text = std::fs::read_to_string(path).with_context(|| format!("{}", path.display()))?;
+        ),
+        other => other.into(),
+    })?;
+    let text = String::from_utf8(bytes)
+        .with_context(|| format!("{}: invalid metadata: not UTF-8", path.display()))?;
     let meta: MetaFile =
         toml::from_str(&text).with_context(|| format!("{}: invalid metadata", path.display()))?;
     let system_version = updates::parse_system_version(&meta.version)
@@ -85,7 +84,7 @@ fn read_meta(path: &Path) -> Result<SystemSetMeta> {
 /// bundles the input directory holds (as `updates::fs::plan_dir` picks them: `*.nxb`, not
 /// starting with `.`). A directory that cannot be listed is left for packing to report.
 fn refuse_output_among_inputs(output: &Path, input: &Path, meta: &Path, key: &Path) -> Result<()> {
-    if updates::fs::same_file(output, input) {
+    if durable::same_file(output, input) {
         bail!(
             "{}: the output is the --input directory; choose an output file outside it \
              (nothing was written)",
@@ -103,7 +102,7 @@ fn refuse_output_among_inputs(output: &Path, input: &Path, meta: &Path, key: &Pa
         }
     }
     let inputs: Vec<(&str, &Path)> = inputs.iter().map(|(w, p)| (*w, p.as_path())).collect();
-    Ok(updates::fs::refuse_replacing_inputs(output, &inputs)?)
+    Ok(durable::refuse_output_among_inputs(output, &inputs)?)
 }
 
 pub fn run(args: Args) -> Result<ExitCode> {

@@ -1,13 +1,10 @@
-//! `nxsym index`: build symbols.nxsym from ELF files, written atomically.
+//! `nxsym index`: build symbols.nxsym from ELF files, written atomically and durably.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{bail, Context, Result};
 use symindex::build::{build_index, Options, DEFAULT_MAX_INPUT_BYTES};
-
-use crate::same_file;
 
 /// Index ELF files by Build-ID. The output is identical for the same inputs in any order.
 #[derive(clap::Args)]
@@ -41,39 +38,15 @@ pub fn run(args: Args) -> Result<ExitCode> {
         .map(|p| ("ELF", p.as_path()))
         .chain(args.debug_dirs.iter().map(|p| ("--debug-dir", p.as_path())))
         .collect();
-    same_file::refuse_output_among_inputs(&args.out, &inputs)?;
+    durable::refuse_output_among_inputs(&args.out, &inputs)?;
     let opts = Options {
         debug_dirs: args.debug_dirs,
         max_input_bytes: args.max_input_bytes,
     };
     let bytes = build_index(&args.elfs, &opts)?;
-    write_atomic(&args.out, &bytes)?;
-    Ok(ExitCode::SUCCESS)
-}
-
-/// Writes `bytes` to `path` through a temporary file in the same directory, synced and
-/// then renamed: readers see the old file or the whole new one, never a part.
-fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let mut tmp = tempfile::NamedTempFile::new_in(&dir)
-        .with_context(|| format!("cannot create a temporary file in {}", dir.display()))?;
-    tmp.write_all(bytes)
-        .with_context(|| format!("cannot write {}", path.display()))?;
     // An index is a shareable artifact: readable by all, like any other build output.
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        tmp.as_file()
-            .set_permissions(std::fs::Permissions::from_mode(0o644))
-            .with_context(|| format!("cannot set permissions of {}", path.display()))?;
-    }
-    tmp.as_file()
-        .sync_all()
-        .with_context(|| format!("cannot sync {}", path.display()))?;
-    tmp.persist(path)
-        .with_context(|| format!("cannot write {}", path.display()))?;
-    Ok(())
+    let mut staged = durable::Staged::with_mode(&args.out, 0o644)?;
+    staged.write_all(&bytes)?;
+    staged.commit()?;
+    Ok(ExitCode::SUCCESS)
 }

@@ -5,7 +5,6 @@ mod addr2line;
 mod index;
 mod ls;
 mod open;
-mod same_file;
 
 use std::process::ExitCode;
 

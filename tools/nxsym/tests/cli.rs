@@ -321,3 +321,21 @@ fn a_directory_given_as_the_index_is_named_as_one() {
         assert!(err.contains("a-dir is a directory"), "{err}");
     }
 }
+
+#[test]
+fn index_refuses_an_output_that_is_not_a_regular_file() {
+    let elf = fixture().to_str().unwrap().to_string();
+    std::fs::create_dir_all(work().join("out-dir")).unwrap();
+    for (out, kind) in [
+        ("/dev/null", "is a character device"),
+        ("out-dir", "is a directory"),
+    ] {
+        let o = nxsym(&["index", &elf, "-o", out], None);
+        assert_eq!(o.status.code(), Some(2), "{out}");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(
+            err.contains(&format!("{out}: {kind}, not a regular file")),
+            "{out}: {err}"
+        );
+    }
+}

@@ -577,14 +577,10 @@ impl Storage for FileStorage {
     }
 
     fn load_journal(&mut self) -> Result<Option<Vec<u8>>, StorageError> {
-        match image::fs::read_capped(&self.journal, 1 << 20) {
+        match durable::read_capped(&self.journal, 1 << 20) {
             Ok(b) if b.is_empty() => Ok(None),
             Ok(b) => Ok(Some(b)),
-            Err(image::fs::FsError::Io { source, .. })
-                if source.kind() == io::ErrorKind::NotFound =>
-            {
-                Ok(None)
-            }
+            Err(e) if e.is_not_found() => Ok(None),
             Err(e) => Err(StorageError {
                 message: e.to_string(),
             }),
@@ -592,7 +588,7 @@ impl Storage for FileStorage {
     }
 
     fn store_journal(&mut self, bytes: &[u8]) -> Result<(), StorageError> {
-        image::fs::write_atomic(&self.journal, bytes).map_err(|e| StorageError {
+        durable::write_atomic(&self.journal, bytes).map_err(|e| StorageError {
             message: e.to_string(),
         })
     }

@@ -2,17 +2,19 @@
 //! bound, generating a key from OS randomness, and writing a key pair safely.
 //!
 //! Writing never leaves a partial key file or a mismatched pair: both names are checked
-//! first, both files are written to temporary files in the same directory (the private
-//! one created with mode 0600) and fsynced, and only then linked into place. Without
-//! `force` the link refuses an existing file, so an existing key is never replaced, not
-//! even by a concurrent writer; with `force` they are renamed over, and the old private
-//! key is put back if the public key cannot be.
+//! first, both files are staged in temporary files in the same directory (the private
+//! one created with mode 0600) and put in place together by one staged commit of the
+//! `durable` crate. Without `force` the commit replaces nothing, so an existing key is
+//! never replaced, not even by a concurrent writer; with `force` the files are renamed
+//! over, and the old private key is put back if the public key cannot be.
 
-use std::fs::{self, File, OpenOptions};
-use std::io::{self, Read, Write};
+use std::fs;
+use std::io;
 use std::path::{Path, PathBuf};
 use std::vec::Vec;
-use std::{fmt, format};
+use std::{fmt, format, vec};
+
+use durable::{Replace, Staged};
 
 use crate::{Error, KeyPolicy, PublicKey, SecretKey, TrustedKeys, SECRET_KEY_LEN};
 
@@ -67,6 +69,9 @@ pub enum KeyFileError {
     NoTrustedKeys,
     /// The operating system could not provide randomness for a new key.
     Random(getrandom::Error),
+    /// A key file could not be written, or refused as an output (see [`durable::Error`];
+    /// the error names it).
+    Durable(durable::Error),
 }
 
 impl fmt::Display for KeyFileError {
@@ -96,6 +101,7 @@ impl fmt::Display for KeyFileError {
             KeyFileError::Key { path, source } => write!(f, "{}: {source}", path.display()),
             KeyFileError::NoTrustedKeys => f.write_str("no trusted public key file given"),
             KeyFileError::Random(e) => write!(f, "no randomness from the operating system: {e}"),
+            KeyFileError::Durable(e) => write!(f, "{e}"),
         }
     }
 }
@@ -103,6 +109,20 @@ impl fmt::Display for KeyFileError {
 // Display already includes the underlying error (so `{}` alone says everything);
 // `source` stays empty to keep error chains from printing it twice.
 impl std::error::Error for KeyFileError {}
+
+impl From<durable::Error> for KeyFileError {
+    fn from(e: durable::Error) -> Self {
+        match e {
+            durable::Error::Io { path, cause } => KeyFileError::Io {
+                path,
+                source: cause,
+            },
+            durable::Error::TooLarge { path, size, .. } => KeyFileError::TooLarge { path, size },
+            durable::Error::Exists { path } => KeyFileError::Exists { path },
+            other => KeyFileError::Durable(other),
+        }
+    }
+}
 
 fn io_at(path: &Path) -> impl FnOnce(io::Error) -> KeyFileError + '_ {
     move |source| KeyFileError::Io {
@@ -113,25 +133,10 @@ fn io_at(path: &Path) -> impl FnOnce(io::Error) -> KeyFileError + '_ {
 
 /// Reads a key file of at most [`MAX_KEY_FILE_LEN`] bytes (checked before reading).
 fn read_small(path: &Path) -> Result<zeroize::Zeroizing<Vec<u8>>, KeyFileError> {
-    let file = File::open(path).map_err(io_at(path))?;
-    let size = file.metadata().map_err(io_at(path))?.len();
-    if size > MAX_KEY_FILE_LEN {
-        return Err(KeyFileError::TooLarge {
-            path: path.to_path_buf(),
-            size,
-        });
-    }
-    let mut buf = zeroize::Zeroizing::new(Vec::with_capacity(66));
-    file.take(MAX_KEY_FILE_LEN + 1)
-        .read_to_end(&mut buf)
-        .map_err(io_at(path))?;
-    if buf.len() as u64 > MAX_KEY_FILE_LEN {
-        return Err(KeyFileError::TooLarge {
-            path: path.to_path_buf(),
-            size: buf.len() as u64,
-        });
-    }
-    Ok(buf)
+    Ok(zeroize::Zeroizing::new(durable::read_capped(
+        path,
+        MAX_KEY_FILE_LEN,
+    )?))
 }
 
 /// Reads a private key file (64 hex digits and an optional newline).
@@ -218,8 +223,13 @@ pub fn write_keypair(
     for path in [&files.private, &files.public] {
         match fs::symlink_metadata(path) {
             Ok(m) if m.is_dir() => return Err(KeyFileError::IsADirectory { path: path.clone() }),
-            Ok(_) if !force => return Err(KeyFileError::Exists { path: path.clone() }),
-            Ok(_) => {}
+            Ok(_) => {
+                // Not even --force writes over a device, a FIFO or a socket.
+                durable::check_output(path)?;
+                if !force {
+                    return Err(KeyFileError::Exists { path: path.clone() });
+                }
+            }
             Err(e) if e.kind() == io::ErrorKind::NotFound => {}
             Err(e) => return Err(io_at(path)(e)),
         }
@@ -227,151 +237,37 @@ pub fn write_keypair(
     fs::create_dir_all(dir).map_err(io_at(dir))?;
     let secret = key.to_hex_line();
     let public = format!("{}\n", key.public_key().to_hex());
-    let mut scratch = Scratch::default();
-    let result = (|| {
-        let tmp_private = scratch.add(write_temp(&files.private, secret.as_bytes(), 0o600)?);
-        let tmp_public = scratch.add(write_temp(&files.public, public.as_bytes(), 0o644)?);
-        commit_pair(&tmp_private, &tmp_public, &files, force, &mut scratch)?;
-        if let Ok(d) = File::open(dir) {
-            d.sync_all().map_err(io_at(dir))?;
-        }
-        Ok(())
-    })();
-    scratch.remove_all();
-    result.map(|()| files)
+    let staged = stage_pair(&files, secret.as_bytes(), public.as_bytes())?;
+    commit_pair(staged, force)?;
+    Ok(files)
 }
 
-/// Temporary files to remove when writing ends, whatever the outcome.
-#[derive(Default)]
-struct Scratch(Vec<PathBuf>);
-
-impl Scratch {
-    fn add(&mut self, path: PathBuf) -> PathBuf {
-        self.0.push(path.clone());
-        path
-    }
-
-    fn remove_all(&mut self) {
-        for path in self.0.drain(..) {
-            // Best effort: a temporary file renamed into place no longer exists.
-            let _ = fs::remove_file(path);
-        }
-    }
+/// Writes both key files to temporary files beside their names (the private one created
+/// with mode 0600, the public one 0644), ready to be put in place together.
+fn stage_pair(
+    files: &KeyPairFiles,
+    secret: &[u8],
+    public: &[u8],
+) -> Result<Vec<Staged>, KeyFileError> {
+    let mut private = Staged::with_mode(&files.private, 0o600)?;
+    private.write_all(secret)?;
+    let mut public_file = Staged::with_mode(&files.public, 0o644)?;
+    public_file.write_all(public)?;
+    Ok(vec![private, public_file])
 }
 
-/// The `attempt`th hidden name beside `path`: `.NAME.SUFFIX-PID-ATTEMPT`.
-fn beside(path: &Path, suffix: &str, attempt: u32) -> PathBuf {
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy())
-        .unwrap_or_default();
-    dir.join(format!(".{name}.{suffix}-{}-{attempt}", std::process::id()))
-}
-
-/// Names tried beside a file before giving up on files left by earlier runs.
-const ATTEMPTS: u32 = 100;
-
-/// Makes a new hidden name beside `path` with `make`, which must fail with
-/// `AlreadyExists` rather than touch an existing file; names left by an earlier run that
-/// stopped early are skipped.
-fn make_beside<T>(
-    path: &Path,
-    suffix: &str,
-    mut make: impl FnMut(&Path) -> io::Result<T>,
-) -> Result<(PathBuf, T), KeyFileError> {
-    let mut attempt = 0;
-    loop {
-        let candidate = beside(path, suffix, attempt);
-        match make(&candidate) {
-            Ok(made) => return Ok((candidate, made)),
-            Err(e) if e.kind() == io::ErrorKind::AlreadyExists && attempt + 1 < ATTEMPTS => {
-                attempt += 1;
-            }
-            Err(e) => return Err(io_at(&candidate)(e)),
-        }
-    }
-}
-
-/// Writes `bytes` to a new temporary file beside `path`, created with `mode` and
-/// fsynced; returns its name.
-fn write_temp(path: &Path, bytes: &[u8], mode: u32) -> Result<PathBuf, KeyFileError> {
-    let (tmp, mut file) = make_beside(path, "tmp", |candidate| {
-        let mut options = OpenOptions::new();
-        options.write(true).create_new(true);
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut options, mode);
-        #[cfg(not(unix))]
-        let _ = mode;
-        options.open(candidate)
-    })?;
-    let written = file
-        .write_all(bytes)
-        .and_then(|()| file.sync_all())
-        .map_err(io_at(&tmp));
-    drop(file);
-    if let Err(e) = written {
-        // Best effort: the caller removes it too.
-        let _ = fs::remove_file(&tmp);
-        return Err(e);
-    }
-    Ok(tmp)
-}
-
-/// Puts the two complete temporary files in place. Without `force` each is hard-linked
-/// to its name (refusing an existing file, even one made by a concurrent writer); with
-/// `force` each is renamed over its name. If the public key cannot be put in place, the
+/// Puts the staged pair in place, private key first. Without `force` nothing that exists
+/// is replaced (even a file a concurrent writer made after the checks); with `force` the
+/// files are renamed over the old ones. If the public key cannot be put in place, the
 /// private key name is put back as it was: removed when it was new, the old key restored
 /// when it was replaced.
-fn commit_pair(
-    tmp_private: &Path,
-    tmp_public: &Path,
-    files: &KeyPairFiles,
-    force: bool,
-    scratch: &mut Scratch,
-) -> Result<(), KeyFileError> {
-    let exists = |e: io::Error, path: &Path| {
-        if e.kind() == io::ErrorKind::AlreadyExists {
-            KeyFileError::Exists {
-                path: path.to_path_buf(),
-            }
-        } else {
-            io_at(path)(e)
-        }
+fn commit_pair(staged: Vec<Staged>, force: bool) -> Result<(), KeyFileError> {
+    let replace = if force {
+        Replace::Allow
+    } else {
+        Replace::Refuse
     };
-    if !force {
-        fs::hard_link(tmp_private, &files.private).map_err(|e| exists(e, &files.private))?;
-        if let Err(e) = fs::hard_link(tmp_public, &files.public) {
-            // The private key name was made just now by the link above: take it back.
-            let _ = fs::remove_file(&files.private);
-            return Err(exists(e, &files.public));
-        }
-        return Ok(());
-    }
-    // Keep the old private key under a second name until the public key is in place.
-    let backup = match fs::symlink_metadata(&files.private) {
-        Ok(_) => {
-            let (backup, ()) = make_beside(&files.private, "old", |candidate| {
-                fs::hard_link(&files.private, candidate)
-            })?;
-            Some(scratch.add(backup))
-        }
-        Err(e) if e.kind() == io::ErrorKind::NotFound => None,
-        Err(e) => return Err(io_at(&files.private)(e)),
-    };
-    fs::rename(tmp_private, &files.private).map_err(io_at(&files.private))?;
-    if let Err(e) = fs::rename(tmp_public, &files.public) {
-        // Best effort: the error reported is the one that stopped the write.
-        let _ = match &backup {
-            Some(old) => fs::rename(old, &files.private),
-            None => fs::remove_file(&files.private),
-        };
-        return Err(io_at(&files.public)(e));
-    }
-    Ok(())
+    Ok(durable::commit_all(staged, replace)?)
 }
 
 #[cfg(test)]
@@ -484,17 +380,12 @@ mod tests {
             if force {
                 fs::write(&files.private, old.to_hex_line().as_bytes()).unwrap();
             }
+            let new = SecretKey::from_seed([6; 32]);
+            let staged = stage_pair(&files, new.to_hex_line().as_bytes(), b"pub\n").unwrap();
             // In the way after the checks, as a concurrent writer could make it.
             fs::create_dir(&files.public).unwrap();
             fs::write(files.public.join("x"), "x").unwrap();
-            let new = SecretKey::from_seed([6; 32]);
-            let mut scratch = Scratch::default();
-            let tmp_private = scratch
-                .add(write_temp(&files.private, new.to_hex_line().as_bytes(), 0o600).unwrap());
-            let tmp_public = scratch.add(write_temp(&files.public, b"pub\n", 0o644).unwrap());
-            let err =
-                commit_pair(&tmp_private, &tmp_public, &files, force, &mut scratch).unwrap_err();
-            scratch.remove_all();
+            let err = commit_pair(staged, force).unwrap_err();
             assert!(err.to_string().contains(PUBLIC_KEY_FILE), "{err}");
             if force {
                 assert_eq!(
@@ -506,6 +397,23 @@ mod tests {
             } else {
                 assert_eq!(names_in(dir.path()), [PUBLIC_KEY_FILE], "no orphan");
             }
+        }
+    }
+
+    #[test]
+    fn a_fifo_in_place_of_a_key_file_is_refused_even_with_force() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join(PUBLIC_KEY_FILE);
+        let made = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap();
+        assert!(made.success());
+        let key = SecretKey::from_seed([7; 32]);
+        for force in [false, true] {
+            let err = write_keypair(dir.path(), &key, force).unwrap_err();
+            assert!(err.to_string().contains("is a FIFO (named pipe)"), "{err}");
+            assert_eq!(names_in(dir.path()), [PUBLIC_KEY_FILE], "nothing written");
         }
     }
 

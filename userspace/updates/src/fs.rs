@@ -1,13 +1,13 @@
 //! I/O adapters (feature `std`): verifying and reading files in a stream with the size
-//! bound checked before reading, writing outputs atomically (temporary file, fsync,
-//! rename, fsync of the directory), packing a directory of bundles into a system-set,
-//! the BootCtrl record file, and atomic staging into a slot directory.
+//! bound checked before reading, packing a directory of bundles into a system-set
+//! (written atomically and durably through the `durable` crate), the BootCtrl record
+//! file, and atomic staging into a slot directory.
 //!
 //! Memory stays bounded whatever the archive size: files are read in [`CHUNK`]-sized
 //! pieces and fed to the sans-IO readers.
 
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, BufWriter, Read, Seek, SeekFrom, Write};
+use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::string::{String, ToString};
 use std::vec::Vec;
@@ -75,15 +75,8 @@ pub enum FileError {
         /// The second file.
         second: PathBuf,
     },
-    /// An output path names one of the inputs; nothing was written.
-    ReplacesInput {
-        /// The output path.
-        path: PathBuf,
-        /// What the input is (the option that named it, e.g. `--payload`).
-        what: String,
-        /// The input it would replace.
-        input: PathBuf,
-    },
+    /// An output could not be written or an input not read (see [`durable::Error`]).
+    Durable(durable::Error),
 }
 
 impl fmt::Display for FileError {
@@ -116,13 +109,7 @@ impl fmt::Display for FileError {
                 first.display(),
                 second.display()
             ),
-            FileError::ReplacesInput { path, what, input } => write!(
-                f,
-                "{}: the output path is also an input ({what} {}); writing it would replace \
-                 that input (choose another output path; nothing was written)",
-                path.display(),
-                input.display()
-            ),
+            FileError::Durable(e) => write!(f, "{e}"),
         }
     }
 }
@@ -130,6 +117,21 @@ impl fmt::Display for FileError {
 // Display already includes the underlying error (so `{}` alone says everything);
 // `source` stays empty to keep error chains from printing it twice.
 impl std::error::Error for FileError {}
+
+impl From<durable::Error> for FileError {
+    fn from(e: durable::Error) -> Self {
+        match e {
+            durable::Error::Io { path, cause } => FileError::Io {
+                path,
+                source: cause,
+            },
+            durable::Error::TooLarge { path, size, limit } => {
+                FileError::TooLarge { path, size, limit }
+            }
+            other => FileError::Durable(other),
+        }
+    }
+}
 
 impl FileError {
     /// The format error, when the content was at fault.
@@ -213,89 +215,6 @@ pub fn read_bundle_file(
     reader.finish().map_err(format_at(path))
 }
 
-/// Whether `a` and `b` are the same existing file (symbolic links followed, hard links
-/// recognised): the same device and inode where there are inodes, the same canonical path
-/// elsewhere. A path that cannot be looked up is taken as no file here; reading or
-/// writing it reports why.
-pub fn same_file(a: &Path, b: &Path) -> bool {
-    let (Ok(ma), Ok(mb)) = (std::fs::metadata(a), std::fs::metadata(b)) else {
-        return false;
-    };
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::MetadataExt;
-        ma.dev() == mb.dev() && ma.ino() == mb.ino()
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = (ma, mb);
-        match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
-            (Ok(ca), Ok(cb)) => ca == cb,
-            _ => false,
-        }
-    }
-}
-
-/// Refuses an `output` that is one of `inputs` (each with what it is, e.g. `"--payload"`):
-/// checked before any work, so an input is never overwritten by what is made from it.
-pub fn refuse_replacing_inputs(output: &Path, inputs: &[(&str, &Path)]) -> Result<(), FileError> {
-    match inputs.iter().find(|(_, input)| same_file(output, input)) {
-        Some((what, input)) => Err(FileError::ReplacesInput {
-            path: output.to_path_buf(),
-            what: (*what).to_string(),
-            input: input.to_path_buf(),
-        }),
-        None => Ok(()),
-    }
-}
-
-/// Writes `path` atomically: `write` fills a temporary file in the same directory,
-/// which is fsynced and renamed over `path`, then the directory is fsynced. On any
-/// failure the temporary file is removed and `path` is untouched; errors name `path` (or
-/// its directory), never the temporary file.
-pub fn write_atomic(
-    path: &Path,
-    write: impl FnOnce(&mut BufWriter<File>) -> Result<(), FileError>,
-) -> Result<(), FileError> {
-    let name = path.file_name().ok_or_else(|| FileError::Io {
-        path: path.to_path_buf(),
-        source: io::Error::new(io::ErrorKind::InvalidInput, "path has no file name"),
-    })?;
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    let tmp = dir.join(format!(
-        ".{}.tmp-{}",
-        name.to_string_lossy(),
-        std::process::id()
-    ));
-    let result = (|| {
-        let file = OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .open(&tmp)
-            .map_err(io_at(path))?;
-        let mut out = BufWriter::with_capacity(CHUNK, file);
-        write(&mut out)?;
-        // Errors name the output the caller asked for, not the temporary file.
-        let file = out.into_inner().map_err(|e| io_at(path)(e.into_error()))?;
-        file.sync_all().map_err(io_at(path))?;
-        drop(file);
-        fs::rename(&tmp, path).map_err(io_at(path))?;
-        if let Ok(d) = File::open(dir) {
-            d.sync_all().map_err(io_at(dir))?;
-        }
-        Ok(())
-    })();
-    if result.is_err() {
-        // Best effort: the temporary file may not exist if creating it failed.
-        let _ = fs::remove_file(&tmp);
-    }
-    result
-}
-
 /// One bundle file found by [`plan_dir`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BundleFile {
@@ -364,7 +283,7 @@ pub fn pack_dir(
     let files = plan_dir(dir, max_bundle_size)?;
     let plan = PackPlan::new(meta, files.iter().map(|f| f.entry.clone()).collect(), key)
         .map_err(format_at(dir))?;
-    write_atomic(output, |out| {
+    durable::write_atomic_with(output, |out| {
         let head = plan.head().map_err(format_at(output))?;
         out.write_all(&head).map_err(io_at(output))?;
         for (i, f) in files.iter().enumerate() {
@@ -517,7 +436,7 @@ impl UpdateRoot {
         let (mut file, _) = open_bounded(source, policy.max_archive_size())?;
         let incoming = dir.join(format!(".incoming-{}.nxs", std::process::id()));
         let mut verified = None;
-        write_atomic(&incoming, |out| {
+        durable::write_atomic_with::<FileError>(&incoming, |out| {
             let mut verifier = SystemSetVerifier::new(policy);
             stream(source, &mut file, |chunk| {
                 verifier.push(chunk).map_err(format_at(source))?;
@@ -526,7 +445,7 @@ impl UpdateRoot {
             verified = Some(verifier.finish().map_err(format_at(source))?);
             Ok(())
         })
-        .inspect_err(|_| {
+        .inspect_err(|_: &FileError| {
             let _ = fs::remove_file(&incoming);
         })?;
         let Some(verified) = verified else {
@@ -537,6 +456,7 @@ impl UpdateRoot {
         };
         let target = self.set_path(slot, &verified.digest);
         fs::rename(&incoming, &target).map_err(io_at(&target))?;
+        sync_dir(&dir)?;
         let (next, _) = state.stage(verified.digest).map_err(format_at(&record))?;
         store.save(&next)?;
         // Only now is anything else in the slot unreferenced.
@@ -558,15 +478,24 @@ impl UpdateRoot {
     }
 }
 
+/// Fsyncs `dir` so that a rename into it is durable (where directories can be opened).
+fn sync_dir(dir: &Path) -> Result<(), FileError> {
+    if let Ok(d) = File::open(dir) {
+        d.sync_all().map_err(io_at(dir))?;
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn a_failed_atomic_write_names_the_output_and_leaves_nothing() {
+        use durable::write_atomic_with as write_atomic;
         let dir = tempfile::tempdir().unwrap();
         let missing = dir.path().join("no-such-dir").join("out.nxs");
-        let e = write_atomic(&missing, |_| Ok(())).unwrap_err();
+        let e = write_atomic(&missing, |_| Ok::<(), FileError>(())).unwrap_err();
         assert!(
             matches!(&e, FileError::Io { path, .. } if *path == missing),
             "{e}"
@@ -574,7 +503,7 @@ mod tests {
         assert!(!e.to_string().contains(".tmp-"), "{e}");
 
         let out = dir.path().join("out.nxs");
-        let e = write_atomic(&out, |w| {
+        let e = write_atomic(&out, |w: &mut std::io::BufWriter<&File>| {
             w.write_all(b"partial").map_err(io_at(&out))?;
             Err(FileError::Changed { path: out.clone() })
         })

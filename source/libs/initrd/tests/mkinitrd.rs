@@ -1,5 +1,7 @@
-//! `mkinitrd` as the harness runs it: byte-identical archives for any input order, and
-//! no archive at all (not a partial one) when an input is missing.
+//! `mkinitrd` as the harness runs it: byte-identical archives for any input order, no
+//! archive at all (not a partial one, no temporary file) when an input is missing, a
+//! file named like the old fixed temporary (`OUT.tmp`) left alone, and an output that is
+//! an input refused.
 #![allow(clippy::unwrap_used)]
 
 use std::path::PathBuf;
@@ -64,5 +66,44 @@ fn a_missing_input_or_bad_name_leaves_no_archive() {
     let o = mkinitrd(&[out.clone(), bad]);
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("malformed name"));
-    assert!(!d.join("out.img").exists() && !d.join("out.img.tmp").exists());
+    assert_eq!(names_in(&d), ["a"], "no archive and no temporary file");
+}
+
+fn names_in(dir: &std::path::Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn temporaries_are_private_to_the_run_and_never_a_fixed_name() {
+    let d = work("tmpname");
+    std::fs::write(d.join("a"), b"x").unwrap();
+    // Someone's file that happens to carry the name the tool once used for its temporary.
+    std::fs::write(d.join("out.img.tmp"), b"not mkinitrd's").unwrap();
+    let out = d.join("out.img").display().to_string();
+    let o = mkinitrd(&[out, format!("init={}", d.join("a").display())]);
+    assert!(o.status.success(), "{o:?}");
+    assert_eq!(
+        std::fs::read(d.join("out.img.tmp")).unwrap(),
+        b"not mkinitrd's"
+    );
+    assert_eq!(names_in(&d), ["a", "out.img", "out.img.tmp"]);
+}
+
+#[test]
+fn an_output_that_is_an_input_is_refused() {
+    let d = work("inplace");
+    std::fs::write(d.join("a"), b"x").unwrap();
+    let a = d.join("a").display().to_string();
+    let o = mkinitrd(&[a.clone(), format!("init={a}")]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("the output path is also an input"),
+        "{o:?}"
+    );
+    assert_eq!(std::fs::read(d.join("a")).unwrap(), b"x");
 }

@@ -368,8 +368,7 @@ fn loaded_files(mappings: &[Mapping]) -> Vec<LoadedFile> {
 /// An ELF's GNU Build-ID and link-time base (its lowest `PT_LOAD` `p_vaddr`, rounded
 /// down to the page), read from the file at `path`.
 fn elf_identity(path: &Path) -> Result<(BuildId, u64)> {
-    let data = nxcd::fs::read_capped(path, MAX_ELF_BYTES)
-        .with_context(|| format!("cannot read {}", path.display()))?;
+    let data = durable::read_capped(path, MAX_ELF_BYTES)?;
     let elf = object::File::parse(&*data)
         .with_context(|| format!("{} is not an ELF file", path.display()))?;
     let id = elf
@@ -389,8 +388,7 @@ fn elf_identity(path: &Path) -> Result<(BuildId, u64)> {
 /// The process's modules for `maps.json`: the executable first (it must be found and
 /// have a Build-ID), then every other mapped ELF file that has a Build-ID.
 fn loaded_modules() -> Result<Vec<MapEntry>> {
-    let maps_text = nxcd::fs::read_capped(Path::new("/proc/self/maps"), MAX_MAPS_BYTES)
-        .context("cannot read /proc/self/maps")?;
+    let maps_text = durable::read_capped(Path::new("/proc/self/maps"), MAX_MAPS_BYTES)?;
     let files = loaded_files(&parse_maps(&String::from_utf8_lossy(&maps_text)));
     let exe = std::env::current_exe().context("cannot find the executable")?;
     let exe = exe.to_string_lossy();
@@ -464,8 +462,7 @@ fn write_crash_dump(recorder: &Recorder, pcs: &[u64]) -> Result<PathBuf> {
         regs: None,
     };
     let path = recorder.out_dir.join(format!("{dump_id}.nxcd"));
-    nxcd::fs::write_dump(&path, &dump)
-        .with_context(|| format!("cannot write {}", path.display()))?;
+    nxcd::fs::write_dump(&path, &dump)?;
     Ok(path)
 }
 
@@ -525,8 +522,7 @@ fn start() -> Result<()> {
     );
     let text = match &args.config {
         Some(path) => {
-            let bytes = nxcd::fs::read_capped(path, MAX_CONFIG_BYTES)
-                .with_context(|| format!("cannot read {}", path.display()))?;
+            let bytes = durable::read_capped(path, MAX_CONFIG_BYTES)?;
             String::from_utf8(bytes).with_context(|| format!("{} is not UTF-8", path.display()))?
         }
         None => {

@@ -8,7 +8,7 @@ use std::process::ExitCode;
 
 use anyhow::{bail, Context as _};
 use clap::ValueEnum;
-use nxcd::fs::{compress, read_dump_bytes, write_atomic};
+use nxcd::fs::{compress, read_dump_bytes};
 use nxcd::Limits;
 
 use super::output::ShowOutput;
@@ -72,6 +72,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     if args.sym.is_some() && format != Format::Json {
         bail!("--sym only applies to the json format");
     }
+    // Not even --force writes over a directory, a device, a FIFO or a socket.
+    durable::check_output(&args.out)?;
     if !args.force && args.out.symlink_metadata().is_ok() {
         bail!(
             "{} already exists; use --force to replace it",
@@ -105,8 +107,12 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             json
         }
     };
-    write_atomic(&args.out, &bytes)
-        .with_context(|| format!("cannot write {}", args.out.display()))?;
+    durable::write_atomic(&args.out, &bytes).map_err(|e| match e {
+        durable::Error::Io { cause, .. } => {
+            anyhow::Error::new(cause).context(format!("cannot write {}", args.out.display()))
+        }
+        other => other.into(),
+    })?;
     eprintln!(
         "exported {} to {} ({} bytes)",
         opened.dump.header.dump_id,

@@ -37,9 +37,8 @@ pub struct Args {
 /// Reads the optional symbol index.
 pub fn load_index(sym: Option<&PathBuf>) -> anyhow::Result<Option<Vec<u8>>> {
     sym.map(|path| {
-        nxcd::fs::read_capped(path, MAX_SYMBOL_INDEX).map_err(|e| {
-            anyhow::Error::new(e).context(format!("cannot read symbol index {}", path.display()))
-        })
+        durable::read_capped(path, MAX_SYMBOL_INDEX)
+            .map_err(|e| anyhow::Error::new(e).context("cannot read the symbol index"))
     })
     .transpose()
 }

@@ -8,7 +8,7 @@ use anyhow::Context as _;
 use image::fs::{build, check_outputs, default_signature_path, BuildRequest};
 use image::{Profile, SegmentName};
 
-use super::about;
+use super::in_context;
 use crate::progress::Progress;
 use crate::units::parse_size;
 
@@ -134,7 +134,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             progress.update(done);
         },
     )
-    .map_err(|e| about(e, "building", &args.out))?;
+    .map_err(|e| in_context(e, "building", &args.out))?;
     progress.finish();
     let m = &built.manifest;
     println!(

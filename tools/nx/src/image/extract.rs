@@ -49,7 +49,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         None => None,
     };
     let n = extract(&args.image, name, manifest.as_ref(), &args.out)
-        .map_err(|e| super::about(e, &format!("extracting {name} from"), &args.image))?;
+        .map_err(|e| super::in_context(e, &format!("extracting {name} from"), &args.image))?;
     println!("{name}: {n} bytes to {}", args.out.display());
     Ok(ExitCode::SUCCESS)
 }

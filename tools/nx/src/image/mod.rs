@@ -41,16 +41,14 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     }
 }
 
-/// Turns an image-core error into the command's error, adding "`doing` PATH" in front
-/// unless the message already starts with that path (so the file is named once).
-pub(crate) fn about(err: image::fs::FsError, doing: &str, path: &Path) -> anyhow::Error {
-    let named = err
-        .to_string()
-        .starts_with(&format!("{}: ", path.display()));
-    let err = anyhow::Error::new(err);
-    if named {
-        err
+/// Turns an image-core error into the command's error. An error that names its file
+/// ([`image::fs::FsError::path`]) says everything; one about the image as a whole or the
+/// arguments (a range that differs, a missing segment, a profile rule) is put in the
+/// command's context, "`doing` PATH".
+pub(crate) fn in_context(err: image::fs::FsError, doing: &str, path: &Path) -> anyhow::Error {
+    if err.path().is_some() {
+        anyhow::Error::new(err)
     } else {
-        err.context(format!("{doing} {}", path.display()))
+        anyhow::Error::new(err).context(format!("{doing} {}", path.display()))
     }
 }

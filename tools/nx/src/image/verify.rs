@@ -11,7 +11,7 @@ use image::SignatureKind;
 use signing::keyfile::read_trusted_keys;
 use signing::KeyPolicy;
 
-use super::about;
+use super::in_context;
 use crate::progress::Progress;
 
 /// Arguments of `nx image verify`.
@@ -79,7 +79,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         progress.set_total(total);
         progress.update(done);
     })
-    .map_err(|e| about(e, "verifying", &args.image))?;
+    .map_err(|e| in_context(e, "verifying", &args.image))?;
     progress.finish();
     println!(
         "ok: {} matches {} ({} ranges, {} bytes, board {}, version {})",

@@ -1,15 +1,14 @@
-//! I/O adapters (feature `std`): bounded file reads, atomic writes (temp file, fsync,
-//! rename, fsync of the directory), and the `.nxcd.zst` wrapper.
+//! I/O adapters (feature `std`): reading and writing dump files (capped reads and atomic,
+//! durable writes through the `durable` crate) and the `.nxcd.zst` wrapper.
 //!
 //! A `.nxcd.zst` file is one or more zstd frames whose decompressed content is exactly
 //! one `.nxcd` file. Decompression streams with a hard output cap (the total size bound)
 //! and fails as soon as the cap is exceeded, so a decompression bomb is never buffered.
 
-use std::fs::{self, File, OpenOptions};
-use std::io::{self, Read, Write};
+use std::fmt;
+use std::io::{self, Read};
 use std::path::Path;
 use std::vec::Vec;
-use std::{fmt, format};
 
 use crate::{Dump, Error, Limits};
 
@@ -43,6 +42,9 @@ pub enum FileError {
     },
     /// The content is not a valid `.nxcd` file.
     Format(Error),
+    /// The dump file could not be written, or refused as an output (see
+    /// [`durable::Error`]; the error names it).
+    Durable(durable::Error),
 }
 
 impl fmt::Display for FileError {
@@ -61,6 +63,7 @@ impl fmt::Display for FileError {
                 "decompressed content exceeds the bound of {limit} bytes (decompression stopped)"
             ),
             FileError::Format(e) => write!(f, "{e}"),
+            FileError::Durable(e) => write!(f, "{e}"),
         }
     }
 }
@@ -70,7 +73,9 @@ impl std::error::Error for FileError {
         match self {
             FileError::Io(e) | FileError::Decompress(e) => Some(e),
             FileError::Format(e) => Some(e),
-            FileError::TooLarge { .. } | FileError::DecompressedTooLarge { .. } => None,
+            FileError::TooLarge { .. }
+            | FileError::DecompressedTooLarge { .. }
+            | FileError::Durable(_) => None,
         }
     }
 }
@@ -116,23 +121,14 @@ pub fn is_zstd(bytes: &[u8]) -> bool {
     bytes.starts_with(&ZSTD_MAGIC)
 }
 
-/// Reads a file of at most `limit` bytes; the size is checked before reading, and the
-/// read itself is capped in case the file grows meanwhile.
-pub fn read_capped(path: &Path, limit: u64) -> Result<Vec<u8>, FileError> {
-    let file = File::open(path)?;
-    let size = file.metadata()?.len();
-    if size > limit {
-        return Err(FileError::TooLarge { size, limit });
-    }
-    let mut out = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
-    file.take(limit.saturating_add(1)).read_to_end(&mut out)?;
-    if out.len() as u64 > limit {
-        return Err(FileError::TooLarge {
-            size: out.len() as u64,
-            limit,
-        });
-    }
-    Ok(out)
+/// Reads a file of at most `limit` bytes (the size checked before reading); a read error
+/// is [`FileError::Io`], for the caller to name the file.
+fn read_capped(path: &Path, limit: u64) -> Result<Vec<u8>, FileError> {
+    durable::read_capped(path, limit).map_err(|e| match e {
+        durable::Error::TooLarge { size, limit, .. } => FileError::TooLarge { size, limit },
+        durable::Error::Io { cause, .. } => FileError::Io(cause),
+        other => FileError::Durable(other),
+    })
 }
 
 /// Reads the `.nxcd` bytes of a dump file, decompressing it when it is a `.nxcd.zst`
@@ -157,7 +153,8 @@ pub fn is_zst_path(path: &Path) -> bool {
     path.extension().is_some_and(|e| e == "zst")
 }
 
-/// Encodes `dump` and writes it atomically, compressed when `path` ends in `.zst`.
+/// Encodes `dump` and writes it atomically and durably ([`durable::write_atomic`]),
+/// compressed when `path` ends in `.zst`. A failed write names `path`.
 pub fn write_dump(path: &Path, dump: &Dump) -> Result<(), FileError> {
     let bytes = dump.encode()?;
     let bytes = if is_zst_path(path) {
@@ -165,46 +162,5 @@ pub fn write_dump(path: &Path, dump: &Dump) -> Result<(), FileError> {
     } else {
         bytes
     };
-    write_atomic(path, &bytes)?;
-    Ok(())
-}
-
-/// Writes `bytes` to `path` atomically: a temporary file in the same directory is
-/// written and fsynced, then renamed over `path`, then the directory is fsynced. On
-/// failure the temporary file is removed and `path` is untouched.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let name = path
-        .file_name()
-        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "path has no file name"))?;
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    let tmp = dir.join(format!(
-        ".{}.tmp-{}",
-        name.to_string_lossy(),
-        std::process::id()
-    ));
-    let result = (|| {
-        let mut file = OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .open(&tmp)?;
-        file.write_all(bytes)?;
-        file.sync_all()?;
-        drop(file);
-        fs::rename(&tmp, path)?;
-        // Make the rename itself durable. Directories cannot be opened on every
-        // platform; where they cannot, the rename is as durable as the OS makes it.
-        if let Ok(d) = File::open(dir) {
-            d.sync_all()?;
-        }
-        Ok(())
-    })();
-    if result.is_err() {
-        // Best effort: the temporary file may not exist if creating it failed.
-        let _ = fs::remove_file(&tmp);
-    }
-    result
+    durable::write_atomic(path, &bytes).map_err(FileError::Durable)
 }

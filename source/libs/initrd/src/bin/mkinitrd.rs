@@ -1,8 +1,10 @@
 //! `mkinitrd OUT NAME=PATH...`: assemble an initrd archive from files, deterministically.
 //!
-//! The output is written to a temporary file beside OUT and renamed into place, so a
-//! failed run never leaves a partial archive.
+//! The output is written atomically and durably (`durable`: a hidden temporary file
+//! beside OUT, fsynced, renamed into place, the directory fsynced), so a failed run never
+//! leaves a partial archive; an OUT that is one of the inputs is refused before any work.
 
+use std::path::Path;
 use std::process::ExitCode;
 
 fn run(args: &[String]) -> Result<(), String> {
@@ -14,25 +16,22 @@ fn run(args: &[String]) -> Result<(), String> {
         let (name, path) = spec
             .split_once('=')
             .ok_or_else(|| format!("{spec}: expected NAME=PATH"))?;
-        let meta = std::fs::metadata(path).map_err(|e| format!("{path}: {e}"))?;
-        if meta.len() > initrd::MAX_TOTAL as u64 {
-            return Err(format!(
-                "{path}: {} bytes is over the initrd cap",
-                meta.len()
-            ));
-        }
-        let bytes = std::fs::read(path).map_err(|e| format!("{path}: {e}"))?;
-        files.push((name.to_string(), bytes));
+        files.push((name, Path::new(path)));
     }
-    let refs: Vec<(&str, &[u8])> = files
+    let inputs: Vec<(&str, &Path)> = files.iter().map(|(n, p)| (*n, *p)).collect();
+    durable::refuse_output_among_inputs(Path::new(out), &inputs).map_err(|e| e.to_string())?;
+    let mut contents = Vec::new();
+    for (name, path) in &files {
+        let bytes =
+            durable::read_capped(path, initrd::MAX_TOTAL as u64).map_err(|e| e.to_string())?;
+        contents.push((name.to_string(), bytes));
+    }
+    let refs: Vec<(&str, &[u8])> = contents
         .iter()
         .map(|(n, b)| (n.as_str(), b.as_slice()))
         .collect();
     let archive = initrd::build(&refs).map_err(|e| e.to_string())?;
-    let tmp = format!("{out}.tmp");
-    std::fs::write(&tmp, &archive).map_err(|e| format!("{tmp}: {e}"))?;
-    std::fs::rename(&tmp, out).map_err(|e| format!("{out}: {e}"))?;
-    Ok(())
+    durable::write_atomic(Path::new(out), &archive).map_err(|e| e.to_string())
 }
 
 fn main() -> ExitCode {

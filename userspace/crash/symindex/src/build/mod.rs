@@ -16,7 +16,6 @@ use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
 use std::fmt;
 use std::fs;
-use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::string::{String, ToString};
 use std::vec::Vec;
@@ -131,31 +130,24 @@ impl std::error::Error for BuildError {
     }
 }
 
-/// Reads a whole file, refusing one larger than `cap` before reading it.
-pub fn read_capped(path: &Path, cap: u64) -> Result<Vec<u8>, BuildError> {
-    let io = |source| BuildError::Io {
-        path: path.to_path_buf(),
-        source,
-    };
-    let f = fs::File::open(path).map_err(io)?;
-    let size = f.metadata().map_err(io)?.len();
-    if size > cap {
-        return Err(BuildError::TooLarge {
-            path: path.to_path_buf(),
+/// Reads a whole file, refusing one larger than `cap` before reading it
+/// ([`durable::read_capped`]).
+fn read_capped(path: &Path, cap: u64) -> Result<Vec<u8>, BuildError> {
+    durable::read_capped(path, cap).map_err(|e| match e {
+        durable::Error::TooLarge { path, size, limit } => BuildError::TooLarge {
+            path,
             size,
-            cap,
-        });
-    }
-    let mut data = Vec::with_capacity(size as usize);
-    f.take(cap + 1).read_to_end(&mut data).map_err(io)?;
-    if data.len() as u64 > cap {
-        return Err(BuildError::TooLarge {
+            cap: limit,
+        },
+        durable::Error::Io { path, cause } => BuildError::Io {
+            path,
+            source: cause,
+        },
+        other => BuildError::Io {
             path: path.to_path_buf(),
-            size: data.len() as u64,
-            cap,
-        });
-    }
-    Ok(data)
+            source: std::io::Error::other(other.to_string()),
+        },
+    })
 }
 
 fn parse_elf<'d>(path: &Path, data: &'d [u8]) -> Result<object::File<'d>, BuildError> {
