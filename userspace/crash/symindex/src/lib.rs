@@ -21,6 +21,8 @@ mod blocks;
 mod cbor;
 mod error;
 pub mod format;
+#[doc(hidden)]
+pub mod fuzz;
 mod lookup;
 pub mod render;
 mod write;

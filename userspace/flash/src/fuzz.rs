@@ -1,6 +1,7 @@
-//! The body of the fuzz target, shared with the corpus replay test so both exercise the
-//! same code: bytes through the decoder (split at a point chosen by the first byte),
-//! every payload decoder on each frame, and an insecure in-memory device.
+//! The bodies of this crate's fuzz targets, one public function per target named after
+//! it. The cargo-fuzz target (`fuzz/fuzz_targets/`) and the corpus replay test
+//! (`tests/corpus.rs`) both call these functions, so the fuzzer and `cargo test` run the
+//! same code. Not a stable API.
 
 use crate::device::{Device, DeviceConfig, MemStorage, Trust};
 use crate::frame::Decoder;
@@ -8,8 +9,10 @@ use crate::proto::{
     HelloReply, InfoReply, ManifestPayload, Nak, RebootMode, VerifyReply, WriteAck, WriteHeader,
 };
 
-/// Runs `data` through everything that parses untrusted bytes. Never panics.
-pub fn exercise(data: &[u8]) {
+/// The `frame_decoder` target: `data` through the frame decoder (split at a point chosen
+/// by the first byte), every payload decoder on each frame, and an insecure in-memory
+/// device. Never panics.
+pub fn frame_decoder(data: &[u8]) {
     let split = data
         .first()
         .map(|b| usize::from(*b).min(data.len()))
