@@ -22,6 +22,8 @@ extern crate alloc;
 #[cfg(feature = "std")]
 extern crate std;
 
+#[doc(hidden)]
+pub mod fuzz;
 pub mod manifest;
 
 use alloc::vec::Vec;
