@@ -24,6 +24,7 @@ pub mod format;
 #[doc(hidden)]
 pub mod fuzz;
 mod lookup;
+mod raw;
 pub mod render;
 mod write;
 
