@@ -13,13 +13,42 @@ use crate::{bootrecord, nxb, BundleManifest, SystemSetIndex};
 ///
 /// # Panics
 ///
-/// When verifying `data` whole and in small chunks gives different results: the finding
-/// the fuzzer reports.
+/// When verifying `data` whole and in small chunks gives different results, or a decoded
+/// index, bundle manifest or BootCtrl copy does not re-encode to bytes that decode to the
+/// same value: the finding the fuzzer reports.
 pub fn updates_readers(data: &[u8]) {
-    let _ = SystemSetIndex::decode(data);
-    let _ = BundleManifest::decode(data);
-    let _ = bootrecord::load(data);
-    let _ = bootrecord::decode_copy(data);
+    if let Ok(index) = SystemSetIndex::decode(data) {
+        let again = index.encode().and_then(|b| SystemSetIndex::decode(&b));
+        assert_eq!(
+            again.as_ref(),
+            Ok(&index),
+            "a re-encoded index decodes differently"
+        );
+        let _ = SystemSetIndex::digest_of(data);
+    }
+    if let Ok(manifest) = BundleManifest::decode(data) {
+        let again = manifest.encode().and_then(|b| BundleManifest::decode(&b));
+        assert_eq!(
+            again.as_ref(),
+            Ok(&manifest),
+            "a re-encoded manifest decodes differently"
+        );
+        let _ = manifest.signing_bytes();
+    }
+    if let Ok(loaded) = bootrecord::load(data) {
+        let _ = (
+            loaded.copy,
+            bootrecord::next_write(Some(&loaded), &loaded.state),
+        );
+    }
+    if let Ok((state, seq)) = bootrecord::decode_copy(data) {
+        let again = bootrecord::decode_copy(&bootrecord::encode_copy(&state, seq));
+        assert_eq!(
+            again,
+            Ok((state, seq)),
+            "a re-encoded BootCtrl copy decodes differently"
+        );
+    }
     let _ = crate::verify::peek_index(data);
     let _ = nxb::read_bundle(data, None);
     let trusted =
@@ -35,6 +64,7 @@ pub fn updates_readers(data: &[u8]) {
     let mut chunked = Ok(());
     for chunk in data.chunks(37) {
         chunked = v.push(chunk);
+        let _ = v.index();
         if chunked.is_err() {
             break;
         }
