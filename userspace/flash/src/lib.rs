@@ -26,7 +26,8 @@ pub mod device;
 mod error;
 pub mod extents;
 pub mod frame;
-pub mod fuzzing;
+#[doc(hidden)]
+pub mod fuzz;
 pub mod proto;
 pub mod sender;
 pub mod sim;

@@ -109,7 +109,7 @@ fn fuzz_seed_corpus_replays_without_panics() {
     );
     for path in files {
         let bytes = std::fs::read(&path).unwrap();
-        flash::fuzzing::exercise(&bytes);
+        flash::fuzz::frame_decoder(&bytes);
         let name = path.file_name().unwrap().to_string_lossy().into_owned();
         let mut d = Decoder::new();
         d.push(&bytes);

@@ -11,11 +11,14 @@ use alloc::vec::Vec;
 use core::fmt::Write as _;
 
 use sha2::Digest as _;
+use zerocopy::{FromBytes, FromZeros, IntoBytes};
 
 use crate::layout::{
     Layout, FIRST_USABLE_LBA, GPT_ENTRIES, GPT_ENTRY_LEN, GPT_ENTRY_SECTORS, SECTOR,
 };
 use crate::Error;
+
+mod raw;
 
 /// The "Linux filesystem data" partition type (0FC63DAF-8483-4772-8E79-3D69D8477DE4),
 /// used for every segment partition, on-disk byte order.
@@ -78,17 +81,18 @@ pub fn guid_to_string(g: &[u8; 16]) -> String {
 
 /// The protective MBR for a disk of `total_sectors`.
 pub fn protective_mbr(total_sectors: u64) -> [u8; 512] {
+    let mut mbr = raw::Mbr::new_zeroed();
+    mbr.partitions[0] = raw::MbrPartition {
+        boot_indicator: 0,             // not bootable
+        start_chs: [0x00, 0x02, 0x00], // CHS of LBA 1
+        os_type: 0xee,                 // GPT protective
+        end_chs: [0xff, 0xff, 0xff],
+        starting_lba: 1.into(),
+        size_in_lba: u32::try_from(total_sectors - 1).unwrap_or(u32::MAX).into(),
+    };
+    mbr.signature = [0x55, 0xaa];
     let mut m = [0u8; 512];
-    let e = &mut m[446..462];
-    e[0] = 0x00; // not bootable
-    e[1..4].copy_from_slice(&[0x00, 0x02, 0x00]); // CHS of LBA 1
-    e[4] = 0xee; // GPT protective
-    e[5..8].copy_from_slice(&[0xff, 0xff, 0xff]);
-    e[8..12].copy_from_slice(&1u32.to_le_bytes());
-    let size = u32::try_from(total_sectors - 1).unwrap_or(u32::MAX);
-    e[12..16].copy_from_slice(&size.to_le_bytes());
-    m[510] = 0x55;
-    m[511] = 0xaa;
+    m.copy_from_slice(mbr.as_bytes());
     m
 }
 
@@ -99,14 +103,18 @@ pub fn entry_array(parts: &[GptPartition]) -> Vec<u8> {
         .iter()
         .zip(out.chunks_exact_mut(GPT_ENTRY_LEN as usize))
     {
-        e[0..16].copy_from_slice(&p.type_guid);
-        e[16..32].copy_from_slice(&p.guid);
-        e[32..40].copy_from_slice(&p.first_lba.to_le_bytes());
-        e[40..48].copy_from_slice(&p.last_lba.to_le_bytes());
-        // attributes (48..56) zero
-        for (i, unit) in p.name.encode_utf16().take(NAME_UNITS).enumerate() {
-            e[56 + 2 * i..58 + 2 * i].copy_from_slice(&unit.to_le_bytes());
+        let mut entry = raw::Entry {
+            type_guid: p.type_guid,
+            guid: p.guid,
+            first_lba: p.first_lba.into(),
+            last_lba: p.last_lba.into(),
+            attributes: 0.into(),
+            name: [0.into(); NAME_UNITS],
+        };
+        for (dst, unit) in entry.name.iter_mut().zip(p.name.encode_utf16()) {
+            *dst = unit.into();
         }
+        e.copy_from_slice(entry.as_bytes());
     }
     out
 }
@@ -122,21 +130,25 @@ struct HeaderFields<'a> {
 }
 
 fn header(h: &HeaderFields<'_>) -> [u8; 512] {
+    let mut header = raw::Header {
+        signature: *GPT_SIGNATURE,
+        revision: GPT_REVISION.into(),
+        header_size: GPT_HEADER_LEN.into(),
+        header_crc32: 0.into(),
+        reserved: 0.into(),
+        my_lba: h.my_lba.into(),
+        alternate_lba: h.alternate_lba.into(),
+        first_usable_lba: h.first_usable.into(),
+        last_usable_lba: h.last_usable.into(),
+        disk_guid: *h.disk_guid,
+        entries_lba: h.entries_lba.into(),
+        entry_count: (GPT_ENTRIES as u32).into(),
+        entry_size: (GPT_ENTRY_LEN as u32).into(),
+        entries_crc32: h.entries_crc.into(),
+    };
+    header.header_crc32 = crc32fast::hash(header.as_bytes()).into();
     let mut s = [0u8; 512];
-    s[0..8].copy_from_slice(GPT_SIGNATURE);
-    s[8..12].copy_from_slice(&GPT_REVISION.to_le_bytes());
-    s[12..16].copy_from_slice(&GPT_HEADER_LEN.to_le_bytes());
-    s[24..32].copy_from_slice(&h.my_lba.to_le_bytes());
-    s[32..40].copy_from_slice(&h.alternate_lba.to_le_bytes());
-    s[40..48].copy_from_slice(&h.first_usable.to_le_bytes());
-    s[48..56].copy_from_slice(&h.last_usable.to_le_bytes());
-    s[56..72].copy_from_slice(h.disk_guid);
-    s[72..80].copy_from_slice(&h.entries_lba.to_le_bytes());
-    s[80..84].copy_from_slice(&(GPT_ENTRIES as u32).to_le_bytes());
-    s[84..88].copy_from_slice(&(GPT_ENTRY_LEN as u32).to_le_bytes());
-    s[88..92].copy_from_slice(&h.entries_crc.to_le_bytes());
-    let crc = crc32fast::hash(&s[..GPT_HEADER_LEN as usize]);
-    s[16..20].copy_from_slice(&crc.to_le_bytes());
+    s[..GPT_HEADER_LEN as usize].copy_from_slice(header.as_bytes());
     s
 }
 
@@ -179,87 +191,61 @@ pub struct ParsedGpt {
     pub partitions: Vec<GptPartition>,
 }
 
-fn u64_at(b: &[u8], at: usize) -> u64 {
-    let mut a = [0u8; 8];
-    a.copy_from_slice(&b[at..at + 8]);
-    u64::from_le_bytes(a)
-}
-
-fn u32_at(b: &[u8], at: usize) -> u32 {
-    let mut a = [0u8; 4];
-    a.copy_from_slice(&b[at..at + 4]);
-    u32::from_le_bytes(a)
-}
-
 /// Parses the protective MBR and primary GPT from the first 34 sectors of an image.
 pub fn parse_primary(head: &[u8]) -> Result<ParsedGpt, Error> {
     let need = ((2 + GPT_ENTRY_SECTORS) * SECTOR) as usize;
-    if head.len() < need {
-        return Err(Error::Gpt {
-            what: "image too short for a protective MBR and primary GPT",
-        });
+    let gpt = |what| Error::Gpt { what };
+    let too_short = gpt("image too short for a protective MBR and primary GPT");
+    let head = head.get(..need).ok_or(too_short.clone())?;
+    let (mbr, rest) = raw::Mbr::ref_from_prefix(head).map_err(|_| too_short.clone())?;
+    let (sector, entries) = rest.split_at(SECTOR as usize);
+    let (mut h, _) = raw::Header::read_from_prefix(sector).map_err(|_| too_short.clone())?;
+    if mbr.signature != [0x55, 0xaa] || mbr.partitions[0].os_type != 0xee {
+        return Err(gpt("LBA 0 is not a protective MBR"));
     }
-    if head[510..512] != [0x55, 0xaa] || head[446 + 4] != 0xee {
-        return Err(Error::Gpt {
-            what: "LBA 0 is not a protective MBR",
-        });
+    if &h.signature != GPT_SIGNATURE {
+        return Err(gpt("LBA 1 has no EFI PART signature"));
     }
-    let h = &head[512..1024];
-    if &h[0..8] != GPT_SIGNATURE {
-        return Err(Error::Gpt {
-            what: "LBA 1 has no EFI PART signature",
-        });
-    }
-    if u32_at(h, 12) != GPT_HEADER_LEN
-        || u32_at(h, 80) as u64 != GPT_ENTRIES
-        || u32_at(h, 84) as u64 != GPT_ENTRY_LEN
-        || u64_at(h, 72) != 2
+    if h.header_size.get() != GPT_HEADER_LEN
+        || u64::from(h.entry_count.get()) != GPT_ENTRIES
+        || u64::from(h.entry_size.get()) != GPT_ENTRY_LEN
+        || h.entries_lba.get() != 2
     {
-        return Err(Error::Gpt {
-            what: "primary header has an unsupported size, entry count or entry location",
-        });
+        return Err(gpt(
+            "primary header has an unsupported size, entry count or entry location",
+        ));
     }
-    let mut copy = [0u8; 92];
-    copy.copy_from_slice(&h[..92]);
-    copy[16..20].fill(0);
-    if crc32fast::hash(&copy) != u32_at(h, 16) {
-        return Err(Error::Gpt {
-            what: "primary header CRC32 mismatch",
-        });
+    let header_crc = h.header_crc32.get();
+    h.header_crc32 = 0.into();
+    if crc32fast::hash(h.as_bytes()) != header_crc {
+        return Err(gpt("primary header CRC32 mismatch"));
     }
-    let entries = &head[1024..need];
-    if crc32fast::hash(entries) != u32_at(h, 88) {
-        return Err(Error::Gpt {
-            what: "primary entry array CRC32 mismatch",
-        });
+    if crc32fast::hash(entries) != h.entries_crc32.get() {
+        return Err(gpt("primary entry array CRC32 mismatch"));
     }
-    let mut disk_guid = [0u8; 16];
-    disk_guid.copy_from_slice(&h[56..72]);
-    let mut partitions = Vec::new();
-    for e in entries.chunks_exact(GPT_ENTRY_LEN as usize) {
-        if e[0..16].iter().all(|b| *b == 0) {
-            continue;
-        }
-        let mut type_guid = [0u8; 16];
-        type_guid.copy_from_slice(&e[0..16]);
-        let mut guid = [0u8; 16];
-        guid.copy_from_slice(&e[16..32]);
-        let units: Vec<u16> = e[56..128]
-            .chunks_exact(2)
-            .map(|c| u16::from_le_bytes([c[0], c[1]]))
-            .take_while(|u| *u != 0)
-            .collect();
-        partitions.push(GptPartition {
-            type_guid,
-            guid,
-            first_lba: u64_at(e, 32),
-            last_lba: u64_at(e, 40),
-            name: String::from_utf16_lossy(&units),
-        });
-    }
+    let entries = <[raw::Entry]>::ref_from_bytes(entries).map_err(|_| too_short)?;
+    let partitions = entries
+        .iter()
+        .filter(|e| e.type_guid != [0; 16])
+        .map(|e| {
+            let units: Vec<u16> = e
+                .name
+                .iter()
+                .map(|u| u.get())
+                .take_while(|u| *u != 0)
+                .collect();
+            GptPartition {
+                type_guid: e.type_guid,
+                guid: e.guid,
+                first_lba: e.first_lba.get(),
+                last_lba: e.last_lba.get(),
+                name: String::from_utf16_lossy(&units),
+            }
+        })
+        .collect();
     Ok(ParsedGpt {
-        disk_guid,
-        backup_lba: u64_at(h, 32),
+        disk_guid: h.disk_guid,
+        backup_lba: h.alternate_lba.get(),
         partitions,
     })
 }

@@ -20,6 +20,8 @@ extern crate std;
 
 pub mod compose;
 mod error;
+#[doc(hidden)]
+pub mod fuzz;
 pub mod gpt;
 pub mod layout;
 pub mod manifest;

@@ -31,6 +31,8 @@ extern crate std;
 pub mod crash;
 mod error;
 mod fields;
+#[doc(hidden)]
+pub mod fuzz;
 mod journal;
 mod record;
 mod request;

@@ -29,6 +29,8 @@ pub mod bootctl;
 pub mod bootrecord;
 mod canonical;
 mod error;
+#[doc(hidden)]
+pub mod fuzz;
 mod index;
 mod manifest;
 mod names;
@@ -56,38 +58,3 @@ pub use verify::{
     peek_index, verify_system_set, SystemSetVerifier, VerifiedSystemSet, VerifyPolicy,
     DEFAULT_MAX_ARCHIVE_SIZE,
 };
-
-/// Runs every reader of this crate over `data`: the body of the fuzz target and of the
-/// corpus replay test. Each reader must return `Ok` or a typed error, never panic. The
-/// system-set verifier trusts the committed test keys, so seeds built from valid test
-/// sets reach the bundle checks. Returns whether verifying `data` whole and in small
-/// chunks gave the same result (the caller asserts it).
-#[doc(hidden)]
-pub fn fuzz_readers(data: &[u8]) -> bool {
-    let _ = SystemSetIndex::decode(data);
-    let _ = BundleManifest::decode(data);
-    let _ = bootrecord::load(data);
-    let _ = bootrecord::decode_copy(data);
-    let _ = verify::peek_index(data);
-    let _ = nxb::read_bundle(data, None);
-    let Ok(trusted) =
-        signing::TrustedKeys::new(signing::test_public_keys(), signing::KeyPolicy::Development)
-    else {
-        return false;
-    };
-    let _ = nxb::read_bundle(data, Some(&trusted));
-    let policy = VerifyPolicy::inspection(trusted);
-    let _ = verify_system_set(data, policy.clone());
-    // The same input in small chunks must give the same result.
-    let mut v = SystemSetVerifier::new(policy.clone());
-    let mut chunked = Ok(());
-    for chunk in data.chunks(37) {
-        chunked = v.push(chunk);
-        if chunked.is_err() {
-            break;
-        }
-    }
-    let chunked = chunked.and_then(|()| v.finish());
-    let whole = verify_system_set(data, policy);
-    chunked == whole
-}

@@ -21,6 +21,10 @@
 
 use core::fmt;
 
+use zerocopy::{FromBytes, IntoBytes};
+
+mod raw;
+
 /// Number of registers in the record (the `regs.bin` count).
 pub const REG_COUNT: usize = 36;
 /// Index of `pc` in the registers.
@@ -156,18 +160,6 @@ impl fmt::Display for RecordError {
 
 impl core::error::Error for RecordError {}
 
-fn u32_at(b: &[u8], off: usize) -> u32 {
-    let mut w = [0u8; 4];
-    w.copy_from_slice(&b[off..off + 4]);
-    u32::from_le_bytes(w)
-}
-
-fn u64_at(b: &[u8], off: usize) -> u64 {
-    let mut w = [0u8; 8];
-    w.copy_from_slice(&b[off..off + 8]);
-    u64::from_le_bytes(w)
-}
-
 impl FaultRecord {
     /// Largest encoded record: a buffer this long always suffices.
     pub const MAX_LEN: usize = HEADER_LEN + MAX_STACK_COPY + MODULE_LEN * MAX_MODULES;
@@ -219,55 +211,61 @@ impl FaultRecord {
     pub fn encode(&self, out: &mut [u8]) -> Result<usize, RecordError> {
         let total = self.encoded_len();
         let out = out.get_mut(..total).ok_or(RecordError::Truncated(total))?;
-        out.fill(0);
         let stack_len = self.stack_len.min(MAX_STACK_COPY) & !7;
         let modules = self.modules();
-        out[0..4].copy_from_slice(&MAGIC);
-        out[4..6].copy_from_slice(&VERSION.to_le_bytes());
-        out[8..12].copy_from_slice(&(total as u32).to_le_bytes());
-        out[12..16].copy_from_slice(&(stack_len as u32).to_le_bytes());
-        out[16..20].copy_from_slice(&(modules.len() as u32).to_le_bytes());
-        for (i, r) in self.regs.iter().enumerate() {
-            out[24 + 8 * i..32 + 8 * i].copy_from_slice(&r.to_le_bytes());
-        }
-        out[312..320].copy_from_slice(&self.stack_base.to_le_bytes());
-        out[HEADER_LEN..HEADER_LEN + stack_len].copy_from_slice(&self.stack[..stack_len]);
-        let mut off = HEADER_LEN + stack_len;
-        for m in modules {
-            let e = &mut out[off..off + MODULE_LEN];
-            e[0..8].copy_from_slice(&m.start.to_le_bytes());
-            e[8..16].copy_from_slice(&m.end.to_le_bytes());
-            e[16..24].copy_from_slice(&m.link_base.to_le_bytes());
-            e[24] = m.build_id().len() as u8;
-            e[25] = m.name().len() as u8;
-            e[32..32 + m.build_id().len()].copy_from_slice(m.build_id());
-            e[64..64 + m.name().len()].copy_from_slice(m.name());
-            off += MODULE_LEN;
+        let header = raw::Header {
+            magic: MAGIC,
+            version: VERSION.into(),
+            reserved0: 0.into(),
+            total_len: (total as u32).into(),
+            stack_len: (stack_len as u32).into(),
+            module_count: (modules.len() as u32).into(),
+            reserved1: 0.into(),
+            regs: self.regs.map(Into::into),
+            stack_base: self.stack_base.into(),
+        };
+        let (head, rest) = out.split_at_mut(HEADER_LEN);
+        head.copy_from_slice(header.as_bytes());
+        let (stack, rest) = rest.split_at_mut(stack_len);
+        stack.copy_from_slice(&self.stack[..stack_len]);
+        for (m, e) in modules.iter().zip(rest.chunks_exact_mut(MODULE_LEN)) {
+            let mut entry = raw::Module {
+                start: m.start.into(),
+                end: m.end.into(),
+                link_base: m.link_base.into(),
+                build_id_len: m.build_id().len() as u8,
+                name_len: m.name().len() as u8,
+                reserved: [0; 6],
+                build_id: [0; MAX_BUILD_ID],
+                name: [0; MAX_NAME],
+            };
+            entry.build_id[..m.build_id().len()].copy_from_slice(m.build_id());
+            entry.name[..m.name().len()].copy_from_slice(m.name());
+            e.copy_from_slice(entry.as_bytes());
         }
         Ok(total)
     }
 
     /// Decodes a record from the start of `bytes` (trailing bytes are ignored).
     pub fn decode(bytes: &[u8]) -> Result<FaultRecord, RecordError> {
-        let head = bytes
-            .get(..HEADER_LEN)
-            .ok_or(RecordError::Truncated(HEADER_LEN))?;
-        if head[0..4] != MAGIC {
+        let (head, _) =
+            raw::Header::ref_from_prefix(bytes).map_err(|_| RecordError::Truncated(HEADER_LEN))?;
+        if head.magic != MAGIC {
             return Err(RecordError::BadMagic);
         }
-        let version = u16::from_le_bytes([head[4], head[5]]);
+        let version = head.version.get();
         if version != VERSION {
             return Err(RecordError::UnsupportedVersion(version));
         }
-        if head[6] != 0 || head[7] != 0 {
-            return Err(RecordError::Reserved(6));
+        if head.reserved0.get() != 0 {
+            return Err(RecordError::Reserved(raw::RESERVED0_AT));
         }
-        if u32_at(head, 20) != 0 {
-            return Err(RecordError::Reserved(20));
+        if head.reserved1.get() != 0 {
+            return Err(RecordError::Reserved(raw::RESERVED1_AT));
         }
-        let total = u32_at(head, 8);
-        let stack_len = u32_at(head, 12);
-        let count = u32_at(head, 16);
+        let total = head.total_len.get();
+        let stack_len = head.stack_len.get();
+        let count = head.module_count.get();
         if stack_len as usize > MAX_STACK_COPY || !stack_len.is_multiple_of(8) {
             return Err(RecordError::BadStackLength(stack_len));
         }
@@ -278,32 +276,30 @@ impl FaultRecord {
         if total as usize != expect {
             return Err(RecordError::BadTotalLength(total));
         }
-        let body = bytes.get(..expect).ok_or(RecordError::Truncated(expect))?;
-        let mut regs = [0u64; REG_COUNT];
-        for (i, r) in regs.iter_mut().enumerate() {
-            *r = u64_at(body, 24 + 8 * i);
-        }
-        let mut rec = FaultRecord::new(regs);
-        rec.stack_base = u64_at(body, 312);
-        rec.stack_len = stack_len as usize;
-        rec.stack[..rec.stack_len].copy_from_slice(&body[HEADER_LEN..HEADER_LEN + rec.stack_len]);
-        let mut off = HEADER_LEN + rec.stack_len;
-        for i in 0..count as usize {
-            let e = &body[off..off + MODULE_LEN];
-            let (bid_len, name_len) = (usize::from(e[24]), usize::from(e[25]));
-            if bid_len > MAX_BUILD_ID || name_len > MAX_NAME || e[26..32].iter().any(|b| *b != 0) {
+        let body = bytes
+            .get(HEADER_LEN..expect)
+            .ok_or(RecordError::Truncated(expect))?;
+        let (stack, modules) = body.split_at(stack_len as usize);
+        let modules = <[raw::Module]>::ref_from_bytes_with_elems(modules, count as usize)
+            .map_err(|_| RecordError::Truncated(expect))?;
+        let mut rec = FaultRecord::new(head.regs.map(|r| r.get()));
+        rec.stack_base = head.stack_base.get();
+        rec.stack_len = stack.len();
+        rec.stack[..stack.len()].copy_from_slice(stack);
+        for (i, (e, slot)) in modules.iter().zip(&mut rec.modules).enumerate() {
+            let (bid_len, name_len) = (usize::from(e.build_id_len), usize::from(e.name_len));
+            if bid_len > MAX_BUILD_ID || name_len > MAX_NAME || e.reserved != [0; 6] {
                 return Err(RecordError::BadModule(i));
             }
-            rec.modules[i] = ModuleEntry::new(
-                &e[64..64 + name_len],
-                u64_at(e, 0),
-                u64_at(e, 8),
-                u64_at(e, 16),
-                &e[32..32 + bid_len],
+            *slot = ModuleEntry::new(
+                &e.name[..name_len],
+                e.start.get(),
+                e.end.get(),
+                e.link_base.get(),
+                &e.build_id[..bid_len],
             );
-            off += MODULE_LEN;
         }
-        rec.module_count = count as usize;
+        rec.module_count = modules.len();
         Ok(rec)
     }
 }

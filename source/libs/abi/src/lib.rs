@@ -9,6 +9,8 @@
 #![forbid(unsafe_code)]
 
 pub mod fault;
+#[doc(hidden)]
+pub mod fuzz;
 pub mod ipc;
 pub mod layout;
 pub mod syscall;

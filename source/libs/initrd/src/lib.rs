@@ -22,10 +22,15 @@ extern crate alloc;
 #[cfg(feature = "std")]
 extern crate std;
 
+#[doc(hidden)]
+pub mod fuzz;
 pub mod manifest;
+mod raw;
 
 use alloc::vec::Vec;
 use core::fmt;
+
+use zerocopy::{FromBytes, IntoBytes};
 
 /// The archive's magic bytes.
 pub const MAGIC: [u8; 8] = *b"NXINITRD";
@@ -109,22 +114,27 @@ pub fn build(entries: &[(&str, &[u8])]) -> Result<Vec<u8>, Error> {
     let mut table = Vec::with_capacity(ENTRY_LEN * sorted.len());
     for (name, data) in &sorted {
         offset = offset.next_multiple_of(8);
-        let mut e = [0u8; ENTRY_LEN];
-        e[..name.len()].copy_from_slice(name.as_bytes());
-        e[32..40].copy_from_slice(&(offset as u64).to_le_bytes());
-        e[40..48].copy_from_slice(&(data.len() as u64).to_le_bytes());
-        table.extend_from_slice(&e);
+        let mut e = raw::Entry {
+            name: [0; 32],
+            offset: (offset as u64).into(),
+            len: (data.len() as u64).into(),
+        };
+        e.name[..name.len()].copy_from_slice(name.as_bytes());
+        table.extend_from_slice(e.as_bytes());
         offset += data.len();
     }
     if offset > MAX_TOTAL {
         return Err(Error::BadTotalLength(offset as u64));
     }
+    let header = raw::Header {
+        magic: MAGIC,
+        version: VERSION.into(),
+        reserved: 0.into(),
+        count: (sorted.len() as u32).into(),
+        total_len: (offset as u64).into(),
+    };
     let mut out = Vec::with_capacity(offset);
-    out.extend_from_slice(&MAGIC);
-    out.extend_from_slice(&VERSION.to_le_bytes());
-    out.extend_from_slice(&[0, 0]);
-    out.extend_from_slice(&(sorted.len() as u32).to_le_bytes());
-    out.extend_from_slice(&(offset as u64).to_le_bytes());
+    out.extend_from_slice(header.as_bytes());
     out.extend_from_slice(&table);
     for (_, data) in &sorted {
         out.resize(out.len().next_multiple_of(8), 0);
@@ -137,99 +147,82 @@ pub fn build(entries: &[(&str, &[u8])]) -> Result<Vec<u8>, Error> {
 #[derive(Debug, Clone, Copy)]
 pub struct Archive<'a> {
     bytes: &'a [u8],
-    count: usize,
-}
-
-fn u64_at(b: &[u8], off: usize) -> Option<u64> {
-    let mut w = [0u8; 8];
-    w.copy_from_slice(b.get(off..off.checked_add(8)?)?);
-    Some(u64::from_le_bytes(w))
+    table: &'a [raw::Entry],
 }
 
 impl<'a> Archive<'a> {
     /// Checks the whole archive (header, table, every entry) and returns a view of it.
     pub fn parse(bytes: &'a [u8]) -> Result<Archive<'a>, Error> {
-        let head = bytes.get(..HEADER_LEN).ok_or_else(|| {
+        let (head, rest) = raw::Header::ref_from_prefix(bytes).map_err(|_| {
             if bytes.len() >= 8 && bytes[..8] != MAGIC {
                 Error::BadMagic
             } else {
                 Error::Truncated
             }
         })?;
-        if head[..8] != MAGIC {
+        if head.magic != MAGIC {
             return Err(Error::BadMagic);
         }
-        let version = u16::from_le_bytes([head[8], head[9]]);
+        let version = head.version.get();
         if version != VERSION {
             return Err(Error::UnsupportedVersion(version));
         }
-        if head[10] != 0 || head[11] != 0 {
+        if head.reserved.get() != 0 {
             return Err(Error::ReservedNotZero);
         }
-        let count = u32::from_le_bytes([head[12], head[13], head[14], head[15]]) as usize;
+        let count = head.count.get() as usize;
         if count > MAX_ENTRIES {
             return Err(Error::TooManyEntries(count));
         }
-        let total = u64_at(head, 16).ok_or(Error::Truncated)?;
+        let total = head.total_len.get();
         if total != bytes.len() as u64 || total > MAX_TOTAL as u64 {
             return Err(Error::BadTotalLength(total));
         }
         let table_end = HEADER_LEN + ENTRY_LEN * count;
-        if bytes.len() < table_end {
-            return Err(Error::Truncated);
-        }
-        let archive = Archive { bytes, count };
+        let (table, _) = <[raw::Entry]>::ref_from_prefix_with_elems(rest, count)
+            .map_err(|_| Error::Truncated)?;
         let mut prev: Option<&[u8]> = None;
-        for i in 0..count {
-            let e = &bytes[HEADER_LEN + ENTRY_LEN * i..HEADER_LEN + ENTRY_LEN * (i + 1)];
-            let name_len = e[..32].iter().position(|b| *b == 0).unwrap_or(32);
-            let name = &e[..name_len];
-            if !is_valid_name(name) || e[name_len..32].iter().any(|b| *b != 0) {
+        for (i, e) in table.iter().enumerate() {
+            let name = e.name();
+            if !is_valid_name(name) || e.name[name.len()..].iter().any(|b| *b != 0) {
                 return Err(Error::BadName(i));
             }
             if prev.is_some_and(|p| p >= name) {
                 return Err(Error::Unsorted(i));
             }
             prev = Some(name);
-            let off = u64_at(e, 32).ok_or(Error::Truncated)?;
-            let len = u64_at(e, 40).ok_or(Error::Truncated)?;
+            let (off, len) = (e.offset.get(), e.len.get());
             let end = off.checked_add(len).ok_or(Error::EntryOutOfBounds(i))?;
             if off < table_end as u64 || end > total {
                 return Err(Error::EntryOutOfBounds(i));
             }
         }
-        Ok(archive)
+        Ok(Archive { bytes, table })
     }
 
     /// Number of entries.
     pub fn len(&self) -> usize {
-        self.count
+        self.table.len()
     }
 
     /// Whether the archive has no entries.
     pub fn is_empty(&self) -> bool {
-        self.count == 0
+        self.table.is_empty()
     }
 
     /// Entry `index` as `(name, data)`, if it exists.
     pub fn entry(&self, index: usize) -> Option<(&'a str, &'a [u8])> {
-        if index >= self.count {
-            return None;
-        }
-        let e = self
-            .bytes
-            .get(HEADER_LEN + ENTRY_LEN * index..HEADER_LEN + ENTRY_LEN * (index + 1))?;
-        let name_len = e[..32].iter().position(|b| *b == 0).unwrap_or(32);
-        let name = core::str::from_utf8(&e[..name_len]).ok()?;
-        let off = usize::try_from(u64_at(e, 32)?).ok()?;
-        let len = usize::try_from(u64_at(e, 40)?).ok()?;
+        let e = self.table.get(index)?;
+        let name = core::str::from_utf8(e.name()).ok()?;
+        let off = usize::try_from(e.offset.get()).ok()?;
+        let len = usize::try_from(e.len.get()).ok()?;
         let data = self.bytes.get(off..off.checked_add(len)?)?;
         Some((name, data))
     }
 
     /// The data of the entry called `name`.
     pub fn find(&self, name: &str) -> Option<&'a [u8]> {
-        (0..self.count)
+        (0..self.len())
             .filter_map(|i| self.entry(i))
             .find(|(n, _)| *n == name)
             .map(|(_, d)| d)

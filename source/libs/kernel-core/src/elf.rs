@@ -8,6 +8,13 @@
 use abi::layout::{HEAP_BASE, USER_IMAGE_START};
 use core::fmt;
 
+use zerocopy::little_endian::U64;
+use zerocopy::FromBytes;
+
+mod raw;
+
+use raw::{FileHeader, NoteHeader, ProgramHeader, PROGRAM_HEADER_LEN};
+
 /// Most loadable segments a program may have.
 pub const MAX_SEGMENTS: usize = 8;
 /// Longest build-id kept.
@@ -128,40 +135,26 @@ impl fmt::Display for ElfError {
 
 impl core::error::Error for ElfError {}
 
-fn read<const N: usize>(b: &[u8], off: usize) -> Result<[u8; N], ElfError> {
-    let end = off.checked_add(N).ok_or(ElfError::Truncated)?;
-    let mut w = [0u8; N];
-    w.copy_from_slice(b.get(off..end).ok_or(ElfError::Truncated)?);
-    Ok(w)
-}
-fn u16_at(b: &[u8], off: usize) -> Result<u16, ElfError> {
-    read::<2>(b, off).map(u16::from_le_bytes)
-}
-fn u32_at(b: &[u8], off: usize) -> Result<u32, ElfError> {
-    read::<4>(b, off).map(u32::from_le_bytes)
-}
-fn usize_at(b: &[u8], off: usize) -> Result<usize, ElfError> {
-    let v = read::<8>(b, off).map(u64::from_le_bytes)?;
-    usize::try_from(v).map_err(|_| ElfError::Truncated)
+/// A 64-bit file field as a `usize`.
+fn size(v: U64) -> Result<usize, ElfError> {
+    usize::try_from(v.get()).map_err(|_| ElfError::Truncated)
 }
 
 /// Builds the load plan of `elf`.
 pub fn plan(elf: &[u8]) -> Result<LoadPlan, ElfError> {
-    if read::<4>(elf, 0)? != *b"\x7fELF" {
+    if elf.get(..4).ok_or(ElfError::Truncated)? != b"\x7fELF" {
         return Err(ElfError::BadMagic);
     }
-    let ident = read::<3>(elf, 4)?;
-    if ident != [2, 1, 1] {
+    if elf.get(4..7).ok_or(ElfError::Truncated)? != [2, 1, 1] {
         return Err(ElfError::BadClass);
     }
-    if u16_at(elf, 16)? != ET_EXEC || u16_at(elf, 18)? != EM_RISCV {
+    let (h, _) = FileHeader::ref_from_prefix(elf).map_err(|_| ElfError::Truncated)?;
+    if h.e_type.get() != ET_EXEC || h.e_machine.get() != EM_RISCV {
         return Err(ElfError::NotRiscvExecutable);
     }
-    let entry = usize_at(elf, 24)?;
-    let phoff = usize_at(elf, 32)?;
-    let phentsize = usize::from(u16_at(elf, 54)?);
-    let phnum = usize::from(u16_at(elf, 56)?);
-    if phentsize != 56 {
+    let entry = size(h.e_entry)?;
+    let phoff = size(h.e_phoff)?;
+    if usize::from(h.e_phentsize.get()) != PROGRAM_HEADER_LEN {
         return Err(ElfError::BadPhentsize);
     }
     let mut out = LoadPlan {
@@ -171,18 +164,20 @@ pub fn plan(elf: &[u8]) -> Result<LoadPlan, ElfError> {
         build_id: [0; MAX_BUILD_ID],
         build_id_len: 0,
     };
-    for i in 0..phnum {
-        let ph = phoff
-            .checked_add(i.checked_mul(56).ok_or(ElfError::Truncated)?)
+    for i in 0..usize::from(h.e_phnum.get()) {
+        let at = i
+            .checked_mul(PROGRAM_HEADER_LEN)
+            .and_then(|o| o.checked_add(phoff))
             .ok_or(ElfError::Truncated)?;
-        let p_type = u32_at(elf, ph)?;
-        let flags = u32_at(elf, ph + 4)?;
-        let offset = usize_at(elf, ph + 8)?;
-        let vaddr = usize_at(elf, ph + 16)?;
-        let filesz = usize_at(elf, ph + 32)?;
-        let memsz = usize_at(elf, ph + 40)?;
+        let rest = elf.get(at..).ok_or(ElfError::Truncated)?;
+        let (ph, _) = ProgramHeader::ref_from_prefix(rest).map_err(|_| ElfError::Truncated)?;
+        let flags = ph.p_flags.get();
+        let offset = size(ph.p_offset)?;
+        let vaddr = size(ph.p_vaddr)?;
+        let filesz = size(ph.p_filesz)?;
+        let memsz = size(ph.p_memsz)?;
         let file_end = offset.checked_add(filesz);
-        match p_type {
+        match ph.p_type.get() {
             PT_LOAD => {
                 if memsz == 0 {
                     continue;
@@ -239,20 +234,17 @@ pub fn plan(elf: &[u8]) -> Result<LoadPlan, ElfError> {
 
 /// The descriptor of the first `NT_GNU_BUILD_ID` note named `GNU` in a note segment.
 pub fn find_build_id(notes: &[u8]) -> Option<&[u8]> {
-    let mut off = 0usize;
-    while off + 12 <= notes.len() {
-        let namesz = u32_at(notes, off).ok()? as usize;
-        let descsz = u32_at(notes, off + 4).ok()? as usize;
-        let kind = u32_at(notes, off + 8).ok()?;
-        let name_start = off + 12;
-        let desc_start = name_start.checked_add(namesz.next_multiple_of(4))?;
-        let desc_end = desc_start.checked_add(descsz)?;
-        let name = notes.get(name_start..name_start.checked_add(namesz)?)?;
-        let desc = notes.get(desc_start..desc_end)?;
-        if kind == NT_GNU_BUILD_ID && name == b"GNU\0" {
+    let mut rest = notes;
+    while let Ok((nh, after)) = NoteHeader::ref_from_prefix(rest) {
+        let namesz = nh.n_namesz.get() as usize;
+        let descsz = nh.n_descsz.get() as usize;
+        let desc_start = namesz.next_multiple_of(4);
+        let name = after.get(..namesz)?;
+        let desc = after.get(desc_start..desc_start.checked_add(descsz)?)?;
+        if nh.n_type.get() == NT_GNU_BUILD_ID && name == b"GNU\0" {
             return Some(desc);
         }
-        off = desc_start.checked_add(descsz.next_multiple_of(4))?;
+        rest = after.get(desc_start.checked_add(descsz.next_multiple_of(4))?..)?;
     }
     None
 }

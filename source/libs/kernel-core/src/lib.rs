@@ -9,4 +9,6 @@
 
 pub mod elf;
 pub mod frames;
+#[doc(hidden)]
+pub mod fuzz;
 pub mod sv39;

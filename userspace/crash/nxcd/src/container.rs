@@ -9,8 +9,12 @@
 use alloc::string::String;
 use alloc::vec::Vec;
 
+use zerocopy::{FromBytes, IntoBytes};
+
 use crate::error::Error;
 use crate::section::SectionName;
+
+mod raw;
 
 /// The eight magic bytes at offset 0: `0x89 "NXCD" CR LF 0x1A`.
 pub const MAGIC: [u8; 8] = [0x89, b'N', b'X', b'C', b'D', 0x0d, 0x0a, 0x1a];
@@ -109,39 +113,6 @@ pub struct Container<'a> {
     known: [Option<(usize, usize)>; 6],
 }
 
-/// Reads `N` bytes at `offset`, or reports what was truncated.
-fn read_array<const N: usize>(
-    bytes: &[u8],
-    offset: usize,
-    what: &'static str,
-) -> Result<[u8; N], Error> {
-    let end = offset.checked_add(N);
-    match end.and_then(|end| bytes.get(offset..end)) {
-        Some(slice) => {
-            let mut out = [0u8; N];
-            out.copy_from_slice(slice);
-            Ok(out)
-        }
-        None => Err(Error::Truncated {
-            what,
-            needed: (offset as u64).saturating_add(N as u64),
-            available: bytes.len() as u64,
-        }),
-    }
-}
-
-fn read_u16(bytes: &[u8], offset: usize, what: &'static str) -> Result<u16, Error> {
-    read_array::<2>(bytes, offset, what).map(u16::from_le_bytes)
-}
-
-fn read_u32(bytes: &[u8], offset: usize, what: &'static str) -> Result<u32, Error> {
-    read_array::<4>(bytes, offset, what).map(u32::from_le_bytes)
-}
-
-fn read_u64(bytes: &[u8], offset: usize, what: &'static str) -> Result<u64, Error> {
-    read_array::<8>(bytes, offset, what).map(u64::from_le_bytes)
-}
-
 /// Decodes a NUL-padded name field: printable ASCII, then only NULs, at least one byte.
 fn decode_name(raw: &[u8; SECTION_NAME_LEN]) -> Option<String> {
     let len = raw.iter().position(|&b| b == 0).unwrap_or(SECTION_NAME_LEN);
@@ -172,26 +143,28 @@ impl<'a> Container<'a> {
         if bytes.get(..prefix_len) != MAGIC.get(..prefix_len) {
             return Err(Error::BadMagic { found });
         }
-        if bytes.len() < FILE_HEADER_LEN {
-            return Err(Error::Truncated {
+        let (header, _) =
+            raw::FileHeader::ref_from_prefix(bytes).map_err(|_| Error::Truncated {
                 what: "file header",
                 needed: FILE_HEADER_LEN as u64,
                 available: input_len,
-            });
-        }
-        let major = read_u16(bytes, 8, "file header")?;
-        let minor = read_u16(bytes, 10, "file header")?;
+            })?;
+        let (major, minor) = (header.major.get(), header.minor.get());
         if major != FORMAT_MAJOR {
             return Err(Error::UnsupportedVersion { major, minor });
         }
-        let count = read_u16(bytes, 12, "file header")?;
-        if read_u16(bytes, 14, "file header")? != 0 {
-            return Err(Error::ReservedNotZero { offset: 14 });
+        let count = header.section_count.get();
+        if header.reserved0.get() != 0 {
+            return Err(Error::ReservedNotZero {
+                offset: raw::RESERVED0_AT as u64,
+            });
         }
-        let total_len = read_u64(bytes, 16, "file header")?;
-        let table_crc = read_u32(bytes, 24, "file header")?;
-        if read_u32(bytes, 28, "file header")? != 0 {
-            return Err(Error::ReservedNotZero { offset: 28 });
+        let total_len = header.total_len.get();
+        let table_crc = header.table_crc32.get();
+        if header.reserved1.get() != 0 {
+            return Err(Error::ReservedNotZero {
+                offset: raw::RESERVED1_AT as u64,
+            });
         }
         if input_len > limits.max_total {
             return Err(Error::FileTooLarge {
@@ -226,11 +199,6 @@ impl<'a> Container<'a> {
         }
         // count <= u16::MAX, so this cannot overflow.
         let table_end = FILE_HEADER_LEN + usize::from(count) * TABLE_ENTRY_LEN;
-        let (head, _) = bytes.split_at_checked(24).ok_or(Error::Truncated {
-            what: "file header",
-            needed: FILE_HEADER_LEN as u64,
-            available: input_len,
-        })?;
         let table = bytes
             .get(FILE_HEADER_LEN..table_end)
             .ok_or(Error::Truncated {
@@ -239,7 +207,7 @@ impl<'a> Container<'a> {
                 available: input_len,
             })?;
         let mut hasher = crc32fast::Hasher::new();
-        hasher.update(head);
+        hasher.update(&header.as_bytes()[..raw::CHECKED_HEADER_LEN]);
         hasher.update(table);
         let actual = hasher.finalize();
         if actual != table_crc {
@@ -251,16 +219,21 @@ impl<'a> Container<'a> {
 
         let mut entries = Vec::with_capacity(usize::from(count));
         let mut known: [Option<(usize, usize)>; 6] = [None; 6];
-        for index in 0..count {
-            let base = FILE_HEADER_LEN + usize::from(index) * TABLE_ENTRY_LEN;
-            let raw_name: [u8; SECTION_NAME_LEN] = read_array(bytes, base, "section table")?;
-            let name = decode_name(&raw_name).ok_or(Error::BadSectionName { index })?;
-            let offset = read_u64(bytes, base + 16, "section table")?;
-            let len = read_u64(bytes, base + 24, "section table")?;
-            let crc32 = read_u32(bytes, base + 32, "section table")?;
-            if read_u32(bytes, base + 36, "section table")? != 0 {
+        // The table is exactly `count` entries long: this cast cannot fail.
+        let table = <[raw::TableEntry]>::ref_from_bytes(table).map_err(|_| Error::Truncated {
+            what: "section table",
+            needed: table_end as u64,
+            available: input_len,
+        })?;
+        for (index, raw_entry) in (0..count).zip(table) {
+            let name = decode_name(&raw_entry.name).ok_or(Error::BadSectionName { index })?;
+            let offset = raw_entry.offset.get();
+            let len = raw_entry.len.get();
+            let crc32 = raw_entry.crc32.get();
+            if raw_entry.reserved.get() != 0 {
+                let base = FILE_HEADER_LEN + usize::from(index) * TABLE_ENTRY_LEN;
                 return Err(Error::ReservedNotZero {
-                    offset: (base + 36) as u64,
+                    offset: (base + raw::ENTRY_RESERVED_AT) as u64,
                 });
             }
             let section = SectionName::from_name(&name);
@@ -423,37 +396,39 @@ pub fn build(sections: &[(SectionName, &[u8])], limits: &Limits) -> Result<Vec<u
         size: total,
         limit: limits.max_total,
     })?;
-    let mut out = Vec::with_capacity(capacity);
-    out.extend_from_slice(&MAGIC);
-    out.extend_from_slice(&FORMAT_MAJOR.to_le_bytes());
-    out.extend_from_slice(&FORMAT_MINOR.to_le_bytes());
-    out.extend_from_slice(&count.to_le_bytes());
-    out.extend_from_slice(&0u16.to_le_bytes());
-    out.extend_from_slice(&total.to_le_bytes());
-    let crc_at = out.len();
-    out.extend_from_slice(&0u32.to_le_bytes());
-    out.extend_from_slice(&0u32.to_le_bytes());
+    let mut header = raw::FileHeader {
+        magic: MAGIC,
+        major: FORMAT_MAJOR.into(),
+        minor: FORMAT_MINOR.into(),
+        section_count: count.into(),
+        reserved0: 0.into(),
+        total_len: total.into(),
+        table_crc32: 0.into(),
+        reserved1: 0.into(),
+    };
+    let mut table = Vec::with_capacity(usize::from(count) * TABLE_ENTRY_LEN);
     let mut offset = table_end as u64;
     for (name, data) in sections {
-        let mut raw_name = [0u8; SECTION_NAME_LEN];
-        let src = name.as_str().as_bytes();
-        for (dst, src) in raw_name.iter_mut().zip(src) {
+        let mut entry = raw::TableEntry {
+            name: [0; SECTION_NAME_LEN],
+            offset: offset.into(),
+            len: (data.len() as u64).into(),
+            crc32: crc32fast::hash(data).into(),
+            reserved: 0.into(),
+        };
+        for (dst, src) in entry.name.iter_mut().zip(name.as_str().as_bytes()) {
             *dst = *src;
         }
-        out.extend_from_slice(&raw_name);
-        out.extend_from_slice(&offset.to_le_bytes());
-        out.extend_from_slice(&(data.len() as u64).to_le_bytes());
-        out.extend_from_slice(&crc32fast::hash(data).to_le_bytes());
-        out.extend_from_slice(&0u32.to_le_bytes());
+        table.extend_from_slice(entry.as_bytes());
         offset = offset.saturating_add(data.len() as u64);
     }
     let mut hasher = crc32fast::Hasher::new();
-    hasher.update(out.get(..crc_at).unwrap_or_default());
-    hasher.update(out.get(FILE_HEADER_LEN..).unwrap_or_default());
-    let crc = hasher.finalize().to_le_bytes();
-    if let Some(slot) = out.get_mut(crc_at..crc_at + 4) {
-        slot.copy_from_slice(&crc);
-    }
+    hasher.update(&header.as_bytes()[..raw::CHECKED_HEADER_LEN]);
+    hasher.update(&table);
+    header.table_crc32 = hasher.finalize().into();
+    let mut out = Vec::with_capacity(capacity);
+    out.extend_from_slice(header.as_bytes());
+    out.extend_from_slice(&table);
     for (_, data) in sections {
         out.extend_from_slice(data);
     }

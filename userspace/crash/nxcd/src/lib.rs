@@ -30,6 +30,8 @@ mod container;
 mod dump;
 mod error;
 mod frames;
+#[doc(hidden)]
+pub mod fuzz;
 pub mod gc;
 mod header;
 mod hex;

@@ -15,12 +15,13 @@
 //! entry), 1 (a new file id follows as a varint) or 2 (no line information from here on;
 //! the line delta is then 0 and the file is forgotten).
 
+use crate::raw::{DirRecord, DIR_RECORD};
 use crate::Error;
 use alloc::vec::Vec;
+use zerocopy::{FromBytes, IntoBytes};
 
 /// Entries per block: small enough that one block decodes in well under a microsecond.
 pub(crate) const ENTRIES_PER_BLOCK: usize = 32;
-const DIR_RECORD: usize = 12;
 
 pub(crate) fn put_varint(out: &mut Vec<u8>, mut v: u64) {
     loop {
@@ -84,34 +85,18 @@ impl BlockCursor<'_> {
 /// A block table read in place.
 #[derive(Clone, Copy)]
 pub(crate) struct BlockTable<'a> {
-    dir: &'a [u8],
+    dir: &'a [DirRecord],
     data: &'a [u8],
     table: &'static str,
 }
 
-fn read_u64(b: &[u8], at: usize) -> Option<u64> {
-    let s = b.get(at..at.checked_add(8)?)?;
-    let mut a = [0u8; 8];
-    a.copy_from_slice(s);
-    Some(u64::from_le_bytes(a))
-}
-
-pub(crate) fn read_u32(b: &[u8], at: usize) -> Option<u32> {
-    let s = b.get(at..at.checked_add(4)?)?;
-    let mut a = [0u8; 4];
-    a.copy_from_slice(s);
-    Some(u32::from_le_bytes(a))
-}
-
 impl<'a> BlockTable<'a> {
     pub(crate) fn new(dir: &'a [u8], data: &'a [u8], table: &'static str) -> Result<Self, Error> {
-        if !dir.len().is_multiple_of(DIR_RECORD) {
-            return Err(Error::BadTable {
-                table,
-                why: "directory is not a whole number of records",
-            });
-        }
-        if !dir.is_empty() && read_u32(dir, 8) != Some(0) {
+        let dir = <[DirRecord]>::ref_from_bytes(dir).map_err(|_| Error::BadTable {
+            table,
+            why: "directory is not a whole number of records",
+        })?;
+        if dir.first().is_some_and(|r| r.offset.get() != 0) {
             return Err(Error::BadTable {
                 table,
                 why: "first block does not start at offset 0",
@@ -121,11 +106,11 @@ impl<'a> BlockTable<'a> {
     }
 
     pub(crate) fn blocks(&self) -> usize {
-        self.dir.len() / DIR_RECORD
+        self.dir.len()
     }
 
     fn first_addr(&self, i: usize) -> u64 {
-        read_u64(self.dir, i * DIR_RECORD).unwrap_or(u64::MAX)
+        self.dir.get(i).map_or(u64::MAX, |r| r.first_addr.get())
     }
 
     /// The block whose range holds `addr`: its number, first address and bytes.
@@ -150,11 +135,15 @@ impl<'a> BlockTable<'a> {
             block: i,
             why,
         };
-        let start = read_u32(self.dir, i * DIR_RECORD + 8).ok_or(bad("directory record cut"))?;
-        let end = if i + 1 < n {
-            read_u32(self.dir, (i + 1) * DIR_RECORD + 8).ok_or(bad("directory record cut"))?
-        } else {
-            u32::try_from(self.data.len()).map_err(|_| bad("data larger than 4 GiB"))?
+        let start = self
+            .dir
+            .get(i)
+            .ok_or(bad("directory record cut"))?
+            .offset
+            .get();
+        let end = match self.dir.get(i + 1) {
+            Some(next) => next.offset.get(),
+            None => u32::try_from(self.data.len()).map_err(|_| bad("data larger than 4 GiB"))?,
         };
         let buf = self
             .data
@@ -275,8 +264,11 @@ fn encode<T>(
     let mut data = Vec::new();
     for chunk in entries.chunks(ENTRIES_PER_BLOCK) {
         let first = chunk.first().map_or(0, |e| e.0);
-        dir.extend_from_slice(&first.to_le_bytes());
-        dir.extend_from_slice(&(data.len() as u32).to_le_bytes());
+        let record = DirRecord {
+            first_addr: first.into(),
+            offset: (data.len() as u32).into(),
+        };
+        dir.extend_from_slice(record.as_bytes());
         let mut prev = first;
         for (i, (addr, v)) in chunk.iter().enumerate() {
             put_varint(&mut data, addr - prev);

@@ -25,7 +25,10 @@ mod build_id;
 mod cbor;
 mod error;
 pub mod format;
+#[doc(hidden)]
+pub mod fuzz;
 mod lookup;
+mod raw;
 pub mod render;
 mod write;
 

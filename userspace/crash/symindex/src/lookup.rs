@@ -2,11 +2,13 @@
 //! decoded or copied), [`SymIndex::module`] binary-searches the modules by Build-ID, and
 //! [`Module::lookup`] binary-searches two block directories and decodes one block of each.
 
-use crate::blocks::{read_u32, BlockTable};
+use crate::blocks::BlockTable;
 use crate::cbor::Reader;
-use crate::format::{key, BuildIdKind, DebugKind, FORMAT_NAME, FORMAT_VERSION, NODE_RECORD, NONE};
+use crate::format::{key, BuildIdKind, DebugKind, FORMAT_NAME, FORMAT_VERSION, NONE};
+use crate::raw::{NodeRecord, StringOffset};
 use crate::Error;
 use alloc::vec::Vec;
+use zerocopy::FromBytes;
 
 /// One frame of a symbolized address. Frames come innermost (most deeply inlined) first;
 /// the last one is the function the address's code was compiled into.
@@ -36,9 +38,9 @@ pub struct Module<'a> {
     arch: &'a str,
     debug: DebugKind,
     debug_file: Option<&'a str>,
-    nodes: &'a [u8],
+    nodes: &'a [NodeRecord],
     strings: &'a [u8],
-    string_offsets: &'a [u8],
+    string_offsets: &'a [StringOffset],
     scopes: BlockTable<'a>,
     lines: BlockTable<'a>,
 }
@@ -162,19 +164,18 @@ impl<'a> Module<'a> {
             }
         }
         let nodes = need(nodes, key::NODES)?;
-        if !nodes.len().is_multiple_of(NODE_RECORD) {
-            return Err(Error::BadTable {
-                table: key::NODES,
-                why: "not a whole number of records",
-            });
-        }
+        let nodes = <[NodeRecord]>::ref_from_bytes(nodes).map_err(|_| Error::BadTable {
+            table: key::NODES,
+            why: "not a whole number of records",
+        })?;
         let string_offsets = need(string_offsets, key::STRING_OFFSETS)?;
-        if !string_offsets.len().is_multiple_of(4) || string_offsets.is_empty() {
-            return Err(Error::BadTable {
+        let string_offsets = <[StringOffset]>::ref_from_bytes(string_offsets)
+            .ok()
+            .filter(|o| !o.is_empty())
+            .ok_or(Error::BadTable {
                 table: key::STRING_OFFSETS,
                 why: "not a non-empty array of u32",
-            });
-        }
+            })?;
         Ok(Module {
             build_id: need(build_id, key::BUILD_ID)?,
             build_id_kind: need(build_id_kind, key::BUILD_ID_KIND)?,
@@ -230,7 +231,7 @@ impl<'a> Module<'a> {
 
     /// Number of scopes (functions and inlined calls) the module holds.
     pub fn scope_count(&self) -> usize {
-        self.nodes.len() / NODE_RECORD
+        self.nodes.len()
     }
 
     /// Number of blocks in the line table.
@@ -242,9 +243,8 @@ impl<'a> Module<'a> {
     fn string(&self, id: u32) -> Result<&'a str, Error> {
         let i = id as usize;
         let bad = Error::BadString { id };
-        let start = read_u32(self.string_offsets, i.checked_mul(4).ok_or(bad.clone())?)
-            .ok_or(bad.clone())?;
-        let end = read_u32(self.string_offsets, (i + 1) * 4).ok_or(bad.clone())?;
+        let start = self.string_offsets.get(i).ok_or(bad.clone())?.get();
+        let end = self.string_offsets.get(i + 1).ok_or(bad.clone())?.get();
         let b = self
             .strings
             .get(start as usize..end as usize)
@@ -261,21 +261,11 @@ impl<'a> Module<'a> {
     }
 
     fn node(&self, id: u32) -> Result<[u32; 4], Error> {
-        let at = (id as usize)
-            .checked_mul(NODE_RECORD)
-            .filter(|&at| at < self.nodes.len())
-            .ok_or(Error::BadTable {
-                table: key::NODES,
-                why: "scope id out of range",
-            })?;
-        let mut rec = [0u32; 4];
-        for (k, v) in rec.iter_mut().enumerate() {
-            *v = read_u32(self.nodes, at + 4 * k).ok_or(Error::BadTable {
-                table: key::NODES,
-                why: "record cut short",
-            })?;
-        }
-        Ok(rec)
+        let n = self.nodes.get(id as usize).ok_or(Error::BadTable {
+            table: key::NODES,
+            why: "scope id out of range",
+        })?;
+        Ok([n.name, n.parent, n.call_file, n.call_line].map(|v| v.get()))
     }
 
     /// Frames for link-time address `addr`, innermost first; empty when the module has

@@ -5,5 +5,5 @@
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    flash::fuzzing::exercise(data);
+    flash::fuzz::frame_decoder(data);
 });

@@ -1,5 +1,9 @@
-//! The body of the fuzz target, shared with the corpus replay test so both exercise the
-//! same code: bytes through the decoder (split at a point chosen by the first byte),
+//! The bodies of this crate's fuzz targets, one public function per target named after
+//! it. The cargo-fuzz target (`fuzz/fuzz_targets/`) and the corpus replay test
+//! (`tests/corpus.rs`) both call these functions, so the fuzzer and `cargo test` run the
+//! same code. Not a stable API.
+//!
+//! `frame_decoder`: bytes through the decoder (split at a point chosen by the first byte),
 //! every payload decoder on each frame, and an insecure in-memory device that holds a
 //! complete image from an earlier session. The session rule is checked on every reply:
 //! WRITE, VERIFY, DONE and ABORT are acknowledged only after a MANIFEST was acknowledged
@@ -65,9 +69,9 @@ fn storage_holding_an_image() -> MemStorage {
     device.into_storage()
 }
 
-/// Runs `data` through everything that parses untrusted bytes. Never panics, except when
-/// the device breaks the session rule (see the module docs).
-pub fn exercise(data: &[u8]) {
+/// The `frame_decoder` target: everything that parses untrusted bytes. Never panics,
+/// except when the device breaks the session rule (see the module docs).
+pub fn frame_decoder(data: &[u8]) {
     let split = data
         .first()
         .map(|b| usize::from(*b).min(data.len()))
