@@ -144,11 +144,15 @@ fn edit_distance(a: &str, b: &str) -> usize {
 
 /// The entries an id that designates nothing nearly names (see the module's rules),
 /// closest first (ties in the input's order), at most [`NEAR_MISSES_SHOWN`]. An id is a
-/// near miss of a name when it is within a quarter of its length (at least 1, at most 3
-/// edits) of the whole name or of the name's first as many characters as the id has.
+/// near miss of a name when it is within a quarter of its length (at most 3 edits) of the
+/// whole name or of the name's first as many characters as the id has; an id shorter than
+/// 4 characters has no near misses (every name would be one).
 pub fn near_misses<E: DumpEntry>(entries: &[E], id: &str) -> Vec<usize> {
     let len = id.chars().count();
-    let allowed = (len / 4).clamp(1, 3);
+    let allowed = (len / 4).min(3);
+    if allowed == 0 {
+        return Vec::new();
+    }
     let mut close: Vec<(usize, usize)> = entries
         .iter()
         .enumerate()
@@ -308,6 +312,7 @@ mod tests {
         );
         assert_eq!(near_misses(&entries, "brokn"), vec![2]);
         assert!(near_misses(&entries, "nothing-like-it").is_empty());
+        assert!(near_misses(&entries, "x").is_empty(), "too short to guess");
         assert_eq!(edit_distance("kitten", "sitting"), 3);
         assert_eq!(edit_distance("", "abc"), 3);
     }
