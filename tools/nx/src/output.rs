@@ -1,5 +1,6 @@
-//! What every `nx` group prints with: pretty JSON documents (`--json`), aligned text
-//! tables, bytes as one printable line, and the `_b64` rule for bytes in JSON.
+//! What every `nx` group prints with: pretty JSON documents (`--json`), text tables aligned
+//! by display width,
+//! bytes as one printable line, and the `_b64` rule for bytes in JSON.
 //!
 //! Invariants: an I/O failure is returned as the `std::io::Error` itself (never wrapped
 //! in a serializer's error), so a closed stdout is recognized as a broken pipe and ends
@@ -18,14 +19,21 @@ pub fn write_json<W: Write, T: Serialize>(out: &mut W, value: &T) -> anyhow::Res
     Ok(())
 }
 
-/// Prints rows as left-aligned columns separated by two spaces (last column unpadded).
+/// The width of `text` on a terminal: display columns (`unicode-width`: a CJK character
+/// takes two, a combining mark none), not counting ANSI styling escapes.
+pub fn display_width(text: &str) -> usize {
+    unicode_width::UnicodeWidthStr::width(anstream::adapter::strip_str(text).to_string().as_str())
+}
+
+/// Prints rows as left-aligned columns separated by two spaces (last column unpadded),
+/// aligned by display width, so wide characters and styled cells line up.
 pub fn write_table<W: Write>(out: &mut W, rows: &[Vec<String>]) -> std::io::Result<()> {
     let columns = rows.iter().map(Vec::len).max().unwrap_or(0);
     let widths: Vec<usize> = (0..columns)
         .map(|c| {
             rows.iter()
                 .filter_map(|r| r.get(c))
-                .map(|s| s.chars().count())
+                .map(|s| display_width(s))
                 .max()
                 .unwrap_or(0)
         })
@@ -33,11 +41,11 @@ pub fn write_table<W: Write>(out: &mut W, rows: &[Vec<String>]) -> std::io::Resu
     for row in rows {
         let mut line = String::new();
         for (c, cell) in row.iter().enumerate() {
-            if c + 1 == row.len() {
-                line.push_str(cell);
-            } else {
+            line.push_str(cell);
+            if c + 1 < row.len() {
                 let width = widths.get(c).copied().unwrap_or(0);
-                line.push_str(&format!("{cell:<width$}  "));
+                let pad = width.saturating_sub(display_width(cell)) + 2;
+                line.extend(std::iter::repeat_n(' ', pad));
             }
         }
         writeln!(out, "{}", line.trim_end())?;
@@ -97,6 +105,21 @@ mod tests {
         assert_eq!(
             String::from_utf8(out).unwrap(),
             "A     BB  C\nlong  x   tail\n"
+        );
+    }
+
+    #[test]
+    fn table_columns_align_by_display_width() {
+        let rows = vec![
+            vec!["名前".to_string(), "x".to_string()],
+            vec!["ab".to_string(), "y".to_string()],
+            vec!["\u{1b}[1mc\u{1b}[0m".to_string(), "z".to_string()],
+        ];
+        let mut out = Vec::new();
+        write_table(&mut out, &rows).unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "名前  x\nab    y\n\u{1b}[1mc\u{1b}[0m     z\n"
         );
     }
 

@@ -1,60 +1,73 @@
-//! Parsing of human-friendly quantities on the command line: durations (`7d`, `12h`,
-//! `1d12h`) and sizes (`512K`, `10MiB`, `1G`, binary multiples).
+//! Human-friendly quantities on the command line and in text output: durations (`7d`,
+//! `12h`, `1d12h`, through `humantime`), sizes (`512K`, `10MiB`, `16MB`, through
+//! `parse-size`) and sizes printed in binary units.
+//!
+//! Size rule: a bare prefix is binary (`16M` is 16 MiB, as the tools always read it), a
+//! spelled-out unit means what it says (`16MiB` is 16 × 2^20, `16MB` is 16 × 10^6), and a
+//! number alone is bytes. Fractions round to the nearest byte (`1.5K` is 1536).
 
 use anyhow::{bail, Context as _};
+use parse_size::Config;
 
-/// Parses a duration made of `<number><unit>` parts (`s`, `m`, `h`, `d`, `w`) into
-/// nanoseconds, e.g. `7d`, `12h`, `1d12h`, `90s`.
+/// Parses a duration into nanoseconds: `<number><unit>` parts (`s`, `m`, `h`, `d`, `w`,
+/// and the other units `humantime` knows, such as `ms` or `min`), e.g. `7d`, `12h`,
+/// `1d12h`, `90s`. A bare number is refused: its unit would be a guess.
 pub fn parse_duration_ns(text: &str) -> anyhow::Result<u64> {
     let invalid = || format!("invalid duration {text:?}: expected e.g. 7d, 12h, 30m, 1d12h");
-    if text.is_empty() {
+    if text.trim().is_empty() || text.trim_start().starts_with(['-', '+']) {
         bail!(invalid());
     }
-    let mut total: u64 = 0;
-    let mut rest = text;
-    while !rest.is_empty() {
-        let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
-        let (number, tail) = rest.split_at(digits);
-        let unit_len = tail.bytes().take_while(u8::is_ascii_alphabetic).count();
-        let (unit, tail) = tail.split_at(unit_len);
-        let n: u64 = number.parse().with_context(invalid)?;
-        let secs_per_unit: u64 = match unit {
-            "s" => 1,
-            "m" => 60,
-            "h" => 3_600,
-            "d" => 86_400,
-            "w" => 604_800,
-            _ => bail!(invalid()),
-        };
-        let part = n
-            .checked_mul(secs_per_unit)
-            .and_then(|s| s.checked_mul(1_000_000_000))
-            .with_context(|| format!("duration {text:?} is too large"))?;
-        total = total
-            .checked_add(part)
-            .with_context(|| format!("duration {text:?} is too large"))?;
-        rest = tail;
-    }
-    Ok(total)
+    let duration = humantime::parse_duration(text).with_context(invalid)?;
+    u64::try_from(duration.as_nanos()).with_context(|| format!("duration {text:?} is too large"))
 }
 
-/// Parses a size in bytes: a number with an optional binary unit (`B`, `K`/`KiB`,
-/// `M`/`MiB`, `G`/`GiB`, `T`/`TiB`; case-insensitive).
+/// Parses a size in bytes (see the module's size rule): `1048576`, `512K`, `10MiB`,
+/// `16MB`, `1G` (case-insensitive).
 pub fn parse_size(text: &str) -> anyhow::Result<u64> {
-    let invalid = || format!("invalid size {text:?}: expected e.g. 1048576, 512K, 10MiB, 1G");
-    let digits = text.bytes().take_while(u8::is_ascii_digit).count();
-    let (number, unit) = text.split_at(digits);
-    let n: u64 = number.parse().with_context(invalid)?;
-    let shift = match unit.to_ascii_lowercase().as_str() {
-        "" | "b" => 0,
-        "k" | "kib" => 10,
-        "m" | "mib" => 20,
-        "g" | "gib" => 30,
-        "t" | "tib" => 40,
-        _ => bail!(invalid()),
+    let invalid = || format!("invalid size {text:?}: expected e.g. 1048576, 512K, 10MiB, 16MB, 1G");
+    let trimmed = text.trim();
+    if trimmed.is_empty() || !trimmed.starts_with(|c: char| c.is_ascii_digit()) {
+        bail!(invalid());
+    }
+    let unit: String = trimmed
+        .chars()
+        .rev()
+        .take_while(char::is_ascii_alphabetic)
+        .collect();
+    // A bare prefix letter (`K`, `M`, ...) is binary; anything spelled out is read as
+    // written (`KiB` binary, `KB` decimal), which is what parse-size's decimal
+    // configuration does.
+    let config = if unit.len() == 1 && !unit.eq_ignore_ascii_case("b") {
+        Config::new().with_binary()
+    } else {
+        Config::new().with_decimal()
     };
-    n.checked_mul(1u64 << shift)
-        .with_context(|| format!("size {text:?} is too large"))
+    config.parse_size(trimmed).map_err(|e| match e {
+        parse_size::Error::PosOverflow => anyhow::anyhow!("size {text:?} is too large"),
+        _ => anyhow::anyhow!(invalid()),
+    })
+}
+
+/// A size for people: bytes below 1 KiB (`512 B`), else one decimal in the largest binary
+/// unit that keeps the number at least 1 (`1.6 KiB`, `16.0 MiB`). Exact byte counts are
+/// for `--json`.
+pub fn human_size(bytes: u64) -> String {
+    const UNITS: [&str; 6] = ["KiB", "MiB", "GiB", "TiB", "PiB", "EiB"];
+    if bytes < 1024 {
+        return format!("{bytes} B");
+    }
+    let mut value = bytes as f64 / 1024.0;
+    let mut unit = 0;
+    while value >= 1024.0 && unit + 1 < UNITS.len() {
+        value /= 1024.0;
+        unit += 1;
+    }
+    // 1023.95 KiB would print as "1024.0 KiB": move up a unit instead.
+    if format!("{value:.1}") == "1024.0" && unit + 1 < UNITS.len() {
+        value /= 1024.0;
+        unit += 1;
+    }
+    format!("{value:.1} {}", UNITS[unit])
 }
 
 #[cfg(test)]
@@ -62,7 +75,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn parses_durations() {
+    fn durations_are_unit_numbers_added_up() {
         const S: u64 = 1_000_000_000;
         let cases = [
             ("7d", 7 * 86_400 * S),
@@ -71,30 +84,54 @@ mod tests {
             ("90s", 90 * S),
             ("2w", 14 * 86_400 * S),
             ("1d12h", 36 * 3_600 * S),
+            ("1d 12h", 36 * 3_600 * S),
             ("0s", 0),
+            ("250ms", S / 4),
+            ("1.5h", 5_400 * S),
         ];
         for (text, want) in cases {
             assert_eq!(parse_duration_ns(text).unwrap(), want, "{text}");
         }
-        for bad in ["", "7", "d", "7x", "1.5h", "-1d", "99999999999999999999d"] {
+        for bad in ["", "7", "d", "7x", "-1d", "99999999999999999999d"] {
             assert!(parse_duration_ns(bad).is_err(), "{bad}");
         }
     }
 
     #[test]
-    fn parses_sizes() {
+    fn bare_prefixes_are_binary_and_spelled_out_units_mean_what_they_say() {
         let cases = [
             ("100", 100),
             ("100B", 100),
             ("512K", 512 << 10),
+            ("16M", 16 << 20),
+            ("16m", 16 << 20),
             ("10MiB", 10 << 20),
+            ("16MB", 16_000_000),
             ("1g", 1 << 30),
+            ("1.5K", 1536),
+            ("10 MiB", 10 << 20),
         ];
         for (text, want) in cases {
             assert_eq!(parse_size(text).unwrap(), want, "{text}");
         }
-        for bad in ["", "K", "10 MB", "1.5M", "10MB", "99999999999T"] {
+        for bad in ["", "K", "MiB", "-1K", "10X", "99999999999T"] {
             assert!(parse_size(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn sizes_print_in_the_largest_binary_unit() {
+        let cases = [
+            (0, "0 B"),
+            (1023, "1023 B"),
+            (1024, "1.0 KiB"),
+            (1593, "1.6 KiB"),
+            (16 << 20, "16.0 MiB"),
+            ((1 << 20) - 1, "1.0 MiB"),
+            (u64::MAX, "16.0 EiB"),
+        ];
+        for (bytes, want) in cases {
+            assert_eq!(human_size(bytes), want, "{bytes}");
         }
     }
 }

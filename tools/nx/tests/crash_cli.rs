@@ -300,7 +300,7 @@ fn files_in(dir: &Path) -> Vec<String> {
 #[test]
 fn ls_lists_newest_first_and_reports_corrupt_files() {
     let dir = fixture();
-    let text = nx(dir.path(), &["crash", "ls"]);
+    let text = nx(dir.path(), &["crash", "ls", "--now", NOW]);
     let json = nx(dir.path(), &["crash", "ls", "--json"]);
     assert_eq!(text.code, 0);
     assert!(text.stdout.contains("corrupt: junk.nxcd"));
@@ -316,7 +316,92 @@ fn ls_of_a_missing_directory_is_an_error() {
     assert_eq!(run.code, 2);
     assert!(run
         .stderr
-        .starts_with("error: cannot read dump directory nowhere"));
+        .starts_with("error: cannot read dump directory nowhere (given with --dir): "));
+}
+
+#[test]
+fn ls_filters_like_coredumpctl() {
+    let dir = fixture();
+    let runs: Vec<Run> = [
+        vec!["--pid", "7"],
+        vec!["--process", "demo", "--process", "updated"],
+        vec!["--since", "3d", "--until", "2025-12-23 12:00"],
+        vec!["-S", "2025-12-20T08:30:00Z", "-r"],
+        vec!["-n", "2"],
+        vec!["-n", "2", "-r", "--local"],
+        vec!["--pid", "99"],
+        vec!["--since", "soon"],
+    ]
+    .into_iter()
+    .map(|extra| {
+        let mut args = vec!["crash", "ls", "--now", NOW];
+        args.extend(extra);
+        nx(dir.path(), &args)
+    })
+    .collect();
+    let refs: Vec<&Run> = runs.iter().collect();
+    golden("ls_filters", &refs);
+}
+
+#[test]
+fn the_dump_directory_is_the_flag_then_nx_crash_dir_then_crash() {
+    let dir = fixture();
+    std::fs::create_dir(dir.path().join("other")).unwrap();
+    let from_env = |args: &[&str], env: &str| {
+        let output = common::nx_command(dir.path(), args)
+            .env("NX_CRASH_DIR", env)
+            .output()
+            .unwrap();
+        Run::new(args, output)
+    };
+    let env_empty = from_env(&["crash", "ls", "--json"], "other");
+    assert_eq!(env_empty.code, 0);
+    assert!(!env_empty.stdout.contains("20251223-demo-42"));
+    let flag_wins = from_env(&["crash", "ls", "--json", "--dir", "crash"], "other");
+    assert!(flag_wins.stdout.contains("20251223-demo-42"));
+    let env_missing = from_env(&["crash", "show", "x"], "gone");
+    assert!(
+        env_missing
+            .stderr
+            .starts_with("error: cannot read dump directory gone (from NX_CRASH_DIR): "),
+        "{}",
+        env_missing.stderr
+    );
+    let default = nx(dir.path(), &["crash", "show", "x"]);
+    assert_eq!(
+        default.stderr,
+        "error: no dump with id \"x\" in crash (the default; --dir DIR or NX_CRASH_DIR \
+         chooses another)\n"
+    );
+}
+
+#[test]
+fn show_takes_the_newest_a_prefix_and_suggests_near_misses() {
+    let dir = fixture();
+    let newest = nx(dir.path(), &["crash", "show", "--json"]);
+    let newest_netd = nx(
+        dir.path(),
+        &["crash", "show", "--process", "netd", "--json"],
+    );
+    let prefix = nx(dir.path(), &["crash", "show", "20251220", "--json"]);
+    let ambiguous = nx(dir.path(), &["crash", "show", "202512"]);
+    let typo = nx(dir.path(), &["crash", "show", "20251223-demo-24"]);
+    let none_match = nx(dir.path(), &["crash", "show", "--pid", "99"]);
+    let local = nx(dir.path(), &["crash", "show", "20251220-netd-7", "--local"]);
+    let id = |run: &Run| {
+        let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+        v["header"]["id"].as_str().unwrap().to_string()
+    };
+    assert_eq!(id(&newest), "20251223-demo-42");
+    assert_eq!(id(&newest_netd), "20251220-netd-7");
+    assert_eq!(id(&prefix), "20251220-netd-7");
+    for run in [&ambiguous, &typo, &none_match] {
+        assert_eq!(run.code, 2, "{}", run.stderr);
+    }
+    assert!(local
+        .stdout
+        .contains("created:    2025-12-20T03:30:00.000000000-05:00"));
+    golden("show_select", &[&ambiguous, &typo, &none_match, &local]);
 }
 
 #[test]

@@ -14,7 +14,6 @@ use nxcd::Limits;
 use super::output::ShowOutput;
 use super::show::{load_index, parse_index, report_warnings};
 use super::DirArg;
-use nxcd::store::open;
 use nxcd::symbolize::Symbolizer;
 
 /// Export formats.
@@ -80,7 +79,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             args.out.display()
         );
     }
-    let opened = open(&args.dir.dir, &args.id)?;
+    let opened = args.dir.source().open(&args.id)?;
     let bytes = match format {
         Format::Nxcd | Format::Zst => {
             // The bytes as stored (already checked by `open`), so nothing the reader

@@ -1,20 +1,32 @@
-//! `nx crash ls`: one line per dump, newest first; unreadable dump files follow as
-//! `corrupt:` lines with the reason and never stop the listing.
+//! `nx crash ls`: one line per dump, newest first (or oldest first with `-r`); unreadable
+//! dump files follow as `corrupt:` lines with the reason and never stop the listing.
+//! Filters and the dump source: [`super::select`].
 
 use std::io::Write as _;
 use std::process::ExitCode;
 
 use super::output::{CorruptFile, DumpSummary, LsOutput};
+use super::select::{limit_and_order, MatchArgs, TimeArgs};
 use super::DirArg;
 use crate::output::{write_json, write_table};
-use crate::timefmt::rfc3339_secs;
-use nxcd::store::{listing_order, scan};
+use crate::timefmt::age;
+use crate::units::human_size;
 
 /// Arguments of `nx crash ls`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
     #[command(flatten)]
     dir: DirArg,
+    #[command(flatten)]
+    matches: MatchArgs,
+    /// Show at most the N newest dumps.
+    #[arg(short = 'n', value_name = "N")]
+    limit: Option<usize>,
+    /// List oldest first.
+    #[arg(short = 'r', long)]
+    reverse: bool,
+    #[command(flatten)]
+    time: TimeArgs,
     /// Print JSON (schema nx.crash.ls/1) instead of a table.
     #[arg(long)]
     json: bool,
@@ -32,8 +44,12 @@ pub fn cause_text(h: &nxcd::Header) -> String {
 
 /// Runs `nx crash ls`.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let mut files = scan(&args.dir.dir)?;
-    listing_order(&mut files);
+    let source = args.dir.source();
+    let (style, now) = args.time.resolve()?;
+    let matches = args.matches.resolve(now, &style)?;
+    let scanned = source.scan()?;
+    let nothing_at_all = scanned.is_empty();
+    let files = limit_and_order(matches.select(scanned), args.limit, args.reverse);
     let mut dumps = Vec::new();
     let mut corrupt = Vec::new();
     for file in &files {
@@ -54,31 +70,31 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         write_json(&mut out, &doc)?;
         return Ok(ExitCode::SUCCESS);
     }
+    if nothing_at_all {
+        eprintln!("no dumps in {}", source.dir.display());
+        return Ok(ExitCode::SUCCESS);
+    }
     if files.is_empty() {
-        eprintln!("no dumps in {}", args.dir.dir.display());
+        eprintln!("no dumps in {} match", source.dir.display());
         return Ok(ExitCode::SUCCESS);
     }
     if !dumps.is_empty() {
+        let created = format!("CREATED ({})", style.label());
         let mut rows = vec![[
-            "ID",
-            "CREATED (UTC)",
-            "PROCESS",
-            "PID",
-            "EXIT",
-            "CAUSE",
-            "SIZE",
+            "ID", &created, "AGE", "PROCESS", "PID", "EXIT", "CAUSE", "SIZE",
         ]
         .map(String::from)
         .to_vec()];
         for (file, h) in &dumps {
             rows.push(vec![
                 h.dump_id.to_string(),
-                rfc3339_secs(h.created_ns),
+                style.secs(h.created_ns),
+                age(now, h.created_ns),
                 h.process.clone(),
                 h.pid.to_string(),
                 h.exit_code.to_string(),
                 cause_text(h),
-                file.size.to_string(),
+                human_size(file.size),
             ]);
         }
         write_table(&mut out, &rows)?;
@@ -86,8 +102,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     for (file, reason) in &corrupt {
         writeln!(
             out,
-            "corrupt: {} ({} bytes): {reason}",
-            file.name, file.size
+            "corrupt: {} ({}): {reason}",
+            file.name,
+            human_size(file.size)
         )?;
     }
     out.flush()?;

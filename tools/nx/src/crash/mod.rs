@@ -1,18 +1,20 @@
 //! `nx crash`: list, show, export, purge and search crash dumps in a dump directory.
 //!
-//! A dump directory holds `*.nxcd` and `*.nxcd.zst` files (other files are ignored). A
-//! dump is addressed by the `dump_id` in its `header.json`; its file name (with or
+//! A dump directory holds `*.nxcd` and `*.nxcd.zst` files (other files are ignored); it
+//! is `--dir DIR`, else `$NX_CRASH_DIR`, else `./crash` ([`select`]). A dump is addressed
+//! by the `dump_id` in its `header.json`, or a unique prefix of it; its file name (with or
 //! without the extension) is accepted too, which also reaches corrupt files and dumps
-//! whose id is shared by several files.
+//! whose id is shared by several files (the rules are `nxcd::listing`'s).
 
 mod export;
+mod frames;
 mod grep;
 mod ls;
 mod output;
 mod purge;
+mod select;
 mod show;
 
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Subcommand;
@@ -24,21 +26,18 @@ pub struct Args {
     command: Command,
 }
 
-/// The dump directory option shared by every `nx crash` command.
-#[derive(Debug, Clone, clap::Args)]
-pub struct DirArg {
-    /// Dump directory to work on.
-    #[arg(long, value_name = "DIR", default_value = "crash")]
-    dir: PathBuf,
-}
+pub use select::DirArg;
 
 /// `nx crash` commands.
 #[derive(Debug, Subcommand)]
 enum Command {
     /// List the dumps in the directory, newest first; unreadable dump files are listed as
     /// corrupt with the reason.
+    #[command(visible_alias = "list")]
     Ls(ls::Args),
-    /// Show one dump: header, registers, symbolized frames, modules, logs and spans.
+    /// Show one dump (the newest that matches, without an id): header, registers,
+    /// symbolized frames, modules, logs and spans.
+    #[command(visible_alias = "info")]
     Show(show::Args),
     /// Write one dump to a file as .nxcd, .nxcd.zst or .json (atomically).
     Export(export::Args),

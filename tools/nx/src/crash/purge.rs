@@ -16,8 +16,7 @@ use super::output::{PurgeOutput, PurgedOut};
 use super::DirArg;
 use crate::output::write_json;
 use crate::timefmt::{now_ns, parse_now};
-use crate::units::{parse_duration_ns, parse_size};
-use nxcd::store::scan;
+use crate::units::{human_size, parse_duration_ns, parse_size};
 
 /// Arguments of `nx crash purge`.
 #[derive(Debug, clap::Args)]
@@ -68,7 +67,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         (None, Some(_)) => now_ns()?,
         (None, None) => 0,
     };
-    let files = scan(&args.dir.dir)?;
+    let files = args.dir.source().scan()?;
     let readable: Vec<_> = files
         .iter()
         .filter_map(|f| f.content.as_ref().ok().map(|d| (f, d)))
@@ -129,14 +128,15 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             Some(id) => id.as_str(),
             None => "(corrupt)",
         };
-        writeln!(out, "{verb} {what} {} ({} bytes)", r.file, r.size)?;
+        writeln!(out, "{verb} {what} {} ({})", r.file, human_size(r.size))?;
         freed = freed.saturating_add(r.size);
     }
     out.flush()?;
     eprintln!(
-        "{verb} {} file(s), {freed} bytes; kept {kept} dump(s), {} bytes",
+        "{verb} {} file(s), {}; kept {kept} dump(s), {}",
         removed.len(),
-        plan.kept_bytes
+        human_size(freed),
+        human_size(plan.kept_bytes)
     );
     Ok(ExitCode::SUCCESS)
 }

@@ -1,5 +1,8 @@
 //! `nx crash show`: one dump in full (header, registers, frames symbolized by Build-ID,
-//! modules, logs, spans), as text or as JSON.
+//! modules, logs, spans), as text or as JSON. Without an id, the newest dump that passes
+//! the matches (see [`super::select`]); with one, the dump it designates among those.
+//! Text output collapses a host dump's panic machinery and shortens toolchain paths
+//! ([`super::frames`]); JSON keeps everything as recorded.
 
 use std::io::Write as _;
 use std::path::PathBuf;
@@ -8,12 +11,13 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use symindex::SymIndex;
 
+use super::frames::{panic_machinery, shorten_rustc_paths};
 use super::ls::cause_text;
 use super::output::ShowOutput;
+use super::select::{MatchArgs, TimeArgs};
 use super::DirArg;
 use crate::output::{printable, write_json, write_table};
-use crate::timefmt::rfc3339_nanos;
-use nxcd::store::open;
+use crate::units::human_size;
 use nxcd::symbolize::{ResolvedFrame, Symbolizer};
 
 /// Cap on the size of a symbol index read with `--sym`.
@@ -22,10 +26,18 @@ const MAX_SYMBOL_INDEX: u64 = 512 * 1024 * 1024;
 /// Arguments of `nx crash show`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Dump id (header dump_id), or the dump's file name with or without extension.
-    id: String,
+    /// Dump id (header dump_id) or a unique prefix of it, or the dump's file name with or
+    /// without extension [default: the newest dump that matches].
+    id: Option<String>,
     #[command(flatten)]
     dir: DirArg,
+    #[command(flatten)]
+    matches: MatchArgs,
+    #[command(flatten)]
+    time: TimeArgs,
+    /// Show every frame, the panic machinery of a host dump included, with full paths.
+    #[arg(long)]
+    all_frames: bool,
     /// Symbol index (symbols.nxsym) to symbolize frames the dump left unsymbolized.
     #[arg(long, value_name = "FILE")]
     sym: Option<PathBuf>,
@@ -65,15 +77,39 @@ pub fn report_warnings(symbolizer: &Symbolizer<'_>) {
     }
 }
 
-fn write_frames<W: std::io::Write>(out: &mut W, frames: &[ResolvedFrame]) -> std::io::Result<()> {
+fn write_frames<W: std::io::Write>(
+    out: &mut W,
+    frames: &[ResolvedFrame],
+    all_frames: bool,
+) -> std::io::Result<()> {
     writeln!(out, "frames:")?;
     if frames.is_empty() {
         writeln!(out, "  (none)")?;
     }
-    for (i, f) in frames.iter().enumerate() {
+    let hidden = if all_frames {
+        0
+    } else {
+        panic_machinery(frames)
+    };
+    if hidden > 0 {
+        let range = match hidden {
+            1 => String::from("#0"),
+            n => format!("#0-#{}", n - 1),
+        };
+        writeln!(
+            out,
+            "  ({range}: {hidden} frame{} of the panic machinery, hidden; --all-frames shows them)",
+            if hidden == 1 { "" } else { "s" }
+        )?;
+    }
+    for (i, f) in frames.iter().enumerate().skip(hidden) {
         writeln!(out, "  #{i:<2} {:#018x}  {}", f.pc, f.raw())?;
         for line in f.pretty_lines() {
-            writeln!(out, "      {line}")?;
+            if all_frames {
+                writeln!(out, "      {line}")?;
+            } else {
+                writeln!(out, "      {}", shorten_rustc_paths(&line))?;
+            }
         }
     }
     Ok(())
@@ -81,7 +117,29 @@ fn write_frames<W: std::io::Write>(out: &mut W, frames: &[ResolvedFrame]) -> std
 
 /// Runs `nx crash show`.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let opened = open(&args.dir.dir, &args.id)?;
+    let source = args.dir.source();
+    let (style, now) = args.time.resolve()?;
+    let matches = args.matches.resolve(now, &style)?;
+    let files = matches.select(source.scan()?);
+    let opened = match &args.id {
+        Some(id) => source.open_in(files, id)?,
+        None => {
+            let newest = files.into_iter().find(|f| f.content.is_ok());
+            let Some(newest) = newest else {
+                let which = if matches.is_active() {
+                    " that matches"
+                } else {
+                    ""
+                };
+                anyhow::bail!(
+                    "no dump{which} in {} ({})",
+                    source.dir.display(),
+                    source.origin_text()
+                );
+            };
+            source.load(newest)?
+        }
+    };
     let index_bytes = load_index(args.sym.as_ref())?;
     let index = parse_index(index_bytes.as_deref(), args.sym.as_ref())?;
     let mut symbolizer = Symbolizer::new(index);
@@ -101,9 +159,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         vec!["dump:".into(), h.dump_id.to_string()],
         vec![
             "file:".into(),
-            format!("{} ({} bytes)", opened.name, opened.size),
+            format!("{} ({})", opened.name, human_size(opened.size)),
         ],
-        vec!["created:".into(), rfc3339_nanos(h.created_ns)],
+        vec!["created:".into(), style.nanos(h.created_ns)],
         vec!["process:".into(), format!("{} (pid {})", h.process, h.pid)],
         vec!["exit code:".into(), h.exit_code.to_string()],
         vec![
@@ -136,7 +194,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     }
 
     writeln!(out)?;
-    write_frames(&mut out, &frames)?;
+    write_frames(&mut out, &frames, args.all_frames)?;
 
     writeln!(out, "\nmaps:")?;
     let mut rows = Vec::new();
@@ -158,7 +216,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             writeln!(
                 out,
                 "  {} #{} {:<5} svc {} {}: {}{sep}{fields}",
-                rfc3339_nanos(r.timestamp_nsec),
+                style.nanos(r.timestamp_nsec),
                 r.record_id,
                 r.level.name(),
                 r.service_id,
@@ -173,14 +231,14 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             let parent = s.parent.map(|p| format!(" parent {p}")).unwrap_or_default();
             let end = s
                 .end_ns
-                .map(rfc3339_nanos)
+                .map(|ns| style.nanos(ns))
                 .unwrap_or_else(|| String::from("(open)"));
             writeln!(
                 out,
                 "  #{} {}{parent}: {} .. {end}",
                 s.id,
                 s.name,
-                rfc3339_nanos(s.start_ns)
+                style.nanos(s.start_ns)
             )?;
         }
     }

@@ -9,8 +9,13 @@
 //! - Listing order: readable dumps newest first (`created_ns` descending; ties by dump
 //!   id, then file name), then unreadable files by name.
 //! - An id designates the readable dumps whose `dump_id` is the id; when there are none,
-//!   the files whose name, or name without the extension, is the id. Exactly one
+//!   the files whose name, or name without the extension, is the id; when there are none
+//!   either, the readable dumps whose `dump_id` starts with the id (an abbreviated id, as
+//!   git takes abbreviated commits), then the files whose name starts with it. Exactly one
 //!   candidate resolves; none or several do not.
+//! - Near misses of an id that designates nothing are the dump ids (file names without
+//!   the extension, for unreadable files) within a small edit distance of the id or of
+//!   their own prefix of its length: the "did you mean" of an error.
 
 use alloc::vec::Vec;
 use core::cmp::Ordering;
@@ -74,29 +79,96 @@ pub enum Resolution {
     Ambiguous(Vec<usize>),
 }
 
-/// Resolves `id` among `entries` (see the module's rules); indices refer to `entries`.
-pub fn resolve<E: DumpEntry>(entries: &[E], id: &str) -> Resolution {
-    let by_id: Vec<usize> = entries
+/// Indices of the entries that pass `keep`.
+fn matching<E: DumpEntry>(entries: &[E], keep: impl Fn(&E) -> bool) -> Vec<usize> {
+    entries
         .iter()
         .enumerate()
-        .filter(|(_, e)| e.header().is_some_and(|h| h.dump_id.as_str() == id))
+        .filter(|(_, e)| keep(e))
         .map(|(i, _)| i)
-        .collect();
-    let candidates = if by_id.is_empty() {
-        entries
-            .iter()
-            .enumerate()
-            .filter(|(_, e)| e.file_name() == id || dump_stem(e.file_name()) == id)
-            .map(|(i, _)| i)
-            .collect()
-    } else {
-        by_id
-    };
+        .collect()
+}
+
+/// Resolves `id` among `entries` (see the module's rules); indices refer to `entries`.
+pub fn resolve<E: DumpEntry>(entries: &[E], id: &str) -> Resolution {
+    fn dump_id<E: DumpEntry>(e: &E) -> Option<&str> {
+        e.header().map(|h| h.dump_id.as_str())
+    }
+    let steps: [&dyn Fn(&E) -> bool; 4] = [
+        &|e| dump_id(e) == Some(id),
+        &|e| e.file_name() == id || dump_stem(e.file_name()) == id,
+        &|e| !id.is_empty() && dump_id(e).is_some_and(|d| d.starts_with(id)),
+        &|e| !id.is_empty() && e.file_name().starts_with(id),
+    ];
+    let candidates = steps
+        .iter()
+        .map(|step| matching(entries, step))
+        .find(|found| !found.is_empty())
+        .unwrap_or_default();
     match candidates.as_slice() {
         [] => Resolution::NotFound,
         [one] => Resolution::One(*one),
         _ => Resolution::Ambiguous(candidates),
     }
+}
+
+/// How many near misses [`near_misses`] returns at most.
+pub const NEAR_MISSES_SHOWN: usize = 3;
+
+/// The name a near miss is judged and shown by: the dump id of a readable dump, the file
+/// name without its extension otherwise.
+pub fn entry_name<E: DumpEntry + ?Sized>(entry: &E) -> &str {
+    match entry.header() {
+        Some(h) => h.dump_id.as_str(),
+        None => dump_stem(entry.file_name()),
+    }
+}
+
+/// Edit distance (insertions, deletions, substitutions of characters) between `a` and
+/// `b`, computed in one row of `b.len() + 1` cells.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let above = row[j + 1];
+            let substitution = diagonal + usize::from(ca != *cb);
+            row[j + 1] = substitution.min(above + 1).min(row[j] + 1);
+            diagonal = above;
+        }
+    }
+    row[b.len()]
+}
+
+/// The entries an id that designates nothing nearly names (see the module's rules),
+/// closest first (ties in the input's order), at most [`NEAR_MISSES_SHOWN`]. An id is a
+/// near miss of a name when it is within a quarter of its length (at most 3 edits) of the
+/// whole name or of the name's first as many characters as the id has; an id shorter than
+/// 4 characters has no near misses (every name would be one).
+pub fn near_misses<E: DumpEntry>(entries: &[E], id: &str) -> Vec<usize> {
+    let len = id.chars().count();
+    let allowed = (len / 4).min(3);
+    if allowed == 0 {
+        return Vec::new();
+    }
+    let mut close: Vec<(usize, usize)> = entries
+        .iter()
+        .enumerate()
+        .filter_map(|(i, e)| {
+            let name = entry_name(e);
+            let prefix: alloc::string::String = name.chars().take(len).collect();
+            let distance = edit_distance(id, name).min(edit_distance(id, &prefix));
+            (distance <= allowed).then_some((distance, i))
+        })
+        .collect();
+    close.sort();
+    close
+        .into_iter()
+        .map(|(_, i)| i)
+        .take(NEAR_MISSES_SHOWN)
+        .collect()
 }
 
 #[cfg(test)]
@@ -197,6 +269,52 @@ mod tests {
         assert_eq!(resolve(&entries, "bad"), Resolution::One(0));
         assert_eq!(resolve(&entries, "bad.nxcd.zst"), Resolution::One(0));
         assert_eq!(resolve(&entries, "missing"), Resolution::NotFound);
+    }
+
+    #[test]
+    fn a_unique_prefix_of_a_dump_id_resolves() {
+        let entries = [
+            dump("a.nxcd", "20251223-demo-42", 3),
+            dump("b.nxcd", "20251220-netd-7", 2),
+            corrupt("20251219-bad.nxcd"),
+        ];
+        assert_eq!(resolve(&entries, "20251223"), Resolution::One(0));
+        assert_eq!(resolve(&entries, "20251220-n"), Resolution::One(1));
+        assert_eq!(
+            resolve(&entries, "2025122"),
+            Resolution::Ambiguous(vec![0, 1])
+        );
+        // Readable dumps' ids come before file names, so only then is a corrupt file
+        // reached by a prefix of its name.
+        assert_eq!(resolve(&entries, "20251219"), Resolution::One(2));
+        assert_eq!(resolve(&entries, ""), Resolution::NotFound);
+    }
+
+    #[test]
+    fn an_exact_id_wins_over_a_longer_id_it_is_a_prefix_of() {
+        let entries = [dump("a.nxcd", "demo-4", 1), dump("b.nxcd", "demo-42", 2)];
+        assert_eq!(resolve(&entries, "demo-4"), Resolution::One(0));
+    }
+
+    #[test]
+    fn near_misses_are_small_edits_of_ids_or_their_prefixes() {
+        let entries = [
+            dump("a.nxcd", "20251223-demo-42", 3),
+            dump("b.nxcd", "20251220-netd-7", 2),
+            corrupt("broken.nxcd"),
+        ];
+        // A typo in the whole id; a typo in a prefix; a corrupt file's name.
+        assert_eq!(near_misses(&entries, "20251223-demo-24"), vec![0]);
+        assert_eq!(
+            near_misses(&entries, "20251230"),
+            vec![1, 0],
+            "closest first"
+        );
+        assert_eq!(near_misses(&entries, "brokn"), vec![2]);
+        assert!(near_misses(&entries, "nothing-like-it").is_empty());
+        assert!(near_misses(&entries, "x").is_empty(), "too short to guess");
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
+        assert_eq!(edit_distance("", "abc"), 3);
     }
 
     #[test]

@@ -82,6 +82,9 @@ pub enum StoreError {
         id: String,
         /// The dump directory.
         dir: PathBuf,
+        /// The ids (or file names without extension) the id nearly names, closest first
+        /// (see [`crate::listing::near_misses`]).
+        near_misses: Vec<String>,
     },
     /// Several files are designated by the id.
     Ambiguous {
@@ -114,8 +117,20 @@ impl fmt::Display for StoreError {
             StoreError::ReadDir { dir, .. } => {
                 write!(f, "cannot read dump directory {}", dir.display())
             }
-            StoreError::NotFound { id, dir } => {
-                write!(f, "no dump with id {id:?} in {}", dir.display())
+            StoreError::NotFound {
+                id,
+                dir,
+                near_misses,
+            } => {
+                write!(f, "no dump with id {id:?} in {}", dir.display())?;
+                for (i, name) in near_misses.iter().enumerate() {
+                    let lead = if i == 0 { "; did you mean " } else { " or " };
+                    write!(f, "{lead}{name:?}")?;
+                }
+                if !near_misses.is_empty() {
+                    f.write_str("?")?;
+                }
+                Ok(())
             }
             StoreError::Ambiguous { id, dir, names } => {
                 let shown = &names[..names.len().min(AMBIGUOUS_SHOWN)];
@@ -206,22 +221,24 @@ pub fn listing_order(files: &mut [DumpFile]) {
 }
 
 /// Finds the one file `id` designates among the files scanned from `dir` (see
-/// [`crate::listing::resolve`]).
-pub fn resolve(files: Vec<DumpFile>, id: &str, dir: &Path) -> Result<DumpFile, StoreError> {
+/// [`crate::listing::resolve`]); when none, the error names the near misses.
+pub fn resolve(mut files: Vec<DumpFile>, id: &str, dir: &Path) -> Result<DumpFile, StoreError> {
+    let not_found = |files: &[DumpFile]| StoreError::NotFound {
+        id: String::from(id),
+        dir: dir.to_path_buf(),
+        near_misses: listing::near_misses(files, id)
+            .into_iter()
+            .filter_map(|i| files.get(i).map(|f| String::from(listing::entry_name(f))))
+            .collect(),
+    };
     match listing::resolve(&files, id) {
         Resolution::One(index) => {
-            files
-                .into_iter()
-                .nth(index)
-                .ok_or_else(|| StoreError::NotFound {
-                    id: String::from(id),
-                    dir: dir.to_path_buf(),
-                })
+            if index >= files.len() {
+                return Err(not_found(&files));
+            }
+            Ok(files.swap_remove(index))
         }
-        Resolution::NotFound => Err(StoreError::NotFound {
-            id: String::from(id),
-            dir: dir.to_path_buf(),
-        }),
+        Resolution::NotFound => Err(not_found(&files)),
         Resolution::Ambiguous(indices) => Err(StoreError::Ambiguous {
             id: String::from(id),
             dir: dir.to_path_buf(),
