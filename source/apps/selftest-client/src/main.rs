@@ -13,9 +13,10 @@ extern crate alloc;
 use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
+use nexus_rt::abi::device::{MAX_DMA_PAGES, VIRTIO_DEVICE_ID, VIRTIO_MAGIC};
 use nexus_rt::abi::fault::{FaultRecord, REG_SP};
-use nexus_rt::abi::layout::{KERNEL_BASE, STACK_SIZE, STACK_TOP, USER_START};
-use nexus_rt::abi::{fault_exit_code, ServiceId, SysError};
+use nexus_rt::abi::layout::{DMA_MAX, KERNEL_BASE, PAGE_SIZE, STACK_SIZE, STACK_TOP, USER_START};
+use nexus_rt::abi::{fault_exit_code, DeviceInfo, ServiceId, SysError};
 use nexus_rt::proto::{self, rpc, SIBLING_ADDR};
 use nexus_rt::{println, sys};
 
@@ -43,12 +44,16 @@ fn main() -> i32 {
             return 1;
         }
     };
-    let steps: [(&str, &dyn Fn() -> Check); 5] = [
+    let steps: [(&str, &dyn Fn() -> Check); 9] = [
         ("ipc roundtrip", &|| ipc_roundtrip(samgrd)),
         ("bench", &|| bench(samgrd)),
         ("preemption", &|| preemption(samgrd)),
         ("bad pointer", &|| bad_pointer(samgrd)),
         ("fault isolation", &|| fault_isolation(samgrd)),
+        ("deadline send", &|| deadline_send(samgrd)),
+        ("device grant", &device_grant),
+        ("grants refused", &grants_refused),
+        ("spawn from memory", &|| spawn_from_memory(samgrd)),
     ];
     for (name, step) in steps {
         match step() {
@@ -356,4 +361,200 @@ fn check_record(name: &str, rec: &FaultRecord, scause: u64, stval: Option<u64>) 
         format!("{name}: empty stack copy")
     })?;
     ensure(rec.regs[0] == 0, || format!("{name}: x0 not zero"))
+}
+
+/// A message to a server that never receives (the spinner) waits no longer than its
+/// deadline: `TimedOut`, withdrawn, and the sender goes on; a try does not wait at all.
+fn deadline_send(samgrd: ServiceId) -> Check {
+    let spinner = proto::locate("spinner").map_err(|e| format!("locate spinner: {e}"))?;
+    let tried = sys::try_send(spinner, b"anyone?");
+    ensure(tried == Err(SysError::TimedOut), || {
+        format!("try_send to the spinner: {tried:?}")
+    })?;
+    for _ in 0..2 {
+        let t0 = sys::time_ns();
+        let sent = sys::send_timeout(spinner, b"anyone?", 5_000_000);
+        let waited = sys::time_ns() - t0;
+        ensure(sent == Err(SysError::TimedOut), || {
+            format!("send_timeout to the spinner: {sent:?}")
+        })?;
+        ensure(waited >= 5_000_000, || {
+            format!("timed out after {waited} ns of 5 ms")
+        })?;
+    }
+    let missing = sys::send_timeout(u32::MAX, b"x", 1_000_000);
+    ensure(missing == Err(SysError::NoSuchService), || {
+        format!("send_timeout to nobody: {missing:?}")
+    })?;
+    let (who, _) = echo(samgrd, b"after the deadline")?;
+    ensure(who == sys::self_id(), || {
+        String::from("samgrd echo after the deadline")
+    })
+}
+
+/// This program's granted virtio-blk device (the scratch disk the harness attaches).
+fn granted_disk() -> Result<DeviceInfo, String> {
+    let info = sys::device_info(0).map_err(|e| format!("device_info(0): {e}"))?;
+    ensure(info.device_id == 2, || {
+        format!("granted device id {}, expected 2 (block)", info.device_id)
+    })?;
+    Ok(info)
+}
+
+/// Reads the 32-bit register at `va` of a mapped device window.
+fn mmio_read(va: usize) -> u32 {
+    // SAFETY: `va` lies in a device window the kernel mapped for this process (returned
+    // by `mmio_map` for the register asked); an aligned 32-bit read of the virtio magic
+    // or DeviceID register has no side effect on the device.
+    unsafe { core::ptr::read_volatile(va as *const u32) }
+}
+
+/// The granted window maps and reads as a virtio block device; DMA pages are
+/// contiguous, usable, and the same window maps again at the same address.
+fn device_grant() -> Check {
+    let info = granted_disk()?;
+    let va = sys::mmio_map(info.pa as usize, 0x100).map_err(|e| format!("mmio_map: {e}"))?;
+    let magic = mmio_read(va);
+    ensure(magic == VIRTIO_MAGIC, || format!("virtio magic {magic:#x}"))?;
+    let id = mmio_read(va + VIRTIO_DEVICE_ID);
+    ensure(id == 2, || format!("virtio device id {id}"))?;
+    let again = sys::mmio_map(info.pa as usize + VIRTIO_DEVICE_ID, 4)
+        .map_err(|e| format!("mmio_map again: {e}"))?;
+    ensure(again == va + VIRTIO_DEVICE_ID, || {
+        format!("second mapping at {again:#x}, first at {va:#x}")
+    })?;
+    println!(
+        "selftest: virtio-blk window {:#x} mapped at {va:#x}: magic {magic:#x}, device id {id}",
+        info.pa
+    );
+    let region = sys::dma_alloc(2).map_err(|e| format!("dma_alloc: {e}"))?;
+    ensure(
+        region.pa >= 0x8000_0000 && region.pa % PAGE_SIZE as u64 == 0,
+        || format!("DMA region at {:#x}", region.pa),
+    )?;
+    let words = 2 * PAGE_SIZE / 8;
+    for i in 0..words {
+        // SAFETY: the kernel mapped the two pages at `region.va` writable for this
+        // process (DMA memory, shared with no one yet); `i` stays inside them.
+        unsafe { core::ptr::write_volatile((region.va as *mut u64).add(i), region.pa + i as u64) };
+    }
+    for i in 0..words {
+        // SAFETY: as above.
+        let v = unsafe { core::ptr::read_volatile((region.va as *const u64).add(i)) };
+        ensure(v == region.pa + i as u64, || {
+            format!("DMA word {i} reads {v:#x}")
+        })?;
+    }
+    Ok(())
+}
+
+/// Requests outside the grants are errors, never faults: another window, an address
+/// outside every window, bad sizes, a grant index past ours, DMA past the limit (and,
+/// from `badptr`, a program without grants or the exec right: checked in "bad pointer").
+fn grants_refused() -> Check {
+    let info = granted_disk()?;
+    let pa = info.pa as usize;
+    let len = info.len as usize;
+    let other = (1..=8usize)
+        .map(|slot| 0x1000_0000 + slot * 0x1000)
+        .find(|p| *p != pa)
+        .unwrap_or(0);
+    let cases: [(&str, Result<usize, SysError>, SysError); 7] = [
+        (
+            "another device's window",
+            sys::mmio_map(other, 4),
+            SysError::Denied,
+        ),
+        (
+            "the UART",
+            sys::mmio_map(0x1000_0000, 4),
+            SysError::BadAddress,
+        ),
+        ("RAM", sys::mmio_map(KERNEL_BASE, 4), SysError::BadAddress),
+        ("0 bytes", sys::mmio_map(pa, 0), SysError::BadLength),
+        (
+            "past the window's end",
+            sys::mmio_map(pa + len - 4, 8),
+            SysError::BadLength,
+        ),
+        (
+            "a second device",
+            sys::device_info(1).map(|i| i.pa as usize),
+            SysError::NoDevice,
+        ),
+        (
+            "DMA of 0 pages",
+            sys::dma_alloc(0).map(|r| r.va as usize),
+            SysError::BadLength,
+        ),
+    ];
+    for (what, got, want) in cases {
+        ensure(got == Err(want), || {
+            format!("{what}: {got:?}, expected {want:?}")
+        })?;
+    }
+    let over = sys::dma_alloc(MAX_DMA_PAGES + 1);
+    ensure(over == Err(SysError::BadLength), || {
+        format!("DMA over {MAX_DMA_PAGES} pages: {over:?}")
+    })?;
+    // The rest of the 1 MiB allowance, then one page more.
+    let mut left = DMA_MAX / PAGE_SIZE - 2;
+    while left > 0 {
+        let n = left.min(MAX_DMA_PAGES);
+        sys::dma_alloc(n).map_err(|e| format!("dma_alloc({n}) within the limit: {e}"))?;
+        left -= n;
+    }
+    let past = sys::dma_alloc(1);
+    ensure(past == Err(SysError::NoMemory), || {
+        format!("DMA past the limit: {past:?}")
+    })
+}
+
+/// A program handed over in memory runs (it prints its line), and its fault record names
+/// it with the build-id of its image; a damaged image is refused like an initrd one.
+fn spawn_from_memory(samgrd: ServiceId) -> Check {
+    use kernel_core::tiny_elf;
+    const MESSAGE: &[u8] = b"hello-image: running from memory\n";
+    let build_id = [0x5E; tiny_elf::BUILD_ID_LEN];
+    let mut image = [0u8; tiny_elf::image_len(MESSAGE.len())];
+    let n = tiny_elf::print_then_break(&mut image, MESSAGE, &build_id)
+        .ok_or_else(|| String::from("cannot write the image"))?;
+    let damaged = sys::spawn_image(&image[..60], "hello-image");
+    ensure(damaged == Err(SysError::BadImage), || {
+        format!("truncated image: {damaged:?}")
+    })?;
+    let badname = sys::spawn_image(&image[..n], "Hello Image");
+    ensure(badname == Err(SysError::BadLength), || {
+        format!("invalid name: {badname:?}")
+    })?;
+    let id =
+        sys::spawn_image(&image[..n], "hello-image").map_err(|e| format!("spawn_image: {e}"))?;
+    let mut record = [0u8; FaultRecord::MAX_LEN];
+    let code = sys::wait(id, &mut record).map_err(|e| format!("wait: {e}"))?;
+    ensure(code == fault_exit_code(3), || {
+        format!("hello-image ended with {code}, expected the ebreak's")
+    })?;
+    let rec = FaultRecord::decode(&record).map_err(|e| format!("record: {e}"))?;
+    check_record_of("hello-image", &rec, 3, None, &build_id)?;
+    let (who, _) = echo(samgrd, b"after hello-image")?;
+    ensure(who == sys::self_id(), || {
+        String::from("samgrd echo after hello-image")
+    })
+}
+
+fn check_record_of(
+    name: &str,
+    rec: &FaultRecord,
+    scause: u64,
+    stval: Option<u64>,
+    build_id: &[u8],
+) -> Check {
+    check_record(name, rec, scause, stval)?;
+    let module = rec
+        .modules()
+        .first()
+        .ok_or_else(|| format!("{name}: no module"))?;
+    ensure(module.build_id() == build_id, || {
+        format!("{name}: build-id {:02x?}", module.build_id())
+    })
 }

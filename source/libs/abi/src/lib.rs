@@ -1,5 +1,6 @@
-//! The kernel's ABI, defined once: syscall numbers, error codes, fault codes, the IPC
-//! header, the fault record and the user address-space layout.
+//! The kernel's ABI, defined once: syscall numbers and their argument structs, error
+//! codes, fault codes, the IPC header, the fault record, device grants and the user
+//! address-space layout.
 //!
 //! The kernel and the user runtime both re-export this crate, so the two sides cannot
 //! drift. Everything here is plain data with explicit little-endian encodings, tested on
@@ -8,11 +9,15 @@
 #![no_std]
 #![forbid(unsafe_code)]
 
+pub mod args;
+pub mod device;
 pub mod fault;
 pub mod ipc;
 pub mod layout;
 pub mod syscall;
 
+pub use args::{Syscall, UserRange};
+pub use device::{DeviceInfo, DmaRegion};
 pub use fault::{FaultRecord, ModuleEntry, RecordError};
 pub use ipc::{MsgKind, RecvHeader, ServiceId};
 pub use syscall::{decode_result, encode_result, SysError, Sysnum};
