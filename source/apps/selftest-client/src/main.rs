@@ -17,8 +17,9 @@ use nexus_rt::abi::device::{MAX_DMA_PAGES, VIRTIO_DEVICE_ID, VIRTIO_MAGIC};
 use nexus_rt::abi::fault::{FaultRecord, REG_SP};
 use nexus_rt::abi::layout::{DMA_MAX, KERNEL_BASE, PAGE_SIZE, STACK_SIZE, STACK_TOP, USER_START};
 use nexus_rt::abi::{fault_exit_code, DeviceInfo, ServiceId, SysError};
-use nexus_rt::proto::{self, rpc, SIBLING_ADDR};
+use nexus_rt::proto::{self, SIBLING_ADDR};
 use nexus_rt::{println, sys};
+use samgrd_api::Op;
 
 nexus_rt::entry!(main);
 
@@ -33,11 +34,11 @@ fn ensure(cond: bool, why: impl FnOnce() -> String) -> Check {
 }
 
 fn main() -> i32 {
-    if let Err(e) = proto::init_ready() {
+    if let Err(e) = init().ready() {
         println!("SELFTEST: init FAIL: {e}");
         return 1;
     }
-    let samgrd = match proto::locate("samgrd") {
+    let samgrd = match init().locate("samgrd") {
         Ok(id) => id,
         Err(e) => {
             println!("SELFTEST: locate FAIL: samgrd: {e}");
@@ -71,42 +72,48 @@ fn main() -> i32 {
     0
 }
 
+/// A client of init.
+fn init() -> init_api::Client<sys::Ipc> {
+    init_api::Client::new(sys::Ipc)
+}
+
+/// A client of samgrd.
+fn sam(samgrd: ServiceId) -> samgrd_api::Client<sys::Ipc> {
+    samgrd_api::Client::new(sys::Ipc, samgrd)
+}
+
 fn echo(samgrd: ServiceId, payload: &[u8]) -> Result<(ServiceId, Vec<u8>), String> {
-    let body = rpc(samgrd, proto::SAM_ECHO, payload).map_err(|e| format!("echo: {e}"))?;
-    let sender = proto::u32_of(&body).map_err(|e| format!("echo reply: {e}"))?;
-    Ok((sender, body[4..].to_vec()))
+    sam(samgrd).echo(payload).map_err(|e| format!("echo: {e}"))
 }
 
 /// Register, look up and echo a message of maximum size through samgrd.
 fn ipc_roundtrip(samgrd: ServiceId) -> Check {
     let me = sys::self_id();
-    rpc(samgrd, proto::SAM_REGISTER, b"selftest-client").map_err(|e| format!("register: {e}"))?;
-    let found = rpc(samgrd, proto::SAM_LOOKUP, b"selftest-client")
-        .and_then(|b| proto::u32_of(&b))
+    sam(samgrd)
+        .register("selftest-client")
+        .map_err(|e| format!("register: {e}"))?;
+    let found = sam(samgrd)
+        .lookup("selftest-client")
         .map_err(|e| format!("lookup: {e}"))?;
     ensure(found == me, || {
         format!("lookup gave {found}, self_id is {me}")
     })?;
-    let sam = rpc(samgrd, proto::SAM_LOOKUP, b"samgrd")
-        .and_then(|b| proto::u32_of(&b))
+    let registered = sam(samgrd)
+        .lookup(samgrd_api::SERVICE_NAME)
         .map_err(|e| format!("lookup samgrd: {e}"))?;
-    ensure(sam == samgrd, || {
-        format!("samgrd registered as {sam}, init says {samgrd}")
+    ensure(registered == samgrd, || {
+        format!("samgrd registered as {registered}, init says {samgrd}")
     })?;
     // A name bound to another id cannot be taken over: samgrd goes by the kernel's id.
-    let taken = rpc(samgrd, proto::SAM_REGISTER, b"samgrd").map(|_| ());
+    let taken = sam(samgrd).register(samgrd_api::SERVICE_NAME);
     ensure(taken == Err(SysError::Denied), || {
         format!("re-registering samgrd gave {taken:?}")
     })?;
     // The largest echo: a 4092-byte request, a 4096-byte reply.
     let payload: Vec<u8> = (0..4091u32).map(|i| (i * 7 + 3) as u8).collect();
     let mut reply = alloc::vec![0u8; nexus_rt::abi::ipc::MAX_MSG];
-    let n = sys::call(
-        samgrd,
-        &proto::request(proto::SAM_ECHO, &payload),
-        &mut reply,
-    )
-    .map_err(|e| format!("call: {e}"))?;
+    let n = sys::call(samgrd, &Op::Echo.request(&payload), &mut reply)
+        .map_err(|e| format!("call: {e}"))?;
     ensure(n == 4096, || format!("reply of {n} bytes, expected 4096"))?;
     ensure(reply[0] == 0, || format!("echo status {}", reply[0]))?;
     let sender = proto::u32_of(&reply[1..]).map_err(|e| format!("{e}"))?;
@@ -138,7 +145,7 @@ fn bench(samgrd: ServiceId) -> Check {
         core::hint::black_box(sys::self_id());
     }
     let null = (sys::time_ns() - t0) / N;
-    let msg = proto::request(proto::SAM_COUNT, &[]);
+    let msg = Op::Count.request(&[]);
     let mut reply = [0u8; 16];
     let (mut switches, mut trips, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
     for _ in 0..ROUNDS {
@@ -156,7 +163,7 @@ fn bench(samgrd: ServiceId) -> Check {
     }
     // The same with the largest messages: a 4 KiB echo each way.
     const N_LARGE: u64 = 500;
-    let large = proto::request(proto::SAM_ECHO, &[0x5A; nexus_rt::abi::ipc::MAX_MSG - 5]);
+    let large = Op::Echo.request(&[0x5A; samgrd_api::MAX_ECHO]);
     let mut echo = alloc::vec![0u8; nexus_rt::abi::ipc::MAX_MSG];
     let t2 = sys::time_ns();
     for _ in 0..N_LARGE {
@@ -189,12 +196,7 @@ fn median(values: &mut [u64]) -> u64 {
 }
 
 fn served(samgrd: ServiceId) -> Result<u64, String> {
-    let body = rpc(samgrd, proto::SAM_COUNT, &[]).map_err(|e| format!("count: {e}"))?;
-    let b: [u8; 8] = body
-        .get(..8)
-        .and_then(|b| b.try_into().ok())
-        .ok_or_else(|| String::from("count reply"))?;
-    Ok(u64::from_le_bytes(b))
+    sam(samgrd).count().map_err(|e| format!("count: {e}"))
 }
 
 /// Sleep lasts, and the spinner is preempted: it reports it spins, then never enters the
@@ -206,7 +208,9 @@ fn preemption(samgrd: ServiceId) -> Check {
     sys::sleep_ns(3_000_000);
     let slept = sys::time_ns() - t0;
     ensure(slept >= 3_000_000, || format!("slept {slept} ns of 3 ms"))?;
-    let spinner = proto::run("spinner").map_err(|e| format!("run spinner: {e}"))?;
+    let spinner = init()
+        .run("spinner")
+        .map_err(|e| format!("run spinner: {e}"))?;
     let mut buf = [0u8; 64];
     // Received through `reply_recv` with a reply nobody waits for (samgrd is not calling
     // us): the kernel drops the reply and the receive goes on.
@@ -282,8 +286,12 @@ fn bad_pointer(samgrd: ServiceId) -> Check {
     ensure(over == Err(SysError::BadLength), || {
         format!("oversized debug_write: {over:?}")
     })?;
-    let id = proto::run("badptr").map_err(|e| format!("run badptr: {e}"))?;
-    let (code, record) = proto::wait_for(id).map_err(|e| format!("wait badptr: {e}"))?;
+    let id = init()
+        .run("badptr")
+        .map_err(|e| format!("run badptr: {e}"))?;
+    let (code, record) = init()
+        .wait_for(id)
+        .map_err(|e| format!("wait badptr: {e}"))?;
     ensure(code == 0 && record.is_none(), || {
         format!("badptr ended with {code}")
     })?;
@@ -311,8 +319,10 @@ fn fault_isolation(samgrd: ServiceId) -> Check {
         ("fault-ebreak", 3, None),
     ];
     for (name, scause, stval) in cases {
-        let id = proto::run(name).map_err(|e| format!("run {name}: {e}"))?;
-        let (code, record) = proto::wait_for(id).map_err(|e| format!("wait {name}: {e}"))?;
+        let id = init().run(name).map_err(|e| format!("run {name}: {e}"))?;
+        let (code, record) = init()
+            .wait_for(id)
+            .map_err(|e| format!("wait {name}: {e}"))?;
         ensure(code == fault_exit_code(scause), || {
             format!("{name}: exit code {code}")
         })?;
@@ -366,7 +376,9 @@ fn check_record(name: &str, rec: &FaultRecord, scause: u64, stval: Option<u64>) 
 /// A message to a server that never receives (the spinner) waits no longer than its
 /// deadline: `TimedOut`, withdrawn, and the sender goes on; a try does not wait at all.
 fn deadline_send(samgrd: ServiceId) -> Check {
-    let spinner = proto::locate("spinner").map_err(|e| format!("locate spinner: {e}"))?;
+    let spinner = init()
+        .locate("spinner")
+        .map_err(|e| format!("locate spinner: {e}"))?;
     let tried = sys::try_send(spinner, b"anyone?");
     ensure(tried == Err(SysError::TimedOut), || {
         format!("try_send to the spinner: {tried:?}")

@@ -1,6 +1,7 @@
 //! The kernel's ABI, defined once: syscall numbers and their argument structs, error
 //! codes, fault codes, the IPC header, the fault record, device grants and the user
-//! address-space layout.
+//! address-space layout; and the request convention services speak over `call`
+//! ([`rpc`], the one part that allocates).
 //!
 //! The kernel and the user runtime both re-export this crate, so the two sides cannot
 //! drift. Everything here is plain data with explicit little-endian encodings, tested on
@@ -9,11 +10,14 @@
 #![no_std]
 #![forbid(unsafe_code)]
 
+extern crate alloc;
+
 pub mod args;
 pub mod device;
 pub mod fault;
 pub mod ipc;
 pub mod layout;
+pub mod rpc;
 pub mod syscall;
 
 pub use args::{Syscall, UserRange};

@@ -207,6 +207,23 @@ pub fn spawn_image(image: &[u8], name: &str) -> Result<ServiceId, SysError> {
     .map(|id| id as ServiceId)
 }
 
+/// The `call` syscall as the [`abi::rpc::Caller`] of services' client stubs
+/// (`samgrd_api::Client::new(sys::Ipc, id)`).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Ipc;
+
+impl abi::rpc::Caller for Ipc {
+    #[inline]
+    fn call(
+        &mut self,
+        dst: ServiceId,
+        request: &[u8],
+        reply: &mut [u8],
+    ) -> Result<usize, SysError> {
+        call(dst, request, reply)
+    }
+}
+
 /// Sends `msg` to `dst` and waits for the reply in `reply`; returns the reply length.
 #[inline]
 pub fn call(dst: ServiceId, msg: &[u8], reply: &mut [u8]) -> Result<usize, SysError> {
