@@ -17,7 +17,9 @@
 #   EXPECT_FAIL=TEXT       a run that must fail: QEMU ends with status EXPECT_STATUS
 #                          (default 1) and a line of the log contains TEXT; markers
 #                          are not checked, and RUN_UNTIL_MARKER is ignored
-# Outputs: target/os/initrd.img, target/os/uart.log (under CARGO_TARGET_DIR when set).
+# Outputs: target/os/initrd.img, target/os/uart.log, target/os/scratch.img (a 64 KiB
+# scratch disk attached as a virtio-blk device, so the device grant has a device to
+# grant) (under CARGO_TARGET_DIR when set).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -51,8 +53,12 @@ last=${want[-1]}
 
 rm -f "$log"
 : >"$log"
+disk=$out/scratch.img
+rm -f "$disk"
+head -c 65536 /dev/zero >"$disk"
 qemu=(qemu-system-riscv64 -machine virt -cpu rv64 -smp 1 -m 128M -bios default
   -display none -monitor none -serial "file:$log"
+  -drive "file=$disk,format=raw,if=none,id=hd0" -device virtio-blk-device,drive=hd0
   -kernel "$bin_dir/kernel" -initrd "${INITRD:-$out/initrd.img}")
 [ -n "${KERNEL_ARGS:-}" ] && qemu+=(-append "$KERNEL_ARGS")
 start_ns=$(date +%s%N)

@@ -1,7 +1,9 @@
 //! What the kernel learns from the device tree at boot: RAM, the initrd, the timebase,
 //! and its command line (`/chosen/bootargs`, QEMU's `-append`).
 
+use alloc::vec::Vec;
 use core::fmt;
+use kernel_core::grants::Window;
 
 /// Facts read from the device tree.
 pub struct BootInfo {
@@ -21,6 +23,9 @@ pub struct BootInfo {
     /// `crash=trap` on the command line: after booting, the kernel loads from an address
     /// nothing maps, to prove its own-fault path (a panic and a failing exit status).
     pub crash_trap: bool,
+    /// The virtio-mmio windows (`compatible = "virtio,mmio"`), ascending by address, each
+    /// with the device id read from it (0: an empty slot).
+    pub windows: Vec<Window>,
 }
 
 /// What is missing from the device tree.
@@ -84,6 +89,26 @@ impl BootInfo {
             .unwrap_or("");
         let has = |word: &str| bootargs.split_ascii_whitespace().any(|w| w == word);
         let (asid_off, crash_trap) = (has("asid=off"), has("crash=trap"));
+        let mut windows = Vec::new();
+        for node in tree.all_nodes() {
+            let virtio = node
+                .compatible()
+                .is_some_and(|c| c.all().any(|s| s == "virtio,mmio"));
+            let reg = node.reg().and_then(|mut r| r.next());
+            let (true, Some(reg)) = (virtio, reg) else {
+                continue;
+            };
+            let pa = reg.starting_address as u64;
+            let len = reg.size.unwrap_or(0) as u64;
+            let irq = node.interrupts().and_then(|mut i| i.next()).unwrap_or(0) as u32;
+            windows.push(Window {
+                pa,
+                len,
+                device_id: probe_virtio(pa, len),
+                irq,
+            });
+        }
+        windows.sort_unstable_by_key(|w| w.pa);
         Ok(BootInfo {
             ram_start,
             ram_size,
@@ -92,6 +117,26 @@ impl BootInfo {
             timebase,
             asid_off,
             crash_trap,
+            windows,
         })
     }
+}
+
+/// The virtio device id in the virtio-mmio window at `pa` (0: no device, or not a
+/// virtio window: its magic is wrong, or it lies outside the MMIO gigabyte).
+fn probe_virtio(pa: u64, len: u64) -> u32 {
+    let in_mmio = pa.is_multiple_of(4) && len >= 0x100 && pa + len <= 0x4000_0000;
+    if !in_mmio {
+        return 0;
+    }
+    let read = |offset: usize| {
+        // SAFETY: the device tree names `[pa, pa + len)` a virtio-mmio register window
+        // (checked above to lie in the MMIO gigabyte, which the kernel's space maps);
+        // an aligned 32-bit read of its magic or DeviceID register has no side effect.
+        unsafe { core::ptr::read_volatile((pa as usize + offset) as *const u32) }
+    };
+    if read(0) != abi::device::VIRTIO_MAGIC {
+        return 0;
+    }
+    read(abi::device::VIRTIO_DEVICE_ID)
 }

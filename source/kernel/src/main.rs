@@ -19,8 +19,10 @@
 extern crate alloc;
 
 mod arch;
+mod bench;
 mod boot;
 mod console;
+mod kernel;
 mod mm;
 mod syscall;
 mod task;
@@ -38,7 +40,7 @@ extern "C" fn rust_main(hartid: usize, dtb: usize) -> ! {
         Ok(info) => info,
         Err(e) => panic!("device tree: {e}"),
     };
-    let kernel = match task::Kernel::new(&info) {
+    let kernel = match kernel::Kernel::new(&info) {
         Ok(k) => k,
         Err(e) => panic!("boot: {e}"),
     };
@@ -47,6 +49,11 @@ extern "C" fn rust_main(hartid: usize, dtb: usize) -> ! {
         info.ram_size >> 20,
         info.initrd.len(),
         kernel.program_count()
+    );
+    kprintln!(
+        "kernel: virtio-mmio: {} devices in {} slots",
+        kernel.device_count(),
+        kernel.windows.len()
     );
     let (tagged, bits) = kernel.space_mode();
     if tagged {
@@ -60,7 +67,7 @@ extern "C" fn rust_main(hartid: usize, dtb: usize) -> ! {
     if info.crash_trap {
         arch::crash_by_trap();
     }
-    task::start(kernel)
+    kernel::start(kernel)
 }
 
 #[panic_handler]

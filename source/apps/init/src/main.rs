@@ -12,6 +12,7 @@ extern crate alloc;
 
 use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
+use init_api::Op;
 use initrd::manifest::{Manifest, Program};
 use nexus_rt::abi::ipc::KERNEL_ID;
 use nexus_rt::abi::{FaultRecord, MsgKind, ServiceId, SysError};
@@ -106,8 +107,8 @@ impl Init<'_> {
         let (op, arg) = msg.split_first()?;
         let caller = self.manifest.by_id(sender).copied();
         let runner = caller.is_some_and(|p| p.runner);
-        match *op {
-            proto::INIT_READY if self.awaiting_ready == Some(sender) => {
+        match Op::from_byte(*op) {
+            Some(Op::Ready) if self.awaiting_ready == Some(sender) => {
                 self.awaiting_ready = None;
                 self.next_boot += 1;
                 if let Err(code) = self.start_next() {
@@ -115,7 +116,7 @@ impl Init<'_> {
                 }
                 Some(status(Ok(&[])))
             }
-            proto::INIT_LOCATE => {
+            Some(Op::Locate) => {
                 let name = core::str::from_utf8(arg).unwrap_or("");
                 let found = self.manifest.by_name(name).map(|p| p.id.to_le_bytes());
                 Some(match found {
@@ -123,7 +124,7 @@ impl Init<'_> {
                     None => status(Err(SysError::NoSuchProgram)),
                 })
             }
-            proto::INIT_RUN if runner => {
+            Some(Op::Run) if runner => {
                 let name = core::str::from_utf8(arg).unwrap_or("");
                 let result = match self.manifest.by_name(name) {
                     Some(p) if p.ondemand => sys::spawn(p.name),
@@ -135,7 +136,7 @@ impl Init<'_> {
                     Err(e) => status(Err(e)),
                 })
             }
-            proto::INIT_WAIT if runner => {
+            Some(Op::Wait) if runner => {
                 let id = proto::u32_of(arg).ok()?;
                 match self.ended.remove(&id) {
                     Some(ended) => Some(ended_reply(ended)),
@@ -188,9 +189,5 @@ impl Init<'_> {
 }
 
 fn ended_reply((code, record): Ended) -> Vec<u8> {
-    let mut body = Vec::from(code.to_le_bytes());
-    if let Some(r) = record {
-        body.extend_from_slice(&r);
-    }
-    status(Ok(&body))
+    init_api::ended_reply(code, record.as_deref())
 }

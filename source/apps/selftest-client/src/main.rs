@@ -13,11 +13,13 @@ extern crate alloc;
 use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
+use nexus_rt::abi::device::{MAX_DMA_PAGES, VIRTIO_DEVICE_ID, VIRTIO_MAGIC};
 use nexus_rt::abi::fault::{FaultRecord, REG_SP};
-use nexus_rt::abi::layout::{KERNEL_BASE, STACK_SIZE, STACK_TOP, USER_START};
-use nexus_rt::abi::{fault_exit_code, ServiceId, SysError};
-use nexus_rt::proto::{self, rpc, SIBLING_ADDR};
+use nexus_rt::abi::layout::{DMA_MAX, KERNEL_BASE, PAGE_SIZE, STACK_SIZE, STACK_TOP, USER_START};
+use nexus_rt::abi::{fault_exit_code, DeviceInfo, ServiceId, SysError};
+use nexus_rt::proto::{self, SIBLING_ADDR};
 use nexus_rt::{println, sys};
+use samgrd_api::Op;
 
 nexus_rt::entry!(main);
 
@@ -32,23 +34,27 @@ fn ensure(cond: bool, why: impl FnOnce() -> String) -> Check {
 }
 
 fn main() -> i32 {
-    if let Err(e) = proto::init_ready() {
+    if let Err(e) = init().ready() {
         println!("SELFTEST: init FAIL: {e}");
         return 1;
     }
-    let samgrd = match proto::locate("samgrd") {
+    let samgrd = match init().locate("samgrd") {
         Ok(id) => id,
         Err(e) => {
             println!("SELFTEST: locate FAIL: samgrd: {e}");
             return 1;
         }
     };
-    let steps: [(&str, &dyn Fn() -> Check); 5] = [
+    let steps: [(&str, &dyn Fn() -> Check); 9] = [
         ("ipc roundtrip", &|| ipc_roundtrip(samgrd)),
         ("bench", &|| bench(samgrd)),
         ("preemption", &|| preemption(samgrd)),
         ("bad pointer", &|| bad_pointer(samgrd)),
         ("fault isolation", &|| fault_isolation(samgrd)),
+        ("deadline send", &|| deadline_send(samgrd)),
+        ("device grant", &device_grant),
+        ("grants refused", &grants_refused),
+        ("spawn from memory", &|| spawn_from_memory(samgrd)),
     ];
     for (name, step) in steps {
         match step() {
@@ -66,42 +72,48 @@ fn main() -> i32 {
     0
 }
 
+/// A client of init.
+fn init() -> init_api::Client<sys::Ipc> {
+    init_api::Client::new(sys::Ipc)
+}
+
+/// A client of samgrd.
+fn sam(samgrd: ServiceId) -> samgrd_api::Client<sys::Ipc> {
+    samgrd_api::Client::new(sys::Ipc, samgrd)
+}
+
 fn echo(samgrd: ServiceId, payload: &[u8]) -> Result<(ServiceId, Vec<u8>), String> {
-    let body = rpc(samgrd, proto::SAM_ECHO, payload).map_err(|e| format!("echo: {e}"))?;
-    let sender = proto::u32_of(&body).map_err(|e| format!("echo reply: {e}"))?;
-    Ok((sender, body[4..].to_vec()))
+    sam(samgrd).echo(payload).map_err(|e| format!("echo: {e}"))
 }
 
 /// Register, look up and echo a message of maximum size through samgrd.
 fn ipc_roundtrip(samgrd: ServiceId) -> Check {
     let me = sys::self_id();
-    rpc(samgrd, proto::SAM_REGISTER, b"selftest-client").map_err(|e| format!("register: {e}"))?;
-    let found = rpc(samgrd, proto::SAM_LOOKUP, b"selftest-client")
-        .and_then(|b| proto::u32_of(&b))
+    sam(samgrd)
+        .register("selftest-client")
+        .map_err(|e| format!("register: {e}"))?;
+    let found = sam(samgrd)
+        .lookup("selftest-client")
         .map_err(|e| format!("lookup: {e}"))?;
     ensure(found == me, || {
         format!("lookup gave {found}, self_id is {me}")
     })?;
-    let sam = rpc(samgrd, proto::SAM_LOOKUP, b"samgrd")
-        .and_then(|b| proto::u32_of(&b))
+    let registered = sam(samgrd)
+        .lookup(samgrd_api::SERVICE_NAME)
         .map_err(|e| format!("lookup samgrd: {e}"))?;
-    ensure(sam == samgrd, || {
-        format!("samgrd registered as {sam}, init says {samgrd}")
+    ensure(registered == samgrd, || {
+        format!("samgrd registered as {registered}, init says {samgrd}")
     })?;
     // A name bound to another id cannot be taken over: samgrd goes by the kernel's id.
-    let taken = rpc(samgrd, proto::SAM_REGISTER, b"samgrd").map(|_| ());
+    let taken = sam(samgrd).register(samgrd_api::SERVICE_NAME);
     ensure(taken == Err(SysError::Denied), || {
         format!("re-registering samgrd gave {taken:?}")
     })?;
     // The largest echo: a 4092-byte request, a 4096-byte reply.
     let payload: Vec<u8> = (0..4091u32).map(|i| (i * 7 + 3) as u8).collect();
     let mut reply = alloc::vec![0u8; nexus_rt::abi::ipc::MAX_MSG];
-    let n = sys::call(
-        samgrd,
-        &proto::request(proto::SAM_ECHO, &payload),
-        &mut reply,
-    )
-    .map_err(|e| format!("call: {e}"))?;
+    let n = sys::call(samgrd, &Op::Echo.request(&payload), &mut reply)
+        .map_err(|e| format!("call: {e}"))?;
     ensure(n == 4096, || format!("reply of {n} bytes, expected 4096"))?;
     ensure(reply[0] == 0, || format!("echo status {}", reply[0]))?;
     let sender = proto::u32_of(&reply[1..]).map_err(|e| format!("{e}"))?;
@@ -133,7 +145,7 @@ fn bench(samgrd: ServiceId) -> Check {
         core::hint::black_box(sys::self_id());
     }
     let null = (sys::time_ns() - t0) / N;
-    let msg = proto::request(proto::SAM_COUNT, &[]);
+    let msg = Op::Count.request(&[]);
     let mut reply = [0u8; 16];
     let (mut switches, mut trips, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
     for _ in 0..ROUNDS {
@@ -151,7 +163,7 @@ fn bench(samgrd: ServiceId) -> Check {
     }
     // The same with the largest messages: a 4 KiB echo each way.
     const N_LARGE: u64 = 500;
-    let large = proto::request(proto::SAM_ECHO, &[0x5A; nexus_rt::abi::ipc::MAX_MSG - 5]);
+    let large = Op::Echo.request(&[0x5A; samgrd_api::MAX_ECHO]);
     let mut echo = alloc::vec![0u8; nexus_rt::abi::ipc::MAX_MSG];
     let t2 = sys::time_ns();
     for _ in 0..N_LARGE {
@@ -184,12 +196,7 @@ fn median(values: &mut [u64]) -> u64 {
 }
 
 fn served(samgrd: ServiceId) -> Result<u64, String> {
-    let body = rpc(samgrd, proto::SAM_COUNT, &[]).map_err(|e| format!("count: {e}"))?;
-    let b: [u8; 8] = body
-        .get(..8)
-        .and_then(|b| b.try_into().ok())
-        .ok_or_else(|| String::from("count reply"))?;
-    Ok(u64::from_le_bytes(b))
+    sam(samgrd).count().map_err(|e| format!("count: {e}"))
 }
 
 /// Sleep lasts, and the spinner is preempted: it reports it spins, then never enters the
@@ -201,7 +208,9 @@ fn preemption(samgrd: ServiceId) -> Check {
     sys::sleep_ns(3_000_000);
     let slept = sys::time_ns() - t0;
     ensure(slept >= 3_000_000, || format!("slept {slept} ns of 3 ms"))?;
-    let spinner = proto::run("spinner").map_err(|e| format!("run spinner: {e}"))?;
+    let spinner = init()
+        .run("spinner")
+        .map_err(|e| format!("run spinner: {e}"))?;
     let mut buf = [0u8; 64];
     // Received through `reply_recv` with a reply nobody waits for (samgrd is not calling
     // us): the kernel drops the reply and the receive goes on.
@@ -277,8 +286,12 @@ fn bad_pointer(samgrd: ServiceId) -> Check {
     ensure(over == Err(SysError::BadLength), || {
         format!("oversized debug_write: {over:?}")
     })?;
-    let id = proto::run("badptr").map_err(|e| format!("run badptr: {e}"))?;
-    let (code, record) = proto::wait_for(id).map_err(|e| format!("wait badptr: {e}"))?;
+    let id = init()
+        .run("badptr")
+        .map_err(|e| format!("run badptr: {e}"))?;
+    let (code, record) = init()
+        .wait_for(id)
+        .map_err(|e| format!("wait badptr: {e}"))?;
     ensure(code == 0 && record.is_none(), || {
         format!("badptr ended with {code}")
     })?;
@@ -306,8 +319,10 @@ fn fault_isolation(samgrd: ServiceId) -> Check {
         ("fault-ebreak", 3, None),
     ];
     for (name, scause, stval) in cases {
-        let id = proto::run(name).map_err(|e| format!("run {name}: {e}"))?;
-        let (code, record) = proto::wait_for(id).map_err(|e| format!("wait {name}: {e}"))?;
+        let id = init().run(name).map_err(|e| format!("run {name}: {e}"))?;
+        let (code, record) = init()
+            .wait_for(id)
+            .map_err(|e| format!("wait {name}: {e}"))?;
         ensure(Ok(code) == fault_exit_code(scause), || {
             format!("{name}: exit code {code}")
         })?;
@@ -356,4 +371,202 @@ fn check_record(name: &str, rec: &FaultRecord, scause: u64, stval: Option<u64>) 
         format!("{name}: empty stack copy")
     })?;
     ensure(rec.regs[0] == 0, || format!("{name}: x0 not zero"))
+}
+
+/// A message to a server that never receives (the spinner) waits no longer than its
+/// deadline: `TimedOut`, withdrawn, and the sender goes on; a try does not wait at all.
+fn deadline_send(samgrd: ServiceId) -> Check {
+    let spinner = init()
+        .locate("spinner")
+        .map_err(|e| format!("locate spinner: {e}"))?;
+    let tried = sys::try_send(spinner, b"anyone?");
+    ensure(tried == Err(SysError::TimedOut), || {
+        format!("try_send to the spinner: {tried:?}")
+    })?;
+    for _ in 0..2 {
+        let t0 = sys::time_ns();
+        let sent = sys::send_timeout(spinner, b"anyone?", 5_000_000);
+        let waited = sys::time_ns() - t0;
+        ensure(sent == Err(SysError::TimedOut), || {
+            format!("send_timeout to the spinner: {sent:?}")
+        })?;
+        ensure(waited >= 5_000_000, || {
+            format!("timed out after {waited} ns of 5 ms")
+        })?;
+    }
+    let missing = sys::send_timeout(u32::MAX, b"x", 1_000_000);
+    ensure(missing == Err(SysError::NoSuchService), || {
+        format!("send_timeout to nobody: {missing:?}")
+    })?;
+    let (who, _) = echo(samgrd, b"after the deadline")?;
+    ensure(who == sys::self_id(), || {
+        String::from("samgrd echo after the deadline")
+    })
+}
+
+/// This program's granted virtio-blk device (the scratch disk the harness attaches).
+fn granted_disk() -> Result<DeviceInfo, String> {
+    let info = sys::device_info(0).map_err(|e| format!("device_info(0): {e}"))?;
+    ensure(info.device_id == 2, || {
+        format!("granted device id {}, expected 2 (block)", info.device_id)
+    })?;
+    Ok(info)
+}
+
+/// Reads the 32-bit register at `va` of a mapped device window.
+fn mmio_read(va: usize) -> u32 {
+    // SAFETY: `va` lies in a device window the kernel mapped for this process (returned
+    // by `mmio_map` for the register asked); an aligned 32-bit read of the virtio magic
+    // or DeviceID register has no side effect on the device.
+    unsafe { core::ptr::read_volatile(va as *const u32) }
+}
+
+/// The granted window maps and reads as a virtio block device; DMA pages are
+/// contiguous, usable, and the same window maps again at the same address.
+fn device_grant() -> Check {
+    let info = granted_disk()?;
+    let va = sys::mmio_map(info.pa as usize, 0x100).map_err(|e| format!("mmio_map: {e}"))?;
+    let magic = mmio_read(va);
+    ensure(magic == VIRTIO_MAGIC, || format!("virtio magic {magic:#x}"))?;
+    let id = mmio_read(va + VIRTIO_DEVICE_ID);
+    ensure(id == 2, || format!("virtio device id {id}"))?;
+    let again = sys::mmio_map(info.pa as usize + VIRTIO_DEVICE_ID, 4)
+        .map_err(|e| format!("mmio_map again: {e}"))?;
+    ensure(again == va + VIRTIO_DEVICE_ID, || {
+        format!("second mapping at {again:#x}, first at {va:#x}")
+    })?;
+    println!(
+        "selftest: virtio-blk window {:#x} mapped at {va:#x}: magic {magic:#x}, device id {id}",
+        info.pa
+    );
+    let region = sys::dma_alloc(2).map_err(|e| format!("dma_alloc: {e}"))?;
+    ensure(
+        region.pa >= 0x8000_0000 && region.pa % PAGE_SIZE as u64 == 0,
+        || format!("DMA region at {:#x}", region.pa),
+    )?;
+    let words = 2 * PAGE_SIZE / 8;
+    for i in 0..words {
+        // SAFETY: the kernel mapped the two pages at `region.va` writable for this
+        // process (DMA memory, shared with no one yet); `i` stays inside them.
+        unsafe { core::ptr::write_volatile((region.va as *mut u64).add(i), region.pa + i as u64) };
+    }
+    for i in 0..words {
+        // SAFETY: as above.
+        let v = unsafe { core::ptr::read_volatile((region.va as *const u64).add(i)) };
+        ensure(v == region.pa + i as u64, || {
+            format!("DMA word {i} reads {v:#x}")
+        })?;
+    }
+    Ok(())
+}
+
+/// Requests outside the grants are errors, never faults: another window, an address
+/// outside every window, bad sizes, a grant index past ours, DMA past the limit (and,
+/// from `badptr`, a program without grants or the exec right: checked in "bad pointer").
+fn grants_refused() -> Check {
+    let info = granted_disk()?;
+    let pa = info.pa as usize;
+    let len = info.len as usize;
+    let other = (1..=8usize)
+        .map(|slot| 0x1000_0000 + slot * 0x1000)
+        .find(|p| *p != pa)
+        .unwrap_or(0);
+    let cases: [(&str, Result<usize, SysError>, SysError); 7] = [
+        (
+            "another device's window",
+            sys::mmio_map(other, 4),
+            SysError::Denied,
+        ),
+        (
+            "the UART",
+            sys::mmio_map(0x1000_0000, 4),
+            SysError::BadAddress,
+        ),
+        ("RAM", sys::mmio_map(KERNEL_BASE, 4), SysError::BadAddress),
+        ("0 bytes", sys::mmio_map(pa, 0), SysError::BadLength),
+        (
+            "past the window's end",
+            sys::mmio_map(pa + len - 4, 8),
+            SysError::BadLength,
+        ),
+        (
+            "a second device",
+            sys::device_info(1).map(|i| i.pa as usize),
+            SysError::NoDevice,
+        ),
+        (
+            "DMA of 0 pages",
+            sys::dma_alloc(0).map(|r| r.va as usize),
+            SysError::BadLength,
+        ),
+    ];
+    for (what, got, want) in cases {
+        ensure(got == Err(want), || {
+            format!("{what}: {got:?}, expected {want:?}")
+        })?;
+    }
+    let over = sys::dma_alloc(MAX_DMA_PAGES + 1);
+    ensure(over == Err(SysError::BadLength), || {
+        format!("DMA over {MAX_DMA_PAGES} pages: {over:?}")
+    })?;
+    // The rest of the 1 MiB allowance, then one page more.
+    let mut left = DMA_MAX / PAGE_SIZE - 2;
+    while left > 0 {
+        let n = left.min(MAX_DMA_PAGES);
+        sys::dma_alloc(n).map_err(|e| format!("dma_alloc({n}) within the limit: {e}"))?;
+        left -= n;
+    }
+    let past = sys::dma_alloc(1);
+    ensure(past == Err(SysError::NoMemory), || {
+        format!("DMA past the limit: {past:?}")
+    })
+}
+
+/// A program handed over in memory runs (it prints its line), and its fault record names
+/// it with the build-id of its image; a damaged image is refused like an initrd one.
+fn spawn_from_memory(samgrd: ServiceId) -> Check {
+    use kernel_core::tiny_elf;
+    const MESSAGE: &[u8] = b"hello-image: running from memory\n";
+    let build_id = [0x5E; tiny_elf::BUILD_ID_LEN];
+    let mut image = [0u8; tiny_elf::image_len(MESSAGE.len())];
+    let n = tiny_elf::print_then_break(&mut image, MESSAGE, &build_id)
+        .ok_or_else(|| String::from("cannot write the image"))?;
+    let damaged = sys::spawn_image(&image[..60], "hello-image");
+    ensure(damaged == Err(SysError::BadImage), || {
+        format!("truncated image: {damaged:?}")
+    })?;
+    let badname = sys::spawn_image(&image[..n], "Hello Image");
+    ensure(badname == Err(SysError::BadLength), || {
+        format!("invalid name: {badname:?}")
+    })?;
+    let id =
+        sys::spawn_image(&image[..n], "hello-image").map_err(|e| format!("spawn_image: {e}"))?;
+    let mut record = [0u8; FaultRecord::MAX_LEN];
+    let code = sys::wait(id, &mut record).map_err(|e| format!("wait: {e}"))?;
+    ensure(Ok(code) == fault_exit_code(3), || {
+        format!("hello-image ended with {code}, expected the ebreak's")
+    })?;
+    let rec = FaultRecord::decode(&record).map_err(|e| format!("record: {e}"))?;
+    check_record_of("hello-image", &rec, 3, None, &build_id)?;
+    let (who, _) = echo(samgrd, b"after hello-image")?;
+    ensure(who == sys::self_id(), || {
+        String::from("samgrd echo after hello-image")
+    })
+}
+
+fn check_record_of(
+    name: &str,
+    rec: &FaultRecord,
+    scause: u64,
+    stval: Option<u64>,
+    build_id: &[u8],
+) -> Check {
+    check_record(name, rec, scause, stval)?;
+    let module = rec
+        .modules()
+        .first()
+        .ok_or_else(|| format!("{name}: no module"))?;
+    ensure(module.build_id() == build_id, || {
+        format!("{name}: build-id {:02x?}", module.build_id())
+    })
 }

@@ -43,6 +43,21 @@ impl FrameAllocator {
         Some(pa)
     }
 
+    /// `n` zeroed frames at consecutive physical addresses (DMA memory); returns the
+    /// first. Taken from the never-used part of RAM, since the free list is not ordered;
+    /// `None` when no range has `n` pages left. Each frame is returned on its own.
+    pub fn alloc_contiguous(&mut self, n: usize) -> Option<u64> {
+        let bytes = (n as u64).checked_mul(PAGE).filter(|b| *b > 0)?;
+        let range = self.ranges.iter_mut().find(|(a, b)| b - a >= bytes)?;
+        let pa = range.0;
+        range.0 += bytes;
+        // SAFETY: `[pa, pa + bytes)` is free RAM never handed out before (the bump part
+        // of one range), identity-mapped for the kernel; nothing else references it.
+        unsafe { core::ptr::write_bytes(pa as *mut u8, 0, bytes as usize) };
+        self.in_use += n;
+        Some(pa)
+    }
+
     /// Returns a frame.
     pub fn release(&mut self, pa: u64) {
         self.in_use = self.in_use.saturating_sub(1);

@@ -1,12 +1,13 @@
 //! Sv39 address spaces: the kernel's shared mappings plus one process's pages, and the
-//! only way the kernel touches user memory (a checked walk, never a raw user pointer).
+//! only way the kernel touches user memory: a user pointer is an allegation until
+//! [`AddressSpace::check`] turns it into a [`USlice`], which the copy functions take.
 
 use super::frame::FrameAllocator;
 use abi::layout::is_user_range;
-use abi::SysError;
+use abi::{SysError, UserRange};
 use alloc::vec::Vec;
 use core::cell::Cell;
-use kernel_core::sv39::{self, TableMemory, PAGE, PTE_G, PTE_R, PTE_U, PTE_W, PTE_X};
+use kernel_core::sv39::{self, TableMemory, PAGE, PTE_DEVICE, PTE_G, PTE_R, PTE_U, PTE_W, PTE_X};
 
 /// Page tables in identity-mapped RAM, read-only (no allocation).
 struct PhysTables;
@@ -42,6 +43,35 @@ impl TableMemory for AllocTables<'_> {
     }
     fn write(&mut self, table: u64, index: usize, entry: u64) {
         PhysTables.write(table, index, entry)
+    }
+}
+
+/// What the kernel will do with a user range.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Read it (a message to send, a name, an image).
+    Read,
+    /// Write it (a receive buffer, a header, a record).
+    Write,
+}
+
+/// A user range the caller's page table confirmed: mapped, U, in RAM, and writable when
+/// checked for [`Access::Write`]. Only [`AddressSpace::check`] makes one, and only the
+/// space that made it copies through it (it carries that space's root), so a copy never
+/// repeats the rights check. It stays valid while the space lives: a live space never
+/// loses a mapping or narrows a right.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct USlice {
+    addr: usize,
+    len: usize,
+    root: u64,
+    write: bool,
+}
+
+impl USlice {
+    /// Length in bytes.
+    pub fn len(&self) -> usize {
+        self.len
     }
 }
 
@@ -167,10 +197,11 @@ impl AddressSpace {
         frames.release(self.root);
     }
 
-    /// The physical address of user address `va`, if mapped with U and the rights asked.
-    /// Answered from the cache when it can be (no page-table page touched), else walked.
+    /// The physical address and leaf flags of user address `va`, if it is mapped.
+    /// Answered from the cache when it can be (no page-table page touched), else walked;
+    /// only a successful walk is remembered.
     #[inline(always)]
-    fn user_pa(&self, va: usize, write: bool) -> Result<u64, SysError> {
+    fn lookup(&self, va: usize) -> Option<(u64, u64)> {
         let page = (va as u64) & !(PAGE - 1);
         let offset = (va as u64) & (PAGE - 1);
         let slot = &self.cache[(page / PAGE) as usize % CACHE_SLOTS];
@@ -178,99 +209,175 @@ impl AddressSpace {
         let (frame, flags) = if hit.key == page | 1 {
             (hit.val & !(PAGE - 1), hit.val & 0x3FF)
         } else {
-            let (pa, flags) =
-                sv39::translate(&PhysTables, self.root, page).ok_or(SysError::BadAddress)?;
+            let (pa, flags) = sv39::translate(&PhysTables, self.root, page)?;
             slot.set(Cached {
                 key: page | 1,
                 val: pa | flags,
             });
             (pa, flags)
         };
-        let need = PTE_U | PTE_R | if write { PTE_W } else { 0 };
-        if flags & need != need {
-            return Err(SysError::BadAddress);
-        }
-        Ok(frame + offset)
+        Some((frame + offset, flags))
     }
 
-    /// Checks that `[va, va + len)` is user memory mapped with the rights asked.
+    /// Checks the caller's claim about `range`: user memory, mapped with U and the rights
+    /// `access` needs, in RAM (never a device window); on success the range becomes a
+    /// [`USlice`], which the copy functions take without checking again.
     #[inline(always)]
-    pub fn check(&self, va: usize, len: usize, write: bool) -> Result<(), SysError> {
-        if len == 0 {
-            return Ok(());
+    pub fn check(&self, range: UserRange, access: Access) -> Result<USlice, SysError> {
+        let slice = USlice {
+            addr: range.addr,
+            len: range.len,
+            root: self.root,
+            write: access == Access::Write,
+        };
+        if range.len == 0 {
+            return Ok(slice);
         }
-        if !is_user_range(va, len) {
+        if !is_user_range(range.addr, range.len) {
             return Err(SysError::BadAddress);
         }
-        let first = va & !(PAGE as usize - 1);
-        let mut page = first;
-        while page < va + len {
-            self.user_pa(page, write)?;
+        let need = PTE_U | PTE_R | if slice.write { PTE_W } else { 0 };
+        let end = range.addr + range.len;
+        let mut page = range.addr & !(PAGE as usize - 1);
+        while page < end {
+            match self.lookup(page) {
+                Some((_, flags)) if flags & need == need && flags & PTE_DEVICE == 0 => {}
+                _ => return Err(SysError::BadAddress),
+            }
             page += PAGE as usize;
+        }
+        Ok(slice)
+    }
+
+    /// The frame address of `va` inside a slice this space checked. A failure cannot
+    /// happen while the space lives (it never loses a mapping); it is still an error, not
+    /// a fault, should it ever.
+    #[inline(always)]
+    fn frame_of(&self, va: usize) -> Result<u64, SysError> {
+        self.lookup(va)
+            .map(|(pa, _)| pa)
+            .ok_or(SysError::BadAddress)
+    }
+
+    /// Whether `slice` was checked by this space (for writing, when `write`) and holds
+    /// `len` bytes.
+    #[inline(always)]
+    fn owns(&self, slice: &USlice, len: usize, write: bool) -> Result<(), SysError> {
+        if slice.root != self.root || len > slice.len || (write && !slice.write) {
+            return Err(SysError::BadAddress);
         }
         Ok(())
     }
 
-    /// Copies user memory at `va` into `out` (checked first; nothing copied on error).
-    pub fn read_user(&self, va: usize, out: &mut [u8]) -> Result<(), SysError> {
-        self.check(va, out.len(), false)?;
+    /// Copies the first `out.len()` bytes of `src` (checked by this space) into `out`.
+    pub fn read_user(&self, src: &USlice, out: &mut [u8]) -> Result<(), SysError> {
+        self.owns(src, out.len(), false)?;
         let mut done = 0;
         while done < out.len() {
-            let at = va + done;
+            let at = src.addr + done;
             let n = (PAGE as usize - at % PAGE as usize).min(out.len() - done);
-            let pa = self.user_pa(at, false)?;
-            // SAFETY: `pa..pa + n` lies in one user frame this space owns (checked walk),
-            // identity-mapped for the kernel; `out` is kernel memory, not aliasing it.
+            let pa = self.frame_of(at)?;
+            // SAFETY: `pa..pa + n` lies in one user RAM frame this space owns (checked by
+            // `check`, which `USlice` proves), identity-mapped for the kernel; `out` is
+            // kernel memory, not aliasing it.
             unsafe { core::ptr::copy_nonoverlapping(pa as *const u8, out[done..].as_mut_ptr(), n) };
             done += n;
         }
         Ok(())
     }
 
-    /// Copies `data` to user memory at `va` (checked first; nothing written on error).
+    /// Copies `data` to the start of `dst` (checked writable by this space).
     #[inline(always)]
-    pub fn write_user(&self, va: usize, data: &[u8]) -> Result<(), SysError> {
-        self.check(va, data.len(), true)?;
+    pub fn write_user(&self, dst: &USlice, data: &[u8]) -> Result<(), SysError> {
+        self.owns(dst, data.len(), true)?;
         let mut done = 0;
         while done < data.len() {
-            let at = va + done;
+            let at = dst.addr + done;
             let n = (PAGE as usize - at % PAGE as usize).min(data.len() - done);
-            let pa = self.user_pa(at, true)?;
-            // SAFETY: as in `read_user`, for a frame mapped writable to the user.
+            let pa = self.frame_of(at)?;
+            // SAFETY: as in `read_user`, for a frame checked writable for the user.
             unsafe { copy_bytes(data[done..].as_ptr(), pa as *mut u8, n) };
             done += n;
         }
         Ok(())
     }
 
-    /// Copies `len` bytes of this space's memory at `src_va` to `dst_va` in `dst`, straight
-    /// from frame to frame (no kernel buffer). Both ranges are checked first (readable
-    /// here, writable there); nothing is copied on error.
+    /// Copies the first `len` bytes of `src` (checked readable here) to the start of
+    /// `dst` (checked writable by `dst_space`), straight from frame to frame (no kernel
+    /// buffer).
     #[inline(always)]
     pub fn copy_to(
         &self,
-        src_va: usize,
-        dst: &AddressSpace,
-        dst_va: usize,
+        src: &USlice,
+        dst_space: &AddressSpace,
+        dst: &USlice,
         len: usize,
     ) -> Result<(), SysError> {
-        self.check(src_va, len, false)?;
-        dst.check(dst_va, len, true)?;
+        self.owns(src, len, false)?;
+        dst_space.owns(dst, len, true)?;
         let mut done = 0;
         while done < len {
-            let (from, to) = (src_va + done, dst_va + done);
+            let (from, to) = (src.addr + done, dst.addr + done);
             let n = (PAGE as usize - from % PAGE as usize)
                 .min(PAGE as usize - to % PAGE as usize)
                 .min(len - done);
-            let (src_pa, dst_pa) = (self.user_pa(from, false)?, dst.user_pa(to, true)?);
-            // SAFETY: both ranges lie within one user frame each (checked walks, chunk
-            // clamped to both page ends), identity-mapped for the kernel; the frames
-            // belong to two different spaces (the kernel never shares a frame between
-            // spaces), so they do not overlap.
+            let (src_pa, dst_pa) = (self.frame_of(from)?, dst_space.frame_of(to)?);
+            // SAFETY: both ranges lie within one user RAM frame each (checked slices,
+            // chunk clamped to both page ends), identity-mapped for the kernel; the
+            // frames belong to two different spaces (the kernel never shares a RAM frame
+            // between spaces), so they do not overlap.
             unsafe { copy_bytes(src_pa as *const u8, dst_pa as *mut u8, n) };
             done += n;
         }
         Ok(())
+    }
+
+    /// Whether user address `va` is mapped (with any rights).
+    pub fn is_mapped(&self, va: usize) -> bool {
+        self.lookup(va).is_some()
+    }
+
+    /// Maps the device page at physical `pa` at `va` for the user (read and write, never
+    /// executable, marked [`PTE_DEVICE`] so no IPC copy goes through it). The frame is
+    /// the device's: the space does not own or free it.
+    pub fn map_device(
+        &mut self,
+        frames: &mut FrameAllocator,
+        va: usize,
+        pa: u64,
+    ) -> Result<(), SysError> {
+        let mut mem = AllocTables(frames);
+        match sv39::map_page(
+            &mut mem,
+            self.root,
+            va as u64,
+            pa,
+            PTE_U | PTE_R | PTE_W | PTE_DEVICE,
+        ) {
+            Ok(()) => Ok(()),
+            Err(sv39::MapError::OutOfTables) => Err(SysError::NoMemory),
+            Err(_) => Err(SysError::BadAddress),
+        }
+    }
+
+    /// Maps the frame `pa` (allocated for this space, which now owns and frees it) at
+    /// `va` with `flags`.
+    pub fn map_owned(
+        &mut self,
+        frames: &mut FrameAllocator,
+        va: usize,
+        pa: u64,
+        flags: u64,
+    ) -> Result<(), SysError> {
+        let mut mem = AllocTables(frames);
+        match sv39::map_page(&mut mem, self.root, va as u64, pa, flags) {
+            Ok(()) => {
+                self.frames.push(pa);
+                Ok(())
+            }
+            Err(sv39::MapError::OutOfTables) => Err(SysError::NoMemory),
+            Err(_) => Err(SysError::BadAddress),
+        }
     }
 
     /// Writes `data` at `offset` into the frame at `pa` (used while loading a program).

@@ -2,33 +2,49 @@
 //!
 //! Rendezvous with kernel buffering: a sender's message (at most 4 KiB) is copied into
 //! the kernel at once; if the receiver is not in `recv`, the sender blocks in the
-//! receiver's FIFO inbox until it is. The receiver learns the sender's id from the
-//! kernel. A `call` then waits for the receiver's `reply`.
+//! receiver's FIFO inbox until it is (or, for `send_timeout`, until its deadline, when the
+//! message is withdrawn). The receiver learns the sender's id from the kernel. A `call`
+//! then waits for the receiver's `reply`.
 
 use super::Outcome;
-use crate::task::{Kernel, RecvBuf, State};
+use crate::kernel::Kernel;
+use crate::mm::space::{Access, USlice};
+use crate::task::{RecvBuf, State};
+use abi::args::{CallArgs, RecvArgs, ReplyRecvArgs, SendArgs};
 use abi::ipc::MAX_MSG;
-use abi::{MsgKind, RecvHeader, ServiceId, SysError};
+use abi::{MsgKind, RecvHeader, ServiceId, SysError, UserRange};
 use alloc::vec::Vec;
 
 fn live(k: &mut Kernel, id: ServiceId) -> bool {
     k.task(id).is_some_and(|t| t.state != State::Zombie)
 }
 
-/// `send(dst, ptr, len)` and, with `reply = Some((buf, cap))`, `call`.
+/// `call(dst, ptr, len, rbuf, rcap)`: a send that waits for the reply.
 #[link_section = ".text.hot"]
-pub fn send(
+#[inline(always)]
+pub fn call(k: &mut Kernel, args: CallArgs) -> Outcome {
+    send_inner(k, args.send, Some(args.reply), None)
+}
+
+/// `send(dst, ptr, len)` and, with a `timeout_ns`, `send_timeout` (0: a try).
+#[link_section = ".text.hot"]
+pub fn send(k: &mut Kernel, args: SendArgs, timeout_ns: Option<u64>) -> Outcome {
+    send_inner(k, args, None, timeout_ns)
+}
+
+#[inline(always)]
+fn send_inner(
     k: &mut Kernel,
-    dst: usize,
-    ptr: usize,
-    len: usize,
-    reply: Option<(usize, usize)>,
+    args: SendArgs,
+    reply: Option<UserRange>,
+    timeout_ns: Option<u64>,
 ) -> Outcome {
     let me = k.current;
-    if len > MAX_MSG {
-        return Outcome::Done(Err(SysError::BadLength));
-    }
-    let dst = u32::try_from(dst).unwrap_or(u32::MAX);
+    let msg = match args.msg() {
+        Ok(msg) => msg,
+        Err(e) => return Outcome::Done(Err(e)),
+    };
+    let dst = args.dst;
     if dst == me {
         return Outcome::Done(Err(SysError::NotPermitted));
     }
@@ -38,14 +54,15 @@ pub fn send(
     let Some(space) = k.cur().and_then(|t| t.space.as_ref()) else {
         return Outcome::Switch;
     };
-    if let Err(e) = space.check(ptr, len, false) {
-        return Outcome::Done(Err(e));
-    }
-    if let Some((buf, cap)) = reply {
-        if let Err(e) = space.check(buf, cap.min(MAX_MSG), true) {
-            return Outcome::Done(Err(e));
-        }
-    }
+    let msg = match space.check(msg, Access::Read) {
+        Ok(m) => m,
+        Err(e) => return Outcome::Done(Err(e)),
+    };
+    let reply = match reply.map(|r| space.check(r.clamped(MAX_MSG), Access::Write)) {
+        None => None,
+        Some(Ok(r)) => Some(r),
+        Some(Err(e)) => return Outcome::Done(Err(e)),
+    };
     let kind = if reply.is_some() {
         MsgKind::Call
     } else {
@@ -55,17 +72,13 @@ pub fn send(
     if let Some(State::Receiving(to)) = receiving {
         // The receiver waits: the message goes straight from the sender's frames to the
         // receiver's, without a kernel copy.
-        let delivered = deliver(k, dst, me, kind, Payload::User { ptr, len }, to);
+        let delivered = deliver(k, dst, me, kind, Payload::User(msg), to);
         return match (delivered, reply) {
             (Err(e), _) => Outcome::Done(Err(e)),
             (Ok(()), None) => Outcome::Done(Ok(0)),
-            (Ok(()), Some((buf, cap))) => {
+            (Ok(()), Some(buf)) => {
                 if let Some(t) = k.cur() {
-                    t.state = State::AwaitingReply {
-                        from: dst,
-                        buf,
-                        cap,
-                    };
+                    t.state = State::AwaitingReply { from: dst, buf };
                 }
                 // The caller blocks and its receiver just woke: run it next.
                 k.hand_off(dst);
@@ -73,23 +86,36 @@ pub fn send(
             }
         };
     }
-    // The receiver is busy: the sender's own kernel buffer (kept between sends, no
-    // allocation once grown) holds the message until the receiver's `recv`.
+    // The receiver is busy. A try does not wait; a deadline bounds the wait.
+    let deadline = match timeout_ns {
+        None => u64::MAX,
+        Some(0) => return Outcome::Done(Err(SysError::TimedOut)),
+        Some(ns) => k.deadline_in(ns),
+    };
+    // The sender's own kernel buffer (kept between sends, no allocation once grown)
+    // holds the message until the receiver's `recv`.
     let Some(task) = k.cur() else {
         return Outcome::Switch;
     };
-    let mut msg = core::mem::take(&mut task.outgoing);
-    msg.clear();
-    msg.resize(len, 0);
+    let mut bytes = core::mem::take(&mut task.outgoing);
+    bytes.clear();
+    bytes.resize(msg.len(), 0);
     let read = match task.space.as_ref() {
-        Some(space) => space.read_user(ptr, &mut msg),
+        Some(space) => space.read_user(&msg, &mut bytes),
         None => Err(SysError::BadAddress),
     };
-    task.outgoing = msg;
+    task.outgoing = bytes;
     if let Err(e) = read {
         return Outcome::Done(Err(e));
     }
-    task.state = State::Sending { to: dst, reply };
+    task.state = State::Sending {
+        to: dst,
+        reply,
+        deadline,
+    };
+    if deadline != u64::MAX {
+        k.wake_by(deadline);
+    }
     if let Some(t) = k.task(dst) {
         t.inbox.push_back(me);
     }
@@ -101,28 +127,28 @@ pub fn send(
 enum Payload<'a> {
     /// A kernel buffer (a queued message).
     Kernel(&'a [u8]),
-    /// The sender's memory at `ptr` (already checked readable), copied frame to frame.
-    User { ptr: usize, len: usize },
+    /// The sender's memory (checked readable), copied frame to frame.
+    User(USlice),
 }
 
 impl Payload<'_> {
     fn len(&self) -> usize {
         match self {
             Payload::Kernel(msg) => msg.len(),
-            Payload::User { len, .. } => *len,
+            Payload::User(slice) => slice.len(),
         }
     }
 }
 
-/// Copies `len` bytes from `from`'s memory at `src` to `to`'s memory at `dst`, frame to
+/// Copies `len` bytes from `from`'s checked `src` to `to`'s checked `dst`, frame to
 /// frame; `None` when either process has no memory (it ended).
 #[inline(always)]
 fn copy_user(
     k: &Kernel,
     from: ServiceId,
-    src: usize,
+    src: &USlice,
     to: ServiceId,
-    dst: usize,
+    dst: &USlice,
     len: usize,
 ) -> Option<Result<(), SysError>> {
     let space = |id: ServiceId| {
@@ -145,7 +171,7 @@ fn deliver(
     msg: Payload<'_>,
     slot: RecvBuf,
 ) -> Result<(), SysError> {
-    if msg.len() > slot.cap {
+    if msg.len() > slot.buf.len() {
         k.complete(to, Err(SysError::Truncated));
         return Err(SysError::Truncated);
     }
@@ -158,12 +184,12 @@ fn deliver(
         Payload::Kernel(bytes) => k
             .task(to)
             .and_then(|t| t.space.as_ref())
-            .map(|space| space.write_user(slot.buf, bytes)),
-        Payload::User { ptr, len } => copy_user(k, from, ptr, to, slot.buf, len),
+            .map(|space| space.write_user(&slot.buf, bytes)),
+        Payload::User(src) => copy_user(k, from, &src, to, &slot.buf, src.len()),
     };
     let written = match (copied, k.task(to).and_then(|t| t.space.as_ref())) {
         (Some(copied), Some(space)) => {
-            copied.and_then(|()| space.write_user(slot.hdr, &header.to_bytes()))
+            copied.and_then(|()| space.write_user(&slot.hdr, &header.to_bytes()))
         }
         _ => Err(SysError::NoSuchService),
     };
@@ -179,23 +205,34 @@ fn deliver(
     }
 }
 
+/// Checks a receive's buffer (its usable part) and header, writable.
+#[inline(always)]
+fn check_recv(k: &mut Kernel, args: &RecvArgs) -> Option<Result<RecvBuf, SysError>> {
+    let space = k.cur()?.space.as_ref()?;
+    Some(
+        space
+            .check(args.usable(), Access::Write)
+            .and_then(|buf| Ok((buf, space.check(args.header, Access::Write)?)))
+            .map(|(buf, hdr)| RecvBuf { buf, hdr }),
+    )
+}
+
 /// `recv(buf, cap, hdr) -> len`.
 #[link_section = ".text.hot"]
-pub fn recv(k: &mut Kernel, buf: usize, cap: usize, hdr: usize) -> Outcome {
+pub fn recv(k: &mut Kernel, args: RecvArgs) -> Outcome {
+    match check_recv(k, &args) {
+        None => Outcome::Switch,
+        Some(Err(e)) => Outcome::Done(Err(e)),
+        Some(Ok(slot)) => recv_checked(k, slot),
+    }
+}
+
+#[inline(always)]
+fn recv_checked(k: &mut Kernel, slot: RecvBuf) -> Outcome {
     let me = k.current;
     let Some(task) = k.cur() else {
         return Outcome::Switch;
     };
-    let Some(space) = task.space.as_ref() else {
-        return Outcome::Switch;
-    };
-    if let Err(e) = space
-        .check(buf, cap.min(MAX_MSG), true)
-        .and_then(|()| space.check(hdr, RecvHeader::LEN, true))
-    {
-        return Outcome::Done(Err(e));
-    }
-    let slot = RecvBuf { buf, cap, hdr };
     task.state = State::Receiving(slot);
     if let Some(child) = task.notices.pop_front() {
         k.deliver_notice(me, child, slot);
@@ -224,9 +261,9 @@ pub fn recv(k: &mut Kernel, buf: usize, cap: usize, hdr: usize) -> Outcome {
         Err(e) => k.complete(sender, Err(e)),
         Ok(()) => match reply {
             None => k.complete(sender, Ok(0)),
-            Some((buf, cap)) => {
+            Some(buf) => {
                 if let Some(s) = k.task(sender) {
-                    s.state = State::AwaitingReply { from: me, buf, cap };
+                    s.state = State::AwaitingReply { from: me, buf };
                 }
             }
         },
@@ -244,27 +281,26 @@ fn ok_result(k: &mut Kernel, me: ServiceId) -> Result<usize, SysError> {
 
 /// `reply(dst, ptr, len)`.
 #[link_section = ".text.hot"]
-pub fn reply(k: &mut Kernel, dst: usize, ptr: usize, len: usize) -> Result<usize, SysError> {
+pub fn reply(k: &mut Kernel, args: SendArgs) -> Result<usize, SysError> {
     let me = k.current;
-    if len > MAX_MSG {
-        return Err(SysError::BadLength);
-    }
-    k.cur()
+    let msg = args.msg()?;
+    let msg = k
+        .cur()
         .and_then(|t| t.space.as_ref())
         .ok_or(SysError::BadAddress)?
-        .check(ptr, len, false)?;
-    let dst = u32::try_from(dst).map_err(|_| SysError::NoSuchService)?;
-    let (buf, cap) = match k.task(dst).map(|t| t.state) {
-        Some(State::AwaitingReply { from, buf, cap }) if from == me => (buf, cap),
+        .check(msg, Access::Read)?;
+    let dst = args.dst;
+    let buf = match k.task(dst).map(|t| t.state) {
+        Some(State::AwaitingReply { from, buf }) if from == me => buf,
         _ => return Err(SysError::NotPermitted),
     };
-    let written = if len > cap {
+    let written = if msg.len() > buf.len() {
         Some(Err(SysError::Truncated))
     } else {
-        copy_user(k, me, ptr, dst, buf, len)
+        copy_user(k, me, &msg, dst, &buf, msg.len())
     };
     match written {
-        Some(Ok(())) => k.complete(dst, Ok(len)),
+        Some(Ok(())) => k.complete(dst, Ok(msg.len())),
         Some(Err(e)) => k.complete(dst, Err(e)),
         None => return Err(SysError::PeerGone),
     }
@@ -275,31 +311,26 @@ pub fn reply(k: &mut Kernel, dst: usize, ptr: usize, len: usize) -> Result<usize
 /// Every argument of both halves is checked before either takes effect. When the
 /// receive blocks, the hart goes straight to the caller just answered.
 #[link_section = ".text.hot"]
-pub fn reply_recv(k: &mut Kernel, a: [usize; 6]) -> Outcome {
+pub fn reply_recv(k: &mut Kernel, args: ReplyRecvArgs) -> Outcome {
     // The receive's arguments first: an error means nothing happened, reply included.
-    let Some(space) = k.cur().and_then(|t| t.space.as_ref()) else {
-        return Outcome::Switch;
+    let slot = match check_recv(k, &args.recv) {
+        None => return Outcome::Switch,
+        Some(Err(e)) => return Outcome::Done(Err(e)),
+        Some(Ok(slot)) => slot,
     };
-    if let Err(e) = space
-        .check(a[3], a[4].min(MAX_MSG), true)
-        .and_then(|()| space.check(a[5], RecvHeader::LEN, true))
-    {
-        return Outcome::Done(Err(e));
-    }
-    let answered = if a[0] == 0 {
-        None
-    } else {
-        match reply(k, a[0], a[1], a[2]) {
-            Ok(_) => Some(a[0] as ServiceId),
+    let answered = match args.reply {
+        None => None,
+        Some(r) => match reply(k, r) {
+            Ok(_) => Some(r.dst),
             // The reply's own arguments are wrong: the caller's bug, reported at once.
             Err(e @ (SysError::BadLength | SysError::BadAddress)) => {
                 return Outcome::Done(Err(e));
             }
             // The peer cannot take it (gone, or not waiting on this process): dropped.
             Err(_) => None,
-        }
+        },
     };
-    let outcome = recv(k, a[3], a[4], a[5]);
+    let outcome = recv_checked(k, slot);
     if let (Outcome::Blocked, Some(to)) = (&outcome, answered) {
         k.hand_off(to);
     }

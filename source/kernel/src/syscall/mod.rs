@@ -1,13 +1,17 @@
-//! Syscall entry: decode `a7`, run the safe handler, write the result or block.
+//! Syscall entry: decode `a7` and the argument registers into an `abi::Syscall`, run its
+//! safe handler, write the result or block.
 //!
-//! Every pointer argument is an allegation until the caller's page table confirms it
-//! (U bit and rights); a bad one is `BadAddress` for the caller, never a kernel fault.
+//! Every pointer argument is an allegation (`abi::UserRange`) until the caller's page
+//! table confirms it (`AddressSpace::check`, which gives a `USlice`); a bad one is
+//! `BadAddress` for the caller, never a kernel fault.
 
+mod device;
 mod ipc;
 mod process;
 
-use crate::task::Kernel;
-use abi::{SysError, Sysnum};
+use crate::kernel::Kernel;
+use abi::args::{CallArgs, Regs, ReplyRecvArgs};
+use abi::{SysError, Syscall, Sysnum};
 
 /// What became of the caller.
 pub enum Outcome {
@@ -25,7 +29,7 @@ pub fn dispatch(k: &mut Kernel) {
     let Some(task) = k.cur() else { return };
     task.frame.sepc += 4;
     let f = &task.frame.x;
-    let args = [f[10], f[11], f[12], f[13], f[14], f[15]].map(|a| a as usize);
+    let args: Regs = [f[10], f[11], f[12], f[13], f[14], f[15]].map(|a| a as usize);
     let num = f[17] as usize;
     let outcome = run(k, num, args);
     match outcome {
@@ -38,15 +42,16 @@ pub fn dispatch(k: &mut Kernel) {
     }
 }
 
-/// Runs syscall `num`. The IPC calls and `self_id` are tested one by one; the rest are
-/// decoded and run out of line, where the jump tables of their `match`es live in
-/// `.rodata`, a page the IPC path would otherwise refill after every switch.
+/// Runs syscall `num`. The IPC calls and `self_id` are tested one by one and decoded on
+/// the spot; the rest are decoded and run out of line, where the jump tables of their
+/// `match`es live in `.rodata`, a page the IPC path would otherwise refill after every
+/// switch.
 #[inline(always)]
-fn run(k: &mut Kernel, num: usize, a: [usize; 6]) -> Outcome {
+fn run(k: &mut Kernel, num: usize, a: Regs) -> Outcome {
     if num == Sysnum::Call as usize {
-        ipc::send(k, a[0], a[1], a[2], Some((a[3], a[4])))
+        ipc::call(k, CallArgs::decode(&a))
     } else if num == Sysnum::ReplyRecv as usize {
-        ipc::reply_recv(k, a)
+        ipc::reply_recv(k, ReplyRecvArgs::decode(&a))
     } else if num == Sysnum::SelfId as usize {
         Outcome::Done(Ok(k.current as usize))
     } else {
@@ -55,35 +60,40 @@ fn run(k: &mut Kernel, num: usize, a: [usize; 6]) -> Outcome {
 }
 
 #[inline(never)]
-fn run_other(k: &mut Kernel, num: usize, a: [usize; 6]) -> Outcome {
+fn run_other(k: &mut Kernel, num: usize, a: Regs) -> Outcome {
     let num = match Sysnum::try_from(num) {
         Ok(num) => num,
         Err(e) => return Outcome::Done(Err(e)),
     };
-    match num {
-        Sysnum::DebugWrite => Outcome::Done(process::debug_write(k, a[0], a[1])),
-        Sysnum::Exit => {
+    match Syscall::decode(num, a) {
+        Syscall::DebugWrite(args) => Outcome::Done(process::debug_write(k, args)),
+        Syscall::Exit(code) => {
             let id = k.current;
-            k.exit_task(id, i64::from(a[0] as i32), None);
+            k.exit_task(id, i64::from(code), None);
             Outcome::Switch
         }
-        Sysnum::Yield => {
+        Syscall::Yield => {
             if let Some(t) = k.cur() {
                 t.frame.set_result(Ok(0));
             }
             Outcome::Switch
         }
-        Sysnum::Sleep => process::sleep(k, a[0] as u64),
-        Sysnum::Time => Outcome::Done(Ok(k.now_ns() as usize)),
-        Sysnum::Grow => Outcome::Done(process::grow(k, a[0])),
-        Sysnum::Spawn => Outcome::Done(process::spawn(k, a[0], a[1])),
-        Sysnum::Wait => process::wait(k, a[0], a[1], a[2]),
-        Sysnum::Send => ipc::send(k, a[0], a[1], a[2], None),
-        Sysnum::Recv => ipc::recv(k, a[0], a[1], a[2]),
-        Sysnum::Call => ipc::send(k, a[0], a[1], a[2], Some((a[3], a[4]))),
-        Sysnum::Reply => Outcome::Done(ipc::reply(k, a[0], a[1], a[2])),
-        Sysnum::ReplyRecv => ipc::reply_recv(k, a),
-        Sysnum::SelfId => Outcome::Done(Ok(k.current as usize)),
-        Sysnum::BenchSwitch => Outcome::Done(process::bench_switch(k, a[0])),
+        Syscall::Sleep(ns) => process::sleep(k, ns),
+        Syscall::Time => Outcome::Done(Ok(k.now_ns() as usize)),
+        Syscall::Grow(bytes) => Outcome::Done(process::grow(k, bytes)),
+        Syscall::Spawn(args) => Outcome::Done(process::spawn(k, args)),
+        Syscall::Wait(args) => process::wait(k, args),
+        Syscall::Send(args) => ipc::send(k, args, None),
+        Syscall::Recv(args) => ipc::recv(k, args),
+        Syscall::Call(args) => ipc::call(k, args),
+        Syscall::Reply(args) => Outcome::Done(ipc::reply(k, args)),
+        Syscall::SelfId => Outcome::Done(Ok(k.current as usize)),
+        Syscall::ReplyRecv(args) => ipc::reply_recv(k, args),
+        Syscall::BenchSwitch(args) => Outcome::Done(process::bench_switch(k, args)),
+        Syscall::SendTimeout(args) => ipc::send(k, args.send, Some(args.timeout_ns)),
+        Syscall::DeviceInfo(args) => Outcome::Done(device::device_info(k, args)),
+        Syscall::MmioMap(args) => Outcome::Done(device::mmio_map(k, args)),
+        Syscall::DmaAlloc(args) => Outcome::Done(device::dma_alloc(k, args)),
+        Syscall::SpawnImage(args) => Outcome::Done(process::spawn_image(k, args)),
     }
 }

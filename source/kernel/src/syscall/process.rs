@@ -1,35 +1,34 @@
-//! Process syscalls: debug output, sleep, heap growth, spawn, wait, and the switch
-//! benchmark.
+//! Process syscalls: debug output, sleep, heap growth, spawn (from the manifest or from
+//! memory), wait, and the switch benchmark.
 
 use super::Outcome;
 use crate::console;
-use crate::task::{Kernel, State};
+use crate::kernel::Kernel;
+use crate::mm::space::Access;
+use crate::task::{ProgramName, State};
+use abi::args::{BenchSwitchArgs, DebugWriteArgs, SpawnArgs, SpawnImageArgs, WaitArgs};
 use abi::layout::{HEAP_BASE, HEAP_MAX, PAGE_SIZE};
-use abi::{FaultRecord, SysError};
+use abi::SysError;
+use alloc::vec::Vec;
 use kernel_core::sv39::{PTE_R, PTE_U, PTE_W};
 
-/// Longest debug write.
-const MAX_DEBUG_WRITE: usize = 4096;
-
 /// `debug_write(ptr, len)`.
-pub fn debug_write(k: &mut Kernel, ptr: usize, len: usize) -> Result<usize, SysError> {
-    if len > MAX_DEBUG_WRITE {
-        return Err(SysError::BadLength);
-    }
-    let mut buf = alloc::vec![0u8; len];
+pub fn debug_write(k: &mut Kernel, args: DebugWriteArgs) -> Result<usize, SysError> {
+    let bytes = args.bytes()?;
+    let mut buf = alloc::vec![0u8; bytes.len];
     let space = k
         .cur()
         .and_then(|t| t.space.as_ref())
         .ok_or(SysError::BadAddress)?;
-    space.read_user(ptr, &mut buf)?;
+    let slice = space.check(bytes, Access::Read)?;
+    space.read_user(&slice, &mut buf)?;
     console::write_bytes(&buf);
-    Ok(len)
+    Ok(bytes.len)
 }
 
 /// `sleep(ns)`.
 pub fn sleep(k: &mut Kernel, ns: u64) -> Outcome {
-    let ticks = (u128::from(ns) * u128::from(k.timebase) / 1_000_000_000) as u64;
-    let until = crate::arch::time().saturating_add(ticks);
+    let until = k.deadline_in(ns);
     if k.sleep_until(until) {
         Outcome::Blocked
     } else {
@@ -73,44 +72,65 @@ pub fn grow(k: &mut Kernel, bytes: usize) -> Result<usize, SysError> {
 }
 
 /// `spawn(name_ptr, name_len) -> id`.
-pub fn spawn(k: &mut Kernel, ptr: usize, len: usize) -> Result<usize, SysError> {
+pub fn spawn(k: &mut Kernel, args: SpawnArgs) -> Result<usize, SysError> {
     let parent = k.current;
     let task = k.cur().ok_or(SysError::BadAddress)?;
     if !task.may_spawn {
         return Err(SysError::Denied);
     }
-    if len == 0 || len > initrd::MAX_NAME {
-        return Err(SysError::BadLength);
-    }
-    let mut name = [0u8; initrd::MAX_NAME];
-    task.space
-        .as_ref()
-        .ok_or(SysError::BadAddress)?
-        .read_user(ptr, &mut name[..len])?;
-    let name = core::str::from_utf8(&name[..len]).map_err(|_| SysError::NoSuchProgram)?;
+    let range = args.name()?;
+    let space = task.space.as_ref().ok_or(SysError::BadAddress)?;
+    let mut name = [0u8; abi::args::MAX_PROGRAM_NAME];
+    space.read_user(&space.check(range, Access::Read)?, &mut name[..range.len])?;
+    let name = core::str::from_utf8(&name[..range.len]).map_err(|_| SysError::NoSuchProgram)?;
     k.spawn(name, parent).map(|id| id as usize)
 }
 
+/// `spawn_image(image_ptr, image_len, name_ptr, name_len) -> id` (`exec` programs only):
+/// the image is copied into the kernel, then loaded as an initrd program would be.
+pub fn spawn_image(k: &mut Kernel, args: SpawnImageArgs) -> Result<usize, SysError> {
+    let parent = k.current;
+    let task = k.cur().ok_or(SysError::BadAddress)?;
+    if !task.may_exec {
+        return Err(SysError::Denied);
+    }
+    let (image_range, name_range) = (args.image()?, args.name()?);
+    let space = task.space.as_ref().ok_or(SysError::BadAddress)?;
+    let (image_slice, name_slice) = (
+        space.check(image_range, Access::Read)?,
+        space.check(name_range, Access::Read)?,
+    );
+    let mut name = [0u8; abi::args::MAX_PROGRAM_NAME];
+    space.read_user(&name_slice, &mut name[..name_range.len])?;
+    let name = ProgramName::new(&name[..name_range.len]).ok_or(SysError::BadLength)?;
+    let mut image = Vec::new();
+    image
+        .try_reserve_exact(image_range.len)
+        .map_err(|_| SysError::NoMemory)?;
+    image.resize(image_range.len, 0);
+    space.read_user(&image_slice, &mut image)?;
+    k.spawn_image(&image, name, parent).map(|id| id as usize)
+}
+
 /// `wait(child, rec_ptr, rec_cap) -> code`.
-pub fn wait(k: &mut Kernel, child: usize, rec: usize, cap: usize) -> Outcome {
+pub fn wait(k: &mut Kernel, args: WaitArgs) -> Outcome {
     let me = k.current;
-    let child = u32::try_from(child).unwrap_or(u32::MAX);
+    let child = args.child;
     let child_state = match k.task(child) {
         Some(c) if c.parent == me => c.state,
         _ => return Outcome::Done(Err(SysError::NotPermitted)),
     };
-    if rec != 0 {
-        if cap < FaultRecord::MAX_LEN {
-            return Outcome::Done(Err(SysError::BadLength));
-        }
-        let checked = k
-            .cur()
-            .and_then(|t| t.space.as_ref())
-            .map(|s| s.check(rec, FaultRecord::MAX_LEN, true));
-        if let Some(Err(e)) = checked {
-            return Outcome::Done(Err(e));
-        }
-    }
+    let rec = match args.record() {
+        Err(e) => return Outcome::Done(Err(e)),
+        Ok(None) => None,
+        Ok(Some(range)) => match k.cur().and_then(|t| t.space.as_ref()) {
+            Some(space) => match space.check(range, Access::Write) {
+                Ok(slice) => Some(slice),
+                Err(e) => return Outcome::Done(Err(e)),
+            },
+            None => return Outcome::Switch,
+        },
+    };
     if child_state == State::Zombie {
         return Outcome::Done(k.reap(me, child, rec));
     }
@@ -121,14 +141,12 @@ pub fn wait(k: &mut Kernel, child: usize, rec: usize, cap: usize) -> Outcome {
 }
 
 /// `bench_switch(pairs) -> ns` (`runner` programs only).
-pub fn bench_switch(k: &mut Kernel, pairs: usize) -> Result<usize, SysError> {
+pub fn bench_switch(k: &mut Kernel, args: BenchSwitchArgs) -> Result<usize, SysError> {
     if !k.cur().is_some_and(|t| t.may_bench) {
         return Err(SysError::NotPermitted);
     }
-    if !(1..=abi::syscall::MAX_BENCH_PAIRS).contains(&pairs) {
-        return Err(SysError::BadLength);
-    }
-    k.time_switch_pairs(pairs as u64)
+    let pairs = args.pairs()?;
+    k.time_switch_pairs(pairs)
         .map(|ns| ns as usize)
         .ok_or(SysError::NoMemory)
 }

@@ -1,7 +1,10 @@
-//! Starting a program: its ELF from the initrd, through a load plan, into a fresh Sv39
-//! address space with a stack, ready to enter at its entry point in U-mode.
+//! Starting a program: its ELF (from the initrd, or from a caller's buffer), through a
+//! load plan, into a fresh Sv39 address space with a stack, ready to enter at its entry
+//! point in U-mode. Both sources pass the same checks (`kernel_core::elf::plan`) and
+//! record the same module (name, load range, build-id) for fault records.
 
-use super::{Kernel, State, Task};
+use super::{ProgramName, State, Task};
+use crate::kernel::{Kernel, IMAGE_SLOTS};
 use crate::mm::space::AddressSpace;
 use crate::trap::TrapFrame;
 use abi::layout::{PAGE_SIZE, STACK_SIZE, STACK_TOP};
@@ -9,9 +12,18 @@ use abi::{ModuleEntry, ServiceId, SysError};
 use alloc::collections::{BTreeMap, VecDeque};
 use alloc::vec::Vec;
 use kernel_core::elf::{self, LoadPlan};
+use kernel_core::grants::DmaBook;
 use kernel_core::sv39::{PTE_R, PTE_U, PTE_W, PTE_X};
 
-/// Starts program `name` as a child of `parent`; returns its service id.
+/// What a new process may do, from its manifest line (nothing for an image).
+struct Rights {
+    spawn: bool,
+    exec: bool,
+    bench: bool,
+    grants: Vec<usize>,
+}
+
+/// Starts manifest program `name` as a child of `parent`; returns its service id.
 pub fn spawn(k: &mut Kernel, name: &str, parent: ServiceId) -> Result<ServiceId, SysError> {
     let program = *k.manifest.by_name(name).ok_or(SysError::NoSuchProgram)?;
     let id = program.id;
@@ -22,6 +34,45 @@ pub fn spawn(k: &mut Kernel, name: &str, parent: ServiceId) -> Result<ServiceId,
         .archive
         .find(program.name)
         .ok_or(SysError::NoSuchProgram)?;
+    let name = ProgramName::new(program.name.as_bytes()).ok_or(SysError::NoSuchProgram)?;
+    let rights = Rights {
+        spawn: program.spawn,
+        exec: program.exec,
+        bench: program.runner,
+        grants: k.grants.get(id as usize - 1).cloned().unwrap_or_default(),
+    };
+    start(k, id, image, name, parent, rights)
+}
+
+/// Starts the ELF `image` (copied out of the caller) as a child of `parent`, in the first
+/// free slot after the manifest's programs; it holds no rights of any kind.
+pub fn spawn_image(
+    k: &mut Kernel,
+    image: &[u8],
+    name: ProgramName,
+    parent: ServiceId,
+) -> Result<ServiceId, SysError> {
+    let first = k.manifest.programs().len() + 1;
+    let id = (first..first + IMAGE_SLOTS)
+        .find(|i| k.tasks.get(*i).is_some_and(|t| t.is_none()))
+        .ok_or(SysError::NoMemory)? as ServiceId;
+    let rights = Rights {
+        spawn: false,
+        exec: false,
+        bench: false,
+        grants: Vec::new(),
+    };
+    start(k, id, image, name, parent, rights)
+}
+
+fn start(
+    k: &mut Kernel,
+    id: ServiceId,
+    image: &[u8],
+    name: ProgramName,
+    parent: ServiceId,
+    rights: Rights,
+) -> Result<ServiceId, SysError> {
     let plan = elf::plan(image).map_err(|_| SysError::BadImage)?;
     let asid = k.asid_for(id);
     let mut space = AddressSpace::new(&mut k.frames, asid).ok_or(SysError::NoMemory)?;
@@ -39,17 +90,18 @@ pub fn spawn(k: &mut Kernel, name: &str, parent: ServiceId) -> Result<ServiceId,
     };
     let (start, end) = plan.span();
     let module = ModuleEntry::new(
-        program.name.as_bytes(),
+        name.as_bytes(),
         start as u64,
         end as u64,
         start as u64,
         plan.build_id(),
     );
     let task = Task {
-        name: program.name,
+        name,
         parent,
-        may_spawn: program.spawn,
-        may_bench: program.runner,
+        may_spawn: rights.spawn,
+        may_exec: rights.exec,
+        may_bench: rights.bench,
         frame,
         space: Some(space),
         state: State::Runnable,
@@ -58,6 +110,9 @@ pub fn spawn(k: &mut Kernel, name: &str, parent: ServiceId) -> Result<ServiceId,
         notices: VecDeque::new(),
         outgoing: Vec::new(),
         exit: None,
+        grants: rights.grants,
+        mapped: 0,
+        dma: DmaBook::default(),
     };
     match k.tasks.get_mut(id as usize) {
         Some(slot) => *slot = Some(task),

@@ -6,7 +6,7 @@
 
 pub mod context;
 
-use crate::{arch, task};
+use crate::{arch, kernel};
 pub use context::TrapFrame;
 use core::sync::atomic::{AtomicBool, Ordering};
 
@@ -39,7 +39,7 @@ pub fn enter_user(frame: *mut TrapFrame) -> ! {
 #[link_section = ".text.hot"]
 extern "C" fn trap_handler(_frame: *mut TrapFrame) -> *mut TrapFrame {
     let scause = arch::scause();
-    task::with_kernel(|k| {
+    kernel::with_kernel(|k| {
         if scause == INTERRUPT | SUPERVISOR_TIMER {
             k.preempt();
         } else if scause & INTERRUPT != 0 {

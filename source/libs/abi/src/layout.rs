@@ -21,6 +21,17 @@ pub const HEAP_MAX: usize = 16 * 1024 * 1024;
 pub const STACK_TOP: usize = 0x7FFF_F000;
 /// Size of the user stack in bytes.
 pub const STACK_SIZE: usize = 64 * 1024;
+/// Where granted device windows are mapped: the window of the caller's `i`-th grant at
+/// `MMIO_BASE + i * MMIO_SLOT`.
+pub const MMIO_BASE: usize = 0x7000_0000;
+/// Virtual space per granted device window (its window must fit).
+pub const MMIO_SLOT: usize = 0x1_0000;
+/// Most device grants one program may hold.
+pub const MAX_GRANTS: usize = 8;
+/// Where DMA regions are mapped, one after the other, as `dma_alloc` hands them out.
+pub const DMA_BASE: usize = 0x7100_0000;
+/// Most DMA memory one program may hold, in bytes.
+pub const DMA_MAX: usize = 1024 * 1024;
 /// The Sv39 address the kernel links at (mapped, but not user-accessible).
 pub const KERNEL_BASE: usize = 0x8020_0000;
 
@@ -44,6 +55,8 @@ mod tests {
         assert!(!is_user_range(USER_START - 1, 1));
         assert!(!is_user_range(KERNEL_BASE, 8));
         assert!(!is_user_range(usize::MAX, 2));
-        const { assert!(HEAP_BASE + HEAP_MAX < STACK_TOP - STACK_SIZE) };
+        const { assert!(HEAP_BASE + HEAP_MAX < MMIO_BASE) };
+        const { assert!(MMIO_BASE + MAX_GRANTS * MMIO_SLOT <= DMA_BASE) };
+        const { assert!(DMA_BASE + DMA_MAX < STACK_TOP - STACK_SIZE) };
     }
 }

@@ -1,5 +1,7 @@
-//! The kernel's ABI, defined once: syscall numbers, error codes, fault codes, the IPC
-//! header, the fault record and the user address-space layout.
+//! The kernel's ABI, defined once: syscall numbers and their argument structs, error
+//! codes, fault codes, the IPC header, the fault record, device grants and the user
+//! address-space layout; and the request convention services speak over `call`
+//! ([`rpc`], the one part that allocates).
 //!
 //! The kernel and the user runtime both re-export this crate, so the two sides cannot
 //! drift. Everything here is plain data with explicit little-endian encodings, tested on
@@ -8,13 +10,20 @@
 #![no_std]
 #![forbid(unsafe_code)]
 
+extern crate alloc;
+
+pub mod args;
+pub mod device;
 pub mod fault;
 #[doc(hidden)]
 pub mod fuzz;
 pub mod ipc;
 pub mod layout;
+pub mod rpc;
 pub mod syscall;
 
+pub use args::{Syscall, UserRange};
+pub use device::{DeviceInfo, DmaRegion};
 pub use fault::{FaultRecord, ModuleEntry, RecordError};
 pub use ipc::{MsgKind, RecvHeader, ServiceId};
 pub use syscall::{decode_result, encode_result, SysError, Sysnum};

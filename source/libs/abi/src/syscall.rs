@@ -47,7 +47,29 @@ pub enum Sysnum {
     /// the nanoseconds they took: the reference a benchmark sets its IPC figures beside,
     /// measured between its rounds. Only `runner` programs (`NotPermitted` otherwise).
     BenchSwitch = 14,
+    /// `send_timeout(dst, ptr, len, timeout_ns)`: `send`, but the message waits in the
+    /// receiver's inbox at most `timeout_ns` nanoseconds (0: only if the receiver is in
+    /// `recv` now, a non-blocking try); then `TimedOut`, and it is withdrawn.
+    SendTimeout = 15,
+    /// `device_info(index, info_ptr) -> device id`: writes the [`crate::device::DeviceInfo`]
+    /// of the caller's `index`-th granted device (manifest order); `NoDevice` past them.
+    DeviceInfo = 16,
+    /// `mmio_map(pa, len) -> va`: maps the granted device window holding
+    /// `[pa, pa + len)` into the caller's space and returns the virtual address of `pa`.
+    /// `Denied` for another device's window, `BadAddress` outside every granted window.
+    MmioMap = 17,
+    /// `dma_alloc(pages, region_ptr) -> va`: physically contiguous zeroed pages for a
+    /// driver (callers with a device grant only), mapped into its space; writes a
+    /// [`crate::device::DmaRegion`] (physical and virtual address). Freed when it ends.
+    DmaAlloc = 18,
+    /// `spawn_image(image_ptr, image_len, name_ptr, name_len) -> ServiceId`: starts the
+    /// ELF in the caller's buffer as its child, with the checks of an initrd program
+    /// (programs the manifest marks `exec` only).
+    SpawnImage = 19,
 }
+
+/// The highest syscall number the kernel knows.
+pub const LAST_SYSNUM: usize = Sysnum::SpawnImage as usize;
 
 /// Most switch pairs one `bench_switch` times (a few milliseconds with interrupts off).
 pub const MAX_BENCH_PAIRS: usize = 1000;
@@ -72,6 +94,11 @@ impl TryFrom<usize> for Sysnum {
             12 => Sysnum::SelfId,
             13 => Sysnum::ReplyRecv,
             14 => Sysnum::BenchSwitch,
+            15 => Sysnum::SendTimeout,
+            16 => Sysnum::DeviceInfo,
+            17 => Sysnum::MmioMap,
+            18 => Sysnum::DmaAlloc,
+            19 => Sysnum::SpawnImage,
             _ => return Err(SysError::BadSyscall),
         })
     }
@@ -105,6 +132,10 @@ pub enum SysError {
     NotPermitted = 11,
     /// The receive buffer is smaller than the message; the message is dropped.
     Truncated = 12,
+    /// A `send_timeout` whose message nobody took before its deadline; it is withdrawn.
+    TimedOut = 13,
+    /// The caller has no granted device with that index.
+    NoDevice = 14,
 }
 
 impl SysError {
@@ -123,6 +154,8 @@ impl SysError {
             10 => SysError::PeerGone,
             11 => SysError::NotPermitted,
             12 => SysError::Truncated,
+            13 => SysError::TimedOut,
+            14 => SysError::NoDevice,
             _ => return None,
         })
     }
@@ -143,6 +176,8 @@ impl fmt::Display for SysError {
             SysError::PeerGone => "peer ended",
             SysError::NotPermitted => "not permitted",
             SysError::Truncated => "message larger than the buffer",
+            SysError::TimedOut => "nobody took the message before its deadline",
+            SysError::NoDevice => "no such granted device",
         };
         f.write_str(text)
     }
@@ -172,22 +207,24 @@ mod tests {
 
     #[test]
     fn every_sysnum_roundtrips_through_its_number() {
-        for n in 0..=14usize {
+        for n in 0..=LAST_SYSNUM {
             let s = Sysnum::try_from(n).unwrap();
             assert_eq!(s as usize, n);
         }
-        assert_eq!(Sysnum::try_from(15), Err(SysError::BadSyscall));
+        assert_eq!(LAST_SYSNUM, 19);
+        assert_eq!(Sysnum::try_from(20), Err(SysError::BadSyscall));
         assert_eq!(Sysnum::try_from(usize::MAX), Err(SysError::BadSyscall));
     }
 
     #[test]
     fn results_roundtrip_through_two_registers() {
-        for code in 1..=12usize {
+        for code in 1..=14usize {
             let e = SysError::from_code(code).unwrap();
             assert_eq!(e as usize, code);
             assert_eq!(decode_result(encode_result(Err(e)).0, 0), Err(e));
         }
         assert_eq!(SysError::from_code(0), None);
+        assert_eq!(SysError::from_code(15), None);
         let (a0, a1) = encode_result(Ok(0xdead));
         assert_eq!(decode_result(a0, a1), Ok(0xdead));
         assert_eq!(decode_result(99, 0), Err(SysError::BadSyscall));

@@ -9,7 +9,11 @@
 //! - `boot`: init starts it at boot, in manifest order, waiting for each to report ready;
 //! - `ondemand`: init starts it only when a `runner` program asks;
 //! - `runner`: the program may ask init to start `ondemand` programs and wait for them;
-//! - `final`: when it exits, init exits with its status and the system stops.
+//! - `final`: when it exits, init exits with its status and the system stops;
+//! - `exec`: the program may use `spawn_image` (start an ELF from its own memory: execd);
+//! - `device=KIND`: the kernel grants the program a device of that virtio kind
+//!   (`virtio-blk`, `virtio-net`, `virtio-console`, `virtio-rng`): its MMIO window and
+//!   DMA memory. A kind is granted to one program only.
 
 use alloc::vec::Vec;
 use core::fmt;
@@ -36,6 +40,17 @@ pub struct Program<'a> {
     pub runner: bool,
     /// Its exit ends the system.
     pub is_final: bool,
+    /// May use `spawn_image`.
+    pub exec: bool,
+    /// Granted device kinds: bit `n` set for virtio device id `n` (`abi::device`).
+    pub devices: u32,
+}
+
+impl Program<'_> {
+    /// The virtio device ids granted to the program, ascending (its grant order).
+    pub fn granted(&self) -> impl Iterator<Item = u32> + '_ {
+        (0..32).filter(move |id| self.devices & (1 << id) != 0)
+    }
 }
 
 /// What is wrong with a manifest.
@@ -51,6 +66,8 @@ pub enum ManifestError {
     Duplicate(usize),
     /// More than [`MAX_PROGRAMS`] programs, or none.
     BadCount(usize),
+    /// Line `n` grants a device kind that is unknown or already granted to a program.
+    BadDevice(usize),
 }
 
 impl fmt::Display for ManifestError {
@@ -61,6 +78,9 @@ impl fmt::Display for ManifestError {
             ManifestError::UnknownFlag(n) => write!(f, "manifest line {n}: unknown flag"),
             ManifestError::Duplicate(n) => write!(f, "manifest line {n}: duplicate program"),
             ManifestError::BadCount(n) => write!(f, "manifest: {n} programs (1..=32)"),
+            ManifestError::BadDevice(n) => {
+                write!(f, "manifest line {n}: unknown device kind or granted twice")
+            }
         }
     }
 }
@@ -103,14 +123,27 @@ impl<'a> Manifest<'a> {
                 ondemand: false,
                 runner: false,
                 is_final: false,
+                exec: false,
+                devices: 0,
             };
             for flag in words {
+                if let Some(kind) = flag.strip_prefix("device=") {
+                    let bit = abi::device::virtio_kind(kind)
+                        .map(|id| 1u32 << id)
+                        .ok_or(ManifestError::BadDevice(line_no))?;
+                    if p.devices & bit != 0 || programs.iter().any(|q| q.devices & bit != 0) {
+                        return Err(ManifestError::BadDevice(line_no));
+                    }
+                    p.devices |= bit;
+                    continue;
+                }
                 match flag {
                     "spawn" => p.spawn = true,
                     "boot" => p.boot = true,
                     "ondemand" => p.ondemand = true,
                     "runner" => p.runner = true,
                     "final" => p.is_final = true,
+                    "exec" => p.exec = true,
                     _ => return Err(ManifestError::UnknownFlag(line_no)),
                 }
             }
@@ -168,6 +201,38 @@ mod tests {
         assert!(m.by_id(4).unwrap().ondemand);
         assert_eq!(m.by_id(0), None);
         assert_eq!(m.by_id(5), None);
+    }
+
+    #[test]
+    fn grants_devices_and_the_exec_right() {
+        let text = b"init spawn\nblkd boot device=virtio-blk device=virtio-rng\nexecd exec\n";
+        let m = Manifest::parse(text).unwrap();
+        let blkd = m.by_name("blkd").unwrap();
+        assert_eq!(blkd.granted().collect::<Vec<_>>(), [2, 4]);
+        assert!(!blkd.exec);
+        let execd = m.by_name("execd").unwrap();
+        assert!(execd.exec && execd.devices == 0);
+        assert!(!m.by_name("init").unwrap().exec);
+    }
+
+    #[test]
+    fn a_device_kind_goes_to_one_program_only() {
+        assert_eq!(
+            Manifest::parse(b"init\na device=virtio-blk\nb device=virtio-blk\n"),
+            Err(ManifestError::BadDevice(3))
+        );
+        assert_eq!(
+            Manifest::parse(b"init device=virtio-blk device=virtio-blk\n"),
+            Err(ManifestError::BadDevice(1))
+        );
+        assert_eq!(
+            Manifest::parse(b"init device=floppy\n"),
+            Err(ManifestError::BadDevice(1))
+        );
+        assert_eq!(
+            Manifest::parse(b"init device=\n"),
+            Err(ManifestError::BadDevice(1))
+        );
     }
 
     #[test]

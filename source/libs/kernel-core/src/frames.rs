@@ -1,9 +1,10 @@
 //! Free physical memory at boot: RAM after the kernel image, minus holes (the initrd and
 //! the device tree), as page-aligned ranges for the frame allocator.
 
+use crate::sv39::PAGE;
+
 /// Most free ranges the computation keeps (each hole splits at most one range in two).
 pub const MAX_RANGES: usize = 8;
-const PAGE: u64 = 4096;
 
 /// Free ranges, ascending and non-empty.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

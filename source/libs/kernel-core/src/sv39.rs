@@ -23,8 +23,12 @@ pub const PTE_G: u64 = 1 << 5;
 pub const PTE_A: u64 = 1 << 6;
 /// Dirty (set up front, as `PTE_A`).
 pub const PTE_D: u64 = 1 << 7;
-/// Page size in bytes.
-pub const PAGE: u64 = 4096;
+/// Software bit (RSW, bit 8): the leaf maps a device window, not RAM. The kernel never
+/// copies IPC data through such a page.
+pub const PTE_DEVICE: u64 = 1 << 8;
+/// Page size in bytes: `abi::layout::PAGE_SIZE`, as the `u64` page-table arithmetic
+/// uses it.
+pub const PAGE: u64 = abi::layout::PAGE_SIZE as u64;
 /// Entries per table.
 pub const ENTRIES: usize = 512;
 /// `satp` mode field for Sv39.

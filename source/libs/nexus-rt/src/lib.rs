@@ -2,9 +2,10 @@
 //!
 //! It provides the entry point (`_start`, which calls the program's `main` through
 //! [`entry!`] and exits with its code), the heap (grown with the `grow` syscall), a
-//! panic handler that exits with code 101, safe syscall and IPC wrappers, and the small
-//! request protocols of init and samgrd. Programs link with `user.ld` (a one-line
-//! `build.rs`); frame pointers are on for every OS build, so crashes unwind.
+//! panic handler that exits with code 101, safe syscall and IPC wrappers, and the request
+//! convention services speak (their ops live in each service's `-api` crate). Programs
+//! link with `user.ld` (a one-line `build.rs`); frame pointers are on for every OS
+//! build, so crashes unwind.
 #![no_std]
 #![forbid(unsafe_op_in_unsafe_fn)]
 

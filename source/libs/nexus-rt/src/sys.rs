@@ -1,6 +1,8 @@
 //! Syscalls: one raw `ecall` shim and safe wrappers that pass only valid slices.
 
-use abi::{decode_result, FaultRecord, RecvHeader, ServiceId, SysError, Sysnum};
+use abi::{
+    decode_result, DeviceInfo, DmaRegion, FaultRecord, RecvHeader, ServiceId, SysError, Sysnum,
+};
 
 /// Issues syscall `num` with up to six arguments.
 ///
@@ -131,6 +133,95 @@ pub fn send(dst: ServiceId, msg: &[u8]) -> Result<(), SysError> {
         [dst as usize, msg.as_ptr() as usize, msg.len(), 0, 0, 0],
     )
     .map(|_| ())
+}
+
+/// Sends `msg` to `dst`, waiting at most `timeout_ns` for `dst` to take it; then
+/// `TimedOut` and the message is withdrawn. A timeout of 0 only delivers to a receiver
+/// already waiting in `recv` (see [`try_send`]).
+#[inline]
+pub fn send_timeout(dst: ServiceId, msg: &[u8], timeout_ns: u64) -> Result<(), SysError> {
+    call0(
+        Sysnum::SendTimeout,
+        [
+            dst as usize,
+            msg.as_ptr() as usize,
+            msg.len(),
+            timeout_ns as usize,
+            0,
+            0,
+        ],
+    )
+    .map(|_| ())
+}
+
+/// Sends `msg` to `dst` only if `dst` waits in `recv` now; else `TimedOut` at once.
+#[inline]
+pub fn try_send(dst: ServiceId, msg: &[u8]) -> Result<(), SysError> {
+    send_timeout(dst, msg, 0)
+}
+
+/// The caller's `index`-th granted device (manifest order): its MMIO window, virtio
+/// device id and interrupt line. `NoDevice` past the caller's grants.
+pub fn device_info(index: usize) -> Result<DeviceInfo, SysError> {
+    let mut out = [0u8; DeviceInfo::LEN];
+    call0(
+        Sysnum::DeviceInfo,
+        [index, out.as_mut_ptr() as usize, 0, 0, 0, 0],
+    )?;
+    Ok(DeviceInfo::from_bytes(&out))
+}
+
+/// Maps the granted device window holding `[pa, pa + len)` into this process; returns
+/// the virtual address of `pa` (virtio-drivers' `Hal::mmio_phys_to_virt`). `Denied` for a
+/// window not granted to the caller, `BadAddress` outside every device window,
+/// `BadLength` for 0 bytes or a range past the window's end.
+pub fn mmio_map(pa: usize, len: usize) -> Result<usize, SysError> {
+    call0(Sysnum::MmioMap, [pa, len, 0, 0, 0, 0])
+}
+
+/// `pages` physically contiguous zeroed pages for DMA (virtio-drivers' `Hal::dma_alloc`),
+/// for programs holding a device grant; they stay until the process ends.
+pub fn dma_alloc(pages: usize) -> Result<DmaRegion, SysError> {
+    let mut out = [0u8; DmaRegion::LEN];
+    call0(
+        Sysnum::DmaAlloc,
+        [pages, out.as_mut_ptr() as usize, 0, 0, 0, 0],
+    )?;
+    Ok(DmaRegion::from_bytes(&out))
+}
+
+/// Starts the ELF `image` as a child named `name` (`exec` programs only); returns its
+/// service id. The image passes the checks of an initrd program.
+pub fn spawn_image(image: &[u8], name: &str) -> Result<ServiceId, SysError> {
+    call0(
+        Sysnum::SpawnImage,
+        [
+            image.as_ptr() as usize,
+            image.len(),
+            name.as_ptr() as usize,
+            name.len(),
+            0,
+            0,
+        ],
+    )
+    .map(|id| id as ServiceId)
+}
+
+/// The `call` syscall as the [`abi::rpc::Caller`] of services' client stubs
+/// (`samgrd_api::Client::new(sys::Ipc, id)`).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Ipc;
+
+impl abi::rpc::Caller for Ipc {
+    #[inline]
+    fn call(
+        &mut self,
+        dst: ServiceId,
+        request: &[u8],
+        reply: &mut [u8],
+    ) -> Result<usize, SysError> {
+        call(dst, request, reply)
+    }
 }
 
 /// Sends `msg` to `dst` and waits for the reply in `reply`; returns the reply length.

@@ -12,25 +12,20 @@ use alloc::collections::BTreeMap;
 use alloc::string::String;
 use nexus_rt::abi::ipc::MAX_MSG;
 use nexus_rt::abi::{MsgKind, ServiceId, SysError};
-use nexus_rt::proto;
 use nexus_rt::{println, sys};
+use samgrd_api::{name_of, Op, MAX_NAMES, SERVICE_NAME};
 
 nexus_rt::entry!(main);
 
-/// Most names the registry holds.
-const MAX_NAMES: usize = 64;
-/// Longest service name.
-const MAX_NAME: usize = 64;
-
 fn main() -> i32 {
     let mut names: BTreeMap<String, ServiceId> = BTreeMap::new();
-    names.insert(String::from("samgrd"), sys::self_id());
+    names.insert(String::from(SERVICE_NAME), sys::self_id());
     let mut served: u64 = 0;
     // One buffer, as an IPC buffer: each request arrives in it and its reply is written
     // over it, then sent from it.
     let mut buf = alloc::vec![0u8; MAX_MSG];
     println!("samgrd: ready");
-    if let Err(e) = proto::init_ready() {
+    if let Err(e) = init_api::Client::new(sys::Ipc).ready() {
         println!("samgrd: FAIL: cannot report to init: {e}");
         return 1;
     }
@@ -52,13 +47,6 @@ fn main() -> i32 {
     }
 }
 
-fn name_of(arg: &[u8]) -> Result<&str, SysError> {
-    if arg.is_empty() || arg.len() > MAX_NAME {
-        return Err(SysError::BadLength);
-    }
-    core::str::from_utf8(arg).map_err(|_| SysError::BadLength)
-}
-
 /// Answers the request `buf[..len]` from `sender` in place: writes the reply (a status
 /// byte, then the body) over `buf` and returns its length.
 fn handle(
@@ -72,8 +60,8 @@ fn handle(
     let Some((&op, arg)) = buf[..len].split_first() else {
         return error(buf, SysError::BadLength);
     };
-    let body = match op {
-        proto::SAM_REGISTER => name_of(arg)
+    let body = match Op::from_byte(op) {
+        Some(Op::Register) => name_of(arg)
             .and_then(|name| match names.get(name) {
                 Some(id) if *id != sender => Err(SysError::Denied),
                 Some(_) => Ok(()),
@@ -84,17 +72,17 @@ fn handle(
                 }
             })
             .map(|()| 0),
-        proto::SAM_LOOKUP => name_of(arg)
+        Some(Op::Lookup) => name_of(arg)
             .and_then(|n| names.get(n).copied().ok_or(SysError::NoSuchService))
             .map(|id| put(buf, &id.to_le_bytes())),
-        proto::SAM_ECHO => {
+        Some(Op::Echo) => {
             // The payload moves up four bytes to make room for the sender's id.
-            let n = arg.len().min(MAX_MSG - 5);
+            let n = arg.len().min(samgrd_api::MAX_ECHO);
             buf.copy_within(1..1 + n, 5);
             Ok(put(buf, &sender.to_le_bytes()) + n)
         }
-        proto::SAM_COUNT => Ok(put(buf, &served.to_le_bytes())),
-        _ => Err(SysError::BadSyscall),
+        Some(Op::Count) => Ok(put(buf, &served.to_le_bytes())),
+        None => Err(SysError::BadSyscall),
     };
     match body {
         Ok(n) => {

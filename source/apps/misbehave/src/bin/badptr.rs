@@ -4,7 +4,9 @@
 //! `RANDOM_CALLS` seeded random syscalls, each with at least one argument that must be
 //! refused (a pointer the kernel may not read or write for it, an unknown number), and
 //! every one must return an error: none may succeed, block, or bring the kernel down.
-//! Exits 0 when all behaved, 1 otherwise.
+//! It also asks for what it holds no right to (a device, DMA memory, a spawn from
+//! memory), each of which must be refused with its error. Exits 0 when all behaved, 1
+//! otherwise.
 #![no_std]
 #![no_main]
 
@@ -76,8 +78,56 @@ fn main() -> i32 {
         println!("badptr: FAIL: bench_switch from a non-runner: {bench:?}");
         bad += 1;
     }
+    bad += refused_rights();
     bad += random_calls(text);
     i32::from(bad != 0)
+}
+
+/// The rights this program lacks: a device grant (for `device_info`, `mmio_map` and
+/// `dma_alloc`) and `exec` (for `spawn_image`). Each request must be refused with its
+/// error; returns how many were not.
+fn refused_rights() -> i32 {
+    let mut bad = 0;
+    let mut expect = |what: &str, got: Result<usize, SysError>, want: SysError| {
+        if got != Err(want) {
+            println!("badptr: FAIL: {what}: {got:?}, expected {want:?}");
+            bad += 1;
+        }
+    };
+    expect(
+        "device_info without a grant",
+        sys::device_info(0).map(|i| i.pa as usize),
+        SysError::NoDevice,
+    );
+    // Every virtio-mmio slot of the virt machine is a device window, none of them ours.
+    for slot in 1..=8usize {
+        expect(
+            "mmio_map of an ungranted virtio window",
+            sys::mmio_map(0x1000_0000 + slot * 0x1000, 4),
+            SysError::Denied,
+        );
+    }
+    expect(
+        "mmio_map of the UART",
+        sys::mmio_map(0x1000_0000, 4),
+        SysError::BadAddress,
+    );
+    expect(
+        "dma_alloc without a grant",
+        sys::dma_alloc(1).map(|r| r.va as usize),
+        SysError::Denied,
+    );
+    expect(
+        "spawn_image without the exec right",
+        sys::spawn_image(&[0x7f; 64], "stolen").map(|id| id as usize),
+        SysError::Denied,
+    );
+    if bad == 0 {
+        println!(
+            "badptr: device, DMA and spawn-from-memory requests without the right, each refused"
+        );
+    }
+    bad
 }
 
 /// How many random refused syscalls to make.

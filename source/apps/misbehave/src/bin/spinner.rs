@@ -3,12 +3,12 @@
 #![no_std]
 #![no_main]
 
-use nexus_rt::{println, proto, sys};
+use nexus_rt::{println, sys};
 
 nexus_rt::entry!(main);
 
 fn main() -> i32 {
-    let target = match proto::locate("selftest-client") {
+    let target = match init_api::Client::new(sys::Ipc).locate("selftest-client") {
         Ok(id) => id,
         Err(e) => {
             println!("spinner: FAIL: locate: {e}");
