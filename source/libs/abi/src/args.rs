@@ -43,7 +43,7 @@ impl UserRange {
         UserRange::new(self.addr, self.len.min(max))
     }
 
-    /// This range if its length is `1..=max`, else `BadLength`.
+    /// This range if its length is in `min..=max`, else `BadLength`.
     pub fn with_len_in(self, min: usize, max: usize) -> Result<UserRange, SysError> {
         if (min..=max).contains(&self.len) {
             Ok(self)
