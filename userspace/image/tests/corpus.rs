@@ -87,30 +87,11 @@ fn replay(
     body: fn(&[u8]),
     accepted: fn(&[u8]) -> bool,
 ) {
-    if std::env::var_os("NX_BLESS").is_some_and(|v| v == "1") {
-        std::fs::create_dir_all(dir).unwrap();
-        for (name, bytes) in &seeds {
-            std::fs::write(dir.join(name), bytes).unwrap();
-        }
-    }
-    let mut files: Vec<_> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.is_file())
-        .collect();
-    files.sort();
-    assert!(
-        files.len() >= seeds.len(),
-        "seed corpus missing in {}",
-        dir.display()
-    );
-    for path in files {
-        let bytes = std::fs::read(&path).unwrap();
-        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+    test_harness::replay_corpus(dir, &seeds, |name, bytes| {
         println!("replaying {name}");
-        body(&bytes);
-        assert_eq!(accepted(&bytes), name.starts_with("valid-"), "{name}");
-    }
+        body(bytes);
+        assert_eq!(accepted(bytes), name.starts_with("valid-"), "{name}");
+    });
 }
 
 #[test]
