@@ -9,6 +9,8 @@
 //! `STATEFS_CUTS=N` sets the number of cuts (default 1,000, as `make test` runs it;
 //! `just test-statefs-faults` runs 20,000).
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::collections::BTreeMap;
 
 use image::state::StateHeader;

@@ -1,6 +1,8 @@
 //! The store's operations on an in-memory partition: format, the atomic write, listing,
 //! the bounds and the refusals.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use image::state::StateHeader;
 use statefs::{Entry, Error, Kind, MemDevice, Opened, Store, MAX_FILE, TOP_DIRS};
 
