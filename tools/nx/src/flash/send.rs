@@ -135,13 +135,22 @@ fn check_image(args: &Args, manifest: &image::Manifest) -> anyhow::Result<()> {
         progress.update(done);
     });
     progress.finish();
-    result.with_context(|| {
+    let report = result.with_context(|| {
         format!(
             "{} does not match {}; nothing was sent",
             args.img.display(),
             args.manifest.display()
         )
     })?;
+    if report.state_changed {
+        anyhow::bail!(
+            "{}: its state partition differs from {} (a store was written into it); the \
+             device checks every range against the manifest, so flash the image as built; \
+             nothing was sent",
+            args.img.display(),
+            args.manifest.display()
+        );
+    }
     Ok(())
 }
 

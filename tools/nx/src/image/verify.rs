@@ -90,6 +90,13 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         manifest.board,
         manifest.system_version
     );
+    if report.state_changed {
+        println!(
+            "note: the state partition differs from the manifest: the device's store lives \
+             there (formatted and written by the OS or `nx state`), as expected of a booted \
+             or provisioned image; every other range matches"
+        );
+    }
     match signer {
         Some(k) => println!("signed by {k}"),
         None => println!("unsigned (dev profile)"),
