@@ -56,6 +56,10 @@ test-os:
     # The failure paths: a kernel trap, a boot panic, a first program that faults.
     bash scripts/qemu-fail-test.sh
 
+# The state store's host power-cut torture at length (make test runs 1,000 cuts).
+test-statefs-faults cuts="20000":
+    STATEFS_CUTS={{cuts}} cargo test --locked --release -p statefs --test power_cut -- --nocapture
+
 # os-lite figures: null syscall, address-space switch, IPC round trip, boot time, text size.
 bench-os:
     bash scripts/bench/os.sh

@@ -63,7 +63,7 @@ fn put(dir: &Path, path: &str, body: &[u8]) {
 fn listing(dir: &Path) -> BTreeMap<String, (String, u64)> {
     let run = nx(dir, &["state", "ls", "-r", "--json", "--image", "os.img"]);
     let doc: serde_json::Value = serde_json::from_str(ok(&run)).unwrap();
-    assert_eq!(doc["format"], "nx-state-ls/1");
+    assert_eq!(doc["schema"], "nx.state.ls/1");
     doc["entries"]
         .as_array()
         .unwrap()

@@ -73,7 +73,7 @@ struct LsArgs {
     /// List everything below the directory.
     #[arg(short = 'r', long)]
     recursive: bool,
-    /// Print JSON (`nx-state-ls/1`): every entry with its exact size.
+    /// Print JSON (`nx.state.ls/1`): every entry with its exact size.
     #[arg(long)]
     json: bool,
 }
@@ -122,10 +122,10 @@ pub fn open_store(image: &Path, writable: bool) -> anyhow::Result<Store<Partitio
     Store::mount(dev).with_context(|| format!("{}: state partition", image.display()))
 }
 
-/// The `nx-state-ls/1` document.
+/// The `nx.state.ls/1` document.
 #[derive(Serialize)]
 struct Listing {
-    format: &'static str,
+    schema: &'static str,
     entries: Vec<ListedEntry>,
 }
 
@@ -194,7 +194,7 @@ fn ls(a: LsArgs) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();
     if a.json {
         let doc = Listing {
-            format: "nx-state-ls/1",
+            schema: "nx.state.ls/1",
             entries: entries
                 .into_iter()
                 .map(|e| ListedEntry {
