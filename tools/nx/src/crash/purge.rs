@@ -9,7 +9,7 @@
 use std::io::Write as _;
 use std::process::ExitCode;
 
-use anyhow::{bail, Context as _};
+use anyhow::bail;
 use nxcd::{plan_gc, GcEntry, GcPolicy};
 
 use super::output::{PurgeOutput, PurgedOut};
@@ -67,7 +67,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         (None, Some(_)) => now_ns()?,
         (None, None) => 0,
     };
-    let files = args.dir.source().scan()?;
+    let source = args.dir.source();
+    let files = source.scan()?;
     let readable: Vec<_> = files
         .iter()
         .filter_map(|f| f.content.as_ref().ok().map(|d| (f, d)))
@@ -97,8 +98,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let mut removed = Vec::new();
     for (file, id, reason) in doomed {
         if !args.dry_run {
-            std::fs::remove_file(&file.path)
-                .with_context(|| format!("cannot delete {}", file.path.display()))?;
+            source.remove(file)?;
         }
         removed.push(PurgedOut {
             id,
