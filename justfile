@@ -76,6 +76,7 @@ bench:
     bash scripts/bench/logd.sh
     bash scripts/bench/updates.sh
     bash scripts/bench/provisioning.sh
+    bash scripts/bench/statefs.sh
     just bench-os
 
 # Fuzz every parser for a while (nightly toolchain; installs cargo-fuzz when missing).

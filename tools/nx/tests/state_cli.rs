@@ -115,7 +115,7 @@ fn a_new_image_has_no_store_until_formatted_then_files_go_in_and_out() {
     let all = listing(dir);
     assert_eq!(all["crash/1.nxcd"], ("file".to_string(), 20_000));
     assert_eq!(all["settings/net"], ("dir".to_string(), 0));
-    for top in ["apps", "boot", "content", "crash", "settings", "trust"] {
+    for top in ["crash", "settings", "trust"] {
         assert_eq!(all[top].0, "dir", "{top}");
     }
 

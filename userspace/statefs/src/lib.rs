@@ -53,6 +53,7 @@ pub const MIN_BLOCKS: u32 = 8;
 pub const MAX_FILE: u64 = 16 << 20;
 /// The longest path (bytes, without a leading `/`) and the longest name in it.
 pub const MAX_PATH: usize = 255;
-/// The directories a new store is formatted with (`../shared/ARCHITECTURE.md`,
-/// "state: layout"); `trust/` and `boot/` survive a factory reset.
+/// The store's top directories (`../shared/ARCHITECTURE.md`, "state: layout"); `trust/`
+/// and `boot/` survive a factory reset. They are made by the first write below them, not
+/// at format: a littlefs directory takes a metadata pair (two blocks) even when empty.
 pub const TOP_DIRS: [&str; 6] = ["apps", "boot", "content", "crash", "settings", "trust"];

@@ -10,9 +10,7 @@ use image::state::{StateHeader, HEADER_LEN};
 
 use crate::lfs::{self, Failure, Lfs};
 use crate::path::{c_path, check_path, escape, parent, CPath, TMP_NAME};
-use crate::{
-    BlockDevice, Error, BLOCK_SIZE, DISK_VERSION, MAX_FILE, MIN_BLOCKS, STORE_OFFSET, TOP_DIRS,
-};
+use crate::{BlockDevice, Error, BLOCK_SIZE, DISK_VERSION, MAX_FILE, MIN_BLOCKS, STORE_OFFSET};
 
 /// What an entry is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -119,8 +117,8 @@ impl<D: BlockDevice> Store<D> {
         Ok(store)
     }
 
-    /// Formats the partition (whatever it held) with the top directories, bumps the
-    /// header's generation, and mounts the new store.
+    /// Formats the partition (whatever it held), bumps the header's generation, and
+    /// mounts the new, empty store.
     pub fn format(mut dev: D) -> Result<Store<D>, Error> {
         let (header, blocks) = geometry(&mut dev)?;
         let mut store = Store {
@@ -204,10 +202,6 @@ impl<D: BlockDevice> Store<D> {
         self.check(rc, "format", "")?;
         let rc = self.lfs.mount();
         self.check(rc, "mount", "")?;
-        for dir in TOP_DIRS {
-            let rc = self.lfs.mkdir(&c_path(dir, None));
-            self.check(rc, "mkdir", dir)?;
-        }
         let header = StateHeader {
             size: self.header.size,
             generation: self.header.generation.wrapping_add(1),
