@@ -128,6 +128,11 @@ impl Staged {
         self.file().sync_all().map_err(Error::io(&self.dest))
     }
 
+    /// The temporary file's path.
+    pub(crate) fn file_path(&self) -> &Path {
+        self.tmp.path()
+    }
+
     /// Splits into the output path and the temporary file, for a commit.
     pub(crate) fn into_parts(self) -> (PathBuf, NamedTempFile) {
         (self.dest, self.tmp)

@@ -38,6 +38,16 @@ pub struct Args {
 
 /// Runs `nx image verify`.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    // A build killed while putting its outputs in place left a journal: complete that
+    // commit first, as the next build would, so what is checked is one build's outputs.
+    for output in [&args.manifest, &args.image] {
+        for journal in durable::complete_interrupted(output) {
+            eprintln!(
+                "note: completed the interrupted commit of a killed build ({}) before verifying",
+                journal.display()
+            );
+        }
+    }
     let (manifest, bytes) = read_manifest(&args.manifest)?;
     if let Some(board) = &args.board {
         if *board != manifest.board {
