@@ -1,0 +1,150 @@
+//! The one replay of a fuzz target's committed seed corpus as an ordinary test, and the
+//! one switch that rewrites goldens, seed corpora and generated files (`NX_BLESS=1`).
+//!
+//! A crate's corpus test hands [`replay_corpus`] the corpus directory, the seeds it
+//! generates and a check that runs the target's public body (`CRATE::fuzz::TARGET`) and
+//! asserts what the file's name promises (`valid-*` accepted, the others rejected). The
+//! replay fails when the directory is missing or empty, when a seed is not in it, and
+//! when the check panics on any file (a panic of the body is the fuzzer's finding).
+
+use std::path::{Path, PathBuf};
+
+/// Whether goldens, seed corpora and generated files are to be rewritten (`NX_BLESS=1`).
+pub fn blessing() -> bool {
+    std::env::var_os("NX_BLESS").is_some_and(|v| v == "1")
+}
+
+/// Replays a fuzz target's committed seed corpus in `dir` as an ordinary test: under
+/// `NX_BLESS=1` the `seeds` are written first; the directory must exist, hold at least one
+/// file and hold every one of the `seeds` by name (it may hold more, such as inputs a
+/// fuzzer found); then `check(name, bytes)` runs for every file, in name order (it calls
+/// the target's body and asserts what the name promises, `valid-*` or not).
+/// Panics, naming the directory or file, on any failure, a panic of `check` included:
+/// it is for tests.
+pub fn replay_corpus(dir: &Path, seeds: &[(&str, Vec<u8>)], check: impl FnMut(&str, &[u8])) {
+    replay(dir, seeds, blessing(), check);
+}
+
+fn replay(dir: &Path, seeds: &[(&str, Vec<u8>)], bless: bool, mut check: impl FnMut(&str, &[u8])) {
+    if bless {
+        if let Err(e) = std::fs::create_dir_all(dir) {
+            panic!("creating {}: {e}", dir.display());
+        }
+        for (name, bytes) in seeds {
+            if let Err(e) = std::fs::write(dir.join(name), bytes) {
+                panic!("writing {}/{name}: {e}", dir.display());
+            }
+        }
+    }
+    let mut files: Vec<PathBuf> = match std::fs::read_dir(dir) {
+        Ok(entries) => entries
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.is_file())
+            .collect(),
+        Err(e) => panic!("seed corpus {}: {e}", dir.display()),
+    };
+    files.sort();
+    assert!(
+        !files.is_empty(),
+        "seed corpus in {} is empty (run with NX_BLESS=1)",
+        dir.display()
+    );
+    for (name, _) in seeds {
+        assert!(
+            dir.join(name).is_file(),
+            "seed corpus in {} lacks the seed {name} (run with NX_BLESS=1)",
+            dir.display()
+        );
+    }
+    for path in files {
+        let bytes = match std::fs::read(&path) {
+            Ok(b) => b,
+            Err(e) => panic!("reading {}: {e}", path.display()),
+        };
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        check(&name, &bytes);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use std::panic::{catch_unwind, AssertUnwindSafe};
+
+    use super::*;
+
+    fn seeds() -> Vec<(&'static str, Vec<u8>)> {
+        vec![("valid-a.bin", b"a".to_vec()), ("b.bin", b"bb".to_vec())]
+    }
+
+    /// The panic message of a replay that must fail.
+    fn failure(dir: &Path, seeds: &[(&str, Vec<u8>)], check: impl FnMut(&str, &[u8])) -> String {
+        let Err(panic) = catch_unwind(AssertUnwindSafe(|| replay(dir, seeds, false, check))) else {
+            panic!("the replay of {} passed", dir.display());
+        };
+        panic
+            .downcast_ref::<String>()
+            .cloned()
+            .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn a_missing_directory_fails_and_is_named() {
+        let d = tempfile::tempdir().unwrap();
+        let dir = d.path().join("missing");
+        let msg = failure(&dir, &seeds(), |_, _| {});
+        assert!(msg.contains(&dir.display().to_string()), "{msg}");
+    }
+
+    #[test]
+    fn an_empty_directory_fails_even_without_seeds() {
+        let d = tempfile::tempdir().unwrap();
+        let msg = failure(d.path(), &[], |_, _| {});
+        assert!(msg.contains("is empty"), "{msg}");
+    }
+
+    #[test]
+    fn a_missing_seed_fails_and_is_named() {
+        let d = tempfile::tempdir().unwrap();
+        std::fs::write(d.path().join("valid-a.bin"), b"a").unwrap();
+        std::fs::write(d.path().join("other.bin"), b"o").unwrap();
+        let msg = failure(d.path(), &seeds(), |_, _| {});
+        assert!(msg.contains("lacks the seed b.bin"), "{msg}");
+    }
+
+    #[test]
+    fn a_check_that_panics_on_a_file_fails_the_replay() {
+        let d = tempfile::tempdir().unwrap();
+        replay(d.path(), &seeds(), true, |_, _| {});
+        let msg = failure(d.path(), &seeds(), |name, _| {
+            assert!(name.starts_with("valid-"), "{name} is not valid");
+        });
+        assert!(msg.contains("b.bin is not valid"), "{msg}");
+    }
+
+    #[test]
+    fn blessing_writes_the_seeds_and_every_file_replays_in_name_order() {
+        let d = tempfile::tempdir().unwrap();
+        let dir = d.path().join("corpus");
+        replay(&dir, &seeds(), true, |_, _| {});
+        std::fs::write(dir.join("found-by-the-fuzzer"), b"f").unwrap();
+        std::fs::create_dir(dir.join("subdir")).unwrap();
+        let mut seen = Vec::new();
+        replay(&dir, &seeds(), false, |name, bytes| {
+            seen.push((name.to_string(), bytes.to_vec()));
+        });
+        assert_eq!(
+            seen,
+            [
+                ("b.bin".to_string(), b"bb".to_vec()),
+                ("found-by-the-fuzzer".to_string(), b"f".to_vec()),
+                ("valid-a.bin".to_string(), b"a".to_vec()),
+            ]
+        );
+    }
+}
