@@ -177,6 +177,42 @@ fn refuses_an_output_that_is_an_input() {
     }
 }
 
+/// A payload over `--max-payload-size` is refused, naming it and both sizes, before
+/// anything is written; one at the limit packs.
+#[test]
+fn refuses_a_payload_over_the_size_limit() {
+    let dir = workdir(TOML);
+    let k = key("ed25519.hex");
+    let run = |limit: &str| {
+        nxb_pack(
+            &[
+                "--toml",
+                "bundle.toml",
+                "--payload",
+                "payload.elf",
+                "--key",
+                &k,
+                "-o",
+                "x.nxb",
+                "--max-payload-size",
+                limit,
+            ],
+            dir.path(),
+        )
+    };
+    let o = run("4999");
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("payload.elf: 5000 bytes exceeds the bound of 4999 bytes"),
+        "{err}"
+    );
+    assert!(!dir.path().join("x.nxb").exists());
+    let o = run("5000");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(dir.path().join("x.nxb").exists());
+}
+
 /// A write that fails (here: over the file size limit) names the output, not the payload,
 /// and leaves neither the output nor a temporary file.
 #[cfg(unix)]
