@@ -1,12 +1,15 @@
 //! The one replay of a fuzz target's committed seed corpus as an ordinary test, and the
 //! one switch that rewrites goldens, seed corpora and generated files (`NX_BLESS=1`).
 //!
-//! A crate's corpus test hands [`replay_corpus`] the corpus directory, the seeds it
-//! generates and a check that runs the target's public body (`CRATE::fuzz::TARGET`) and
-//! asserts what the file's name promises (`valid-*` accepted, the others rejected). The
-//! replay fails when the directory is missing or empty, when a seed is not in it, and
-//! when the check panics on any file (a panic of the body is the fuzzer's finding).
+//! A crate's corpus test hands [`replay_fuzz_corpus`] the corpus directory, the seeds it
+//! generates, the target's public body (`CRATE::fuzz::TARGET`) and the parser's verdict;
+//! every file goes through the body and must be accepted when it is named `valid-*` and
+//! rejected otherwise. A test whose check needs the file's name uses [`replay_corpus`]
+//! with a check of its own. Either fails when the directory is missing or empty, when a
+//! seed is not in it, and when the body or the check panics on any file (a panic of the
+//! body is the fuzzer's finding).
 
+use std::fmt::Debug;
 use std::path::{Path, PathBuf};
 
 /// Whether goldens, seed corpora and generated files are to be rewritten (`NX_BLESS=1`).
@@ -23,6 +26,24 @@ pub fn blessing() -> bool {
 /// it is for tests.
 pub fn replay_corpus(dir: &Path, seeds: &[(&str, Vec<u8>)], check: impl FnMut(&str, &[u8])) {
     replay(dir, seeds, blessing(), check);
+}
+
+/// Replays the corpus in `dir` ([`replay_corpus`]): every file goes through `body`, and
+/// `verdict` must accept (`Ok`) the files named `valid-*` and reject (`Err`) the others.
+pub fn replay_fuzz_corpus<E: Debug>(
+    dir: &Path,
+    seeds: &[(&str, Vec<u8>)],
+    body: impl Fn(&[u8]),
+    verdict: impl Fn(&[u8]) -> Result<(), E>,
+) {
+    replay_corpus(dir, seeds, |name, bytes| {
+        println!("replaying {name}");
+        body(bytes);
+        match verdict(bytes) {
+            Ok(()) => assert!(name.starts_with("valid-"), "{name} should be rejected"),
+            Err(e) => assert!(!name.starts_with("valid-"), "{name} is rejected: {e:?}"),
+        }
+    });
 }
 
 fn replay(dir: &Path, seeds: &[(&str, Vec<u8>)], bless: bool, mut check: impl FnMut(&str, &[u8])) {
@@ -81,10 +102,10 @@ mod tests {
         vec![("valid-a.bin", b"a".to_vec()), ("b.bin", b"bb".to_vec())]
     }
 
-    /// The panic message of a replay that must fail.
-    fn failure(dir: &Path, seeds: &[(&str, Vec<u8>)], check: impl FnMut(&str, &[u8])) -> String {
-        let Err(panic) = catch_unwind(AssertUnwindSafe(|| replay(dir, seeds, false, check))) else {
-            panic!("the replay of {} passed", dir.display());
+    /// The panic message of `f`, which must panic.
+    fn failure(f: impl FnOnce()) -> String {
+        let Err(panic) = catch_unwind(AssertUnwindSafe(f)) else {
+            panic!("the replay passed");
         };
         panic
             .downcast_ref::<String>()
@@ -93,18 +114,25 @@ mod tests {
             .unwrap_or_default()
     }
 
+    /// A corpus directory holding the seeds, as a bless writes them.
+    fn blessed() -> tempfile::TempDir {
+        let d = tempfile::tempdir().unwrap();
+        replay(d.path(), &seeds(), true, |_, _| {});
+        d
+    }
+
     #[test]
     fn a_missing_directory_fails_and_is_named() {
         let d = tempfile::tempdir().unwrap();
         let dir = d.path().join("missing");
-        let msg = failure(&dir, &seeds(), |_, _| {});
+        let msg = failure(|| replay(&dir, &seeds(), false, |_, _| {}));
         assert!(msg.contains(&dir.display().to_string()), "{msg}");
     }
 
     #[test]
     fn an_empty_directory_fails_even_without_seeds() {
         let d = tempfile::tempdir().unwrap();
-        let msg = failure(d.path(), &[], |_, _| {});
+        let msg = failure(|| replay(d.path(), &[], false, |_, _| {}));
         assert!(msg.contains("is empty"), "{msg}");
     }
 
@@ -113,16 +141,17 @@ mod tests {
         let d = tempfile::tempdir().unwrap();
         std::fs::write(d.path().join("valid-a.bin"), b"a").unwrap();
         std::fs::write(d.path().join("other.bin"), b"o").unwrap();
-        let msg = failure(d.path(), &seeds(), |_, _| {});
+        let msg = failure(|| replay(d.path(), &seeds(), false, |_, _| {}));
         assert!(msg.contains("lacks the seed b.bin"), "{msg}");
     }
 
     #[test]
     fn a_check_that_panics_on_a_file_fails_the_replay() {
-        let d = tempfile::tempdir().unwrap();
-        replay(d.path(), &seeds(), true, |_, _| {});
-        let msg = failure(d.path(), &seeds(), |name, _| {
-            assert!(name.starts_with("valid-"), "{name} is not valid");
+        let d = blessed();
+        let msg = failure(|| {
+            replay(d.path(), &seeds(), false, |name, _| {
+                assert!(name.starts_with("valid-"), "{name} is not valid");
+            })
         });
         assert!(msg.contains("b.bin is not valid"), "{msg}");
     }
@@ -146,5 +175,60 @@ mod tests {
                 ("valid-a.bin".to_string(), b"a".to_vec()),
             ]
         );
+    }
+
+    /// The verdict of the tests below: one byte is accepted (`valid-a.bin`), more are
+    /// not (`b.bin`).
+    fn one_byte(bytes: &[u8]) -> Result<(), usize> {
+        if bytes.len() == 1 {
+            Ok(())
+        } else {
+            Err(bytes.len())
+        }
+    }
+
+    #[test]
+    fn a_fuzz_corpus_passes_when_valid_files_are_accepted_and_the_others_rejected() {
+        let d = blessed();
+        let bodies = std::cell::Cell::new(0);
+        replay_fuzz_corpus(
+            d.path(),
+            &seeds(),
+            |_| bodies.set(bodies.get() + 1),
+            one_byte,
+        );
+        assert_eq!(bodies.get(), 2, "the body runs on every file");
+    }
+
+    #[test]
+    fn a_fuzz_corpus_fails_on_an_accepted_invalid_file() {
+        let d = blessed();
+        let msg = failure(|| {
+            replay_fuzz_corpus(d.path(), &seeds(), |_| {}, |_| Ok::<(), ()>(()));
+        });
+        assert!(msg.contains("b.bin should be rejected"), "{msg}");
+    }
+
+    #[test]
+    fn a_fuzz_corpus_fails_on_a_rejected_valid_file_and_shows_why() {
+        let d = blessed();
+        let msg = failure(|| {
+            replay_fuzz_corpus(d.path(), &seeds(), |_| {}, |b: &[u8]| Err::<(), _>(b.len()));
+        });
+        assert!(msg.contains("valid-a.bin is rejected: 1"), "{msg}");
+    }
+
+    #[test]
+    fn a_fuzz_corpus_fails_when_the_body_panics() {
+        let d = blessed();
+        let msg = failure(|| {
+            replay_fuzz_corpus(
+                d.path(),
+                &seeds(),
+                |b| assert!(b.len() < 2, "the body panics on {} bytes", b.len()),
+                one_byte,
+            );
+        });
+        assert!(msg.contains("the body panics on 2 bytes"), "{msg}");
     }
 }

@@ -7,7 +7,7 @@
 pub mod corpus;
 pub mod dev_image;
 
-pub use corpus::{blessing, replay_corpus};
+pub use corpus::{blessing, replay_corpus, replay_fuzz_corpus};
 pub use dev_image::{pattern, test_key_files, workspace_root, DevImage};
 
 use std::path::PathBuf;

@@ -90,16 +90,9 @@ fn seeds() -> Vec<(&'static str, Vec<u8>)> {
 
 #[test]
 fn fuzz_seed_corpus_replays_without_panics() {
-    test_harness::replay_corpus(&corpus_dir(), &seeds(), |name, bytes| {
-        println!("replaying {name}");
-        flash::fuzz::frame_decoder(bytes);
+    test_harness::replay_fuzz_corpus(&corpus_dir(), &seeds(), flash::fuzz::frame_decoder, |b| {
         let mut d = Decoder::new();
-        d.push(bytes);
-        let decoded = d.next_frame().is_some();
-        if name.starts_with("valid-") {
-            assert!(decoded, "{name} should decode");
-        } else {
-            assert!(!decoded, "{name} should be rejected");
-        }
+        d.push(b);
+        d.next_frame().map(drop).ok_or("no frame decodes")
     });
 }

@@ -32,14 +32,7 @@ fn seeds() -> Vec<(&'static str, Vec<u8>)> {
 
 #[test]
 fn fuzz_seed_corpus_replays_without_panics() {
-    test_harness::replay_corpus(&corpus_dir(), &seeds(), |name, bytes| {
-        println!("replaying {name}");
-        nxcd::fuzz::nxcd_reader(bytes);
-        let result = Dump::decode(bytes);
-        if name.starts_with("valid-") {
-            assert!(result.is_ok(), "{name}: {:?}", result.err());
-        } else {
-            assert!(result.is_err(), "{name} should be rejected");
-        }
+    test_harness::replay_fuzz_corpus(&corpus_dir(), &seeds(), nxcd::fuzz::nxcd_reader, |b| {
+        Dump::decode(b).map(drop)
     });
 }
