@@ -10,7 +10,7 @@ pub mod dev_image;
 pub use corpus::{blessing, replay_corpus, replay_fuzz_corpus};
 pub use dev_image::{pattern, test_key_files, workspace_root, DevImage};
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
@@ -97,4 +97,22 @@ pub fn workspace_binaries(bins: &[(&str, &str)], no_build: &str) -> anyhow::Resu
             }
         })
         .collect()
+}
+
+/// The names of the entries of `dir` (hidden ones included), sorted: what a test compares
+/// to show that a write left exactly the files it should, and no temporary. Panics,
+/// naming the directory, when it cannot be read: it is for tests.
+pub fn names_in(dir: &Path) -> Vec<String> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) => panic!("listing {}: {e}", dir.display()),
+    };
+    let mut names: Vec<String> = entries
+        .map(|e| match e {
+            Ok(e) => e.file_name().to_string_lossy().into_owned(),
+            Err(e) => panic!("listing {}: {e}", dir.display()),
+        })
+        .collect();
+    names.sort();
+    names
 }
