@@ -2,12 +2,13 @@
 //! is killed and reaped when its guard drops (so a failing test leaves nothing running),
 //! the workspace's own binaries, built through cargo before use so a suite never runs
 //! a stale one, the dev image fixture ([`dev_image`]) with the committed test keys, and
-//! the one replay of the fuzz targets' seed corpora and bless switch ([`corpus`]).
+//! what `NX_BLESS=1` rewrites: golden files and seed corpora, each checked one way
+//! ([`bless`]).
 
-pub mod corpus;
+pub mod bless;
 pub mod dev_image;
 
-pub use corpus::{blessing, replay_corpus, replay_fuzz_corpus};
+pub use bless::{blessing, check_golden, replay_corpus, replay_fuzz_corpus};
 pub use dev_image::{pattern, test_key_files, workspace_root, DevImage};
 
 use std::path::{Path, PathBuf};

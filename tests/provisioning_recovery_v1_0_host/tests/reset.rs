@@ -87,12 +87,10 @@ fn factory_reset_matches_golden_list_and_never_follows_links() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let golden = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/reset-factory.txt");
-    let stdout = String::from_utf8(out.stdout).unwrap();
-    if std::env::var_os("NX_BLESS").is_some_and(|v| v == "1") {
-        fs::write(&golden, &stdout).unwrap();
-    }
-    assert_eq!(stdout, fs::read_to_string(&golden).unwrap());
+    test_harness::check_golden(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/reset-factory.txt"),
+        &String::from_utf8(out.stdout).unwrap(),
+    );
     // Preserved and untouched.
     assert_eq!(
         fs::read_to_string(root.join("trust/anchors/root.pub")).unwrap(),

@@ -1,5 +1,10 @@
-//! The one replay of a fuzz target's committed seed corpus as an ordinary test, and the
-//! one switch that rewrites goldens, seed corpora and generated files (`NX_BLESS=1`).
+//! What `NX_BLESS=1` rewrites, and the one way each kind is checked: golden files
+//! ([`check_golden`]) and the fuzz targets' committed seed corpora ([`replay_corpus`],
+//! [`replay_fuzz_corpus`]), behind the one switch ([`blessing`]).
+//!
+//! A golden test renders its output and hands it to [`check_golden`]: under the switch the
+//! file is rewritten, otherwise a difference fails the test, naming the file and the
+//! switch.
 //!
 //! A crate's corpus test hands [`replay_fuzz_corpus`] the corpus directory, the seeds it
 //! generates, the target's public body (`CRATE::fuzz::TARGET`) and the parser's verdict;
@@ -15,6 +20,36 @@ use std::path::{Path, PathBuf};
 /// Whether goldens, seed corpora and generated files are to be rewritten (`NX_BLESS=1`).
 pub fn blessing() -> bool {
     std::env::var_os("NX_BLESS").is_some_and(|v| v == "1")
+}
+
+/// Compares `actual` with the golden file at `path`; under `NX_BLESS=1` it writes
+/// `actual` there first (creating the directory). Panics, naming the file and saying to
+/// bless, when the file is missing or differs: it is for tests.
+pub fn check_golden(path: &Path, actual: &str) {
+    golden(path, actual, blessing());
+}
+
+fn golden(path: &Path, actual: &str, bless: bool) {
+    if bless {
+        if let Some(dir) = path.parent() {
+            if let Err(e) = std::fs::create_dir_all(dir) {
+                panic!("creating {}: {e}", dir.display());
+            }
+        }
+        if let Err(e) = std::fs::write(path, actual) {
+            panic!("writing {}: {e}", path.display());
+        }
+    }
+    let expected = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(e) => panic!("golden {}: {e} (run with NX_BLESS=1)", path.display()),
+    };
+    assert_eq!(
+        actual,
+        expected,
+        "output differs from {} (review, then run with NX_BLESS=1)",
+        path.display()
+    );
 }
 
 /// Replays a fuzz target's committed seed corpus in `dir` as an ordinary test: under
@@ -175,6 +210,26 @@ mod tests {
                 ("valid-a.bin".to_string(), b"a".to_vec()),
             ]
         );
+    }
+
+    #[test]
+    fn a_golden_passes_when_equal_and_fails_naming_the_file_otherwise() {
+        let d = tempfile::tempdir().unwrap();
+        let path = d.path().join("goldens").join("out.txt");
+        let msg = failure(|| golden(&path, "text\n", false));
+        assert!(
+            msg.contains("out.txt") && msg.contains("NX_BLESS=1"),
+            "{msg}"
+        );
+        golden(&path, "text\n", true);
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "text\n");
+        golden(&path, "text\n", false);
+        let msg = failure(|| golden(&path, "other\n", false));
+        assert!(
+            msg.contains("differs from") && msg.contains("out.txt"),
+            "{msg}"
+        );
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "text\n");
     }
 
     /// The verdict of the tests below: one byte is accepted (`valid-a.bin`), more are
