@@ -55,10 +55,21 @@ const MAX_TOML_LEN: u64 = 64 * 1024;
 const CHUNK: usize = 256 * 1024;
 
 /// Hashes a file in a stream, returning (SHA-256, length); its size is checked against
-/// `limit` before anything is read.
+/// `limit` before anything is read, and reading stops one byte over it in case the file
+/// grows meanwhile.
 fn hash_file(path: &Path, limit: u64) -> Result<([u8; 32], u64)> {
-    let (mut file, _) = durable::open_capped(path, limit).map_err(updates::fs::FileError::from)?;
-    Ok(copy_hashed(path, &mut file, &mut std::io::sink(), path)?)
+    let (file, _) = durable::open_capped(path, limit).map_err(updates::fs::FileError::from)?;
+    let mut capped = file.take(limit.saturating_add(1));
+    let (digest, len) = copy_hashed(path, &mut capped, &mut std::io::sink(), path)?;
+    if len > limit {
+        return Err(updates::fs::FileError::TooLarge {
+            path: path.to_path_buf(),
+            size: len,
+            limit,
+        }
+        .into());
+    }
+    Ok((digest, len))
 }
 
 fn read_toml(path: &Path) -> Result<BundleToml> {
@@ -154,12 +165,12 @@ pub fn run(args: Args) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Copies `file` (opened from `path`) to `out` (writing `output`), returning (SHA-256,
+/// Copies `file` (read from `path`) to `out` (writing `output`), returning (SHA-256,
 /// length); an error names the payload when reading fails and the output when writing
 /// does.
 fn copy_hashed(
     path: &Path,
-    file: &mut File,
+    file: &mut impl Read,
     out: &mut impl Write,
     output: &Path,
 ) -> Result<([u8; 32], u64), updates::fs::FileError> {
