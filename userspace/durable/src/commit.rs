@@ -140,20 +140,12 @@ pub fn commit_all(staged: Vec<Staged>, replace: Replace) -> Result<(), Error> {
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
+    use test_harness::names_in;
 
     fn staged(dest: &Path, bytes: &[u8]) -> Staged {
         let mut s = Staged::new(dest).unwrap();
         s.write_all(bytes).unwrap();
         s
-    }
-
-    fn names_in(dir: &Path) -> Vec<String> {
-        let mut names: Vec<String> = fs::read_dir(dir)
-            .unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .collect();
-        names.sort();
-        names
     }
 
     /// A non-empty directory at `path`, made after staging as a concurrent writer could:

@@ -54,7 +54,9 @@
 //!    temporary until that process ends too.
 //! 7. **Reads are capped before allocating.** [`read_capped`] checks the file's size
 //!    against the limit before reading, allocates that size only, and still stops at one
-//!    byte over the limit if the file grows meanwhile.
+//!    byte over the limit if the file grows meanwhile. A tool that streams a file instead
+//!    (hashing or verifying it in chunks) opens it with [`open_capped`], which checks the
+//!    size the same way and hands back the file and its checked size.
 //!
 //! New files get mode `0o666` reduced by the umask, like any file a program creates,
 //! unless the caller asks for another mode ([`Staged::with_mode`]; private keys are
@@ -103,7 +105,7 @@ pub use error::Error;
 pub use inputs::{refuse_output_among_inputs, same_file};
 pub use journal::{complete_interrupted, interrupted_commits};
 pub use kind::FileKind;
-pub use read::read_capped;
+pub use read::{open_capped, read_capped};
 pub use staged::{check_output, write_atomic, write_atomic_with, Staged, DEFAULT_MODE};
 
 /// The directory a path's file is in: its parent, or `.` for a bare file name.
