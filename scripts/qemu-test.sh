@@ -14,6 +14,7 @@
 #   KERNEL_ARGS="..."      the kernel's command line (QEMU -append), e.g. asid=off
 #   EXPECT_LINE=TEXT       a line that must also appear in the OS's log (anywhere)
 #   INITRD=FILE            boot this initrd instead of the one built here
+#   SCRATCH_GPT=0          leave the scratch disk blank (no GPT): blkd must fail
 #   EXPECT_FAIL=TEXT       a run that must fail: QEMU ends with status EXPECT_STATUS
 #                          (default 1) and a line of the log contains TEXT; markers
 #                          are not checked, and RUN_UNTIL_MARKER is ignored
@@ -63,7 +64,7 @@ rm -f "$disk"
 head -c $((2 << 20)) /dev/zero >"$disk"
 linux_data=0FC63DAF-8483-4772-8E79-3D69D8477DE4
 scratch_start=2048 scratch_size=1024 private_start=3072 private_size=512
-sfdisk --quiet --no-reread --no-tell-kernel "$disk" >/dev/null <<EOF
+[ "${SCRATCH_GPT:-1}" = 0 ] || sfdisk --quiet --no-reread --no-tell-kernel "$disk" >/dev/null <<EOF
 label: gpt
 label-id: 6E657875-732D-4B00-8000-6469736B3000
 start=$scratch_start, size=$scratch_size, type=$linux_data, uuid=6E657875-732D-4B00-8000-736372617463, name=scratch

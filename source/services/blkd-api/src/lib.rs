@@ -152,7 +152,7 @@ fn check_sectors(sectors: u32) -> Result<u32, SysError> {
 
 /// Whole sectors within one request's limits.
 fn check_data(data: &[u8]) -> Result<u32, SysError> {
-    if data.len() % SECTOR != 0 {
+    if !data.len().is_multiple_of(SECTOR) {
         return Err(SysError::BadLength);
     }
     check_sectors(u32::try_from(data.len() / SECTOR).map_err(|_| SysError::BadLength)?)
