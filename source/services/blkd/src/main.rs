@@ -27,7 +27,7 @@ use hal::GrantHal;
 use image::layout::FIRST_USABLE_LBA;
 use initrd::manifest::Manifest;
 use nexus_rt::abi::ipc::MAX_MSG;
-use nexus_rt::abi::{MsgKind, ServiceId, SysError};
+use nexus_rt::abi::SysError;
 use nexus_rt::{println, sys};
 use virtio_drivers::device::blk::VirtIOBlk;
 use virtio_drivers::transport::mmio::{MmioTransport, VirtIOHeader};
@@ -75,24 +75,14 @@ fn main() -> i32 {
     }
     // One IPC buffer: each request arrives in it and its reply is sent from it.
     let mut buf = vec![0u8; MAX_MSG];
-    let mut answer: Option<(ServiceId, usize)> = None;
-    loop {
-        let (to, reply_len) = answer.take().map_or((None, 0), |(id, n)| (Some(id), n));
-        let hdr = match sys::reply_recv(to, reply_len, &mut buf) {
-            Ok(h) => h,
-            Err(_) => continue,
-        };
-        if hdr.kind != MsgKind::Call {
-            continue;
-        }
+    sys::serve(&mut buf, |sender, buf, len| {
         // The sender's program, from the id the kernel stamped on the message.
-        let program = manifest.by_id(hdr.sender).map(|p| p.name);
-        let len = (hdr.len as usize).min(buf.len());
+        let program = manifest.by_id(sender).map(|p| p.name);
         let reply = volumes.handle(access::ACCESS, program, &buf[..len], &mut device);
         let n = reply.len().min(buf.len());
         buf[..n].copy_from_slice(&reply[..n]);
-        answer = Some((hdr.sender, n));
-    }
+        n
+    })
 }
 
 /// Sets up the granted device, reads its serial and GPT, and registers with samgrd.
