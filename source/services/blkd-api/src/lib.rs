@@ -33,6 +33,8 @@
 extern crate alloc;
 
 pub mod access;
+#[doc(hidden)]
+pub mod fuzz;
 pub mod server;
 pub mod volume;
 
