@@ -1,27 +1,39 @@
 #!/usr/bin/env bash
 # The os-lite marker harness: builds the kernel and programs, assembles the initrd,
-# boots QEMU (virt, OpenSBI) under a timeout with the UART captured to a log, and checks
-# the ordered markers of one list file. Fails, naming the first missing marker, on a
-# missing marker, a FAIL line, a panic, a timeout or a failing exit status.
+# builds the OS image with `nx image build` (kernel, initrd, a state partition), takes
+# the kernel and initrd QEMU loads back out of it with `nx image extract` (so what boots
+# is the image's bytes), boots QEMU (virt, OpenSBI) under a timeout with the UART
+# captured to a log, and checks the ordered markers of one list file, boot by boot. Fails,
+# naming the boot and its first missing marker, on a missing marker, a FAIL line, a
+# panic, a timeout, a boot too many or too few, or a failing exit status.
+#
+# Boots: the OS reboots itself (the sifive_test reset; QEMU starts firmware and kernel
+# again in the same process, on the same disks). The log is split at each kernel boot
+# banner (`kernel: booted`); the marker file has one section per boot (`[boot N]`
+# lines; a file without them is one boot), and each boot's part of the log must hold
+# its section's markers in order.
 #
 # Knobs (environment):
 #   RUN_TIMEOUT=90s        QEMU's time limit (timeout(1) syntax)
-#   RUN_UNTIL_MARKER=1     stop QEMU as soon as the last marker appears, instead of
-#                          waiting for the OS to end itself
+#   RUN_UNTIL_MARKER=1     stop QEMU as soon as the last marker of the last boot
+#                          appears, instead of waiting for the OS to end itself
 #   MARKERS=FILE           marker list (default scripts/markers/os-lite.txt)
-#   SKIP_BUILD=1           reuse the built kernel, programs and initrd
+#   SKIP_BUILD=1           reuse the built kernel, programs, initrd and nx (the image
+#                          is built again every run)
 #   SHOW=1                 print the log's marker-relevant lines (make run)
 #   KERNEL_ARGS="..."      the kernel's command line (QEMU -append), e.g. asid=off
 #   EXPECT_LINE=TEXT       a line that must also appear in the OS's log (anywhere)
-#   INITRD=FILE            boot this initrd instead of the one built here
+#   INITRD=FILE            put this initrd in the image instead of the one built here
 #   SCRATCH_GPT=0          leave the scratch disk blank (no GPT): blkd must fail
 #   EXPECT_FAIL=TEXT       a run that must fail: QEMU ends with status EXPECT_STATUS
 #                          (default 1) and a line of the log contains TEXT; markers
 #                          are not checked, and RUN_UNTIL_MARKER is ignored
-# Outputs: target/os/initrd.img, target/os/uart.log, target/os/scratch.img (a 2 MiB
-# scratch disk with a GPT, attached as a virtio-blk device for blkd) (under
-# CARGO_TARGET_DIR when set). A virtio-rng device is attached too: selftest-client's
-# own device grant.
+# Outputs: target/os/initrd.img, target/os/os.img and os.manifest.json (the image,
+# attached as a virtio-blk device with serial `os`), target/os/boot/kernel and
+# boot/initrd (what `nx image extract` took out of it for QEMU), target/os/uart.log,
+# target/os/scratch.img (a 2 MiB scratch disk with a GPT, attached as a second
+# virtio-blk device, serial `disk0`) (under CARGO_TARGET_DIR when set). A virtio-rng
+# device is attached too: selftest-client's own device grant.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -41,6 +53,7 @@ if [ "${SKIP_BUILD:-0}" != 1 ]; then
   mapfile -t os_packages < <(sed -e 's/#.*//' scripts/os-programs | awk 'NF { print "-p"; print $1 }')
   cargo build --locked --release --target "$target" "${os_packages[@]}"
   cargo build --locked --release -p initrd --bin mkinitrd
+  cargo build --locked --release -p nx --bin nx
   # Every program of the boot manifest, plus the manifest itself.
   mapfile -t programs < <(sed -e 's/#.*//' "$manifest" | awk 'NF { print $1 }')
   args=("boot.manifest=$manifest")
@@ -48,10 +61,50 @@ if [ "${SKIP_BUILD:-0}" != 1 ]; then
   "$target_dir/release/mkinitrd" "$out/initrd.img" "${args[@]}"
 fi
 
-# Markers: comments and blank lines dropped.
-mapfile -t want < <(grep -v '^[[:space:]]*#' "$markers" | sed '/^[[:space:]]*$/d')
+# The image: kernel, initrd and a 1 MiB state partition (docs/provisioning/overview.md),
+# built afresh every run; QEMU loads the kernel and initrd extracted from it, each checked
+# against the image manifest's SHA-256.
+nx=$target_dir/release/nx
+image=$out/os.img
+image_manifest=$out/os.manifest.json
+boot=$out/boot
+mkdir -p "$boot"
+rm -f "$image" "$image_manifest" "${image_manifest%.json}.sig" "$boot/kernel" "$boot/initrd"
+"$nx" image build --profile dev --board qemu-virt --system-version 0.1.0 \
+  --kernel "$bin_dir/kernel" --initrd "${INITRD:-$out/initrd.img}" --state-size 1M \
+  --out "$image" --manifest "$image_manifest" >/dev/null
+for segment in kernel initrd; do
+  "$nx" image extract "$image" "$segment" --manifest "$image_manifest" --out "$boot/$segment"
+done
+
+# Markers: comments and blank lines dropped; `[boot N]` lines open boot N's section
+# (N = 1, 2, ... in order). `want` holds every marker, `section[i]` the boot of want[i].
+mapfile -t lines < <(grep -v '^[[:space:]]*#' "$markers" | sed '/^[[:space:]]*$/d')
+want=() section=() boots=1 sectioned=0
+for l in "${lines[@]}"; do
+  if [[ $l =~ ^\[boot\ ([0-9]+)\]$ ]]; then
+    n=${BASH_REMATCH[1]}
+    if [ "$sectioned" = 0 ] && [ "${#want[@]}" = 0 ] && [ "$n" = 1 ]; then
+      sectioned=1
+    elif [ "$sectioned" = 1 ] && [ "$n" = $((boots + 1)) ]; then
+      boots=$n
+    else
+      say "$markers: [boot $n] out of order (sections are [boot 1], [boot 2], ... before any marker)"
+      exit 2
+    fi
+    continue
+  fi
+  want+=("$l")
+  section+=("$boots")
+done
 [ "${#want[@]}" -gt 0 ] || { say "no markers in $markers"; exit 2; }
 last=${want[-1]}
+banner='^kernel: booted'
+# Whether the log's last wanted boot (boot `boots`) shows the last marker.
+last_boot_done() {
+  awk -v n="$boots" -v m="$last" -v banner="$banner" \
+    '$0 ~ banner { b++ } b == n && index($0, m) { found = 1 } END { exit !found }' "$log"
+}
 
 rm -f "$log"
 : >"$log"
@@ -70,12 +123,17 @@ label-id: 6E657875-732D-4B00-8000-6469736B3000
 start=$scratch_start, size=$scratch_size, type=$linux_data, uuid=6E657875-732D-4B00-8000-736372617463, name=scratch
 start=$private_start, size=$private_size, type=$linux_data, uuid=6E657875-732D-4B00-8000-707269766174, name=private
 EOF
+# The first -device lands on the highest virtio-mmio slot and grants go lowest slot
+# first, so the image disk (`os`, added last of the two) is blkd's grant 0 and the
+# scratch disk its grant 1 (docs/architecture/blkd.md).
 qemu=(qemu-system-riscv64 -machine virt -cpu rv64 -smp 1 -m 128M -bios default
   -display none -monitor none -serial "file:$log"
   -drive "file=$disk,format=raw,if=none,id=hd0"
   -device virtio-blk-device,drive=hd0,serial=disk0
+  -drive "file=$image,format=raw,if=none,id=hd1"
+  -device virtio-blk-device,drive=hd1,serial=os
   -device virtio-rng-device
-  -kernel "$bin_dir/kernel" -initrd "${INITRD:-$out/initrd.img}")
+  -kernel "$boot/kernel" -initrd "$boot/initrd")
 [ -n "${KERNEL_ARGS:-}" ] && qemu+=(-append "$KERNEL_ARGS")
 start_ns=$(date +%s%N)
 timeout "$timeout_spec" "${qemu[@]}" &
@@ -84,7 +142,7 @@ status=0
 if [ "${RUN_UNTIL_MARKER:-0}" = 1 ] && [ -z "${EXPECT_FAIL:-}" ]; then
   # Poll the log; stop QEMU once the last marker (or a failure) shows up.
   while kill -0 "$qemu_pid" 2>/dev/null; do
-    if grep -qF -- "$last" "$log" || grep -qE 'FAIL|PANIC|panic' "$log"; then
+    if last_boot_done || grep -qE 'FAIL|PANIC|panic' "$log"; then
       kill "$qemu_pid" 2>/dev/null || true
       break
     fi
@@ -92,7 +150,7 @@ if [ "${RUN_UNTIL_MARKER:-0}" = 1 ] && [ -z "${EXPECT_FAIL:-}" ]; then
   done
   wait "$qemu_pid" || status=$?
   # Killed on purpose after the last marker: not a failure in itself.
-  if grep -qF -- "$last" "$log"; then status=0; fi
+  if last_boot_done; then status=0; fi
 else
   wait "$qemu_pid" || status=$?
 fi
@@ -128,23 +186,39 @@ if [ "$status" = 124 ]; then
 elif grep -qE 'FAIL|PANIC|panic' <<<"$os_log"; then
   fail="failure line: $(grep -m1 -E 'FAIL|PANIC|panic' <<<"$os_log")"
 fi
-# Ordered check: each marker must appear on a line after the previous marker's line.
-missing=$(printf '%s\n' "${want[@]}" | awk -v logfile=<(printf '%s\n' "$os_log") '
-  function pattern(m,   out, i, c) {
+# Ordered check, boot by boot: each marker must appear in its boot's part of the log (from
+# that boot's banner to the next), on a line after the previous marker's line. Then the
+# number of boots: a boot the markers do not expect is a failure too (with
+# RUN_UNTIL_MARKER=1, QEMU is stopped in the last one).
+missing=$(paste -d '\t' <(printf '%s\n' "${section[@]}") <(printf '%s\n' "${want[@]}") |
+  awk -v logfile=<(printf '%s\n' "$os_log") -v boots="$boots" -v banner="$banner" '
+  function pattern(m) {
     gsub(/[][\\.^$*+?(){}|\/]/, "\\\\&", m)
     gsub(/<[^<>]*>/, "[^[:space:]]+", m)
     return m
   }
-  { want[n++] = pattern($0); raw[n - 1] = $0 }
+  BEGIN { n = 0 }
+  {
+    tab = index($0, "\t")
+    boot[n] = substr($0, 1, tab - 1) + 0
+    raw[n] = substr($0, tab + 1)
+    want[n] = pattern(raw[n])
+    n++
+  }
   END {
-    i = 0
-    while ((getline line < logfile) > 0 && i < n) {
-      if (line ~ want[i]) i++
+    i = 0; b = 0
+    while ((getline line < logfile) > 0) {
+      if (line ~ banner) b++
+      if (i < n && boot[i] == b && line ~ want[i]) i++
     }
-    if (i < n) print raw[i]
+    if (i < n) { print "boot " boot[i] ": " raw[i]; exit }
+    if (b != boots) print "boots: the log has " b ", the markers expect " boots
   }')
 if [ -z "$fail" ] && [ -n "$missing" ]; then
-  fail="missing marker: $missing"
+  case $missing in
+    boots:*) fail="$missing" ;;
+    *) fail="missing marker: $missing" ;;
+  esac
 fi
 if [ -z "$fail" ] && [ -n "${EXPECT_LINE:-}" ] && ! grep -qF -- "$EXPECT_LINE" <<<"$os_log"; then
   fail="no line with: $EXPECT_LINE"
@@ -165,10 +239,20 @@ if [ -z "$fail" ] && grep -qF 'SELFTEST: blkd rw ok' <<<"$os_log"; then
     fail="disk: the private partition changed"
   fi
 fi
+# The persist proof (boot 1 wrote, boot 2 read back): the header sector at scratch LBA
+# 512 (the line `persist written` 32 times) and 256 sectors after it, each the line
+# `persist lba NNN` 32 times.
+persist_lines() { for i; do for _ in $(seq 32); do printf 'persist lba %03d\n' "$i"; done; done; }
+if [ -z "$fail" ] && grep -qF 'SELFTEST: disk persist ok' <<<"$os_log"; then
+  if ! cmp -s <(sectors $((scratch_start + 512)) 1) <(for _ in $(seq 32); do printf 'persist written\n'; done) ||
+    ! cmp -s <(sectors $((scratch_start + 513)) 256) <(persist_lines $(seq 0 255)); then
+    fail="disk: the persist header and pattern are not at their place in scratch"
+  fi
+fi
 if [ -n "$fail" ]; then
   say "FAIL: $fail (log: $log)"
   [ -n "$missing" ] && say "first missing marker: $missing"
   tail -n 20 "$log" >&2
   exit 1
 fi
-say "ok: ${#want[@]} markers in order in ${elapsed_ms} ms (log: $log)"
+say "ok: ${#want[@]} markers in order over $boots boot(s) in ${elapsed_ms} ms (log: $log)"

@@ -159,6 +159,17 @@ pub fn crash_by_trap() {
     unsafe { core::ptr::read_volatile(0x4000_0000 as *const u64) };
 }
 
+/// Resets the machine through the sifive_test device (0x7777): QEMU starts firmware and
+/// kernel again in the same process, on the same disks.
+pub fn reset_machine() -> ! {
+    // SAFETY: the sifive_test device sits at 0x10_0000, identity-mapped for the kernel;
+    // a 32-bit write of the reset value resets the machine.
+    unsafe { core::ptr::write_volatile(0x10_0000 as *mut u32, 0x7777) };
+    loop {
+        wait_for_interrupt();
+    }
+}
+
 /// Ends QEMU through the sifive_test device: code 0 is success, 1..=255 failure.
 pub fn exit_qemu(code: u32) -> ! {
     let value = if code == 0 {

@@ -5,6 +5,7 @@
 use crate::kernel::Kernel;
 use crate::mm::space::AddressSpace;
 use crate::{arch, kprintln};
+use alloc::vec::Vec;
 
 impl Kernel {
     /// Measures an address-space switch: `satp` write + `sfence.vma`, timed over a loop
@@ -85,6 +86,24 @@ impl Kernel {
             arch::switch_space(back);
         }
         Some(self.ticks_to_ns(arch::time() - start))
+    }
+
+    /// Nanoseconds a `memcpy` of `bytes` takes between two heap buffers of the kernel's
+    /// (after one untimed copy, so the emulator has translated the copy loop and both
+    /// buffers are touched), or `None` when the heap cannot hold both.
+    pub fn time_copy(&self, bytes: usize) -> Option<u64> {
+        let mut from = Vec::new();
+        from.try_reserve_exact(bytes).ok()?;
+        from.resize(bytes, 0x5au8);
+        let mut to = Vec::new();
+        to.try_reserve_exact(bytes).ok()?;
+        to.resize(bytes, 0u8);
+        to.copy_from_slice(&from);
+        let start = arch::time();
+        to.copy_from_slice(core::hint::black_box(&from));
+        let ticks = arch::time() - start;
+        core::hint::black_box(&to);
+        Some(self.ticks_to_ns(ticks))
     }
 
     /// Nanoseconds per switch of `pair` (which makes two), after a warm-up: the emulator

@@ -116,18 +116,7 @@ impl Kernel {
         let mut tasks = Vec::new();
         tasks.resize_with(slots, || None);
         let windows = info.windows.clone();
-        let mut taken = Vec::new();
-        let mut grants = Vec::new();
-        for p in manifest.programs() {
-            let mut mine = Vec::new();
-            for kind in p.granted() {
-                if let Some(w) = grants::assign(&windows, kind, &taken) {
-                    taken.push(w);
-                    mine.push(w);
-                }
-            }
-            grants.push(mine);
-        }
+        let grants = grants::assign_all(&windows, manifest.programs().iter().map(|p| p.granted()));
         Ok(Kernel {
             frames,
             manifest,

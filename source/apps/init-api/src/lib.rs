@@ -9,8 +9,12 @@
 //! | 2 `Locate` | name | id `u32` (`NoSuchProgram`) | anyone |
 //! | 3 `Run` | name | id `u32` (`Denied` unless `ondemand`, `NoSuchProgram`) | `runner` programs |
 //! | 4 `Wait` | id `u32` | exit code `i64`, then the fault record if it faulted | `runner` programs |
+//! | 5 `Reboot` | | none: the machine resets | the `final` program |
 //!
 //! Anything else is `NotPermitted`. `Wait` is answered once the program has ended.
+//! `Reboot` is never answered when it succeeds: init asks the kernel to reset the machine
+//! (`abi::Sysnum::Reboot`, init's alone), and firmware and kernel start again on the same
+//! disks.
 #![no_std]
 
 extern crate alloc;
@@ -34,6 +38,8 @@ pub enum Op {
     Run = 3,
     /// Wait for a program started with `Run`.
     Wait = 4,
+    /// Reset the machine (the `final` program only).
+    Reboot = 5,
 }
 
 impl Op {
@@ -44,6 +50,7 @@ impl Op {
             2 => Op::Locate,
             3 => Op::Run,
             4 => Op::Wait,
+            5 => Op::Reboot,
             _ => return None,
         })
     }
@@ -104,6 +111,15 @@ impl<C: Caller> Client<C> {
         rpc::u32_of(&self.rpc(Op::Run, name.as_bytes())?)
     }
 
+    /// Asks init to reset the machine (the `final` program only). Returns only with a
+    /// refusal.
+    pub fn reboot(&mut self) -> SysError {
+        match self.rpc(Op::Reboot, &[]) {
+            Err(e) => e,
+            Ok(_) => SysError::BadSyscall,
+        }
+    }
+
     /// Waits for a program started with [`Client::run`]: its exit code and, for a
     /// fault, its record.
     pub fn wait_for(&mut self, id: ServiceId) -> Result<(i64, Option<FaultRecord>), SysError> {
@@ -144,7 +160,7 @@ mod tests {
 
     #[test]
     fn ops_roundtrip_through_their_bytes() {
-        for op in [Op::Ready, Op::Locate, Op::Run, Op::Wait] {
+        for op in [Op::Ready, Op::Locate, Op::Run, Op::Wait, Op::Reboot] {
             assert_eq!(Op::from_byte(op as u8), Some(op));
         }
         assert_eq!(Op::from_byte(9), None);

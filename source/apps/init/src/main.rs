@@ -2,7 +2,9 @@
 //! after the previous reported ready, prints `init: ready` when all are up, then
 //! supervises: it collects every child's end (exit code and fault record), starts
 //! `ondemand` programs for runners and hands them the results. When the `final`
-//! program ends, init ends with its status, and the kernel stops the machine.
+//! program ends, init ends with its status, and the kernel stops the machine. The
+//! `final` program alone may ask init to reboot (`init_api::Op::Reboot`); init then has
+//! the kernel reset the machine.
 //!
 //! It reads the same `boot.manifest` the kernel reads from the initrd (compiled in).
 #![no_std]
@@ -145,6 +147,16 @@ impl Init<'_> {
                         None
                     }
                 }
+            }
+            Some(Op::Reboot) if caller.is_some_and(|p| p.is_final) => {
+                println!(
+                    "init: reboot requested by {}",
+                    caller.map_or("", |p| p.name)
+                );
+                // Returns only with the kernel's refusal.
+                let refused = sys::reboot();
+                println!("init: FAIL: reboot: {refused}");
+                Some(status(Err(refused)))
             }
             _ => Some(status(Err(SysError::NotPermitted))),
         }

@@ -3,8 +3,17 @@
 //! <why>` and exits 1. After the last proof it prints `SELFTEST: end` and exits 0, which
 //! ends the system (it is the manifest's `final` program).
 //!
+//! The run spans two boots, told apart by what is on the disk, not by a counter: the
+//! persist header in `scratch` ([`PERSIST_HEADER_LBA`]). On boot 1 it is zeros: after the
+//! other proofs, selftest-client writes the persist pattern and the header through blkd,
+//! flushes, prints `SELFTEST: disk persist written` and asks init to reboot. On boot 2
+//! the header is there: it reads the pattern back whole, prints `SELFTEST: disk persist
+//! ok`, then `SELFTEST: end`.
+//!
 //! It also measures, in the same boot: the null syscall and the IPC round trip to
-//! samgrd (another address space), and the time from kernel start to `SELFTEST: end`.
+//! samgrd (another address space), the time from kernel start to `SELFTEST: end` (boot
+//! 2) or to `SELFTEST: disk persist written` (boot 1), and blkd's write (boot 1) and
+//! read (boot 2) of the persist pattern beside the kernel's memcpy of as many bytes.
 #![no_std]
 #![no_main]
 
@@ -68,6 +77,24 @@ fn main() -> i32 {
                 println!("SELFTEST: {name} FAIL: {why}");
                 return 1;
             }
+        }
+    }
+    match disk_persist(samgrd) {
+        Ok(Persist::Written) => {
+            let boot_ns = sys::time_ns();
+            println!("SELFTEST: disk persist written");
+            println!(
+                "bench: kernel start to SELFTEST: disk persist written {} us",
+                boot_ns / 1000
+            );
+            let refused = init().reboot();
+            println!("SELFTEST: disk persist FAIL: reboot: {refused}");
+            return 1;
+        }
+        Ok(Persist::ReadBack) => println!("SELFTEST: disk persist ok"),
+        Err(why) => {
+            println!("SELFTEST: disk persist FAIL: {why}");
+            return 1;
         }
     }
     let boot_ns = sys::time_ns();
@@ -714,9 +741,14 @@ fn blkd_bounds(samgrd: ServiceId) -> Check {
 fn blkd_denied(samgrd: ServiceId) -> Check {
     let mut c = blkd(samgrd)?;
     let own = open_scratch(&mut c)?.handle;
-    let opens: [(Target<'_>, SysError); 3] = [
+    // The image disk's partitions and the image disk whole are served (so `Denied`, not
+    // `NoDevice`), but not to this program.
+    let opens: [(Target<'_>, SysError); 6] = [
         (Target::Partition("private"), SysError::Denied),
         (Target::Disk("disk0"), SysError::Denied),
+        (Target::Partition("state"), SysError::Denied),
+        (Target::Partition("kernel"), SysError::Denied),
+        (Target::Disk("os"), SysError::Denied),
         (Target::Partition("nothing"), SysError::NoDevice),
     ];
     for (target, want) in opens {
@@ -727,7 +759,8 @@ fn blkd_denied(samgrd: ServiceId) -> Check {
     }
     // Handles are indices: guessing one gains nothing, each request is checked again.
     let mut one = alloc::vec![0u8; SECTOR];
-    for h in (0..3u32).filter(|h| *h != own) {
+    // Handles 0..7: both disks whole and all their partitions (disk0 and os in grant order).
+    for h in (0..7u32).filter(|h| *h != own) {
         let got = c.read(h, 0, &mut one);
         ensure(got == Err(SysError::Denied), || {
             format!("read through handle {h}: {got:?}, expected Denied")
@@ -741,4 +774,104 @@ fn blkd_denied(samgrd: ServiceId) -> Check {
     ensure(got == Err(SysError::NoDevice), || {
         format!("size of handle 99: {got:?}, expected NoDevice")
     })
+}
+
+/// Where the persist proof lives in `scratch`: a header sector, then the pattern. Clear
+/// of the sectors `blkd rw` writes (0..7 and the last) and reads as zeros (7).
+const PERSIST_HEADER_LBA: u64 = 512;
+/// Sectors of the persist pattern (128 KiB), after the header.
+const PERSIST_SECTORS: u64 = 256;
+
+/// What the persist proof did on this boot.
+enum Persist {
+    /// Boot 1: the pattern and header are written and flushed; reboot next.
+    Written,
+    /// Boot 2: the pattern boot 1 wrote read back whole.
+    ReadBack,
+}
+
+/// The header sector boot 1 writes last: the line `persist written\n` 32 times.
+fn persist_header() -> Vec<u8> {
+    b"persist written\n".repeat(SECTOR / 16)
+}
+
+/// Pattern sector `i`: the line `persist lba NNN\n` (16 bytes) 32 times, which the
+/// harness also checks on the disk image after the run.
+fn persist_sector(i: u64) -> Vec<u8> {
+    format!("persist lba {i:03}\n")
+        .as_bytes()
+        .repeat(SECTOR / 16)
+}
+
+/// Boot 1 (header zeros): writes the pattern, then the header, flushes; boot 2 (header
+/// present): reads the pattern back and compares it whole. Either prints blkd's time for
+/// the pattern's bytes beside the kernel's memcpy of as many.
+fn disk_persist(samgrd: ServiceId) -> Result<Persist, String> {
+    let mut c = blkd(samgrd)?;
+    let opened = open_scratch(&mut c)?;
+    let h = opened.handle;
+    ensure(
+        opened.sectors > PERSIST_HEADER_LBA + PERSIST_SECTORS,
+        || format!("scratch has {} sectors", opened.sectors),
+    )?;
+    let mut header = alloc::vec![0u8; SECTOR];
+    c.read(h, PERSIST_HEADER_LBA, &mut header)
+        .map_err(|e| format!("read the header at {PERSIST_HEADER_LBA}: {e}"))?;
+    let pattern: Vec<u8> = (0..PERSIST_SECTORS).flat_map(persist_sector).collect();
+    let first = PERSIST_HEADER_LBA + 1;
+    let chunk = blkd_api::MAX_SECTORS as usize * SECTOR;
+    if header.iter().all(|b| *b == 0) {
+        let start = sys::time_ns();
+        for (i, part) in pattern.chunks(chunk).enumerate() {
+            let lba = first + (i * chunk / SECTOR) as u64;
+            c.write(h, lba, part)
+                .map_err(|e| format!("write at {lba}: {e}"))?;
+        }
+        c.flush(h).map_err(|e| format!("flush: {e}"))?;
+        let ns = sys::time_ns() - start;
+        // The header last, once the pattern is durable: boot 2 finds all or no header.
+        c.write(h, PERSIST_HEADER_LBA, &persist_header())
+            .map_err(|e| format!("write the header: {e}"))?;
+        c.flush(h).map_err(|e| format!("flush the header: {e}"))?;
+        bench_disk("write", pattern.len(), ns)?;
+        println!(
+            "selftest: disk persist: boot 1 (header zeros): sectors {first}..{} and the header at {PERSIST_HEADER_LBA} of scratch written, flushed",
+            first + PERSIST_SECTORS
+        );
+        return Ok(Persist::Written);
+    }
+    ensure(header == persist_header(), || {
+        format!("the header at {PERSIST_HEADER_LBA} is neither zeros nor boot 1's")
+    })?;
+    let mut back = alloc::vec![0u8; pattern.len()];
+    let start = sys::time_ns();
+    for (i, part) in back.chunks_mut(chunk).enumerate() {
+        let lba = first + (i * chunk / SECTOR) as u64;
+        c.read(h, lba, part)
+            .map_err(|e| format!("read at {lba}: {e}"))?;
+    }
+    let ns = sys::time_ns() - start;
+    if let Some(i) = (0..pattern.len() / SECTOR)
+        .find(|i| back[i * SECTOR..(i + 1) * SECTOR] != pattern[i * SECTOR..(i + 1) * SECTOR])
+    {
+        return Err(format!(
+            "boot 2 (header present): sector {} of scratch differs from what boot 1 wrote",
+            first + i as u64
+        ));
+    }
+    bench_disk("read", pattern.len(), ns)?;
+    println!(
+        "selftest: disk persist: boot 2 (header present): sectors {first}..{} of scratch read back equal",
+        first + PERSIST_SECTORS
+    );
+    Ok(Persist::ReadBack)
+}
+
+/// Prints blkd's time for `bytes` of a partition (`what`: read or write) and, in the same
+/// boot, the kernel's memcpy of as many bytes.
+fn bench_disk(what: &str, bytes: usize, ns: u64) -> Check {
+    let copy = sys::bench_copy(bytes).map_err(|e| format!("bench_copy({bytes}): {e}"))?;
+    println!("bench: blkd {what} of a partition, {bytes} bytes {ns} ns");
+    println!("bench: kernel memcpy beside the blkd {what}, {bytes} bytes {copy} ns");
+    Ok(())
 }

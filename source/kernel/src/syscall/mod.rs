@@ -95,5 +95,7 @@ fn run_other(k: &mut Kernel, num: usize, a: Regs) -> Outcome {
         Syscall::MmioMap(args) => Outcome::Done(device::mmio_map(k, args)),
         Syscall::DmaAlloc(args) => Outcome::Done(device::dma_alloc(k, args)),
         Syscall::SpawnImage(args) => Outcome::Done(process::spawn_image(k, args)),
+        Syscall::Reboot => Outcome::Done(process::reboot(k)),
+        Syscall::BenchCopy(args) => Outcome::Done(process::bench_copy(k, args)),
     }
 }

@@ -1,12 +1,14 @@
 //! Process syscalls: debug output, sleep, heap growth, spawn (from the manifest or from
-//! memory), wait, and the switch benchmark.
+//! memory), wait, the switch and copy benchmarks, and reboot.
 
 use super::Outcome;
-use crate::console;
 use crate::kernel::Kernel;
 use crate::mm::space::Access;
 use crate::task::{ProgramName, State};
-use abi::args::{BenchSwitchArgs, DebugWriteArgs, SpawnArgs, SpawnImageArgs, WaitArgs};
+use crate::{console, kprintln};
+use abi::args::{
+    BenchCopyArgs, BenchSwitchArgs, DebugWriteArgs, SpawnArgs, SpawnImageArgs, WaitArgs,
+};
 use abi::layout::{HEAP_BASE, HEAP_MAX, PAGE_SIZE};
 use abi::SysError;
 use alloc::vec::Vec;
@@ -138,6 +140,26 @@ pub fn wait(k: &mut Kernel, args: WaitArgs) -> Outcome {
         t.state = State::Waiting { child, rec };
     }
     Outcome::Blocked
+}
+
+/// `reboot()`: resets the machine (init, the manifest's first program, only).
+pub fn reboot(k: &mut Kernel) -> Result<usize, SysError> {
+    if k.manifest.first().map(|p| p.id) != Some(k.current) {
+        return Err(SysError::NotPermitted);
+    }
+    kprintln!("kernel: reboot requested by init");
+    crate::arch::reset_machine()
+}
+
+/// `bench_copy(bytes) -> ns` (`runner` programs only).
+pub fn bench_copy(k: &mut Kernel, args: BenchCopyArgs) -> Result<usize, SysError> {
+    if !k.cur().is_some_and(|t| t.may_bench) {
+        return Err(SysError::NotPermitted);
+    }
+    let bytes = args.bytes()?;
+    k.time_copy(bytes)
+        .map(|ns| ns as usize)
+        .ok_or(SysError::NoMemory)
 }
 
 /// `bench_switch(pairs) -> ns` (`runner` programs only).

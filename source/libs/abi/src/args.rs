@@ -11,7 +11,7 @@
 use crate::device::{DeviceInfo, DmaRegion, MAX_DMA_PAGES};
 use crate::fault::FaultRecord;
 use crate::ipc::{RecvHeader, ServiceId, MAX_MSG};
-use crate::syscall::{SysError, Sysnum, MAX_BENCH_PAIRS};
+use crate::syscall::{SysError, Sysnum, MAX_BENCH_COPY, MAX_BENCH_PAIRS};
 
 /// The six argument registers `a0..a5`.
 pub type Regs = [usize; 6];
@@ -177,6 +177,24 @@ impl BenchSwitchArgs {
     }
 }
 
+/// `bench_copy(bytes)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BenchCopyArgs {
+    /// Bytes to copy.
+    pub bytes: usize,
+}
+
+impl BenchCopyArgs {
+    /// The byte count, if 1 to [`MAX_BENCH_COPY`] (else `BadLength`).
+    pub fn bytes(&self) -> Result<usize, SysError> {
+        if (1..=MAX_BENCH_COPY).contains(&self.bytes) {
+            Ok(self.bytes)
+        } else {
+            Err(SysError::BadLength)
+        }
+    }
+}
+
 /// `send_timeout(dst, ptr, len, timeout_ns)`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SendTimeoutArgs {
@@ -288,6 +306,10 @@ pub enum Syscall {
     DmaAlloc(DmaAllocArgs),
     /// `spawn_image`.
     SpawnImage(SpawnImageArgs),
+    /// `reboot`.
+    Reboot,
+    /// `bench_copy`.
+    BenchCopy(BenchCopyArgs),
 }
 
 impl SendArgs {
@@ -382,6 +404,8 @@ impl Syscall {
                 image: UserRange::new(a[0], a[1]),
                 name: UserRange::new(a[2], a[3]),
             }),
+            Sysnum::Reboot => Syscall::Reboot,
+            Sysnum::BenchCopy => Syscall::BenchCopy(BenchCopyArgs { bytes: a[0] }),
         }
     }
 }
@@ -472,6 +496,15 @@ mod tests {
         let bench = |pairs| BenchSwitchArgs { pairs }.pairs();
         assert_eq!(bench(0), Err(SysError::BadLength));
         assert_eq!(bench(MAX_BENCH_PAIRS), Ok(MAX_BENCH_PAIRS as u64));
+        let copy = |bytes| BenchCopyArgs { bytes }.bytes();
+        assert_eq!(copy(0), Err(SysError::BadLength));
+        assert_eq!(copy(MAX_BENCH_COPY + 1), Err(SysError::BadLength));
+        assert_eq!(copy(MAX_BENCH_COPY), Ok(MAX_BENCH_COPY));
+        assert_eq!(
+            Syscall::decode(Sysnum::BenchCopy, [4096, 0, 0, 0, 0, 0]),
+            Syscall::BenchCopy(BenchCopyArgs { bytes: 4096 })
+        );
+        assert_eq!(Syscall::decode(Sysnum::Reboot, [0; 6]), Syscall::Reboot);
         let image = |len| {
             SpawnImageArgs {
                 image: UserRange::new(8, len),

@@ -66,13 +66,26 @@ pub enum Sysnum {
     /// ELF in the caller's buffer as its child, with the checks of an initrd program
     /// (programs the manifest marks `exec` only).
     SpawnImage = 19,
+    /// `reboot()`: resets the machine (the sifive_test device's reset): firmware and
+    /// kernel start again, on the same memory devices and disks. Never returns. Only the
+    /// first program of the boot manifest, init (`NotPermitted` otherwise), which asks
+    /// for it on the `final` program's request.
+    Reboot = 20,
+    /// `bench_copy(bytes) -> ns`: the kernel times a `memcpy` of `bytes` (1 to
+    /// [`MAX_BENCH_COPY`]) between two buffers of its own and returns the nanoseconds
+    /// it took: the reference a disk benchmark sets its throughput beside. Only `runner`
+    /// programs (`NotPermitted` otherwise).
+    BenchCopy = 21,
 }
 
 /// The highest syscall number the kernel knows.
-pub const LAST_SYSNUM: usize = Sysnum::SpawnImage as usize;
+pub const LAST_SYSNUM: usize = Sysnum::BenchCopy as usize;
 
 /// Most switch pairs one `bench_switch` times (a few milliseconds with interrupts off).
 pub const MAX_BENCH_PAIRS: usize = 1000;
+
+/// Most bytes one `bench_copy` copies (1 MiB).
+pub const MAX_BENCH_COPY: usize = 1 << 20;
 
 impl TryFrom<usize> for Sysnum {
     type Error = SysError;
@@ -99,6 +112,8 @@ impl TryFrom<usize> for Sysnum {
             17 => Sysnum::MmioMap,
             18 => Sysnum::DmaAlloc,
             19 => Sysnum::SpawnImage,
+            20 => Sysnum::Reboot,
+            21 => Sysnum::BenchCopy,
             _ => return Err(SysError::BadSyscall),
         })
     }
@@ -216,8 +231,8 @@ mod tests {
             let s = Sysnum::try_from(n).unwrap();
             assert_eq!(s as usize, n);
         }
-        assert_eq!(LAST_SYSNUM, 19);
-        assert_eq!(Sysnum::try_from(20), Err(SysError::BadSyscall));
+        assert_eq!(LAST_SYSNUM, 21);
+        assert_eq!(Sysnum::try_from(22), Err(SysError::BadSyscall));
         assert_eq!(Sysnum::try_from(usize::MAX), Err(SysError::BadSyscall));
     }
 

@@ -13,8 +13,11 @@
 //! - `exec`: the program may use `spawn_image` (start an ELF from its own memory: execd);
 //! - `device=KIND`: the kernel grants the program a device of that virtio kind
 //!   (`virtio-blk`, `virtio-net`, `virtio-console`, `virtio-rng`): its MMIO window and
-//!   DMA memory. A kind is granted to one program only.
+//!   DMA memory. A kind is granted to one program only; that program may repeat the flag
+//!   to hold several devices of the kind (each grant takes the next free device of the
+//!   kind, in slot order), up to `abi::layout::MAX_GRANTS` grants in all.
 
+use abi::layout::MAX_GRANTS;
 use alloc::vec::Vec;
 use core::fmt;
 
@@ -42,14 +45,45 @@ pub struct Program<'a> {
     pub is_final: bool,
     /// May use `spawn_image`.
     pub exec: bool,
-    /// Granted device kinds: bit `n` set for virtio device id `n` (`abi::device`).
-    pub devices: u32,
+    /// Its device grants, in the order of its `device=` flags.
+    pub devices: Grants,
 }
 
 impl Program<'_> {
-    /// The virtio device ids granted to the program, ascending (its grant order).
+    /// The virtio device ids granted to the program, one per grant, in grant order
+    /// (the order of its `device=` flags; a kind repeated is granted again).
     pub fn granted(&self) -> impl Iterator<Item = u32> + '_ {
-        (0..32).filter(move |id| self.devices & (1 << id) != 0)
+        self.devices.kinds().iter().map(|&k| u32::from(k))
+    }
+}
+
+/// A program's device grants: virtio device ids, in grant order, at most
+/// [`MAX_GRANTS`] of them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Grants {
+    kinds: [u8; MAX_GRANTS],
+    len: u8,
+}
+
+impl Grants {
+    /// The granted virtio device ids, in grant order.
+    pub fn kinds(&self) -> &[u8] {
+        &self.kinds[..usize::from(self.len)]
+    }
+
+    /// Whether any grant is of virtio device id `kind`.
+    pub fn holds(&self, kind: u32) -> bool {
+        self.kinds().iter().any(|&k| u32::from(k) == kind)
+    }
+
+    /// Adds a grant of `kind`; false when [`MAX_GRANTS`] are held already.
+    fn push(&mut self, kind: u8) -> bool {
+        let Some(slot) = self.kinds.get_mut(usize::from(self.len)) else {
+            return false;
+        };
+        *slot = kind;
+        self.len += 1;
+        true
     }
 }
 
@@ -66,8 +100,11 @@ pub enum ManifestError {
     Duplicate(usize),
     /// More than [`MAX_PROGRAMS`] programs, or none.
     BadCount(usize),
-    /// Line `n` grants a device kind that is unknown or already granted to a program.
+    /// Line `n` grants a device kind that is unknown or already granted to another
+    /// program.
     BadDevice(usize),
+    /// Line `n` holds more than [`MAX_GRANTS`] device grants.
+    TooManyGrants(usize),
 }
 
 impl fmt::Display for ManifestError {
@@ -79,7 +116,13 @@ impl fmt::Display for ManifestError {
             ManifestError::Duplicate(n) => write!(f, "manifest line {n}: duplicate program"),
             ManifestError::BadCount(n) => write!(f, "manifest: {n} programs (1..=32)"),
             ManifestError::BadDevice(n) => {
-                write!(f, "manifest line {n}: unknown device kind or granted twice")
+                write!(
+                    f,
+                    "manifest line {n}: unknown device kind or granted to another program"
+                )
+            }
+            ManifestError::TooManyGrants(n) => {
+                write!(f, "manifest line {n}: more than {MAX_GRANTS} device grants")
             }
         }
     }
@@ -124,17 +167,19 @@ impl<'a> Manifest<'a> {
                 runner: false,
                 is_final: false,
                 exec: false,
-                devices: 0,
+                devices: Grants::default(),
             };
             for flag in words {
                 if let Some(kind) = flag.strip_prefix("device=") {
-                    let bit = abi::device::virtio_kind(kind)
-                        .map(|id| 1u32 << id)
+                    let id = abi::device::virtio_kind(kind)
+                        .and_then(|id| u8::try_from(id).ok())
                         .ok_or(ManifestError::BadDevice(line_no))?;
-                    if p.devices & bit != 0 || programs.iter().any(|q| q.devices & bit != 0) {
+                    if programs.iter().any(|q| q.devices.holds(u32::from(id))) {
                         return Err(ManifestError::BadDevice(line_no));
                     }
-                    p.devices |= bit;
+                    if !p.devices.push(id) {
+                        return Err(ManifestError::TooManyGrants(line_no));
+                    }
                     continue;
                 }
                 match flag {
@@ -211,7 +256,7 @@ mod tests {
         assert_eq!(blkd.granted().collect::<Vec<_>>(), [2, 4]);
         assert!(!blkd.exec);
         let execd = m.by_name("execd").unwrap();
-        assert!(execd.exec && execd.devices == 0);
+        assert!(execd.exec && execd.devices.kinds().is_empty());
         assert!(!m.by_name("init").unwrap().exec);
     }
 
@@ -222,8 +267,8 @@ mod tests {
             Err(ManifestError::BadDevice(3))
         );
         assert_eq!(
-            Manifest::parse(b"init device=virtio-blk device=virtio-blk\n"),
-            Err(ManifestError::BadDevice(1))
+            Manifest::parse(b"init\na device=virtio-blk device=virtio-blk\nb device=virtio-blk\n"),
+            Err(ManifestError::BadDevice(3))
         );
         assert_eq!(
             Manifest::parse(b"init device=floppy\n"),
@@ -232,6 +277,30 @@ mod tests {
         assert_eq!(
             Manifest::parse(b"init device=\n"),
             Err(ManifestError::BadDevice(1))
+        );
+    }
+
+    #[test]
+    fn a_kind_repeated_is_granted_again_in_flag_order() {
+        let text = b"init\nblkd device=virtio-blk device=virtio-rng device=virtio-blk\n";
+        let m = Manifest::parse(text).unwrap();
+        let blkd = m.by_name("blkd").unwrap();
+        assert_eq!(blkd.granted().collect::<Vec<_>>(), [2, 4, 2]);
+        assert!(blkd.devices.holds(2) && blkd.devices.holds(4) && !blkd.devices.holds(1));
+    }
+
+    #[test]
+    fn at_most_max_grants_per_program() {
+        let mut line = alloc::string::String::from("init\nblkd");
+        for _ in 0..MAX_GRANTS {
+            line.push_str(" device=virtio-blk");
+        }
+        let m = Manifest::parse(line.as_bytes()).unwrap();
+        assert_eq!(m.by_name("blkd").unwrap().granted().count(), MAX_GRANTS);
+        line.push_str(" device=virtio-blk\n");
+        assert_eq!(
+            Manifest::parse(line.as_bytes()),
+            Err(ManifestError::TooManyGrants(2))
         );
     }
 

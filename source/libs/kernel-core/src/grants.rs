@@ -2,8 +2,9 @@
 //! appear in its space, and where its DMA regions go.
 //!
 //! The kernel finds the virtio-mmio windows in the device tree ([`Window`]); the boot
-//! manifest grants a program device kinds, and [`assign`] gives each grant one window,
-//! never the same window to two programs. A request to map `[pa, pa + len)` is checked
+//! manifest grants a program device kinds (a kind repeated is granted again), and
+//! [`assign`] gives each grant one window, never the same window to two grants;
+//! [`assign_all`] does it for every program of the manifest, in manifest order. A request to map `[pa, pa + len)` is checked
 //! by [`check_mmio`] against the caller's grants: inside a granted window it maps that
 //! whole window (and only it) at the grant's slot of `abi::layout::MMIO_BASE`; inside a
 //! window of another program it is `Denied`; anywhere else `BadAddress`; a length of 0,
@@ -13,6 +14,7 @@
 use crate::sv39::PAGE;
 use abi::layout::{DMA_BASE, DMA_MAX, MAX_GRANTS, MMIO_BASE, MMIO_SLOT};
 use abi::SysError;
+use alloc::vec::Vec;
 
 /// A device's MMIO window, found at boot.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -97,6 +99,31 @@ pub fn assign(windows: &[Window], kind: u32, taken: &[usize]) -> Option<usize> {
         .map(|(i, _)| i)
 }
 
+/// The windows of every program's grants: `programs` yields, per program in manifest
+/// order, its granted virtio device ids in grant order. Each grant takes the first
+/// window of its kind that no earlier grant took; a grant with no window left gets none
+/// (its program then learns of one device fewer from `device_info`).
+pub fn assign_all<P, K>(windows: &[Window], programs: P) -> Vec<Vec<usize>>
+where
+    P: IntoIterator<Item = K>,
+    K: IntoIterator<Item = u32>,
+{
+    let mut taken = Vec::new();
+    programs
+        .into_iter()
+        .map(|kinds| {
+            let mut mine = Vec::new();
+            for kind in kinds {
+                if let Some(w) = assign(windows, kind, &taken) {
+                    taken.push(w);
+                    mine.push(w);
+                }
+            }
+            mine
+        })
+        .collect()
+}
+
 /// A driver's DMA virtual range: regions follow each other from `DMA_BASE`, up to
 /// `DMA_MAX` bytes in all; they live until the driver ends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -136,6 +163,7 @@ impl DmaBook {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use alloc::vec;
 
     const SLOTS: [Window; 3] = [
         Window {
@@ -217,6 +245,28 @@ mod tests {
         assert_eq!(assign(&SLOTS, 2, &[1, 2]), None);
         assert_eq!(assign(&SLOTS, 0, &[]), None, "an empty slot is no device");
         assert_eq!(assign(&SLOTS, 1, &[]), None);
+    }
+
+    #[test]
+    fn repeated_grants_of_a_kind_take_the_next_free_windows() {
+        // Slot 0 empty, 1 and 2 block devices, 3 an rng.
+        let mut slots = SLOTS.to_vec();
+        slots.push(Window {
+            pa: 0x1000_4000,
+            len: 0x1000,
+            device_id: 4,
+            irq: 4,
+        });
+        // init nothing; blkd two disks; a second rng user the one rng; a third disk
+        // grant finds no disk left.
+        let got = assign_all(&slots, [vec![], vec![2, 2], vec![4], vec![2]]);
+        assert_eq!(got, [vec![], vec![1, 2], vec![3], vec![]]);
+        // A program's grants are in its flag order, each a window of the kind asked.
+        let got = assign_all(&slots, [vec![4, 2, 2]]);
+        assert_eq!(got, [vec![3, 1, 2]]);
+        // Each window at most once across programs.
+        let got = assign_all(&slots, [vec![2], vec![2], vec![2]]);
+        assert_eq!(got, [vec![1], vec![2], vec![]]);
     }
 
     #[test]

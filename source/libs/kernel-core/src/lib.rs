@@ -8,6 +8,8 @@
 #![no_std]
 #![forbid(unsafe_code)]
 
+extern crate alloc;
+
 pub mod elf;
 pub mod frames;
 #[doc(hidden)]

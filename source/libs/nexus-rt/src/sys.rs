@@ -94,6 +94,21 @@ pub fn bench_switch(pairs: usize) -> Result<u64, SysError> {
     call0(Sysnum::BenchSwitch, [pairs, 0, 0, 0, 0, 0]).map(|ns| ns as u64)
 }
 
+/// Resets the machine (init only: `NotPermitted` for any other program). Returns only
+/// with the kernel's refusal.
+pub fn reboot() -> SysError {
+    match call0(Sysnum::Reboot, [0; 6]) {
+        Err(e) => e,
+        Ok(_) => SysError::BadSyscall,
+    }
+}
+
+/// Has the kernel time a `memcpy` of `bytes` between buffers of its own (runners only);
+/// returns the nanoseconds it took.
+pub fn bench_copy(bytes: usize) -> Result<u64, SysError> {
+    call0(Sysnum::BenchCopy, [bytes, 0, 0, 0, 0, 0]).map(|ns| ns as u64)
+}
+
 /// The caller's own service id.
 #[inline]
 pub fn self_id() -> ServiceId {

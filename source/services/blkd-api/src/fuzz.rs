@@ -82,7 +82,7 @@ pub fn blkd_request(data: &[u8]) {
     };
     let mut disk = Bounded(vec![0; DISK_SECTORS as usize * SECTOR]);
     for program in [Some("client"), Some("other"), None] {
-        let reply = volumes.handle(GRANTS, program, data, &mut disk);
+        let reply = volumes.handle(GRANTS, program, data, core::slice::from_mut(&mut disk));
         let (&status, body) = reply.split_first().unwrap_or((&0xff, &[]));
         assert!(
             !reply.is_empty() && reply.len() <= MAX_MSG,

@@ -1,6 +1,11 @@
-//! The request handler blkd runs, sans-IO: blkd gives it the disk's volumes once (from
+//! The request handler blkd runs, sans-IO: blkd gives it each disk's volumes once (from
 //! the device and its GPT), then each request with the sender's program, and the handler
-//! checks the request (layout, access, bounds) before it touches the [`Disk`].
+//! checks the request (layout, access, bounds) before it touches the [`Disk`] the volume
+//! lies on.
+//!
+//! Several disks are served as one list of volumes: disk 0's whole disk and partitions
+//! (handles 0, 1, ...), then disk 1's, and so on. Partition names are unique across all
+//! the disks, and so are serials, so a name opens one volume whatever the disk.
 
 use crate::access::{may_open, Grant};
 use crate::volume::Extent;
@@ -41,6 +46,11 @@ pub enum SetupError {
     OutsideDisk(String),
     /// Two partitions share the name.
     DuplicateName(String),
+    /// A partition of a later disk has the name of one on an earlier disk (the name and
+    /// that earlier disk's serial).
+    NameOnTwoDisks(String, String),
+    /// Two disks have the same serial.
+    DuplicateSerial(String),
 }
 
 impl fmt::Display for SetupError {
@@ -55,11 +65,23 @@ impl fmt::Display for SetupError {
                 write!(f, "GPT partition {n}: empty or past the disk's end")
             }
             SetupError::DuplicateName(n) => write!(f, "GPT partition name {n} used twice"),
+            SetupError::NameOnTwoDisks(n, other) => write!(
+                f,
+                "GPT partition name {n} is also a partition of disk {other}: names must be unique across disks"
+            ),
+            SetupError::DuplicateSerial(n) => {
+                write!(f, "serial {n} is also another disk's: serials must be unique")
+            }
         }
     }
 }
 
 impl core::error::Error for SetupError {}
+
+/// The device `v` lies on; a volume on a disk blkd passed no device for has none.
+fn device<'d, D>(disks: &'d mut [D], v: &Volume) -> Result<&'d mut D, SysError> {
+    disks.get_mut(v.disk).ok_or(SysError::NoDevice)
+}
 
 /// A volume blkd serves.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -67,6 +89,9 @@ struct Volume {
     name: String,
     whole_disk: bool,
     extent: Extent,
+    /// The disk it lies on (its index among the disks, in the order they were added).
+    disk: usize,
+    read_only: bool,
 }
 
 impl Volume {
@@ -79,11 +104,12 @@ impl Volume {
     }
 }
 
-/// One disk's volumes: handle 0 the whole disk, then its partitions in GPT order.
+/// The disks' volumes: handle 0 the first disk's whole disk, then its partitions in GPT
+/// order, then the next disk's whole disk and partitions, and so on.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Volumes {
     list: Vec<Volume>,
-    read_only: bool,
+    disks: usize,
 }
 
 impl Volumes {
@@ -96,11 +122,37 @@ impl Volumes {
         read_only: bool,
         partitions: &[PartitionEntry],
     ) -> Result<Volumes, SetupError> {
+        let mut volumes = Volumes {
+            list: Vec::new(),
+            disks: 0,
+        };
+        volumes.add_disk(serial, capacity, read_only, partitions)?;
+        Ok(volumes)
+    }
+
+    /// Adds the next disk (serial, size, read-only, GPT partitions) after those already
+    /// held; its partitions must be named uniquely, on this disk and across the disks,
+    /// its serial must be no other disk's, and every partition must lie on it. Nothing
+    /// is added when any of that fails.
+    pub fn add_disk(
+        &mut self,
+        serial: &str,
+        capacity: u64,
+        read_only: bool,
+        partitions: &[PartitionEntry],
+    ) -> Result<(), SetupError> {
+        let disk = self.disks;
+        // A disk without a serial cannot be opened whole, so two of them do not clash.
+        if !serial.is_empty() && self.list.iter().any(|v| v.whole_disk && v.name == serial) {
+            return Err(SetupError::DuplicateSerial(String::from(serial)));
+        }
         let mut list = Vec::with_capacity(partitions.len() + 1);
         list.push(Volume {
             name: String::from(serial),
             whole_disk: true,
             extent: Extent::disk(capacity),
+            disk,
+            read_only,
         });
         for (i, p) in partitions.iter().enumerate() {
             name_of(p.name.as_bytes()).map_err(|_| SetupError::BadName(i))?;
@@ -109,23 +161,60 @@ impl Volumes {
             if list.iter().any(|v| !v.whole_disk && v.name == p.name) {
                 return Err(SetupError::DuplicateName(p.name.clone()));
             }
+            if let Some(other) = self.list.iter().find(|v| !v.whole_disk && v.name == p.name) {
+                return Err(SetupError::NameOnTwoDisks(
+                    p.name.clone(),
+                    self.serial(other.disk).into(),
+                ));
+            }
             list.push(Volume {
                 name: p.name.clone(),
                 whole_disk: false,
                 extent,
+                disk,
+                read_only,
             });
         }
-        Ok(Volumes { list, read_only })
+        self.list.append(&mut list);
+        self.disks += 1;
+        Ok(())
     }
 
-    /// The disk's size in sectors.
+    /// How many disks the volumes lie on.
+    pub fn disks(&self) -> usize {
+        self.disks
+    }
+
+    /// The first disk's size in sectors.
     pub fn capacity(&self) -> u64 {
-        self.list.first().map_or(0, |v| v.extent.sectors())
+        self.disk_capacity(0)
     }
 
-    /// The partitions' names, in GPT order.
+    /// Disk `disk`'s size in sectors (0 for no such disk).
+    pub fn disk_capacity(&self, disk: usize) -> u64 {
+        self.whole(disk).map_or(0, |v| v.extent.sectors())
+    }
+
+    /// Disk `disk`'s serial ("" for none, or no such disk).
+    pub fn serial(&self, disk: usize) -> &str {
+        self.whole(disk).map_or("", |v| v.name.as_str())
+    }
+
+    /// The first disk's partitions' names, in GPT order.
     pub fn partition_names(&self) -> impl Iterator<Item = &str> {
-        self.list.iter().skip(1).map(|v| v.name.as_str())
+        self.disk_partition_names(0)
+    }
+
+    /// Disk `disk`'s partitions' names, in GPT order.
+    pub fn disk_partition_names(&self, disk: usize) -> impl Iterator<Item = &str> {
+        self.list
+            .iter()
+            .filter(move |v| v.disk == disk && !v.whole_disk)
+            .map(|v| v.name.as_str())
+    }
+
+    fn whole(&self, disk: usize) -> Option<&Volume> {
+        self.list.iter().find(|v| v.disk == disk && v.whole_disk)
     }
 
     /// The volume behind `handle`, if `program` may use it.
@@ -147,15 +236,16 @@ impl Volumes {
     }
 
     /// Answers `request` from `program` (the sender's boot-manifest program, `None` for
-    /// any other sender) under `grants`; returns the whole reply (status byte, body).
+    /// any other sender) under `grants`, on `disks` (the devices, in the order their
+    /// disks were added); returns the whole reply (status byte, body).
     pub fn handle<D: Disk>(
         &self,
         grants: &[Grant],
         program: Option<&str>,
         request: &[u8],
-        disk: &mut D,
+        disks: &mut [D],
     ) -> Vec<u8> {
-        match self.answer(grants, program, request, disk) {
+        match self.answer(grants, program, request, disks) {
             Ok(reply) => reply,
             Err(e) => rpc::status(Err(e)),
         }
@@ -166,7 +256,7 @@ impl Volumes {
         grants: &[Grant],
         program: Option<&str>,
         request: &[u8],
-        disk: &mut D,
+        disks: &mut [D],
     ) -> Result<Vec<u8>, SysError> {
         let ok = |body: &[u8]| rpc::status(Ok(body));
         match Request::decode(request)? {
@@ -192,6 +282,7 @@ impl Volumes {
             } => {
                 let v = self.granted(grants, program, handle)?;
                 let at = v.extent.locate(lba, u64::from(sectors))?;
+                let disk = device(disks, v)?;
                 let mut reply = alloc::vec![0u8; 1 + sectors as usize * SECTOR];
                 disk.read(at, &mut reply[1..])?;
                 Ok(reply)
@@ -199,15 +290,15 @@ impl Volumes {
             Request::Write { handle, lba, data } => {
                 let v = self.granted(grants, program, handle)?;
                 let at = v.extent.locate(lba, (data.len() / SECTOR) as u64)?;
-                if self.read_only {
+                if v.read_only {
                     return Err(SysError::NotPermitted);
                 }
-                disk.write(at, data)?;
+                device(disks, v)?.write(at, data)?;
                 Ok(ok(&[]))
             }
             Request::Flush { handle } => {
-                self.granted(grants, program, handle)?;
-                disk.flush()?;
+                let v = self.granted(grants, program, handle)?;
+                device(disks, v)?.flush()?;
                 Ok(ok(&[]))
             }
             Request::Size { handle } => {

@@ -70,9 +70,12 @@ struct Fake {
 impl Caller for &mut Fake {
     fn call(&mut self, dst: ServiceId, req: &[u8], reply: &mut [u8]) -> Result<usize, SysError> {
         assert_eq!(dst, 3);
-        let out = self
-            .volumes
-            .handle(self.grants, self.program, req, &mut self.disk);
+        let out = self.volumes.handle(
+            self.grants,
+            self.program,
+            req,
+            std::slice::from_mut(&mut self.disk),
+        );
         assert!(out.len() <= abi::ipc::MAX_MSG, "reply over one message");
         reply[..out.len()].copy_from_slice(&out);
         Ok(out.len())
@@ -236,7 +239,9 @@ fn rejects_malformed_requests() {
     let mut f = fake(Some("client"));
     for (what, req, want) in cases {
         assert_eq!(Request::decode(&req), Err(want), "{what}");
-        let reply = f.volumes.handle(f.grants, f.program, &req, &mut f.disk);
+        let reply = f
+            .volumes
+            .handle(f.grants, f.program, &req, std::slice::from_mut(&mut f.disk));
         assert_eq!(reply, [want as u8], "{what}");
     }
     assert_eq!(f.disk.touched, 0);
@@ -407,12 +412,12 @@ fn device_errors_reach_the_client() {
     }
     .encode();
     assert_eq!(
-        v.handle(GRANTS, Some("client"), &read, &mut Broken),
+        v.handle(GRANTS, Some("client"), &read, &mut [Broken]),
         [SysError::Io as u8]
     );
     let flush = Request::Flush { handle: 1 }.encode();
     assert_eq!(
-        v.handle(GRANTS, Some("client"), &flush, &mut Broken),
+        v.handle(GRANTS, Some("client"), &flush, &mut [Broken]),
         [SysError::Io as u8]
     );
 }
@@ -488,5 +493,171 @@ fn the_access_table_names_programs_of_the_boot_manifest() {
     // blkd itself runs from the manifest with the virtio-blk grant.
     let blkd = manifest.by_name(blkd_api::SERVICE_NAME).unwrap();
     assert!(blkd.boot);
-    assert_eq!(blkd.granted().collect::<Vec<_>>(), [2]);
+    // Two disks: the image (serial `os`) and the scratch disk (`disk0`).
+    assert_eq!(blkd.granted().collect::<Vec<_>>(), [2, 2]);
+}
+
+/// Two disks as blkd serves them: the harness's scratch disk, then an image disk.
+fn two_disks() -> Volumes {
+    let p = |name: &str, first, last| PartitionEntry {
+        name: name.into(),
+        first_lba: first,
+        last_lba: last,
+    };
+    let mut v = Volumes::new("disk0", 4096, false, &partitions()).unwrap();
+    v.add_disk(
+        "os",
+        8192,
+        false,
+        &[p("kernel", 2048, 4095), p("state", 4096, 6143)],
+    )
+    .unwrap();
+    v
+}
+
+#[test]
+fn every_disk_is_served_each_request_on_its_own_device() {
+    const BOTH: &[Grant] = &[
+        Grant {
+            program: "client",
+            volume: Target::Partition("scratch"),
+        },
+        Grant {
+            program: "client",
+            volume: Target::Partition("state"),
+        },
+    ];
+    let v = two_disks();
+    assert_eq!(v.disks(), 2);
+    assert_eq!((v.serial(1), v.disk_capacity(1)), ("os", 8192));
+    assert_eq!(
+        v.disk_partition_names(1).collect::<Vec<_>>(),
+        ["kernel", "state"]
+    );
+    let mut disks = [RamDisk::new(4096), RamDisk::new(8192)];
+    let mut call = |req: Request<'_>| v.handle(BOTH, Some("client"), &req.encode(), &mut disks);
+    // Handles run on across the disks: disk0 0..=2, os 3..=5.
+    let open = call(Request::Open(Target::Partition("state")));
+    assert_eq!(open[..5], [0, 5, 0, 0, 0], "state is handle 5");
+    assert_eq!(open[5..], 2048u64.to_le_bytes());
+    let sector = [0x5au8; SECTOR];
+    for handle in [1, 5] {
+        let reply = call(Request::Write {
+            handle,
+            lba: 3,
+            data: &sector,
+        });
+        assert_eq!(reply, [0], "write through handle {handle}");
+        assert_eq!(call(Request::Flush { handle }), [0]);
+    }
+    // Each write landed on its own disk at its partition's place, and nowhere else.
+    assert_eq!(disks[0].bytes[(2048 + 3) * SECTOR], 0x5a);
+    assert_eq!(disks[1].bytes[(4096 + 3) * SECTOR], 0x5a);
+    assert_eq!(disks[0].bytes.iter().filter(|&&b| b != 0).count(), SECTOR);
+    assert_eq!(disks[1].bytes.iter().filter(|&&b| b != 0).count(), SECTOR);
+    assert_eq!((disks[0].flushed, disks[1].flushed), (1, 1));
+    // What is not granted on the second disk is refused as on the first.
+    let mut call = |req: Request<'_>| v.handle(BOTH, Some("client"), &req.encode(), &mut disks);
+    assert_eq!(
+        call(Request::Open(Target::Partition("kernel"))),
+        [SysError::Denied as u8]
+    );
+    assert_eq!(
+        call(Request::Open(Target::Disk("os"))),
+        [SysError::Denied as u8]
+    );
+    assert_eq!(
+        call(Request::Size { handle: 6 }),
+        [SysError::NoDevice as u8]
+    );
+}
+
+#[test]
+fn a_volume_whose_device_is_missing_is_no_device() {
+    let v = two_disks();
+    let grants: &[Grant] = &[Grant {
+        program: "client",
+        volume: Target::Partition("state"),
+    }];
+    let read = Request::Read {
+        handle: 5,
+        lba: 0,
+        sectors: 1,
+    }
+    .encode();
+    let mut one = [RamDisk::new(4096)];
+    assert_eq!(
+        v.handle(grants, Some("client"), &read, &mut one),
+        [SysError::NoDevice as u8]
+    );
+    assert_eq!(one[0].touched, 0);
+}
+
+#[test]
+fn names_and_serials_are_unique_across_disks() {
+    let p = |name: &str| PartitionEntry {
+        name: name.into(),
+        first_lba: 2048,
+        last_lba: 2100,
+    };
+    let mut v = Volumes::new("disk0", 4096, false, &partitions()).unwrap();
+    let before = v.clone();
+    assert_eq!(
+        v.add_disk("os", 4096, false, &[p("state"), p("scratch")]),
+        Err(SetupError::NameOnTwoDisks("scratch".into(), "disk0".into()))
+    );
+    assert_eq!(
+        v.add_disk("disk0", 4096, false, &[p("state")]),
+        Err(SetupError::DuplicateSerial("disk0".into()))
+    );
+    assert_eq!(v, before, "a refused disk adds nothing");
+    assert_eq!(
+        SetupError::NameOnTwoDisks("scratch".into(), "disk0".into()).to_string(),
+        "GPT partition name scratch is also a partition of disk disk0: names must be unique across disks"
+    );
+    // Two disks without a serial are fine: neither can be opened whole.
+    let mut v = Volumes::new("", 4096, false, &[]).unwrap();
+    v.add_disk("", 4096, false, &[p("state")]).unwrap();
+    assert_eq!(v.disks(), 2);
+}
+
+#[test]
+fn read_only_is_per_disk() {
+    let mut v = Volumes::new("disk0", 4096, false, &partitions()).unwrap();
+    v.add_disk(
+        "ro",
+        4096,
+        true,
+        &[PartitionEntry {
+            name: "state".into(),
+            first_lba: 2048,
+            last_lba: 2100,
+        }],
+    )
+    .unwrap();
+    let grants: &[Grant] = &[
+        Grant {
+            program: "client",
+            volume: Target::Partition("scratch"),
+        },
+        Grant {
+            program: "client",
+            volume: Target::Partition("state"),
+        },
+    ];
+    let mut disks = [RamDisk::new(4096), RamDisk::new(4096)];
+    let sector = [1u8; SECTOR];
+    let write = |handle| {
+        Request::Write {
+            handle,
+            lba: 0,
+            data: &sector,
+        }
+        .encode()
+    };
+    assert_eq!(v.handle(grants, Some("client"), &write(1), &mut disks), [0]);
+    assert_eq!(
+        v.handle(grants, Some("client"), &write(4), &mut disks),
+        [SysError::NotPermitted as u8]
+    );
 }

@@ -1,15 +1,17 @@
-//! blkd: the virtio-blk driver service (docs/architecture/blkd.md). It drives the disk
-//! its `device=virtio-blk` grant names through `virtio-drivers` (on the kernel's DMA
-//! grant: [`hal`]), reads the disk's GPT with the `image` crate's reader, and serves the
-//! partitions by name, and the whole disk by its virtio-blk serial, to the programs the
-//! access table (`blkd_api::access::ACCESS`) names, decided from the kernel-stamped
-//! sender id. The request handler is `blkd_api::server`, which checks every request's
-//! layout, access and bounds before the device sees it.
+//! blkd: the virtio-blk driver service (docs/architecture/blkd.md). It drives every disk
+//! its `device=virtio-blk` grants name through `virtio-drivers` (on the kernel's DMA
+//! grant: [`hal`]), reads each disk's GPT with the `image` crate's reader, and serves the
+//! partitions by name (unique across the disks), and each whole disk by its virtio-blk
+//! serial, to the programs the access table (`blkd_api::access::ACCESS`) names, decided
+//! from the kernel-stamped sender id. The request handler is `blkd_api::server`, which
+//! checks every request's layout, access and bounds before a device sees it.
 //!
-//! It prints `blkd: ready (virtio-blk, <n> sectors)` only once the device is set up, the
-//! GPT read and its partitions checked, and it is registered with samgrd; then it tells
-//! init. Anything that fails before that prints `blkd: FAIL: ...` and ends blkd (init
-//! then fails the boot); a driver bug panics, which ends blkd, never the kernel.
+//! It prints `blkd: ready (virtio-blk, <n> sectors)` (`<n>` the first disk's size) and,
+//! for each further disk, `blkd: disk <serial> ready (virtio-blk, <n> sectors)` only
+//! once every device is set up, every GPT read and its partitions checked, and it is
+//! registered with samgrd; then it tells init. Anything that fails before that prints
+//! `blkd: FAIL: ...` and ends blkd (init then fails the boot); a driver bug panics, which
+//! ends blkd, never the kernel.
 #![no_std]
 #![no_main]
 
@@ -20,6 +22,7 @@ mod hal;
 use alloc::format;
 use alloc::string::String;
 use alloc::vec;
+use alloc::vec::Vec;
 use blkd_api::server::{Disk, PartitionEntry, Volumes};
 use blkd_api::{access, SECTOR, SERVICE_NAME};
 use core::ptr::NonNull;
@@ -27,7 +30,8 @@ use hal::GrantHal;
 use image::layout::FIRST_USABLE_LBA;
 use initrd::manifest::Manifest;
 use nexus_rt::abi::ipc::MAX_MSG;
-use nexus_rt::abi::SysError;
+use nexus_rt::abi::layout::MAX_GRANTS;
+use nexus_rt::abi::{DeviceInfo, SysError};
 use nexus_rt::{println, sys};
 use virtio_drivers::device::blk::VirtIOBlk;
 use virtio_drivers::transport::mmio::{MmioTransport, VirtIOHeader};
@@ -61,7 +65,7 @@ impl Disk for Device {
 }
 
 fn main() -> i32 {
-    let (mut device, volumes, manifest) = match setup() {
+    let (mut devices, volumes, manifest) = match setup() {
         Ok(s) => s,
         Err(why) => {
             println!("blkd: FAIL: {why}");
@@ -69,6 +73,13 @@ fn main() -> i32 {
         }
     };
     println!("blkd: ready (virtio-blk, {} sectors)", volumes.capacity());
+    for disk in 1..volumes.disks() {
+        println!(
+            "blkd: disk {} ready (virtio-blk, {} sectors)",
+            volumes.serial(disk),
+            volumes.disk_capacity(disk)
+        );
+    }
     if let Err(e) = init_api::Client::new(sys::Ipc).ready() {
         println!("blkd: FAIL: cannot report to init: {e}");
         return 1;
@@ -78,20 +89,64 @@ fn main() -> i32 {
     sys::serve(&mut buf, |sender, buf, len| {
         // The sender's program, from the id the kernel stamped on the message.
         let program = manifest.by_id(sender).map(|p| p.name);
-        let reply = volumes.handle(access::ACCESS, program, &buf[..len], &mut device);
+        let reply = volumes.handle(access::ACCESS, program, &buf[..len], &mut devices);
         let n = reply.len().min(buf.len());
         buf[..n].copy_from_slice(&reply[..n]);
         n
     })
 }
 
-/// Sets up the granted device, reads its serial and GPT, and registers with samgrd.
-fn setup() -> Result<(Device, Volumes, Manifest<'static>), String> {
+/// Sets up every granted device (grant 0, 1, ... until `device_info` has no more), reads
+/// each one's serial and GPT, and registers with samgrd.
+fn setup() -> Result<(Vec<Device>, Volumes, Manifest<'static>), String> {
     let manifest = Manifest::parse(MANIFEST).map_err(|e| format!("boot manifest: {e}"))?;
-    let info = sys::device_info(0).map_err(|e| format!("device_info: {e}"))?;
+    hal::init().map_err(|e| format!("dma_alloc for the bounce region: {e}"))?;
+    let mut devices = Vec::new();
+    let mut volumes: Option<Volumes> = None;
+    for grant in 0..MAX_GRANTS {
+        let info = match sys::device_info(grant) {
+            Ok(info) => info,
+            Err(SysError::NoDevice) if grant > 0 => break,
+            Err(e) => return Err(format!("device_info({grant}): {e}")),
+        };
+        let (device, serial, capacity, read_only, partitions) = open_disk(grant, &info)?;
+        match volumes.as_mut() {
+            None => {
+                volumes = Some(
+                    Volumes::new(&serial, capacity, read_only, &partitions)
+                        .map_err(|e| format!("disk {serial}: {e}"))?,
+                );
+            }
+            Some(v) => v
+                .add_disk(&serial, capacity, read_only, &partitions)
+                .map_err(|e| format!("disk {serial}: {e}"))?,
+        }
+        let names: Vec<&str> = partitions.iter().map(|p| p.name.as_str()).collect();
+        println!(
+            "blkd: disk {serial}: {capacity} sectors{}, partitions {}",
+            if read_only { ", read-only" } else { "" },
+            names.join(" ")
+        );
+        devices.push(device);
+    }
+    let volumes = volumes.ok_or_else(|| String::from("no virtio-blk grant"))?;
+    let samgrd = init_api::Client::new(sys::Ipc)
+        .locate(samgrd_api::SERVICE_NAME)
+        .map_err(|e| format!("locate samgrd: {e}"))?;
+    samgrd_api::Client::new(sys::Ipc, samgrd)
+        .register(SERVICE_NAME)
+        .map_err(|e| format!("register with samgrd: {e}"))?;
+    Ok((devices, volumes, manifest))
+}
+
+/// What one disk holds: its device, serial, size, whether it is read-only, and its GPT.
+type Opened = (Device, String, u64, bool, Vec<PartitionEntry>);
+
+/// Sets up grant `grant`'s device and reads its serial and GPT.
+fn open_disk(grant: usize, info: &DeviceInfo) -> Result<Opened, String> {
     if info.device_id != VIRTIO_BLK {
         return Err(format!(
-            "grant 0 is virtio device {}, not virtio-blk",
+            "grant {grant} is virtio device {}, not virtio-blk",
             info.device_id
         ));
     }
@@ -99,7 +154,6 @@ fn setup() -> Result<(Device, Volumes, Manifest<'static>), String> {
     let va = sys::mmio_map(info.pa as usize, len).map_err(|e| format!("mmio_map: {e}"))?;
     let header = NonNull::new(va as *mut VirtIOHeader)
         .ok_or_else(|| String::from("mmio_map gave a null address"))?;
-    hal::init().map_err(|e| format!("dma_alloc for the bounce region: {e}"))?;
     // SAFETY: the kernel mapped the whole granted window (`len` bytes, the virtio-mmio
     // header and config space) at `va`, for this process alone, until it ends.
     let transport = unsafe { MmioTransport::new(header, len) }
@@ -121,7 +175,7 @@ fn setup() -> Result<(Device, Volumes, Manifest<'static>), String> {
         .read(0, &mut head)
         .map_err(|e| format!("disk {serial}: reading the GPT: {e}"))?;
     let gpt = image::gpt::parse_primary(&head).map_err(|e| format!("disk {serial}: {e}"))?;
-    let partitions: alloc::vec::Vec<PartitionEntry> = gpt
+    let partitions: Vec<PartitionEntry> = gpt
         .partitions
         .into_iter()
         .map(|p| PartitionEntry {
@@ -130,19 +184,5 @@ fn setup() -> Result<(Device, Volumes, Manifest<'static>), String> {
             last_lba: p.last_lba,
         })
         .collect();
-    let volumes = Volumes::new(&serial, capacity, read_only, &partitions)
-        .map_err(|e| format!("disk {serial}: {e}"))?;
-    let names: alloc::vec::Vec<&str> = volumes.partition_names().collect();
-    println!(
-        "blkd: disk {serial}: {capacity} sectors{}, partitions {}",
-        if read_only { ", read-only" } else { "" },
-        names.join(" ")
-    );
-    let samgrd = init_api::Client::new(sys::Ipc)
-        .locate(samgrd_api::SERVICE_NAME)
-        .map_err(|e| format!("locate samgrd: {e}"))?;
-    samgrd_api::Client::new(sys::Ipc, samgrd)
-        .register(SERVICE_NAME)
-        .map_err(|e| format!("register with samgrd: {e}"))?;
-    Ok((device, volumes, manifest))
+    Ok((device, serial, capacity, read_only, partitions))
 }
