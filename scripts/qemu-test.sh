@@ -156,9 +156,9 @@ else
 fi
 elapsed_ms=$(( ($(date +%s%N) - start_ns) / 1000000 ))
 
-# The OS's own lines: everything from the kernel's first line on (OpenSBI's banner
-# comes before it on the same UART).
-os_log=$(awk '/^kernel: /{on=1} on' "$log")
+# The OS's own lines: each boot's, from its kernel's first line on, up to the firmware
+# banner of the next boot (OpenSBI's banner comes before each kernel on the same UART).
+os_log=$(awk '/^kernel: /{on=1} /^OpenSBI v/{on=0} on' "$log")
 [ "${SHOW:-0}" = 1 ] && printf '%s\n' "$os_log"
 
 if [ -n "${EXPECT_FAIL:-}" ]; then
