@@ -834,6 +834,11 @@ fn disk_persist(samgrd: ServiceId) -> Result<Persist, String> {
             .map_err(|e| format!("write the header: {e}"))?;
         c.flush(h).map_err(|e| format!("flush the header: {e}"))?;
         bench_disk("write", pattern.len(), ns)?;
+        // The kernel resets the machine for init alone; this program goes through init.
+        let refused = sys::reboot();
+        ensure(refused == SysError::NotPermitted, || {
+            format!("its own reboot syscall: {refused:?}, expected NotPermitted")
+        })?;
         println!(
             "selftest: disk persist: boot 1 (header zeros): sectors {first}..{} and the header at {PERSIST_HEADER_LBA} of scratch written, flushed",
             first + PERSIST_SECTORS
