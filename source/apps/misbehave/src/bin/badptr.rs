@@ -84,7 +84,8 @@ fn main() -> i32 {
 }
 
 /// The rights this program lacks: a device grant (for `device_info`, `mmio_map` and
-/// `dma_alloc`) and `exec` (for `spawn_image`). Each request must be refused with its
+/// `dma_alloc`), `exec` (for `spawn_image`), being init (for `reboot`) and being the
+/// `final` program (for init's `Reboot`). Each request must be refused with its
 /// error; returns how many were not.
 fn refused_rights() -> i32 {
     let mut bad = 0;
@@ -122,9 +123,19 @@ fn refused_rights() -> i32 {
         sys::spawn_image(&[0x7f; 64], "stolen").map(|id| id as usize),
         SysError::Denied,
     );
+    expect(
+        "reboot from a program that is not init",
+        Err(sys::reboot()),
+        SysError::NotPermitted,
+    );
+    expect(
+        "init's Reboot from a program that is not final",
+        Err(init_api::Client::new(sys::Ipc).reboot()),
+        SysError::NotPermitted,
+    );
     if bad == 0 {
         println!(
-            "badptr: device, DMA and spawn-from-memory requests without the right, each refused"
+            "badptr: device, DMA, spawn-from-memory and reboot requests without the right, each refused"
         );
     }
     bad
