@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The os-lite failure paths, each a boot that must stop QEMU with a failing status and
 # say why: a trap taken in the kernel (`crash=trap` on its command line), an initrd
-# without a boot manifest (a boot panic), and a first program that faults (the kernel
-# ends the machine when init ends badly). Uses the kernel and programs that
+# without a boot manifest (a boot panic), a first program that faults (the kernel
+# ends the machine when init ends badly), and a disk without a GPT (blkd ends, never
+# having said it is ready, and init fails the boot). Uses the kernel and programs that
 # scripts/qemu-test.sh built.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -28,3 +29,11 @@ printf 'fault-illegal\n' >"$out/faulting.manifest"
 SKIP_BUILD=1 INITRD="$out/faulting-first.img" \
   EXPECT_FAIL='kernel: FAIL: fault-illegal ended with -3' \
   bash scripts/qemu-test.sh
+
+SKIP_BUILD=1 SCRATCH_GPT=0 \
+  EXPECT_FAIL='blkd: FAIL: disk disk0: partition table: LBA 0 is not a protective MBR' \
+  bash scripts/qemu-test.sh
+if grep -qF 'blkd: ready' "$target_dir/os/uart.log"; then
+  printf 'qemu-fail-test: FAIL: blkd said it was ready on a disk without a GPT\n' >&2
+  exit 1
+fi

@@ -14,12 +14,14 @@
 #   KERNEL_ARGS="..."      the kernel's command line (QEMU -append), e.g. asid=off
 #   EXPECT_LINE=TEXT       a line that must also appear in the OS's log (anywhere)
 #   INITRD=FILE            boot this initrd instead of the one built here
+#   SCRATCH_GPT=0          leave the scratch disk blank (no GPT): blkd must fail
 #   EXPECT_FAIL=TEXT       a run that must fail: QEMU ends with status EXPECT_STATUS
 #                          (default 1) and a line of the log contains TEXT; markers
 #                          are not checked, and RUN_UNTIL_MARKER is ignored
-# Outputs: target/os/initrd.img, target/os/uart.log, target/os/scratch.img (a 64 KiB
-# scratch disk attached as a virtio-blk device, so the device grant has a device to
-# grant) (under CARGO_TARGET_DIR when set).
+# Outputs: target/os/initrd.img, target/os/uart.log, target/os/scratch.img (a 2 MiB
+# scratch disk with a GPT, attached as a virtio-blk device for blkd) (under
+# CARGO_TARGET_DIR when set). A virtio-rng device is attached too: selftest-client's
+# own device grant.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -53,12 +55,26 @@ last=${want[-1]}
 
 rm -f "$log"
 : >"$log"
+# The scratch disk blkd drives: 2 MiB of zeros with a GPT (fixed GUIDs, so the same
+# bytes every boot) holding `scratch` (LBAs 2048..3071, which selftest-client may use)
+# and `private` (3072..3583, which nobody may), serial `disk0` (how blkd names the
+# whole disk). docs/architecture/blkd.md.
 disk=$out/scratch.img
 rm -f "$disk"
-head -c 65536 /dev/zero >"$disk"
+head -c $((2 << 20)) /dev/zero >"$disk"
+linux_data=0FC63DAF-8483-4772-8E79-3D69D8477DE4
+scratch_start=2048 scratch_size=1024 private_start=3072 private_size=512
+[ "${SCRATCH_GPT:-1}" = 0 ] || sfdisk --quiet --no-reread --no-tell-kernel "$disk" >/dev/null <<EOF
+label: gpt
+label-id: 6E657875-732D-4B00-8000-6469736B3000
+start=$scratch_start, size=$scratch_size, type=$linux_data, uuid=6E657875-732D-4B00-8000-736372617463, name=scratch
+start=$private_start, size=$private_size, type=$linux_data, uuid=6E657875-732D-4B00-8000-707269766174, name=private
+EOF
 qemu=(qemu-system-riscv64 -machine virt -cpu rv64 -smp 1 -m 128M -bios default
   -display none -monitor none -serial "file:$log"
-  -drive "file=$disk,format=raw,if=none,id=hd0" -device virtio-blk-device,drive=hd0
+  -drive "file=$disk,format=raw,if=none,id=hd0"
+  -device virtio-blk-device,drive=hd0,serial=disk0
+  -device virtio-rng-device
   -kernel "$bin_dir/kernel" -initrd "${INITRD:-$out/initrd.img}")
 [ -n "${KERNEL_ARGS:-}" ] && qemu+=(-append "$KERNEL_ARGS")
 start_ns=$(date +%s%N)
@@ -135,6 +151,19 @@ if [ -z "$fail" ] && [ -n "${EXPECT_LINE:-}" ] && ! grep -qF -- "$EXPECT_LINE" <
 fi
 if [ -z "$fail" ] && [ "$status" != 0 ]; then
   fail="QEMU exit status $status"
+fi
+# What blkd left on the disk: the sectors selftest-client wrote through it (each the
+# line `blkd lba NNNN  ` 32 times) at their place in `scratch`, and `private`, which
+# nobody may write, still zeros.
+sectors() { dd if="$disk" bs=512 skip="$1" count="$2" status=none; }
+pattern() { for lba; do for _ in $(seq 32); do printf 'blkd lba %04d  \n' "$lba"; done; done; }
+if [ -z "$fail" ] && grep -qF 'SELFTEST: blkd rw ok' <<<"$os_log"; then
+  if ! cmp -s <(sectors "$scratch_start" 7) <(pattern 0 1 2 3 4 5 6) ||
+    ! cmp -s <(sectors $((scratch_start + scratch_size - 1)) 1) <(pattern $((scratch_size - 1))); then
+    fail="disk: the sectors written through blkd are not at their place in scratch"
+  elif ! cmp -s <(sectors "$private_start" "$private_size") <(head -c $((private_size * 512)) /dev/zero); then
+    fail="disk: the private partition changed"
+  fi
 fi
 if [ -n "$fail" ]; then
   say "FAIL: $fail (log: $log)"

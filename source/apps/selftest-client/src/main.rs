@@ -13,7 +13,8 @@ extern crate alloc;
 use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
-use nexus_rt::abi::device::{MAX_DMA_PAGES, VIRTIO_DEVICE_ID, VIRTIO_MAGIC};
+use blkd_api::{Target, SECTOR};
+use nexus_rt::abi::device::{virtio_kind, MAX_DMA_PAGES, VIRTIO_DEVICE_ID, VIRTIO_MAGIC};
 use nexus_rt::abi::fault::{FaultRecord, REG_SP};
 use nexus_rt::abi::layout::{DMA_MAX, KERNEL_BASE, PAGE_SIZE, STACK_SIZE, STACK_TOP, USER_START};
 use nexus_rt::abi::{fault_exit_code, DeviceInfo, ServiceId, SysError};
@@ -45,7 +46,7 @@ fn main() -> i32 {
             return 1;
         }
     };
-    let steps: [(&str, &dyn Fn() -> Check); 9] = [
+    let steps: [(&str, &dyn Fn() -> Check); 12] = [
         ("ipc roundtrip", &|| ipc_roundtrip(samgrd)),
         ("bench", &|| bench(samgrd)),
         ("preemption", &|| preemption(samgrd)),
@@ -55,6 +56,9 @@ fn main() -> i32 {
         ("device grant", &device_grant),
         ("grants refused", &grants_refused),
         ("spawn from memory", &|| spawn_from_memory(samgrd)),
+        ("blkd rw", &|| blkd_rw(samgrd)),
+        ("blkd bounds", &|| blkd_bounds(samgrd)),
+        ("blkd denied", &|| blkd_denied(samgrd)),
     ];
     for (name, step) in steps {
         match step() {
@@ -404,13 +408,21 @@ fn deadline_send(samgrd: ServiceId) -> Check {
     })
 }
 
-/// This program's granted virtio-blk device (the scratch disk the harness attaches).
-fn granted_disk() -> Result<DeviceInfo, String> {
+/// The device kind the manifest grants this program (blkd holds the disk).
+const GRANTED_KIND: &str = "virtio-rng";
+
+/// This program's granted device (the virtio-rng device the harness attaches) and its
+/// virtio device id.
+fn granted_device() -> Result<(DeviceInfo, u32), String> {
+    let kind = virtio_kind(GRANTED_KIND).ok_or_else(|| format!("{GRANTED_KIND}: no id"))?;
     let info = sys::device_info(0).map_err(|e| format!("device_info(0): {e}"))?;
-    ensure(info.device_id == 2, || {
-        format!("granted device id {}, expected 2 (block)", info.device_id)
+    ensure(info.device_id == kind, || {
+        format!(
+            "granted device id {}, expected {kind} ({GRANTED_KIND})",
+            info.device_id
+        )
     })?;
-    Ok(info)
+    Ok((info, kind))
 }
 
 /// Reads the 32-bit register at `va` of a mapped device window.
@@ -424,19 +436,19 @@ fn mmio_read(va: usize) -> u32 {
 /// The granted window maps and reads as a virtio block device; DMA pages are
 /// contiguous, usable, and the same window maps again at the same address.
 fn device_grant() -> Check {
-    let info = granted_disk()?;
+    let (info, kind) = granted_device()?;
     let va = sys::mmio_map(info.pa as usize, 0x100).map_err(|e| format!("mmio_map: {e}"))?;
     let magic = mmio_read(va);
     ensure(magic == VIRTIO_MAGIC, || format!("virtio magic {magic:#x}"))?;
     let id = mmio_read(va + VIRTIO_DEVICE_ID);
-    ensure(id == 2, || format!("virtio device id {id}"))?;
+    ensure(id == kind, || format!("virtio device id {id}"))?;
     let again = sys::mmio_map(info.pa as usize + VIRTIO_DEVICE_ID, 4)
         .map_err(|e| format!("mmio_map again: {e}"))?;
     ensure(again == va + VIRTIO_DEVICE_ID, || {
         format!("second mapping at {again:#x}, first at {va:#x}")
     })?;
     println!(
-        "selftest: virtio-blk window {:#x} mapped at {va:#x}: magic {magic:#x}, device id {id}",
+        "selftest: {GRANTED_KIND} window {:#x} mapped at {va:#x}: magic {magic:#x}, device id {id}",
         info.pa
     );
     let region = sys::dma_alloc(2).map_err(|e| format!("dma_alloc: {e}"))?;
@@ -464,7 +476,7 @@ fn device_grant() -> Check {
 /// outside every window, bad sizes, a grant index past ours, DMA past the limit (and,
 /// from `badptr`, a program without grants or the exec right: checked in "bad pointer").
 fn grants_refused() -> Check {
-    let info = granted_disk()?;
+    let (info, _) = granted_device()?;
     let pa = info.pa as usize;
     let len = info.len as usize;
     let other = (1..=8usize)
@@ -568,5 +580,165 @@ fn check_record_of(
         .ok_or_else(|| format!("{name}: no module"))?;
     ensure(module.build_id() == build_id, || {
         format!("{name}: build-id {:02x?}", module.build_id())
+    })
+}
+
+/// The partition of blkd's disk this program may use (`blkd_api::access::ACCESS`).
+const BLKD_PARTITION: Target<'static> = Target::Partition("scratch");
+/// Sectors of the first write (the most one request moves).
+const RW_SECTORS: u64 = blkd_api::MAX_SECTORS as u64;
+
+/// blkd, found through samgrd (it registers before it reports ready), and a client.
+fn blkd(samgrd: ServiceId) -> Result<blkd_api::Client<sys::Ipc>, String> {
+    let id = sam(samgrd)
+        .lookup(blkd_api::SERVICE_NAME)
+        .map_err(|e| format!("lookup blkd: {e}"))?;
+    Ok(blkd_api::Client::new(sys::Ipc, id))
+}
+
+/// Opens this program's partition: its handle and size.
+fn open_scratch(c: &mut blkd_api::Client<sys::Ipc>) -> Result<blkd_api::Opened, String> {
+    let opened = c
+        .open(BLKD_PARTITION)
+        .map_err(|e| format!("open {}: {e}", BLKD_PARTITION.name()))?;
+    ensure(opened.sectors > RW_SECTORS + 1, || {
+        format!("{} has {} sectors", BLKD_PARTITION.name(), opened.sectors)
+    })?;
+    Ok(opened)
+}
+
+/// The bytes written to partition sector `lba`: the line `blkd lba NNNN  \n` (16 bytes)
+/// 32 times, which the harness also checks on the disk image after the run.
+fn sector_pattern(lba: u64) -> Vec<u8> {
+    format!("blkd lba {lba:04}  \n")
+        .as_bytes()
+        .repeat(SECTOR / 16)
+}
+
+/// Writes a known pattern to the first sectors and the last sector of the partition,
+/// flushes, and reads each back; the sector after the first write is still zero.
+fn blkd_rw(samgrd: ServiceId) -> Check {
+    let mut c = blkd(samgrd)?;
+    let opened = open_scratch(&mut c)?;
+    let h = opened.handle;
+    let size = c.size(h).map_err(|e| format!("size: {e}"))?;
+    ensure(size == opened.sectors, || {
+        format!("size {size}, open said {}", opened.sectors)
+    })?;
+    let first: Vec<u8> = (0..RW_SECTORS).flat_map(sector_pattern).collect();
+    let last_lba = opened.sectors - 1;
+    let last = sector_pattern(last_lba);
+    c.write(h, 0, &first)
+        .map_err(|e| format!("write at 0: {e}"))?;
+    c.write(h, last_lba, &last)
+        .map_err(|e| format!("write at {last_lba}: {e}"))?;
+    c.flush(h).map_err(|e| format!("flush: {e}"))?;
+    let mut back = alloc::vec![0u8; first.len()];
+    c.read(h, 0, &mut back)
+        .map_err(|e| format!("read at 0: {e}"))?;
+    ensure(back == first, || {
+        String::from("sectors 0.. read back differ")
+    })?;
+    let mut one = alloc::vec![0u8; SECTOR];
+    c.read(h, last_lba, &mut one)
+        .map_err(|e| format!("read at {last_lba}: {e}"))?;
+    ensure(one == last, || {
+        format!("sector {last_lba} reads back differ")
+    })?;
+    c.read(h, RW_SECTORS, &mut one)
+        .map_err(|e| format!("read at {RW_SECTORS}: {e}"))?;
+    ensure(one.iter().all(|b| *b == 0), || {
+        format!("sector {RW_SECTORS}, never written, is not zero")
+    })?;
+    println!(
+        "selftest: blkd {}: handle {h}, {} sectors; sectors 0..{RW_SECTORS} and {last_lba} written, flushed, read back",
+        BLKD_PARTITION.name(),
+        opened.sectors
+    );
+    Ok(())
+}
+
+/// Sectors past the partition's end are refused (`BadAddress`), and so is a request
+/// over the sector limit (`BadLength`); the partition's last sector is unchanged.
+fn blkd_bounds(samgrd: ServiceId) -> Check {
+    let mut c = blkd(samgrd)?;
+    let opened = open_scratch(&mut c)?;
+    let (h, n) = (opened.handle, opened.sectors);
+    let mut one = alloc::vec![0u8; SECTOR];
+    let mut two = alloc::vec![0u8; 2 * SECTOR];
+    let fill = alloc::vec![0xA5u8; SECTOR];
+    let cases: [(&str, Result<(), SysError>); 5] = [
+        ("read at the end", c.read(h, n, &mut one)),
+        ("read across the end", c.read(h, n - 1, &mut two)),
+        ("read at lba 2^64 - 1", c.read(h, u64::MAX, &mut one)),
+        ("write at the end", c.write(h, n, &fill)),
+        (
+            "write across the end",
+            c.write(h, n - 1, &[fill.clone(), fill.clone()].concat()),
+        ),
+    ];
+    for (what, got) in cases {
+        ensure(got == Err(SysError::BadAddress), || {
+            format!("{what}: {got:?}, expected BadAddress")
+        })?;
+    }
+    // Over the sector limit, sent as raw bytes (the stub refuses it before sending).
+    let over = blkd_api::Request::Read {
+        handle: h,
+        lba: 0,
+        sectors: blkd_api::MAX_SECTORS + 1,
+    }
+    .encode();
+    let mut reply = alloc::vec![0u8; nexus_rt::abi::ipc::MAX_MSG];
+    let id = sam(samgrd)
+        .lookup(blkd_api::SERVICE_NAME)
+        .map_err(|e| format!("lookup blkd: {e}"))?;
+    let got = sys::call(id, &over, &mut reply)
+        .map_err(|e| format!("call: {e}"))
+        .map(|len| reply[..len].to_vec())?;
+    ensure(got == [SysError::BadLength as u8], || {
+        format!(
+            "read of {} sectors: reply {got:?}",
+            blkd_api::MAX_SECTORS + 1
+        )
+    })?;
+    c.read(h, n - 1, &mut one)
+        .map_err(|e| format!("read at {}: {e}", n - 1))?;
+    ensure(one == sector_pattern(n - 1), || {
+        String::from("the last sector changed after the refused writes")
+    })
+}
+
+/// A partition, the whole disk and handles this program was not granted are refused
+/// (`Denied`); names and handles that exist nowhere are `NoDevice`.
+fn blkd_denied(samgrd: ServiceId) -> Check {
+    let mut c = blkd(samgrd)?;
+    let own = open_scratch(&mut c)?.handle;
+    let opens: [(Target<'_>, SysError); 3] = [
+        (Target::Partition("private"), SysError::Denied),
+        (Target::Disk("disk0"), SysError::Denied),
+        (Target::Partition("nothing"), SysError::NoDevice),
+    ];
+    for (target, want) in opens {
+        let got = c.open(target);
+        ensure(got == Err(want), || {
+            format!("open {target:?}: {got:?}, expected {want:?}")
+        })?;
+    }
+    // Handles are indices: guessing one gains nothing, each request is checked again.
+    let mut one = alloc::vec![0u8; SECTOR];
+    for h in (0..3u32).filter(|h| *h != own) {
+        let got = c.read(h, 0, &mut one);
+        ensure(got == Err(SysError::Denied), || {
+            format!("read through handle {h}: {got:?}, expected Denied")
+        })?;
+        let got = c.write(h, 0, &one);
+        ensure(got == Err(SysError::Denied), || {
+            format!("write through handle {h}: {got:?}, expected Denied")
+        })?;
+    }
+    let got = c.size(99);
+    ensure(got == Err(SysError::NoDevice), || {
+        format!("size of handle 99: {got:?}, expected NoDevice")
     })
 }

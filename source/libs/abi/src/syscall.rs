@@ -136,6 +136,9 @@ pub enum SysError {
     TimedOut = 13,
     /// The caller has no granted device with that index.
     NoDevice = 14,
+    /// A device reported an error (a driver service's reply; the kernel never returns
+    /// it).
+    Io = 15,
 }
 
 impl SysError {
@@ -156,6 +159,7 @@ impl SysError {
             12 => SysError::Truncated,
             13 => SysError::TimedOut,
             14 => SysError::NoDevice,
+            15 => SysError::Io,
             _ => return None,
         })
     }
@@ -178,6 +182,7 @@ impl fmt::Display for SysError {
             SysError::Truncated => "message larger than the buffer",
             SysError::TimedOut => "nobody took the message before its deadline",
             SysError::NoDevice => "no such granted device",
+            SysError::Io => "the device reported an error",
         };
         f.write_str(text)
     }
@@ -218,13 +223,13 @@ mod tests {
 
     #[test]
     fn results_roundtrip_through_two_registers() {
-        for code in 1..=14usize {
+        for code in 1..=15usize {
             let e = SysError::from_code(code).unwrap();
             assert_eq!(e as usize, code);
             assert_eq!(decode_result(encode_result(Err(e)).0, 0), Err(e));
         }
         assert_eq!(SysError::from_code(0), None);
-        assert_eq!(SysError::from_code(15), None);
+        assert_eq!(SysError::from_code(16), None);
         let (a0, a1) = encode_result(Ok(0xdead));
         assert_eq!(decode_result(a0, a1), Ok(0xdead));
         assert_eq!(decode_result(99, 0), Err(SysError::BadSyscall));

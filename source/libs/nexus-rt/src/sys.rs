@@ -1,7 +1,8 @@
 //! Syscalls: one raw `ecall` shim and safe wrappers that pass only valid slices.
 
 use abi::{
-    decode_result, DeviceInfo, DmaRegion, FaultRecord, RecvHeader, ServiceId, SysError, Sysnum,
+    decode_result, DeviceInfo, DmaRegion, FaultRecord, MsgKind, RecvHeader, ServiceId, SysError,
+    Sysnum,
 };
 
 /// Issues syscall `num` with up to six arguments.
@@ -295,4 +296,27 @@ pub fn reply_recv(
         ],
     )?;
     RecvHeader::from_bytes(&hdr).ok_or(SysError::BadLength)
+}
+
+/// A server's loop around one IPC buffer, never returning: each call's request arrives
+/// in `buf`; `handle(sender, buf, len)` answers the request `buf[..len]` from `sender`
+/// (the id the kernel stamped) by writing the reply over `buf` and returning its length;
+/// the reply goes back in the same kernel entry that receives the next request
+/// ([`reply_recv`]). Messages that are not calls, and failed receives, are dropped.
+#[inline]
+pub fn serve(buf: &mut [u8], mut handle: impl FnMut(ServiceId, &mut [u8], usize) -> usize) -> ! {
+    let mut answer: Option<(ServiceId, usize)> = None;
+    loop {
+        let (to, reply_len) = answer.take().map_or((None, 0), |(id, n)| (Some(id), n));
+        let hdr = match reply_recv(to, reply_len, buf) {
+            Ok(h) => h,
+            Err(_) => continue,
+        };
+        if hdr.kind != MsgKind::Call {
+            continue;
+        }
+        let len = (hdr.len as usize).min(buf.len());
+        let n = handle(hdr.sender, buf, len);
+        answer = Some((hdr.sender, n.min(buf.len())));
+    }
 }

@@ -11,7 +11,7 @@ extern crate alloc;
 use alloc::collections::BTreeMap;
 use alloc::string::String;
 use nexus_rt::abi::ipc::MAX_MSG;
-use nexus_rt::abi::{MsgKind, ServiceId, SysError};
+use nexus_rt::abi::{ServiceId, SysError};
 use nexus_rt::{println, sys};
 use samgrd_api::{name_of, Op, MAX_NAMES, SERVICE_NAME};
 
@@ -31,20 +31,10 @@ fn main() -> i32 {
     }
     // Each turn answers the previous caller and takes the next request in one kernel
     // entry.
-    let mut answer: Option<(ServiceId, usize)> = None;
-    loop {
-        let (to, reply_len) = answer.take().map_or((None, 0), |(id, n)| (Some(id), n));
-        let hdr = match sys::reply_recv(to, reply_len, &mut buf) {
-            Ok(h) => h,
-            Err(_) => continue,
-        };
-        if hdr.kind != MsgKind::Call {
-            continue;
-        }
+    sys::serve(&mut buf, |sender, buf, len| {
         served += 1;
-        let n = handle(&mut names, served, hdr.sender, &mut buf, hdr.len as usize);
-        answer = Some((hdr.sender, n));
-    }
+        handle(&mut names, served, sender, buf, len)
+    })
 }
 
 /// Answers the request `buf[..len]` from `sender` in place: writes the reply (a status
