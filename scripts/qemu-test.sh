@@ -64,12 +64,25 @@ rm -f "$disk"
 head -c $((2 << 20)) /dev/zero >"$disk"
 linux_data=0FC63DAF-8483-4772-8E79-3D69D8477DE4
 scratch_start=2048 scratch_size=1024 private_start=3072 private_size=512
+state_start=3584 state_size=448
 [ "${SCRATCH_GPT:-1}" = 0 ] || sfdisk --quiet --no-reread --no-tell-kernel "$disk" >/dev/null <<EOF
 label: gpt
 label-id: 6E657875-732D-4B00-8000-6469736B3000
 start=$scratch_start, size=$scratch_size, type=$linux_data, uuid=6E657875-732D-4B00-8000-736372617463, name=scratch
 start=$private_start, size=$private_size, type=$linux_data, uuid=6E657875-732D-4B00-8000-707269766174, name=private
+start=$state_start, size=$state_size, type=$linux_data, uuid=6E657875-732D-4B00-8000-737461746500, name=state
 EOF
+# The state partition starts as a new image's does: its 512-byte header, then zeros
+# (docs/provisioning/overview.md, "State partition header"); statefsd formats it.
+[ "${SCRATCH_GPT:-1}" = 0 ] || python3 - "$disk" $((state_start * 512)) $((state_size * 512)) <<'PY'
+import struct, sys, zlib
+path, at, size = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+head = b"NXSTATE\0" + struct.pack("<IIQQ", 1, 512, size, 0)
+head += struct.pack("<I", zlib.crc32(head))
+with open(path, "r+b") as f:
+    f.seek(at)
+    f.write(head.ljust(512, b"\0"))
+PY
 qemu=(qemu-system-riscv64 -machine virt -cpu rv64 -smp 1 -m 128M -bios default
   -display none -monitor none -serial "file:$log"
   -drive "file=$disk,format=raw,if=none,id=hd0"
