@@ -506,7 +506,7 @@ impl<D: BlockDevice> Lfs<D> {
                     .name
                     .iter()
                     .take_while(|c| **c != 0)
-                    .map(|c| *c as u8)
+                    .map(|c| c.to_ne_bytes()[0])
                     .collect();
                 let name = String::from_utf8_lossy(&bytes).into_owned();
                 if name == "." || name == ".." {
