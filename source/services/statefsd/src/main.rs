@@ -51,7 +51,7 @@ impl Partition {
         if end > self.size {
             return Err(DeviceError::OutOfRange);
         }
-        if offset % SECTOR as u64 != 0 || len % SECTOR != 0 {
+        if !offset.is_multiple_of(SECTOR as u64) || !len.is_multiple_of(SECTOR) {
             // littlefs reads and writes whole sectors (its read and program size).
             return Err(DeviceError::Io);
         }
