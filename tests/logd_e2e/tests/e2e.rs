@@ -540,7 +540,7 @@ fn idle_connections_of_one_uid_do_not_lock_out_the_others() {
         .args(["append", "--scope", "third", "hello"])
         .output()
         .unwrap();
-    assert_eq!(refused.status.code(), Some(2));
+    assert_eq!(refused.status.code(), Some(4));
     let err = String::from_utf8_lossy(&refused.stderr);
     assert!(
         err.contains("closed the connection before answering"),
@@ -704,6 +704,6 @@ fn nx_log_commands_render_the_journal() {
         .args(["append", "-f", "Bad=1", "x"])
         .output()
         .unwrap();
-    assert_eq!(bad.status.code(), Some(2));
+    assert_eq!(bad.status.code(), Some(4));
     assert!(String::from_utf8_lossy(&bad.stderr).starts_with("error: field \"Bad=1\""));
 }

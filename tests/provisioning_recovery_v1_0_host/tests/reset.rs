@@ -134,7 +134,7 @@ fn refuses_without_yes_and_dry_run_removes_nothing() {
     let root = t.path().join("state");
     state_tree(&root, &t.path().join("outside"));
     let out = nx(&["reset", "factory", "--root", root.to_str().unwrap()]);
-    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(out.status.code(), Some(4));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("pass --yes to confirm"), "{err}");
     let dry = nx(&[
@@ -165,7 +165,7 @@ fn refuses_without_yes_and_dry_run_removes_nothing() {
         "--root",
         t.path().join("nope").to_str().unwrap(),
     ]);
-    assert_eq!(missing.status.code(), Some(2));
+    assert_eq!(missing.status.code(), Some(4));
 }
 
 #[test]
@@ -195,7 +195,7 @@ fn refuses_a_directory_without_the_state_marker_unless_forced() {
         let mut args = vec!["reset", "factory", "--root", root.to_str().unwrap()];
         args.extend_from_slice(extra);
         let out = nx(&args);
-        assert_eq!(out.status.code(), Some(2), "{extra:?}");
+        assert_eq!(out.status.code(), Some(4), "{extra:?}");
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(
             err.contains("plain: not a state tree (no .nx-state marker at its root); pass --force"),
@@ -258,7 +258,7 @@ fn never_resets_the_root_directory_or_a_home_even_forced() {
         (&t.path().join("home"), "holds the home directory"),
     ] {
         let out = reset(root);
-        assert_eq!(out.status.code(), Some(2), "{}", root.display());
+        assert_eq!(out.status.code(), Some(4), "{}", root.display());
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(err.contains(want), "{}: {err}", root.display());
         assert!(out.stdout.is_empty(), "{}", root.display());

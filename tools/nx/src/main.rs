@@ -1,9 +1,10 @@
 //! `nx`: the project's command-line tool, organized as `nx <group> <command>`.
 //!
 //! Conventions every group follows: data goes to stdout, diagnostics to stderr; errors
-//! print as `error: <cause chain>` and exit with status 2 (as do usage errors); a closed
-//! stdout (broken pipe) ends the command quietly with status 0 (both through `cli-exit`,
-//! the epilogue all four host binaries share). `--json` output uses
+//! print as `error: <cause chain>` and exit with the status of their class (1 nothing
+//! found, 2 usage, 3 verification failed, 4 bad input, 5 I/O); a closed stdout (broken
+//! pipe) ends the command quietly with status 0 (both through `cli-support`, which all
+//! four host binaries share). `--json` output uses
 //! serialize-only types with a documented, versioned schema (docs/devx/nx-cli.md).
 
 mod crash;
@@ -58,7 +59,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 }
 
 fn main() -> ExitCode {
-    cli_exit::finish(run(Cli::parse()))
+    cli_support::finish(run(Cli::parse()))
 }
 
 #[cfg(test)]

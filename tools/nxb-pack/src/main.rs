@@ -41,5 +41,5 @@ fn main() -> ExitCode {
         Some(Command::Inspect(a)) => inspect::run(a),
         None => pack::run(cli.pack),
     };
-    cli_exit::finish(result)
+    cli_support::finish(result)
 }

@@ -52,5 +52,5 @@ fn main() -> ExitCode {
         Some(Command::Verify(a)) => verify::run(a),
         None => pack::run(cli.pack),
     };
-    cli_exit::finish(result)
+    cli_support::finish(result)
 }

@@ -35,5 +35,5 @@ fn main() -> ExitCode {
         Command::Addr2line(a) => addr2line::run(a),
         Command::Ls(a) => ls::run(a),
     };
-    cli_exit::finish(result)
+    cli_support::finish(result)
 }

@@ -106,6 +106,6 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     Ok(if found {
         ExitCode::SUCCESS
     } else {
-        ExitCode::from(1)
+        cli_support::Exit::NothingFound.status()
     })
 }

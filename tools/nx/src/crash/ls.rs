@@ -10,7 +10,7 @@ use super::select::{limit_and_order, MatchArgs, TimeArgs};
 use super::DirArg;
 use crate::output::{write_json, write_table};
 use crate::timefmt::age;
-use crate::units::human_size;
+use cli_support::size::human_size;
 
 /// Arguments of `nx crash ls`.
 #[derive(Debug, clap::Args)]

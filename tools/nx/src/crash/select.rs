@@ -13,6 +13,7 @@
 use std::ffi::OsString;
 use std::path::PathBuf;
 
+use cli_support::Exit;
 use nxcd::store::{scan, DumpFile, OpenDump, StoreError};
 
 use crate::timefmt::{now_ns, parse_now, parse_time, TimeStyle};
@@ -109,7 +110,7 @@ impl Source {
                 if !quoted.is_empty() {
                     text.push_str(&format!("; did you mean {}?", quoted.join(" or ")));
                 }
-                anyhow::Error::msg(text)
+                cli_support::classified(anyhow::Error::msg(text), Exit::NothingFound)
             }
             other => anyhow::Error::new(other),
         }
@@ -211,7 +212,10 @@ impl MatchArgs {
     pub fn resolve(&self, now: u64, style: &TimeStyle) -> anyhow::Result<Matches> {
         let time = |text: &Option<String>, flag: &str| -> anyhow::Result<Option<u64>> {
             text.as_deref()
-                .map(|t| parse_time(t, now, style).map_err(|e| e.context(format!("--{flag}"))))
+                .map(|t| {
+                    parse_time(t, now, style)
+                        .map_err(|e| cli_support::usage(format!("--{flag}: {e:#}")))
+                })
                 .transpose()
         };
         Ok(Matches {

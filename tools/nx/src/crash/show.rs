@@ -17,7 +17,7 @@ use super::output::ShowOutput;
 use super::select::{MatchArgs, TimeArgs};
 use super::DirArg;
 use crate::output::{printable, write_json, write_table};
-use crate::units::human_size;
+use cli_support::size::human_size;
 use nxcd::symbolize::{ResolvedFrame, Symbolizer};
 
 /// Cap on the size of a symbol index read with `--sym`.
@@ -131,11 +131,14 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 } else {
                     ""
                 };
-                anyhow::bail!(
-                    "no dump{which} in {} ({})",
-                    source.dir.display(),
-                    source.origin_text()
-                );
+                return Err(cli_support::classified(
+                    anyhow::anyhow!(
+                        "no dump{which} in {} ({})",
+                        source.dir.display(),
+                        source.origin_text()
+                    ),
+                    cli_support::Exit::NothingFound,
+                ));
             };
             source.load(newest)?
         }

@@ -105,6 +105,17 @@ pub fn control(
 
 /// A link error as one message: its text already ends with its cause, which the error
 /// chain would otherwise print a second time.
+/// Classed as an I/O error when the link failed (a read or write error, the link closed),
+/// as a usage error for a port that is not one.
 pub fn link_error(e: LinkError) -> anyhow::Error {
-    anyhow::Error::msg(e.to_string())
+    let class = match e {
+        LinkError::Io { .. } | LinkError::Closed => Some(cli_support::Exit::Io),
+        LinkError::BadPort(_) => Some(cli_support::Exit::Usage),
+        _ => None,
+    };
+    let err = anyhow::Error::msg(e.to_string());
+    match class {
+        Some(class) => cli_support::classified(err, class),
+        None => err,
+    }
 }

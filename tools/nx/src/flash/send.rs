@@ -10,6 +10,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::{bail, Context as _};
+use cli_support::{Classify as _, Exit};
 use flash::io::{run_sender, FileSource, LinkError};
 use flash::sender::{Outcome, Sender, SenderConfig, Task};
 use flash::ProtocolError;
@@ -17,7 +18,7 @@ use image::fs::verify_image;
 
 use super::PortArgs;
 use crate::progress::Progress;
-use crate::units::parse_size;
+use cli_support::size::parse_size;
 
 /// Arguments of `nx flash send`.
 #[derive(Debug, clap::Args)]
@@ -135,7 +136,7 @@ fn check_image(args: &Args, manifest: &image::Manifest) -> anyhow::Result<()> {
         progress.update(done);
     });
     progress.finish();
-    result.with_context(|| {
+    result.classify(Exit::VerificationFailed).with_context(|| {
         format!(
             "{} does not match {}; nothing was sent",
             args.img.display(),

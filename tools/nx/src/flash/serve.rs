@@ -21,7 +21,7 @@ use signing::keyfile::read_trusted_keys;
 use signing::KeyPolicy;
 
 use super::PortArgs;
-use crate::units::parse_size;
+use cli_support::size::parse_size;
 
 /// Arguments of `nx flash serve`.
 #[derive(Debug, clap::Args)]

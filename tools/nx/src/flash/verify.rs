@@ -50,10 +50,13 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
     }
     if !bad.is_empty() {
-        bail!(
-            "device image does not match its manifest: {}",
-            bad.join(", ")
-        );
+        return Err(cli_support::classified(
+            anyhow::anyhow!(
+                "device image does not match its manifest: {}",
+                bad.join(", ")
+            ),
+            cli_support::Exit::VerificationFailed,
+        ));
     }
     println!("ok: every range matches");
     Ok(ExitCode::SUCCESS)

@@ -10,7 +10,7 @@ use image::{Profile, SegmentName};
 
 use super::in_context;
 use crate::progress::Progress;
-use crate::units::parse_size;
+use cli_support::size::parse_size;
 
 /// Build profile on the command line.
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]

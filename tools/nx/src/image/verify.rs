@@ -4,7 +4,8 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::{bail, Context as _};
+use anyhow::Context as _;
+use cli_support::{Classify as _, Exit};
 use image::fs::{check_signature, default_signature_path, read_manifest, verify_image};
 use image::SignatureKind;
 
@@ -45,16 +46,17 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 expected: board.clone(),
                 found: manifest.board.clone(),
             })
-            .with_context(|| format!("{}", args.manifest.display()));
+            .with_context(|| format!("{}", args.manifest.display()))
+            .classify(Exit::VerificationFailed);
         }
     }
     let signer = match manifest.signature {
         SignatureKind::Ed25519 => {
             if args.public_keys.is_empty() {
-                bail!(
+                return Err(cli_support::usage(format!(
                     "{}: the manifest is signed: give --pub KEY to check it",
                     args.manifest.display()
-                );
+                )));
             }
             // Every readable key here; the manifest's profile decides which it accepts.
             let keys = read_trusted_keys(&args.public_keys, KeyPolicy::Development)?;
@@ -62,14 +64,20 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 .sig
                 .clone()
                 .unwrap_or_else(|| default_signature_path(&args.manifest));
-            Some(check_signature(&manifest, &bytes, &sig, keys.keys())?)
+            Some(
+                check_signature(&manifest, &bytes, &sig, keys.keys())
+                    .classify(Exit::VerificationFailed)?,
+            )
         }
         SignatureKind::None => {
             if !args.allow_unsigned {
-                bail!(
-                    "{}: the manifest is unsigned (dev profile); pass --allow-unsigned to check hashes only",
-                    args.manifest.display()
-                );
+                return Err(cli_support::classified(
+                    anyhow::anyhow!(
+                        "{}: the manifest is unsigned (dev profile); pass --allow-unsigned to check hashes only",
+                        args.manifest.display()
+                    ),
+                    Exit::VerificationFailed,
+                ));
             }
             None
         }
@@ -79,7 +87,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         progress.set_total(total);
         progress.update(done);
     })
-    .map_err(|e| in_context(e, "verifying", &args.image))?;
+    .map_err(|e| in_context(e, "verifying", &args.image))
+    .classify(Exit::VerificationFailed)?;
     progress.finish();
     println!(
         "ok: {} matches {} ({} ranges, {} bytes, board {}, version {})",

@@ -82,8 +82,19 @@ impl SocketArgs {
 
 /// A logd client error as one message naming the socket: its text already ends with its
 /// cause, which the error chain would otherwise print a second time.
+/// Classed as an I/O error when it is one (the socket cannot be reached, read or written,
+/// or logd closed it or gave no answer).
 pub fn logd_error(e: HostError) -> anyhow::Error {
-    anyhow::Error::msg(format!("logd socket: {e}"))
+    let io = matches!(
+        e,
+        HostError::Io { .. } | HostError::Closed | HostError::TimedOut(_)
+    );
+    let err = anyhow::Error::msg(format!("logd socket: {e}"));
+    if io {
+        cli_support::classified(err, cli_support::Exit::Io)
+    } else {
+        err
+    }
 }
 
 /// The longest `--timeout`: a day (a socket timeout must fit the kernel's timeval).
