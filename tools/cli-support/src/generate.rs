@@ -5,8 +5,47 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::process::ExitCode;
 
 use anyhow::Context as _;
+
+/// The commands every binary has: `completions SHELL` and the hidden `man --out DIR`
+/// (flattened into the binary's own commands).
+#[derive(Debug, Clone, clap::Subcommand)]
+pub enum Generate {
+    /// Print a shell completion script to stdout.
+    Completions(CompletionsArgs),
+    /// Write the man pages (one per command: TOOL.1, TOOL-GROUP.1, ...) into a directory.
+    #[command(hide = true)]
+    Man(ManArgs),
+}
+
+impl Generate {
+    /// Runs the command for the binary whose definition is `command`.
+    pub fn run(self, command: clap::Command) -> anyhow::Result<ExitCode> {
+        match self {
+            Generate::Completions(args) => {
+                completions(command, &args, &mut std::io::stdout())?;
+            }
+            Generate::Man(args) => {
+                for page in man_pages(command, &args)? {
+                    eprintln!("wrote {}", page.display());
+                }
+            }
+        }
+        Ok(ExitCode::SUCCESS)
+    }
+}
+
+/// The `after_help` of `TOOL completions`.
+pub fn completion_examples(tool: &str) -> String {
+    format!(
+        "Examples:
+  {tool} completions bash > ~/.local/share/bash-completion/completions/{tool}
+  {tool} completions zsh > ~/.zfunc/_{tool}
+  {tool} completions fish > ~/.config/fish/completions/{tool}.fish"
+    )
+}
 
 /// Arguments of `completions`.
 #[derive(Debug, Clone, clap::Args)]
@@ -24,15 +63,19 @@ pub struct ManArgs {
     out: PathBuf,
 }
 
-/// Writes `command`'s completion script for the chosen shell to `out`.
+/// Writes `command`'s completion script for the chosen shell to `out`. (The script is
+/// made in memory first: clap_complete panics on a write error, such as a closed pipe.)
 pub fn completions(
     mut command: clap::Command,
     args: &CompletionsArgs,
     out: &mut dyn Write,
 ) -> anyhow::Result<()> {
     let name = command.get_name().to_string();
-    clap_complete::generate(args.shell, &mut command, name, out);
-    out.flush().context("writing the completion script")?;
+    let mut script = Vec::new();
+    clap_complete::generate(args.shell, &mut command, name, &mut script);
+    out.write_all(&script)
+        .and_then(|()| out.flush())
+        .context("writing the completion script")?;
     Ok(())
 }
 
@@ -76,6 +119,33 @@ fn write_pages(
     Ok(())
 }
 
+/// The commands (by their full name, `nx crash ls`) below `command` that run something
+/// and whose `--help` ends without examples. Empty when every one has them.
+pub fn missing_examples(command: &clap::Command) -> Vec<String> {
+    let mut missing = Vec::new();
+    let mut command = command.clone();
+    command.build();
+    collect_missing(&command, command.get_name(), &mut missing);
+    missing
+}
+
+fn collect_missing(command: &clap::Command, name: &str, missing: &mut Vec<String>) {
+    for sub in command.get_subcommands() {
+        if sub.is_hide_set() || sub.get_name() == "help" {
+            continue;
+        }
+        let full = format!("{name} {}", sub.get_name());
+        let leaf = sub.get_subcommands().all(|s| s.get_name() == "help");
+        let examples = sub
+            .get_after_help()
+            .is_some_and(|h| h.to_string().starts_with("Examples:"));
+        if leaf && !examples {
+            missing.push(full.clone());
+        }
+        collect_missing(sub, &full, missing);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -109,6 +179,15 @@ mod tests {
         let leaf = std::fs::read_to_string(&pages[2]).unwrap();
         assert!(leaf.contains(".TH tool-group-leaf 1"), "{leaf}");
         assert!(leaf.contains("Where the output goes."), "{leaf}");
+    }
+
+    #[test]
+    fn commands_without_examples_are_named() {
+        let with = tool().mut_subcommand("group", |g| {
+            g.mut_subcommand("leaf", |l| l.after_help("Examples:\n  tool group leaf"))
+        });
+        assert_eq!(missing_examples(&tool()), ["tool group leaf"]);
+        assert!(missing_examples(&with).is_empty());
     }
 
     #[test]

@@ -13,3 +13,30 @@ pub mod size;
 pub mod version;
 
 pub use exit::{classified, finish, usage, Classify, Exit};
+
+use version::Formats;
+
+/// The clap definition of a binary's `P`, completed with what is built at run time: the
+/// version texts (`-V`, `--version`) and the examples of its `completions` command.
+pub fn command<P: clap::CommandFactory>(package_version: &str, formats: Formats) -> clap::Command {
+    let command = P::command()
+        .version(version::short(package_version))
+        .long_version(version::long(package_version, formats));
+    let name = command.get_name().to_string();
+    if command.find_subcommand("completions").is_none() {
+        return command;
+    }
+    command.mut_subcommand("completions", |c| {
+        c.after_help(generate::completion_examples(&name))
+    })
+}
+
+/// Parses the command line into `P` (see [`command`]); a usage error, `--help` and
+/// `--version` end the process as clap ends it (status 2 for a usage error, 0 otherwise).
+pub fn parse<P: clap::Parser>(package_version: &str, formats: Formats) -> P {
+    let matches = command::<P>(package_version, formats).get_matches();
+    match P::from_arg_matches(&matches) {
+        Ok(parsed) => parsed,
+        Err(e) => e.exit(),
+    }
+}

@@ -41,13 +41,6 @@ pub fn long(package_version: &str, formats: Formats) -> String {
     )
 }
 
-/// Sets `command`'s version texts (`-V` short, `--version` long).
-pub fn apply(command: clap::Command, package_version: &str, formats: Formats) -> clap::Command {
-    command
-        .version(short(package_version))
-        .long_version(long(package_version, formats))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -20,46 +20,99 @@ mod units;
 
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::Subcommand;
+use cli_support::generate::Generate;
+use cli_support::version::Formats;
 
 /// Reliability and update toolkit for the OS.
-#[derive(Debug, Parser)]
-#[command(name = "nx", version, propagate_version = true)]
+#[derive(Debug, clap::Parser)]
+#[command(name = "nx", propagate_version = true)]
 struct Cli {
     #[command(subcommand)]
     group: Group,
 }
 
+/// What `nx` reads and writes, for `--version`.
+const FORMATS: Formats = Formats {
+    reads: &[
+        "nxcd 2",
+        "symbols.nxsym 1",
+        "nx-image-manifest/1",
+        "state header 1",
+        "flasher frames 1",
+        "logd frames 1",
+    ],
+    writes: &[
+        "nxcd 2",
+        "nx-image-manifest/1",
+        "state header 1",
+        "flasher frames 1",
+        "logd frames 1",
+        "JSON nx.crash.*/1, nx.image.inspect/1, nx.log.*/1",
+    ],
+};
+
 /// Command groups.
 #[derive(Debug, Subcommand)]
 enum Group {
     /// Triage crash dumps (.nxcd, .nxcd.zst) in a dump directory.
-    Crash(crash::Args),
+    #[command(subcommand)]
+    Crash(crash::Command),
     /// Build, verify, inspect and extract from OS images.
-    Image(image::Args),
+    #[command(subcommand)]
+    Image(image::Command),
     /// Write an image to a device over a serial line or socket; serve the device side.
-    Flash(flash::Args),
+    #[command(subcommand)]
+    Flash(flash::Command),
     /// Factory reset of a state directory.
     Reset(reset::Args),
     /// Host state trees: make one for `nx reset`.
     State(state::Args),
     /// Append to, query and follow the logd journal.
-    Log(log::Args),
+    #[command(subcommand)]
+    Log(log::Command),
+    #[command(flatten)]
+    Generate(Generate),
+}
+
+/// The clap definition, with the version texts (which are built at run time) and the
+/// examples of the `reset` and `state` commands.
+fn command() -> clap::Command {
+    cli_support::command::<Cli>(env!("CARGO_PKG_VERSION"), FORMATS)
+        .mut_subcommand("reset", |reset| {
+            reset.mut_subcommand("factory", |c| {
+                c.after_help(
+                    "Examples:
+  nx reset factory --root state/ --dry-run
+  nx reset factory --root state/ --yes",
+                )
+            })
+        })
+        .mut_subcommand("state", |state| {
+            state.mut_subcommand("init", |c| {
+                c.after_help(
+                    "Examples:
+  nx state init --root state/",
+                )
+            })
+        })
 }
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.group {
-        Group::Crash(args) => crash::run(args),
-        Group::Image(args) => image::run(args),
-        Group::Flash(args) => flash::run(args),
+        Group::Crash(command) => crash::run(command),
+        Group::Image(command) => image::run(command),
+        Group::Flash(command) => flash::run(command),
         Group::Reset(args) => reset::run(args),
         Group::State(args) => state::run(args),
-        Group::Log(args) => log::run(args),
+        Group::Log(command) => log::run(command),
+        Group::Generate(g) => g.run(command()),
     }
 }
 
 fn main() -> ExitCode {
-    cli_support::finish(run(Cli::parse()))
+    let cli = cli_support::parse::<Cli>(env!("CARGO_PKG_VERSION"), FORMATS);
+    cli_support::finish(run(cli))
 }
 
 #[cfg(test)]
@@ -68,7 +121,14 @@ mod tests {
 
     #[test]
     fn cli_definition_is_consistent() {
-        use clap::CommandFactory as _;
-        Cli::command().debug_assert();
+        command().debug_assert();
+    }
+
+    #[test]
+    fn every_command_shows_examples() {
+        assert_eq!(
+            cli_support::generate::missing_examples(&command()),
+            Vec::<String>::new()
+        );
     }
 }

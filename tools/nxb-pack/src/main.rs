@@ -9,6 +9,8 @@ mod pack;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use cli_support::generate::Generate;
+use cli_support::version::Formats;
 
 /// Signed bundles (.nxb): pack and inspect.
 ///
@@ -17,7 +19,6 @@ use clap::{Parser, Subcommand};
 #[derive(Parser)]
 #[command(
     name = "nxb-pack",
-    version,
     about,
     args_conflicts_with_subcommands = true,
     subcommand_negates_reqs = true
@@ -29,17 +30,54 @@ struct Cli {
     pack: pack::Args,
 }
 
+/// What `nxb-pack` reads and writes, for `--version`.
+const FORMATS: Formats = Formats {
+    reads: &[
+        "bundle TOML",
+        ".nxb 1 (manifest.nxb 1)",
+        "Ed25519 key files",
+    ],
+    writes: &[".nxb 1 (manifest.nxb 1)", "JSON nxb-inspect/1"],
+};
+
 #[derive(Subcommand)]
 enum Command {
     /// Show a bundle's manifest (and check its signature against --pub keys if given).
+    #[command(after_help = "Examples:
+  nxb-pack inspect bundles/hello.nxb
+  nxb-pack inspect bundles/hello.nxb --pub keys/ed25519.pub --json")]
     Inspect(inspect::Args),
+    #[command(flatten)]
+    Generate(Generate),
+}
+
+/// The clap definition, with the version texts.
+fn command() -> clap::Command {
+    cli_support::command::<Cli>(env!("CARGO_PKG_VERSION"), FORMATS)
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = cli_support::parse::<Cli>(env!("CARGO_PKG_VERSION"), FORMATS);
     let result = match cli.command {
         Some(Command::Inspect(a)) => inspect::run(a),
+        Some(Command::Generate(g)) => g.run(command()),
         None => pack::run(cli.pack),
     };
     cli_support::finish(result)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn cli_definition_is_consistent() {
+        super::command().debug_assert();
+    }
+
+    #[test]
+    fn every_command_shows_examples() {
+        assert_eq!(
+            cli_support::generate::missing_examples(&super::command()),
+            Vec::<String>::new()
+        );
+    }
 }

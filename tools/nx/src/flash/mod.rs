@@ -16,13 +16,6 @@ use flash::io::{connect, Link, LinkError, PortSpec};
 use image::fs::{default_signature_path, read_manifest, read_signature};
 use image::SignatureKind;
 
-/// Arguments of `nx flash`.
-#[derive(Debug, clap::Args)]
-pub struct Args {
-    #[command(subcommand)]
-    command: Command,
-}
-
 /// The port options shared by the commands.
 #[derive(Debug, Clone, clap::Args)]
 pub struct PortArgs {
@@ -50,20 +43,30 @@ impl PortArgs {
 
 /// `nx flash` commands.
 #[derive(Debug, Subcommand)]
-enum Command {
+pub enum Command {
     /// Write an image to the device (resumable with --resume).
+    #[command(after_help = "Examples:
+  nx flash send --img os.img --manifest os.manifest.json --port /dev/ttyUSB0
+  nx flash send --img os.img --manifest os.manifest.json --port unix:dev.sock --resume")]
     Send(send::Args),
     /// Ask the device to re-check every range of the image it holds.
+    #[command(after_help = "Examples:
+  nx flash verify --manifest os.manifest.json --port /dev/ttyUSB0")]
     Verify(verify::Args),
     /// Reboot the device, normally or into recovery.
+    #[command(after_help = "Examples:
+  nx flash reboot recovery --port /dev/ttyUSB0")]
     Reboot(reboot::Args),
     /// Run the device side on the host, writing to a disk image file.
+    #[command(after_help = "Examples:
+  nx flash serve --port unix:dev.sock --disk target.img --trust keys/ed25519.pub
+  nx flash serve --port tcp:127.0.0.1:7000 --disk target.img --insecure-accept-unsigned --once")]
     Serve(serve::Args),
 }
 
 /// Runs an `nx flash` command.
-pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    match args.command {
+pub fn run(command: Command) -> anyhow::Result<ExitCode> {
+    match command {
         Command::Send(a) => send::run(a),
         Command::Verify(a) => verify::run(a),
         Command::Reboot(a) => reboot::run(a),

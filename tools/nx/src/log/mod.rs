@@ -22,29 +22,34 @@ use clap::Subcommand;
 use logd::host::{Client, HostError};
 use logd::{Level, Record, ServiceId};
 
-/// Arguments of `nx log`.
-#[derive(Debug, clap::Args)]
-pub struct Args {
-    #[command(subcommand)]
-    command: Command,
-}
-
 /// `nx log` commands.
 #[derive(Debug, Subcommand)]
-enum Command {
+pub enum Command {
     /// Append one record (its origin is this process, as logd sees it).
+    #[command(after_help = "Examples:
+  nx log append --socket /run/logd.sock 'link up'
+  nx log append --level warn --scope netd -f if=eth0 'link 3 down'")]
     Append(append::Args),
     /// Print the journal's records (oldest first), paging through all of them.
+    #[command(after_help = "Examples:
+  nx log query --socket /run/logd.sock
+  nx log query --level warn --scope netd --json")]
     Query(query::Args),
     /// Print the journal's counters and occupancy.
+    #[command(after_help = "Examples:
+  nx log stats --socket /run/logd.sock
+  nx log stats --json")]
     Stats(stats::Args),
     /// Print the newest records, then follow new ones; dropped records show as gaps.
+    #[command(after_help = "Examples:
+  nx log tail --socket /run/logd.sock
+  nx log tail -n 50 --level error")]
     Tail(tail::Args),
 }
 
 /// Runs an `nx log` command.
-pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    match args.command {
+pub fn run(command: Command) -> anyhow::Result<ExitCode> {
+    match command {
         Command::Append(a) => append::run(a),
         Command::Query(a) => query::run(a),
         Command::Stats(a) => stats::run(a),
