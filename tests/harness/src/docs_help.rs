@@ -129,7 +129,11 @@ fn listed_options(help: &str) -> Vec<Listed> {
             // A possible value listed under its option (`  - nxcd: ...`).
             continue;
         }
-        if let Some(aliases) = line.split("[aliases: ").nth(1) {
+        let aliases = line
+            .split("[aliases: ")
+            .nth(1)
+            .or_else(|| line.split("[alias: ").nth(1));
+        if let Some(aliases) = aliases {
             let list = aliases.split(']').next().unwrap_or_default();
             names.extend(list.split(", ").map(|a| a.trim().to_string()));
         }

@@ -157,7 +157,7 @@ fn send(cwd: &Path, img: &str, sock: &str, extra: &[&str]) -> Run {
     let mut args = vec![
         "flash",
         "send",
-        "--img",
+        "--image",
         img,
         "--manifest",
         "os.manifest.json",
@@ -265,7 +265,7 @@ fn a_refusal_by_the_device_does_not_suggest_resume() {
             "unix:dev.sock",
             "--disk",
             "disk.img",
-            "--trust",
+            "--pub",
             key.to_str().unwrap(),
         ],
     );

@@ -194,11 +194,11 @@ fn build_refuses_an_output_that_is_an_input() {
                 "--sig-out",
                 &k,
             ],
-            "--sig-out is also the input --sign",
+            "--sig-out is also the input --key",
         ),
         (
-            &["--out", "a.img", "--manifest", &k, "--sign", &k],
-            "--manifest is also the input --sign",
+            &["--out", "a.img", "--manifest", &k, "--key", &k],
+            "--manifest is also the input --key",
         ),
     ];
     for (extra, want) in cases {
@@ -590,4 +590,64 @@ fn outputs_that_are_not_regular_files_are_refused_even_with_force() {
     );
     assert!(e.contains("pipe: is a FIFO (named pipe)"), "{e}");
     assert_eq!(snapshot(d.path()), before);
+}
+
+#[test]
+fn the_image_is_spelled_image_or_given_as_the_operand_and_the_key_key_or_sign() {
+    let d = built();
+    let verify = |image: &[&str]| {
+        let mut args = vec!["image", "verify"];
+        args.extend_from_slice(image);
+        let public = public();
+        args.extend(["--manifest", "os.json", "--pub", public.as_str()]);
+        nx(d.path(), &args)
+    };
+    let operand = verify(&["os.img"]);
+    let flag = verify(&["--image", "os.img"]);
+    assert_eq!(ok(&operand), ok(&flag));
+    assert!(!fails(&verify(&["--image", "os.img", "os.img"]), 2).is_empty());
+    assert!(fails(&verify(&[]), 2).contains("--image"));
+    let inspect = nx(d.path(), &["image", "inspect", "--image", "os.img"]);
+    assert_eq!(
+        ok(&inspect),
+        ok(&nx(d.path(), &["image", "inspect", "os.img"]))
+    );
+    let extract = nx(
+        d.path(),
+        &[
+            "image", "extract", "--image", "os.img", "kernel", "-o", "k1",
+        ],
+    );
+    ok(&extract);
+    ok(&nx(
+        d.path(),
+        &["image", "extract", "os.img", "kernel", "-o", "k2"],
+    ));
+    assert_eq!(
+        fs::read(d.path().join("k1")).unwrap(),
+        fs::read(d.path().join("k2")).unwrap()
+    );
+    let both = nx(
+        d.path(),
+        &[
+            "image", "extract", "--image", "os.img", "os.img", "kernel", "-o", "k3",
+        ],
+    );
+    assert!(fails(&both, 2).contains("with --image, give the segment alone"));
+    // The signing key: --key, and the seed's --sign, sign alike.
+    let secret = secret();
+    for (flag, out) in [("--key", "a"), ("--sign", "b")] {
+        let (img, manifest) = (format!("{out}.img"), format!("{out}.json"));
+        ok(&build(
+            d.path(),
+            &["-o", &img, "--manifest", &manifest, flag, &secret],
+        ));
+    }
+    for ext in ["img", "json"] {
+        assert_eq!(
+            fs::read(d.path().join(format!("a.{ext}"))).unwrap(),
+            fs::read(d.path().join(format!("b.{ext}"))).unwrap(),
+            "{ext}"
+        );
+    }
 }

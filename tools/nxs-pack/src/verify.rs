@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Result;
+use cli_support::size::parse_size;
 use signing::{keyfile, KeyPolicy};
 use updates::{BoardName, VerifyPolicy};
 
@@ -26,8 +27,8 @@ pub struct Args {
     /// A release build: refuse the committed test keys as trusted keys.
     #[arg(long)]
     release: bool,
-    /// Largest archive accepted, in bytes (checked before reading).
-    #[arg(long, value_name = "BYTES", default_value_t = updates::DEFAULT_MAX_ARCHIVE_SIZE)]
+    /// Largest file accepted, checked before reading (bytes, or 512K, 16M, 16MiB, 16MB).
+    #[arg(long, value_name = "SIZE", default_value_t = updates::DEFAULT_MAX_ARCHIVE_SIZE, value_parser = parse_size)]
     max_size: u64,
     /// The .nxs file.
     file: PathBuf,

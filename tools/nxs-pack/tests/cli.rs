@@ -1,6 +1,6 @@
 //! `nxs-pack` as users run it: keygen never overwrites, packing is byte-identical
 //! across runs and input order, verify and inspect report what the library decides, and
-//! failures exit 2 without leaving a partial output.
+//! failures exit with the status of their class without leaving a partial output.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::fs;
@@ -309,4 +309,74 @@ fn pack_refuses_an_output_that_is_an_input() {
         names_in(&dir.path().join("bundles")),
         ["hello.nxb", "samgrd.nxb"]
     );
+}
+
+#[test]
+fn the_output_is_spelled_out_o_or_output_and_sizes_take_units() {
+    let dir = workdir(["hello.nxb", "samgrd.nxb"]);
+    let k = key("ed25519.hex");
+    let base = [
+        "--input",
+        "bundles",
+        "--meta",
+        "system-set.toml",
+        "--key",
+        k.as_str(),
+    ];
+    let mut packed = Vec::new();
+    for (flag, file) in [("--out", "a.nxs"), ("-o", "b.nxs"), ("--output", "c.nxs")] {
+        let mut args = base.to_vec();
+        args.extend([flag, file]);
+        let out = nxs_pack(&args, dir.path());
+        assert!(
+            out.status.success(),
+            "{flag}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        packed.push(fs::read(dir.path().join(file)).unwrap());
+    }
+    assert!(packed.windows(2).all(|w| w[0] == w[1]));
+    // Every size limit reads units: 1K is 1024 bytes, too small for the archive.
+    let small = nxs_pack(
+        &[
+            "verify",
+            "--pub",
+            &key("ed25519.pub"),
+            "--max-size",
+            "1K",
+            "a.nxs",
+        ],
+        dir.path(),
+    );
+    assert_eq!(small.status.code(), Some(4));
+    let err = String::from_utf8_lossy(&small.stderr);
+    assert!(err.contains("exceeds the bound of 1024"), "{err}");
+    let roomy = nxs_pack(
+        &[
+            "verify",
+            "--pub",
+            &key("ed25519.pub"),
+            "--max-size",
+            "16MiB",
+            "a.nxs",
+        ],
+        dir.path(),
+    );
+    assert!(
+        roomy.status.success(),
+        "{}",
+        String::from_utf8_lossy(&roomy.stderr)
+    );
+    let bad = nxs_pack(
+        &[
+            "verify",
+            "--pub",
+            &key("ed25519.pub"),
+            "--max-size",
+            "lots",
+            "a.nxs",
+        ],
+        dir.path(),
+    );
+    assert_eq!(bad.status.code(), Some(2));
 }

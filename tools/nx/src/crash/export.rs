@@ -35,7 +35,7 @@ pub struct Args {
     #[command(flatten)]
     dir: DirArg,
     /// Output file.
-    #[arg(long, value_name = "FILE")]
+    #[arg(short = 'o', long, value_name = "FILE")]
     out: PathBuf,
     /// Output format; by default taken from the output file's extension (.nxcd, .zst,
     /// .json).

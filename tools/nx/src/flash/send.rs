@@ -24,8 +24,8 @@ use cli_support::size::parse_size;
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// The image file.
-    #[arg(long, value_name = "FILE")]
-    img: PathBuf,
+    #[arg(long = "image", visible_alias = "img", value_name = "FILE")]
+    image: PathBuf,
     /// Its manifest.
     #[arg(long, value_name = "FILE")]
     manifest: PathBuf,
@@ -57,7 +57,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     // whole image.
     let (spec, mut link) = args.port.connect()?;
     check_image(&args, &manifest)?;
-    let file = File::open(&args.img).with_context(|| format!("opening {}", args.img.display()))?;
+    let file =
+        File::open(&args.image).with_context(|| format!("opening {}", args.image.display()))?;
     let mut config = SenderConfig::for_link(args.chunk as usize, spec.line_rate());
     if let Some(w) = args.window {
         config.window = usize::from(w);
@@ -107,7 +108,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         Ok(Outcome::Flashed) => {
             println!(
                 "flashed {} to {spec}: every range verified by the device",
-                args.img.display()
+                args.image.display()
             );
             println!("{summary}");
             Ok(ExitCode::SUCCESS)
@@ -121,7 +122,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 ""
             };
             Err(super::link_error(e))
-                .with_context(|| format!("flashing {} to {spec}{hint}", args.img.display()))
+                .with_context(|| format!("flashing {} to {spec}{hint}", args.image.display()))
         }
     }
 }
@@ -131,7 +132,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
 /// refuse DONE on a mismatch, after every byte was written over its previous image.
 fn check_image(args: &Args, manifest: &image::Manifest) -> anyhow::Result<()> {
     let mut progress = Progress::new("check", 0);
-    let result = verify_image(&args.img, manifest, &mut |done, total| {
+    let result = verify_image(&args.image, manifest, &mut |done, total| {
         progress.set_total(total);
         progress.update(done);
     });
@@ -139,7 +140,7 @@ fn check_image(args: &Args, manifest: &image::Manifest) -> anyhow::Result<()> {
     result.classify(Exit::VerificationFailed).with_context(|| {
         format!(
             "{} does not match {}; nothing was sent",
-            args.img.display(),
+            args.image.display(),
             args.manifest.display()
         )
     })?;

@@ -6,7 +6,7 @@ mod extract;
 mod inspect;
 mod verify;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::Subcommand;
@@ -37,6 +37,33 @@ pub enum Command {
   nx image extract os.img kernel -o kernel.bin
   nx image extract os.img initrd -o initrd.img --manifest os.manifest.json")]
     Extract(extract::Args),
+}
+
+/// The image a command reads: `--image FILE`, or its first operand (the spelling the
+/// commands had first, still accepted). Exactly one of the two (clap enforces it).
+#[derive(Debug, Clone, clap::Args)]
+pub struct ImageArg {
+    /// The image file (or as the first operand).
+    #[arg(
+        long = "image",
+        value_name = "FILE",
+        required_unless_present = "image_operand"
+    )]
+    image: Option<PathBuf>,
+    /// The image file (or --image FILE).
+    #[arg(value_name = "IMAGE", conflicts_with = "image")]
+    image_operand: Option<PathBuf>,
+}
+
+impl ImageArg {
+    /// The image's path.
+    pub fn path(&self) -> &Path {
+        match (&self.image, &self.image_operand) {
+            (Some(path), _) | (None, Some(path)) => path,
+            // clap requires one of the two; an empty path fails to open, naming no file.
+            (None, None) => Path::new(""),
+        }
+    }
 }
 
 /// Runs an `nx image` command.

@@ -12,14 +12,14 @@ use image::SignatureKind;
 use signing::keyfile::read_trusted_keys;
 use signing::KeyPolicy;
 
-use super::in_context;
+use super::{in_context, ImageArg};
 use crate::progress::Progress;
 
 /// Arguments of `nx image verify`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// The image file.
-    image: PathBuf,
+    #[command(flatten)]
+    image: ImageArg,
     /// Its manifest.
     #[arg(long, value_name = "FILE")]
     manifest: PathBuf,
@@ -83,16 +83,16 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
     };
     let mut progress = Progress::new("verify", 0);
-    let report = verify_image(&args.image, &manifest, &mut |done, total| {
+    let report = verify_image(args.image.path(), &manifest, &mut |done, total| {
         progress.set_total(total);
         progress.update(done);
     })
-    .map_err(|e| in_context(e, "verifying", &args.image))
+    .map_err(|e| in_context(e, "verifying", args.image.path()))
     .classify(Exit::VerificationFailed)?;
     progress.finish();
     println!(
         "ok: {} matches {} ({} ranges, {} bytes, board {}, version {})",
-        args.image.display(),
+        args.image.path().display(),
         args.manifest.display(),
         report.ranges.len(),
         manifest.image.size,
