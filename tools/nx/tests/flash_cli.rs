@@ -420,3 +420,81 @@ fn serve_removes_a_stale_socket_and_keeps_a_live_one() {
     );
     assert_eq!(std::fs::read(d.join("plain")).unwrap(), b"keep me");
 }
+
+#[test]
+fn send_takes_its_port_from_nx_flash_port_and_reports_each_range() {
+    let dir = fixture();
+    let d = dir.path();
+    let mut serve = Serve::start(
+        d,
+        &[
+            "-p",
+            "unix:dev.sock",
+            "--disk",
+            "disk.img",
+            "--insecure-accept-unsigned",
+            "--once",
+        ],
+    );
+    let args = [
+        "flash",
+        "send",
+        "--image",
+        "os.img",
+        "--manifest",
+        "os.manifest.json",
+        "-b",
+        "921600",
+    ];
+    let run = Run::new(
+        &args,
+        common::nx_command(d, &args)
+            .env("NX_FLASH_PORT", "unix:dev.sock")
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(serve.wait(), 0);
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(d.join("os.manifest.json")).unwrap()).unwrap();
+    let lines: Vec<&str> = run.stdout.lines().collect();
+    assert!(
+        lines[0].starts_with("flashed os.img to unix:dev.sock"),
+        "{}",
+        run.stdout
+    );
+    // One line per range, in manifest order, with its offset, size, time and rate.
+    let ranges = manifest["ranges"].as_array().unwrap();
+    for (range, line) in ranges.iter().zip(&lines[1..]) {
+        let name = range["name"].as_str().unwrap();
+        let offset = format!("at {:#010x}", range["offset"].as_u64().unwrap());
+        assert!(line.trim_start().starts_with(name), "{line}");
+        assert!(line.contains(&offset), "{line}");
+        assert!(line.contains(" in ") && line.contains(" s"), "{line}");
+    }
+    let last = lines[ranges.len() + 1];
+    assert!(
+        last.starts_with("wrote ") && last.contains("(effective "),
+        "{last}"
+    );
+    assert!(last.contains("KiB") || last.contains("MiB"), "{last}");
+    assert_eq!(lines.len(), ranges.len() + 2, "{}", run.stdout);
+}
+
+#[test]
+fn ports_lists_serial_ports_as_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = nx(dir.path(), &["flash", "ports", "--json"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(v["schema"], "nx.flash.ports/1");
+    let ports = v["ports"].as_array().unwrap();
+    let paths: Vec<&str> = ports.iter().map(|p| p["path"].as_str().unwrap()).collect();
+    let mut sorted = paths.clone();
+    sorted.sort();
+    sorted.dedup();
+    assert_eq!(paths, sorted, "sorted by path, each once");
+    for p in ports {
+        assert!(["usb", "pci", "bluetooth", "unknown"].contains(&p["kind"].as_str().unwrap()));
+    }
+}

@@ -2,6 +2,7 @@
 //! flasher protocol (docs/provisioning/protocol.md), check it, reboot it; and `serve`,
 //! the device side on the host (a simulator for tests and bring-up).
 
+mod ports;
 mod reboot;
 mod send;
 mod serve;
@@ -19,11 +20,12 @@ use image::SignatureKind;
 /// The port options shared by the commands.
 #[derive(Debug, Clone, clap::Args)]
 pub struct PortArgs {
-    /// Serial device (e.g. /dev/ttyUSB0), unix:PATH or tcp:HOST:PORT.
-    #[arg(long, value_name = "PORT")]
+    /// Serial device (e.g. /dev/ttyUSB0; `nx flash ports` lists them), unix:PATH or
+    /// tcp:HOST:PORT.
+    #[arg(short = 'p', long, value_name = "PORT", env = "NX_FLASH_PORT")]
     port: String,
     /// Baud rate of a serial device (8N1).
-    #[arg(long, default_value_t = 115_200)]
+    #[arg(short = 'b', long, default_value_t = 115_200, env = "NX_FLASH_BAUD")]
     baud: u32,
 }
 
@@ -46,20 +48,25 @@ impl PortArgs {
 pub enum Command {
     /// Write an image to the device (resumable with --resume).
     #[command(after_help = "Examples:
-  nx flash send --img os.img --manifest os.manifest.json --port /dev/ttyUSB0
-  nx flash send --img os.img --manifest os.manifest.json --port unix:dev.sock --resume")]
+  nx flash send --image os.img --manifest os.manifest.json -p /dev/ttyUSB0 -b 921600
+  NX_FLASH_PORT=unix:dev.sock nx flash send --image os.img --manifest os.manifest.json --resume")]
     Send(send::Args),
     /// Ask the device to re-check every range of the image it holds.
     #[command(after_help = "Examples:
-  nx flash verify --manifest os.manifest.json --port /dev/ttyUSB0")]
+  nx flash verify --manifest os.manifest.json -p /dev/ttyUSB0")]
     Verify(verify::Args),
     /// Reboot the device, normally or into recovery.
     #[command(after_help = "Examples:
-  nx flash reboot recovery --port /dev/ttyUSB0")]
+  nx flash reboot recovery -p /dev/ttyUSB0")]
     Reboot(reboot::Args),
+    /// List the serial ports the system knows of.
+    #[command(after_help = "Examples:
+  nx flash ports
+  nx flash ports --json")]
+    Ports(ports::Args),
     /// Run the device side on the host, writing to a disk image file.
     #[command(after_help = "Examples:
-  nx flash serve --port unix:dev.sock --disk target.img --trust keys/ed25519.pub
+  nx flash serve --port unix:dev.sock --disk target.img --pub keys/ed25519.pub
   nx flash serve --port tcp:127.0.0.1:7000 --disk target.img --insecure-accept-unsigned --once")]
     Serve(serve::Args),
 }
@@ -70,6 +77,7 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
         Command::Send(a) => send::run(a),
         Command::Verify(a) => verify::run(a),
         Command::Reboot(a) => reboot::run(a),
+        Command::Ports(a) => ports::run(a),
         Command::Serve(a) => serve::run(a),
     }
 }
