@@ -425,7 +425,7 @@ fn serve_removes_a_stale_socket_and_keeps_a_live_one() {
 fn send_takes_its_port_from_nx_flash_port_and_reports_each_range() {
     let dir = fixture();
     let d = dir.path();
-    let mut serve = Serve::start(
+    let serve = Serve::start(
         d,
         &[
             "-p",
