@@ -252,9 +252,10 @@ pub fn usage(message: impl fmt::Display) -> anyhow::Error {
     classified(anyhow::Error::msg(message.to_string()), Exit::Usage)
 }
 
-/// The exit status of a command's `result`, reporting an error on stderr.
+/// The exit status of a command's `result`, reporting an error on stderr (`error:`
+/// in red on a terminal).
 pub fn finish(result: anyhow::Result<ExitCode>) -> ExitCode {
-    finish_to(result, &mut io::stderr())
+    finish_to(result, &mut anstream::stderr())
 }
 
 /// [`finish`], reporting an error on `diagnostics` instead of stderr.
@@ -264,7 +265,11 @@ pub fn finish_to<W: Write>(result: anyhow::Result<ExitCode>, diagnostics: &mut W
         Err(err) if is_broken_pipe(&err) => ExitCode::SUCCESS,
         Err(err) => {
             // Nothing is left to tell if the diagnostics stream is closed too.
-            let _ = writeln!(diagnostics, "error: {err:#}");
+            let _ = writeln!(
+                diagnostics,
+                "{}: {err:#}",
+                crate::style::paint(crate::style::ERROR, "error")
+            );
             Exit::of(&err).status()
         }
     }
@@ -284,9 +289,10 @@ mod tests {
     use super::*;
     use anyhow::Context as _;
 
+    /// The status and the diagnostics of an error, as a pipe sees them (plain).
     fn status(err: anyhow::Error) -> (ExitCode, String) {
         let mut diagnostics = Vec::new();
-        let code = finish_to(Err(err), &mut diagnostics);
+        let code = finish_to(Err(err), &mut anstream::StripStream::new(&mut diagnostics));
         (code, String::from_utf8(diagnostics).unwrap())
     }
 

@@ -5,11 +5,15 @@
 //!   as `error: <cause chain>` on stderr, a closed stdout not an error);
 //! - [`size`]: size arguments (`512K`, `16M`, `16MiB`, `16MB`) for every size limit;
 //! - [`version`]: the `--version` text (package version, build commit, formats);
-//! - [`generate`]: shell completions and man pages from the clap definition.
+//! - [`generate`]: shell completions and man pages from the clap definition;
+//! - [`style`]: the colours of levels, errors and verdicts (`anstyle`), which `anstream`
+//!   strips when the output is not a terminal, `NO_COLOR` is set, or `TERM=dumb`
+//!   (`CLICOLOR_FORCE` keeps them).
 
 pub mod exit;
 pub mod generate;
 pub mod size;
+pub mod style;
 pub mod version;
 
 pub use exit::{classified, finish, usage, Classify, Exit};

@@ -12,6 +12,7 @@ mod flash;
 mod image;
 mod log;
 mod output;
+mod paging;
 mod progress;
 mod reset;
 mod state;

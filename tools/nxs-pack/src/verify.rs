@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 use cli_support::size::parse_size;
+use cli_support::style::{paint, GOOD};
 use signing::{keyfile, KeyPolicy};
 use updates::{BoardName, VerifyPolicy};
 
@@ -55,8 +56,9 @@ pub fn run(args: Args) -> Result<ExitCode> {
             .allow_downgrade(args.allow_downgrade);
     }
     let verified = updates::fs::verify_file(&args.file, verify)?;
-    println!(
-        "ok: {}: system {} for {}, {} bundles, signed by {}, digest {}",
+    anstream::println!(
+        "{}: {}: system {} for {}, {} bundles, signed by {}, digest {}",
+        paint(GOOD, "ok"),
         args.file.display(),
         verified.index.system_version,
         verified.index.board,

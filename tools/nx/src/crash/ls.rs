@@ -11,6 +11,7 @@ use super::DirArg;
 use crate::output::{write_json, write_table};
 use crate::timefmt::age;
 use cli_support::size::human_size;
+use cli_support::style::{paint, BAD};
 
 /// Arguments of `nx crash ls`.
 #[derive(Debug, clap::Args)]
@@ -58,7 +59,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             Err(reason) => corrupt.push((file, reason)),
         }
     }
-    let mut out = std::io::stdout().lock();
+    // Corrupt lines in colour on a terminal.
+    let mut out = anstream::stdout().lock();
     if args.json {
         let doc = LsOutput::new(
             dumps.iter().map(|(f, d)| DumpSummary::new(f, d)).collect(),
@@ -102,7 +104,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     for (file, reason) in &corrupt {
         writeln!(
             out,
-            "corrupt: {} ({}): {reason}",
+            "{} {} ({}): {reason}",
+            paint(BAD, "corrupt:"),
             file.name,
             human_size(file.size)
         )?;

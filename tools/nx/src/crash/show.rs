@@ -17,7 +17,9 @@ use super::output::ShowOutput;
 use super::select::{MatchArgs, TimeArgs};
 use super::DirArg;
 use crate::output::{printable, write_json, write_table};
+use crate::paging::PagerArgs;
 use cli_support::size::human_size;
+use cli_support::style::{level as level_style, paint};
 use nxcd::symbolize::{ResolvedFrame, Symbolizer};
 
 /// Cap on the size of a symbol index read with `--sym`.
@@ -44,6 +46,8 @@ pub struct Args {
     /// Print JSON (schema nx.crash.show/1) instead of text.
     #[arg(long)]
     json: bool,
+    #[command(flatten)]
+    pager: PagerArgs,
 }
 
 /// Reads the optional symbol index.
@@ -149,12 +153,13 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let dump = &opened.dump;
     let frames = symbolizer.frames(dump);
     report_warnings(&symbolizer);
-    let mut out = std::io::stdout().lock();
+    let mut out = args.pager.start();
     if args.json {
         write_json(
             &mut out,
             &ShowOutput::new(&opened.name, opened.size, dump, &frames),
         )?;
+        out.finish()?;
         return Ok(ExitCode::SUCCESS);
     }
     let h = &dump.header;
@@ -218,10 +223,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             let sep = if fields.is_empty() { "" } else { "  " };
             writeln!(
                 out,
-                "  {} #{} {:<5} svc {} {}: {}{sep}{fields}",
+                "  {} #{} {} svc {} {}: {}{sep}{fields}",
                 style.nanos(r.timestamp_nsec),
                 r.record_id,
-                r.level.name(),
+                paint(level_style(r.level as u8), format!("{:<5}", r.level.name())),
                 r.service_id,
                 printable(&r.scope),
                 printable(&r.message),
@@ -245,6 +250,6 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             )?;
         }
     }
-    out.flush()?;
+    out.finish()?;
     Ok(ExitCode::SUCCESS)
 }

@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::bail;
+use cli_support::style::{paint, BAD, GOOD};
 use flash::proto::RangeStatus;
 use flash::sender::{Outcome, Task};
 
@@ -39,12 +40,12 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     };
     let mut bad = Vec::new();
     for (name, status) in &reply.ranges {
-        let text = match status {
-            RangeStatus::Ok => "ok",
-            RangeStatus::Mismatch => "MISMATCH",
-            RangeStatus::Incomplete => "incomplete",
+        let (text, style) = match status {
+            RangeStatus::Ok => ("ok", GOOD),
+            RangeStatus::Mismatch => ("MISMATCH", BAD),
+            RangeStatus::Incomplete => ("incomplete", BAD),
         };
-        println!("{name:<15} {text}");
+        anstream::println!("{name:<15} {}", paint(style, text));
         if *status != RangeStatus::Ok {
             bad.push(format!("{name} ({text})"));
         }
@@ -58,6 +59,6 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             cli_support::Exit::VerificationFailed,
         ));
     }
-    println!("ok: every range matches");
+    anstream::println!("{}: every range matches", paint(GOOD, "ok"));
     Ok(ExitCode::SUCCESS)
 }

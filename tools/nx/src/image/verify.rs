@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context as _;
+use cli_support::style::{paint, GOOD};
 use cli_support::{Classify as _, Exit};
 use image::fs::{check_signature, default_signature_path, read_manifest, verify_image};
 use image::SignatureKind;
@@ -90,8 +91,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     .map_err(|e| in_context(e, "verifying", args.image.path()))
     .classify(Exit::VerificationFailed)?;
     progress.finish();
-    println!(
-        "ok: {} matches {} ({} ranges, {} bytes, board {}, version {})",
+    anstream::println!(
+        "{}: {} matches {} ({} ranges, {} bytes, board {}, version {})",
+        paint(GOOD, "ok"),
         args.image.path().display(),
         args.manifest.display(),
         report.ranges.len(),

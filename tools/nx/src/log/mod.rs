@@ -130,10 +130,16 @@ pub fn parse_count(text: &str) -> Result<u64, String> {
 #[derive(Debug, Clone, clap::Args)]
 pub struct FilterArgs {
     /// Show only this scope (repeatable: any of them).
-    #[arg(long = "scope", value_name = "SCOPE")]
+    #[arg(
+        short = 'u',
+        long = "scope",
+        visible_alias = "unit",
+        value_name = "SCOPE"
+    )]
     scopes: Vec<String>,
-    /// Show only records at this level or more severe (error, warn, info, debug, trace).
-    #[arg(long, value_name = "LEVEL", value_parser = parse_level)]
+    /// Show only records at this level or more severe (error, warn, info, debug, trace,
+    /// or 1 to 5).
+    #[arg(short = 'p', long, visible_alias = "priority", value_name = "LEVEL", value_parser = parse_level)]
     level: Option<Level>,
     /// Show only this service id (decimal or 0x hex; repeatable).
     #[arg(long = "service", value_name = "ID", value_parser = parse_u64)]
