@@ -2,9 +2,12 @@
 //! that docs/devx/nx-cli.md documents (a `### \`TOOL ...\`` heading, or a table row whose
 //! first cell is `` `TOOL ...` ``) must exist, every option its synopsis names must be one
 //! `--help` lists, and every option `--help` lists must be named in its synopsis or in the
-//! text of its section or of its group (the `## ` part it stands in).
+//! text of its section or of its group (the `## ` part it stands in). [`check_tool`] makes
+//! that check and the other checks of a tool's help, version, completions and man pages.
 
 use std::collections::BTreeSet;
+use std::path::Path;
+use std::process::{Command, Output};
 
 /// One documented command: its synopsis and the text that documents it.
 #[derive(Debug)]
@@ -192,6 +195,125 @@ pub fn disagreements(
     problems
 }
 
+/// Runs `bin` with `args` to the end.
+fn run_tool(bin: &Path, args: &[&str]) -> Output {
+    match Command::new(bin).args(args).output() {
+        Ok(out) => out,
+        Err(e) => panic!("cannot run {}: {e}", bin.display()),
+    }
+}
+
+/// The `--help` text of `bin`'s command `path`, if there is such a command.
+fn help_of(bin: &Path, path: &[String]) -> Option<String> {
+    let mut args: Vec<&str> = path.iter().map(String::as_str).collect();
+    args.push("--help");
+    let out = run_tool(bin, &args);
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// The subcommands a `--help` text lists under `Commands:` (but `help`).
+fn subcommands_in(help: &str) -> Vec<String> {
+    help.lines()
+        .skip_while(|l| !l.starts_with("Commands:"))
+        .skip(1)
+        .take_while(|l| l.starts_with("  "))
+        .filter_map(|l| l.split_whitespace().next())
+        .map(|name| name.trim_end_matches(',').to_string())
+        .filter(|name| name != "help")
+        .collect()
+}
+
+/// The checks every host tool's `docs_help` suite makes, panicking with what is wrong:
+/// docs/devx/nx-cli.md documents `tool` as its `--help` does ([`disagreements`]); every
+/// command's `--help` ends with examples; `-V` names the package version and the commit,
+/// `--version` adds the formats read and written; `man` writes a page per command and
+/// `completions bash|zsh|fish` completes each of them; an unknown shell is a usage error.
+pub fn check_tool(bin: &Path, tool: &str, package_version: &str) {
+    let doc = crate::workspace_root().join("docs/devx/nx-cli.md");
+    let doc = std::fs::read_to_string(&doc)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", doc.display()));
+    let problems = disagreements(&doc, tool, |path| help_of(bin, path));
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+
+    // Every command that runs something shows examples (groups list their commands).
+    let mut missing = Vec::new();
+    let mut pending = vec![Vec::<String>::new()];
+    while let Some(path) = pending.pop() {
+        let Some(help) = help_of(bin, &path) else {
+            panic!("{tool} {}: no help", path.join(" "));
+        };
+        let subs = subcommands_in(&help);
+        if !path.is_empty() && subs.is_empty() && !help.contains("\nExamples:\n") {
+            missing.push(format!("{tool} {}", path.join(" ")));
+        }
+        for sub in subs {
+            let mut next = path.clone();
+            next.push(sub);
+            pending.push(next);
+        }
+    }
+    assert!(missing.is_empty(), "no examples in --help: {missing:?}");
+
+    let long = String::from_utf8_lossy(&run_tool(bin, &["--version"]).stdout).into_owned();
+    let lines: Vec<&str> = long.lines().collect();
+    let first = format!("{tool} {package_version} (commit ");
+    assert!(
+        lines.first().is_some_and(|l| l.starts_with(&first)),
+        "{long}"
+    );
+    assert!(
+        lines
+            .get(1)
+            .is_some_and(|l| l.starts_with("reads:  ") && l.len() > 8),
+        "{long}"
+    );
+    assert!(
+        lines.get(2).is_some_and(|l| l.starts_with("writes: ")),
+        "{long}"
+    );
+    let short = String::from_utf8_lossy(&run_tool(bin, &["-V"]).stdout).into_owned();
+    assert_eq!(short.trim_end(), lines[0]);
+
+    let dir = std::env::temp_dir().join(format!("{tool}-man-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let dir_text = dir.display().to_string();
+    let out = run_tool(bin, &["man", "--out", &dir_text]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut pages: Vec<String> = std::fs::read_dir(&dir)
+        .map(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    pages.sort();
+    let top = std::fs::read_to_string(dir.join(format!("{tool}.1"))).unwrap_or_default();
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(top.contains(&format!(".TH {tool} 1")), "{pages:?}");
+    for shell in ["bash", "zsh", "fish"] {
+        let out = run_tool(bin, &["completions", shell]);
+        assert!(out.status.success(), "{shell}");
+        let script = String::from_utf8_lossy(&out.stdout);
+        for page in &pages {
+            // Every command with a page (`tool-group-cmd.1`) is completed: its last word.
+            let name = page.trim_end_matches(".1");
+            let last = name.rsplit('-').next().unwrap_or(name);
+            assert!(name == tool || script.contains(last), "{shell}: {last}");
+        }
+    }
+    assert_eq!(
+        run_tool(bin, &["completions", "tcsh"]).status.code(),
+        Some(2)
+    );
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -237,6 +359,13 @@ Options:
         let problems = disagreements(DOC, "tool", |_| None);
         assert_eq!(problems.len(), 2);
         assert!(problems[0].contains("no such command"));
+    }
+
+    #[test]
+    fn commands_are_read_from_the_commands_section() {
+        let help = "Usage: t\n\nCommands:\n  ls    List\n  show  Show, also info\n  help  Print this\n\nOptions:\n  -h\n";
+        assert_eq!(subcommands_in(help), ["ls", "show"]);
+        assert!(subcommands_in("Usage: t\n\nOptions:\n  -h\n").is_empty());
     }
 
     #[test]

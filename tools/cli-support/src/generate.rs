@@ -119,33 +119,6 @@ fn write_pages(
     Ok(())
 }
 
-/// The commands (by their full name, `nx crash ls`) below `command` that run something
-/// and whose `--help` ends without examples. Empty when every one has them.
-pub fn missing_examples(command: &clap::Command) -> Vec<String> {
-    let mut missing = Vec::new();
-    let mut command = command.clone();
-    command.build();
-    collect_missing(&command, command.get_name(), &mut missing);
-    missing
-}
-
-fn collect_missing(command: &clap::Command, name: &str, missing: &mut Vec<String>) {
-    for sub in command.get_subcommands() {
-        if sub.is_hide_set() || sub.get_name() == "help" {
-            continue;
-        }
-        let full = format!("{name} {}", sub.get_name());
-        let leaf = sub.get_subcommands().all(|s| s.get_name() == "help");
-        let examples = sub
-            .get_after_help()
-            .is_some_and(|h| h.to_string().starts_with("Examples:"));
-        if leaf && !examples {
-            missing.push(full.clone());
-        }
-        collect_missing(sub, &full, missing);
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -179,15 +152,6 @@ mod tests {
         let leaf = std::fs::read_to_string(&pages[2]).unwrap();
         assert!(leaf.contains(".TH tool-group-leaf 1"), "{leaf}");
         assert!(leaf.contains("Where the output goes."), "{leaf}");
-    }
-
-    #[test]
-    fn commands_without_examples_are_named() {
-        let with = tool().mut_subcommand("group", |g| {
-            g.mut_subcommand("leaf", |l| l.after_help("Examples:\n  tool group leaf"))
-        });
-        assert_eq!(missing_examples(&tool()), ["tool group leaf"]);
-        assert!(missing_examples(&with).is_empty());
     }
 
     #[test]

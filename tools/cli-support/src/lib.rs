@@ -35,10 +35,11 @@ pub fn command<P: clap::CommandFactory>(package_version: &str, formats: Formats)
     })
 }
 
-/// Parses the command line into `P` (see [`command`]); a usage error, `--help` and
-/// `--version` end the process as clap ends it (status 2 for a usage error, 0 otherwise).
-pub fn parse<P: clap::Parser>(package_version: &str, formats: Formats) -> P {
-    let matches = command::<P>(package_version, formats).get_matches();
+/// Parses the command line with `command` (a binary's [`command`], perhaps completed)
+/// into `P`; a usage error, `--help` and `--version` end the process as clap ends it
+/// (status 2 for a usage error, 0 otherwise).
+pub fn parse<P: clap::FromArgMatches>(command: clap::Command) -> P {
+    let matches = command.get_matches();
     match P::from_arg_matches(&matches) {
         Ok(parsed) => parsed,
         Err(e) => e.exit(),

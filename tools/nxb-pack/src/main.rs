@@ -57,27 +57,11 @@ fn command() -> clap::Command {
 }
 
 fn main() -> ExitCode {
-    let cli = cli_support::parse::<Cli>(env!("CARGO_PKG_VERSION"), FORMATS);
+    let cli = cli_support::parse::<Cli>(command());
     let result = match cli.command {
         Some(Command::Inspect(a)) => inspect::run(a),
         Some(Command::Generate(g)) => g.run(command()),
         None => pack::run(cli.pack),
     };
     cli_support::finish(result)
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn cli_definition_is_consistent() {
-        super::command().debug_assert();
-    }
-
-    #[test]
-    fn every_command_shows_examples() {
-        assert_eq!(
-            cli_support::generate::missing_examples(&super::command()),
-            Vec::<String>::new()
-        );
-    }
 }

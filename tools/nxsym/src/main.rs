@@ -53,7 +53,7 @@ fn command() -> clap::Command {
 }
 
 fn main() -> ExitCode {
-    let cli = cli_support::parse::<Cli>(env!("CARGO_PKG_VERSION"), FORMATS);
+    let cli = cli_support::parse::<Cli>(command());
     let result = match cli.command {
         Command::Index(a) => index::run(a),
         Command::Addr2line(a) => addr2line::run(a),
@@ -61,20 +61,4 @@ fn main() -> ExitCode {
         Command::Generate(g) => g.run(command()),
     };
     cli_support::finish(result)
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn cli_definition_is_consistent() {
-        super::command().debug_assert();
-    }
-
-    #[test]
-    fn every_command_shows_examples() {
-        assert_eq!(
-            cli_support::generate::missing_examples(&super::command()),
-            Vec::<String>::new()
-        );
-    }
 }
