@@ -4,7 +4,7 @@ set shell := ["bash", "-euo", "pipefail", "-c"]
 
 os_target := "riscv64gc-unknown-none-elf"
 # Domain crates that must build without std for the OS target.
-no_std_crates := "nxcd symindex logd nexus-log signing updates abi initrd kernel-core samgrd-api init-api image flash reset"
+no_std_crates := "nxcd symindex logd nexus-log signing updates abi initrd kernel-core samgrd-api init-api image flash reset statefs"
 # OS programs (workspace members, not default members): built for the OS target only.
 # The list is scripts/os-programs (package, folder); this is it as cargo arguments.
 os_programs := `sed -e 's/#.*//' scripts/os-programs | awk 'NF { printf "-p %s ", $1 }'`
@@ -56,6 +56,10 @@ test-os:
     # The failure paths: a kernel trap, a boot panic, a first program that faults.
     bash scripts/qemu-fail-test.sh
 
+# The state store's host power-cut torture at length (make test runs 1,000 cuts).
+test-statefs-faults cuts="20000":
+    STATEFS_CUTS={{cuts}} cargo test --locked --release -p statefs --test power_cut -- --nocapture
+
 # os-lite figures: null syscall, address-space switch, IPC round trip, boot time, text size.
 bench-os:
     bash scripts/bench/os.sh
@@ -72,6 +76,7 @@ bench:
     bash scripts/bench/logd.sh
     bash scripts/bench/updates.sh
     bash scripts/bench/provisioning.sh
+    bash scripts/bench/statefs.sh
     just bench-os
 
 # Fuzz every parser for a while (nightly toolchain; installs cargo-fuzz when missing).

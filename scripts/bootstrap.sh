@@ -70,6 +70,12 @@ declare -A pkg_for=(
   [sgdisk]=gdisk
   [sz]=lrzsz
   [socat]=socat
+  # The state store: littlefs's C is built by littlefs2-sys (bindgen needs clang's
+  # library), for the OS target with the bare-metal RISC-V GCC and picolibc's headers;
+  # python3 makes the virtual environment of the independent littlefs reader.
+  [clang]=clang
+  [riscv64-unknown-elf-gcc]=gcc-riscv64-unknown-elf
+  [python3]=python3
 )
 missing=()
 for cmd in "${!pkg_for[@]}"; do
@@ -78,6 +84,9 @@ done
 # QEMU's `-bios default` on riscv64 loads OpenSBI's generic firmware from QEMU's data
 # directory (Debian ships that copy in qemu-system-data; opensbi is the upstream build).
 [ -e /usr/share/qemu/opensbi-riscv64-generic-fw_dynamic.bin ] || missing+=(qemu-system-data opensbi)
+compgen -G '/usr/lib/llvm-*/lib/libclang.so' >/dev/null || missing+=(libclang-dev)
+[ -e /usr/lib/picolibc/riscv64-unknown-elf/picolibc.specs ] || missing+=(picolibc-riscv64-unknown-elf)
+python3 -c 'import ensurepip, venv' 2>/dev/null || missing+=(python3-venv)
 if [ "${#missing[@]}" -gt 0 ]; then
   mapfile -t missing < <(printf '%s\n' "${missing[@]}" | sort -u)
   command -v apt-get >/dev/null 2>&1 || die "missing packages (${missing[*]}) and no apt-get \
@@ -97,3 +106,14 @@ fi
 # Debian ships llvm-symbolizer under a versioned name with the unversioned one only in
 # the llvm package's alternatives; make sure the plain name resolves.
 command -v llvm-symbolizer >/dev/null 2>&1 || die "llvm-symbolizer still not on PATH after install"
+
+# --- littlefs-python: the independent reader of the state store ----------------------
+# A virtual environment under the target directory (a minimal Debian has no pip); the
+# statefs interop test runs its python. Pinned, so every machine reads with the same one.
+littlefs_python="littlefs-python==0.19.0"
+venv="${CARGO_TARGET_DIR:-$here/target}/tools/venv"
+if ! "$venv/bin/python3" -c 'import littlefs' >/dev/null 2>&1; then
+  say "installing $littlefs_python into $venv"
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check "$littlefs_python"
+fi

@@ -90,18 +90,33 @@ fn options_in(text: &str) -> BTreeSet<String> {
     found
 }
 
-/// The subcommand path of a synopsis: its words after the tool that are command names.
-fn command_path(synopsis: &str) -> Vec<String> {
-    synopsis
-        .split_whitespace()
-        .skip(1)
-        .take_while(|w| {
-            w.chars().next().is_some_and(|c| c.is_ascii_lowercase())
-                && w.chars()
-                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-        })
-        .map(str::to_string)
-        .collect()
+/// The subcommand paths of a synopsis: its words after the tool that are command names;
+/// a word of alternatives (`ls|cat|put`) stands for each of them, so a synopsis shared
+/// by several commands names each one.
+fn command_paths(synopsis: &str) -> Vec<Vec<String>> {
+    let is_name = |w: &str| {
+        w.chars().next().is_some_and(|c| c.is_ascii_lowercase())
+            && w.chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+    };
+    let mut paths = vec![Vec::new()];
+    for word in synopsis.split_whitespace().skip(1) {
+        let alternatives: Vec<&str> = word.split('|').collect();
+        if !alternatives.iter().all(|a| is_name(a)) {
+            break;
+        }
+        paths = paths
+            .into_iter()
+            .flat_map(|p| {
+                alternatives.iter().map(move |a| {
+                    let mut next = p.clone();
+                    next.push(a.to_string());
+                    next
+                })
+            })
+            .collect();
+    }
+    paths
 }
 
 /// An option `--help` lists: its long and short names and visible aliases.
@@ -162,33 +177,34 @@ pub fn disagreements(
         problems.push(format!("the document documents no {tool} command"));
     }
     for c in commands {
-        let path = command_path(&c.synopsis);
-        let Some(help_text) = help(&path) else {
-            problems.push(format!("`{}`: no such command", c.synopsis));
-            continue;
-        };
-        let listed = listed_options(&help_text);
-        let in_synopsis = options_in(&c.synopsis);
-        let mentioned: BTreeSet<String> = in_synopsis
-            .iter()
-            .cloned()
-            .chain(options_in(&c.text))
-            .collect();
-        for option in &in_synopsis {
-            if !listed.iter().any(|l| l.names.contains(option)) {
-                problems.push(format!(
-                    "`{}`: {option} is documented but not in --help",
-                    c.synopsis
-                ));
+        for path in command_paths(&c.synopsis) {
+            let Some(help_text) = help(&path) else {
+                problems.push(format!("`{}`: no such command", c.synopsis));
+                continue;
+            };
+            let listed = listed_options(&help_text);
+            let in_synopsis = options_in(&c.synopsis);
+            let mentioned: BTreeSet<String> = in_synopsis
+                .iter()
+                .cloned()
+                .chain(options_in(&c.text))
+                .collect();
+            for option in &in_synopsis {
+                if !listed.iter().any(|l| l.names.contains(option)) {
+                    problems.push(format!(
+                        "`{}`: {option} is documented but not in --help",
+                        c.synopsis
+                    ));
+                }
             }
-        }
-        for l in &listed {
-            if !l.names.iter().any(|n| mentioned.contains(n)) {
-                problems.push(format!(
-                    "`{}`: {} is in --help but not documented",
-                    c.synopsis,
-                    l.names.join("/")
-                ));
+            for l in &listed {
+                if !l.names.iter().any(|n| mentioned.contains(n)) {
+                    problems.push(format!(
+                        "`{}`: {} is in --help but not documented",
+                        c.synopsis,
+                        l.names.join("/")
+                    ));
+                }
             }
         }
     }

@@ -1,12 +1,16 @@
 //! What the cross-crate suites and their benchmark drivers share: a child process that
 //! is killed and reaped when its guard drops (so a failing test leaves nothing running),
 //! the workspace's own binaries, built through cargo before use so a suite never runs
-//! a stale one, the dev image fixture ([`dev_image`]) with the committed test keys, and the
-//! check of the user documentation's option lists against `--help` ([`docs_help`]).
+//! a stale one, the dev image fixture ([`dev_image`]) with the committed test keys, what
+//! `NX_BLESS=1` rewrites: golden files and seed corpora, each checked one way ([`bless`]),
+//! and the check of the user documentation's option lists against `--help`
+//! ([`docs_help`]).
 
+pub mod bless;
 pub mod dev_image;
 pub mod docs_help;
 
+pub use bless::{blessing, check_golden, replay_corpus, replay_fuzz_corpus};
 pub use dev_image::{pattern, test_key_files, workspace_root, DevImage};
 
 use std::path::{Path, PathBuf};
@@ -98,51 +102,20 @@ pub fn workspace_binaries(bins: &[(&str, &str)], no_build: &str) -> anyhow::Resu
         .collect()
 }
 
-/// Whether goldens, seed corpora and generated files are to be rewritten (`NX_BLESS=1`).
-pub fn blessing() -> bool {
-    std::env::var_os("NX_BLESS").is_some_and(|v| v == "1")
-}
-
-/// Replays a fuzz target's committed seed corpus in `dir` as an ordinary test: under
-/// `NX_BLESS=1` the `seeds` are written first; the directory must hold at least as many
-/// files as `seeds`; then `check(name, bytes)` runs for every file, in name order (it
-/// calls the target's body and asserts what the name promises, `valid-*` or not).
-/// Panics, naming the directory or file, on any failure: it is for tests.
-pub fn replay_corpus(dir: &Path, seeds: &[(&str, Vec<u8>)], mut check: impl FnMut(&str, &[u8])) {
-    if blessing() {
-        if let Err(e) = std::fs::create_dir_all(dir) {
-            panic!("creating {}: {e}", dir.display());
-        }
-        for (name, bytes) in seeds {
-            if let Err(e) = std::fs::write(dir.join(name), bytes) {
-                panic!("writing {}/{name}: {e}", dir.display());
-            }
-        }
-    }
-    let mut files: Vec<PathBuf> = match std::fs::read_dir(dir) {
-        Ok(entries) => entries
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.is_file())
-            .collect(),
-        Err(e) => panic!("seed corpus {}: {e}", dir.display()),
+/// The names of the entries of `dir` (hidden ones included), sorted: what a test compares
+/// to show that a write left exactly the files it should, and no temporary. Panics,
+/// naming the directory, when it cannot be read: it is for tests.
+pub fn names_in(dir: &Path) -> Vec<String> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) => panic!("listing {}: {e}", dir.display()),
     };
-    files.sort();
-    assert!(
-        files.len() >= seeds.len(),
-        "seed corpus in {} holds {} files, fewer than the {} seeds (run with NX_BLESS=1)",
-        dir.display(),
-        files.len(),
-        seeds.len()
-    );
-    for path in files {
-        let bytes = match std::fs::read(&path) {
-            Ok(b) => b,
-            Err(e) => panic!("reading {}: {e}", path.display()),
-        };
-        let name = path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        check(&name, &bytes);
-    }
+    let mut names: Vec<String> = entries
+        .map(|e| match e {
+            Ok(e) => e.file_name().to_string_lossy().into_owned(),
+            Err(e) => panic!("listing {}: {e}", dir.display()),
+        })
+        .collect();
+    names.sort();
+    names
 }

@@ -363,103 +363,43 @@ fn profiles_and_bad_inputs_are_refused_with_clear_errors() {
         d.path(),
     ));
     // Bad board, bad version, oversized segment (sparse), empty segment.
-    let e = fails(
-        &nx(
-            &[
-                "image",
-                "build",
-                "--profile",
-                "dev",
-                "--board",
-                "Bad_Board",
-                "--system-version",
-                "1.0.0",
-                "--kernel",
-                "kernel.bin",
-                "--out",
-                "x.img",
-                "--manifest",
-                "x.json",
-            ],
-            d.path(),
-        ),
-        4,
-    );
+    let dev_build = |board: &str, version: &str, segment: &str, file: &str| {
+        fails(
+            &nx(
+                &[
+                    "image",
+                    "build",
+                    "--profile",
+                    "dev",
+                    "--board",
+                    board,
+                    "--system-version",
+                    version,
+                    segment,
+                    file,
+                    "--out",
+                    "x.img",
+                    "--manifest",
+                    "x.json",
+                ],
+                d.path(),
+            ),
+            4,
+        )
+    };
+    let e = dev_build("Bad_Board", "1.0.0", "--kernel", "kernel.bin");
     assert!(e.contains("board"), "{e}");
-    let e = fails(
-        &nx(
-            &[
-                "image",
-                "build",
-                "--profile",
-                "dev",
-                "--board",
-                "b",
-                "--system-version",
-                "1.0",
-                "--kernel",
-                "kernel.bin",
-                "--out",
-                "x.img",
-                "--manifest",
-                "x.json",
-            ],
-            d.path(),
-        ),
-        4,
-    );
+    let e = dev_build("b", "1.0", "--kernel", "kernel.bin");
     assert!(e.contains("semver"), "{e}");
     let big = fs::File::create(d.path().join("huge.bin")).unwrap();
     big.set_len((4 << 30) + 1).unwrap();
-    let e = fails(
-        &nx(
-            &[
-                "image",
-                "build",
-                "--profile",
-                "dev",
-                "--board",
-                "b",
-                "--system-version",
-                "1.0.0",
-                "--rootfs",
-                "huge.bin",
-                "--out",
-                "x.img",
-                "--manifest",
-                "x.json",
-            ],
-            d.path(),
-        ),
-        4,
-    );
+    let e = dev_build("b", "1.0.0", "--rootfs", "huge.bin");
     assert!(
         e.contains("segment rootfs") && e.contains("over the limit"),
         "{e}"
     );
     fs::write(d.path().join("empty.bin"), b"").unwrap();
-    let e = fails(
-        &nx(
-            &[
-                "image",
-                "build",
-                "--profile",
-                "dev",
-                "--board",
-                "b",
-                "--system-version",
-                "1.0.0",
-                "--pkgfs",
-                "empty.bin",
-                "--out",
-                "x.img",
-                "--manifest",
-                "x.json",
-            ],
-            d.path(),
-        ),
-        4,
-    );
+    let e = dev_build("b", "1.0.0", "--pkgfs", "empty.bin");
     assert!(e.contains("segment pkgfs: file is empty"), "{e}");
     assert!(!d.path().join("x.img").exists());
     let leftovers: Vec<_> = fs::read_dir(d.path())

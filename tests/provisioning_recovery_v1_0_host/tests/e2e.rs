@@ -53,6 +53,22 @@ fn serve(dir: &Path, port: &str, extra: &[&str]) -> KillOnDrop {
     KillOnDrop(child)
 }
 
+/// The arguments of `nx flash send` of the suite's image to `port`, then `extra`.
+fn send_args<'a>(port: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec![
+        "flash",
+        "send",
+        "--img",
+        "os.img",
+        "--manifest",
+        "os.manifest.json",
+        "--port",
+        port,
+    ];
+    args.extend_from_slice(extra);
+    args
+}
+
 /// Runs nx with a deadline; returns (success, stdout, stderr).
 fn nx_timed(dir: &Path, args: &[&str], timeout: Duration) -> (bool, String, String) {
     let out = run_timed(
@@ -78,20 +94,7 @@ fn send_to_serve_over_a_pty_pair_then_verify_and_reboot() {
     let port = ptys.b.to_str().unwrap();
     let (ok, out, err) = nx_timed(
         d.path(),
-        &[
-            "flash",
-            "send",
-            "--img",
-            "os.img",
-            "--manifest",
-            "os.manifest.json",
-            "--port",
-            port,
-            "--baud",
-            "115200",
-            "--chunk",
-            "65536",
-        ],
+        &send_args(port, &["--baud", "115200", "--chunk", "65536"]),
         Duration::from_secs(40),
     );
     let log = fs::read_to_string(d.path().join("serve.log")).unwrap_or_default();
@@ -152,16 +155,7 @@ fn serve_once_on_a_serial_port_exits_after_a_complete_session() {
     let mut serve = serve(d.path(), ptys.a.to_str().unwrap(), &["--once"]);
     let (ok, _, err) = nx_timed(
         d.path(),
-        &[
-            "flash",
-            "send",
-            "--img",
-            "os.img",
-            "--manifest",
-            "os.manifest.json",
-            "--port",
-            ptys.b.to_str().unwrap(),
-        ],
+        &send_args(ptys.b.to_str().unwrap(), &[]),
         Duration::from_secs(40),
     );
     assert!(ok, "send failed: {err}");
@@ -190,18 +184,7 @@ fn a_killed_send_finishes_with_resume_over_a_unix_socket() {
     }
     // First attempt: killed as soon as the device accepted the manifest, mid-transfer.
     let child = Command::new(nx_binary().unwrap())
-        .args([
-            "flash",
-            "send",
-            "--img",
-            "os.img",
-            "--manifest",
-            "os.manifest.json",
-            "--port",
-            &sock,
-            "--chunk",
-            "1024",
-        ])
+        .args(send_args(&sock, &["--chunk", "1024"]))
         .current_dir(d.path())
         .stdin(Stdio::null())
         .stdout(Stdio::null())
@@ -225,19 +208,7 @@ fn a_killed_send_finishes_with_resume_over_a_unix_socket() {
     let _ = first.wait_timeout(Duration::from_secs(5));
     let (ok, out, err) = nx_timed(
         d.path(),
-        &[
-            "flash",
-            "send",
-            "--img",
-            "os.img",
-            "--manifest",
-            "os.manifest.json",
-            "--port",
-            &sock,
-            "--chunk",
-            "65536",
-            "--resume",
-        ],
+        &send_args(&sock, &["--chunk", "65536", "--resume"]),
         Duration::from_secs(40),
     );
     let log = fs::read_to_string(d.path().join("serve.log")).unwrap_or_default();
@@ -346,20 +317,7 @@ fn insecure_serve_announces_itself_on_every_connection() {
         std::thread::sleep(Duration::from_millis(10));
     }
     for _ in 0..2 {
-        let (ok, _, err) = nx_timed(
-            d.path(),
-            &[
-                "flash",
-                "send",
-                "--img",
-                "os.img",
-                "--manifest",
-                "os.manifest.json",
-                "--port",
-                &sock,
-            ],
-            Duration::from_secs(20),
-        );
+        let (ok, _, err) = nx_timed(d.path(), &send_args(&sock, &[]), Duration::from_secs(20));
         assert!(ok, "{err}");
         assert!(err.contains("insecure"), "the host warns too: {err}");
     }

@@ -22,14 +22,26 @@ fn nx(args: &[&str]) -> Output {
     .unwrap()
 }
 
+/// `nx reset factory` on `root` with `flags`.
+fn reset(root: &Path, flags: &[&str]) -> Output {
+    let mut args = vec!["reset", "factory", "--root", root.to_str().unwrap()];
+    args.extend_from_slice(flags);
+    nx(&args)
+}
+
+/// The standard output of a command that must succeed.
+fn succeeded(out: Output) -> String {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
 /// A state tree (made by `nx state init`) with data everywhere and symlink escape attempts.
 fn state_tree(root: &Path, outside: &Path) {
-    let init = nx(&["state", "init", "--root", root.to_str().unwrap()]);
-    assert!(
-        init.status.success(),
-        "{}",
-        String::from_utf8_lossy(&init.stderr)
-    );
+    succeeded(nx(&["state", "init", "--root", root.to_str().unwrap()]));
     for d in [
         "trust/anchors",
         "boot",
@@ -75,24 +87,10 @@ fn factory_reset_matches_golden_list_and_never_follows_links() {
     let root = t.path().join("state");
     let outside = t.path().join("outside");
     state_tree(&root, &outside);
-    let out = nx(&[
-        "reset",
-        "factory",
-        "--yes",
-        "--root",
-        root.to_str().unwrap(),
-    ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    test_harness::check_golden(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/reset-factory.txt"),
+        &succeeded(reset(&root, &["--yes"])),
     );
-    let golden = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/reset-factory.txt");
-    let stdout = String::from_utf8(out.stdout).unwrap();
-    if std::env::var_os("NX_BLESS").is_some_and(|v| v == "1") {
-        fs::write(&golden, &stdout).unwrap();
-    }
-    assert_eq!(stdout, fs::read_to_string(&golden).unwrap());
     // Preserved and untouched.
     assert_eq!(
         fs::read_to_string(root.join("trust/anchors/root.pub")).unwrap(),
@@ -110,20 +108,12 @@ fn factory_reset_matches_golden_list_and_never_follows_links() {
         fs::read_to_string(outside.join("precious")).unwrap(),
         "outside the root"
     );
-    let mut left: Vec<String> = fs::read_dir(&root)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().into_string().unwrap())
-        .collect();
-    left.sort();
-    assert_eq!(left, [".nx-state", "boot", "trust"]);
+    assert_eq!(
+        test_harness::names_in(&root),
+        [".nx-state", "boot", "trust"]
+    );
     // A second run has nothing left to remove.
-    let again = nx(&[
-        "reset",
-        "factory",
-        "--yes",
-        "--root",
-        root.to_str().unwrap(),
-    ]);
+    let again = reset(&root, &["--yes"]);
     assert!(again.status.success());
     assert!(again.stdout.is_empty());
 }
@@ -133,17 +123,11 @@ fn refuses_without_yes_and_dry_run_removes_nothing() {
     let t = tempfile::tempdir().unwrap();
     let root = t.path().join("state");
     state_tree(&root, &t.path().join("outside"));
-    let out = nx(&["reset", "factory", "--root", root.to_str().unwrap()]);
+    let out = reset(&root, &[]);
     assert_eq!(out.status.code(), Some(4));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("pass --yes to confirm"), "{err}");
-    let dry = nx(&[
-        "reset",
-        "factory",
-        "--dry-run",
-        "--root",
-        root.to_str().unwrap(),
-    ]);
+    let dry = reset(&root, &["--dry-run"]);
     assert!(dry.status.success());
     let text = String::from_utf8_lossy(&dry.stdout);
     assert!(text.contains("would remove apps/escape\n"), "{text}");
@@ -158,13 +142,7 @@ fn refuses_without_yes_and_dry_run_removes_nothing() {
         root.join("apps/com.example.mail/db").exists(),
         "dry run removed nothing"
     );
-    let missing = nx(&[
-        "reset",
-        "factory",
-        "--yes",
-        "--root",
-        t.path().join("nope").to_str().unwrap(),
-    ]);
+    let missing = reset(&t.path().join("nope"), &["--yes"]);
     assert_eq!(missing.status.code(), Some(4));
 }
 
@@ -192,9 +170,7 @@ fn refuses_a_directory_without_the_state_marker_unless_forced() {
     fs::create_dir_all(root.join("docs")).unwrap();
     fs::write(root.join("docs/thesis.tex"), "precious").unwrap();
     for extra in [&["--dry-run"][..], &["--yes"][..]] {
-        let mut args = vec!["reset", "factory", "--root", root.to_str().unwrap()];
-        args.extend_from_slice(extra);
-        let out = nx(&args);
+        let out = reset(&root, extra);
         assert_eq!(out.status.code(), Some(4), "{extra:?}");
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(
@@ -207,19 +183,7 @@ fn refuses_a_directory_without_the_state_marker_unless_forced() {
         );
     }
     assert!(root.join("docs/thesis.tex").exists());
-    let forced = nx(&[
-        "reset",
-        "factory",
-        "--yes",
-        "--force",
-        "--root",
-        root.to_str().unwrap(),
-    ]);
-    assert!(
-        forced.status.success(),
-        "{}",
-        String::from_utf8_lossy(&forced.stderr)
-    );
+    succeeded(reset(&root, &["--yes", "--force"]));
     assert!(!root.join("docs").exists());
 }
 
@@ -275,33 +239,9 @@ fn names_that_are_not_utf8_are_removed_and_printed_escaped() {
     state_tree(&root, &t.path().join("outside"));
     fs::write(root.join("apps").join(OsStr::from_bytes(b"\xff.bin")), "x").unwrap();
     fs::write(root.join("trust").join(OsStr::from_bytes(b"\xfe.pub")), "k").unwrap();
-    let dry = nx(&[
-        "reset",
-        "factory",
-        "--dry-run",
-        "--root",
-        root.to_str().unwrap(),
-    ]);
-    assert!(
-        dry.status.success(),
-        "{}",
-        String::from_utf8_lossy(&dry.stderr)
-    );
-    let text = String::from_utf8(dry.stdout).unwrap();
+    let text = succeeded(reset(&root, &["--dry-run"]));
     assert!(text.contains("would remove apps/\\xff.bin\n"), "{text}");
-    let out = nx(&[
-        "reset",
-        "factory",
-        "--yes",
-        "--root",
-        root.to_str().unwrap(),
-    ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let text = String::from_utf8(out.stdout).unwrap();
+    let text = succeeded(reset(&root, &["--yes"]));
     assert!(text.contains("removed apps/\\xff.bin\n"), "{text}");
     assert!(!root.join("apps").exists());
     assert!(root

@@ -11,20 +11,13 @@ use std::process::Command;
 use sha2::{Digest, Sha256};
 use updates_host::*;
 
-fn golden(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("golden")
-        .join(name)
-}
-
 fn check_golden(name: &str, actual: &str) {
-    let path = golden(name);
-    if std::env::var_os("NX_BLESS").is_some_and(|v| v == "1") {
-        fs::write(&path, actual).unwrap();
-    }
-    let expected = fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("{}: {e} (run with NX_BLESS=1)", path.display()));
-    assert_eq!(actual, expected, "{} differs", path.display());
+    test_harness::check_golden(
+        &Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("golden")
+            .join(name),
+        actual,
+    );
 }
 
 /// Packs the standard bundles from files, the way `nxs-pack` does.

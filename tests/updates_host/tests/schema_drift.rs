@@ -47,7 +47,7 @@ fn generated_code_matches_the_schemas() {
         let generated = fs::read_to_string(out.path().join(file)).unwrap();
         let expected = doc_header(schema, root_type) + &generated;
         let committed_path = root().join("userspace/updates/src/schema").join(file);
-        if std::env::var_os("NX_BLESS").is_some_and(|v| v == "1") {
+        if test_harness::blessing() {
             fs::write(&committed_path, &expected).unwrap();
         }
         let committed = fs::read_to_string(&committed_path).unwrap();

@@ -77,25 +77,40 @@ enum Group {
 }
 
 /// The clap definition, with the version texts (which are built at run time) and the
-/// examples of the `reset` and `state` commands.
+/// examples of the `reset` and `state` commands (kept here, beside the other groups'
+/// examples in their command enums).
 fn command() -> clap::Command {
+    const STATE_EXAMPLES: [(&str, &str); 7] = [
+        ("init", "  nx state init --root state/"),
+        ("ls", "  nx state ls --image os.img -r\n  nx state ls --image os.img crash --json"),
+        ("cat", "  nx state cat --image os.img settings/hostname"),
+        (
+            "put",
+            "  nx state put --image os.img trust/anchor.pub keys/ed25519.pub\n  echo qemu > h; nx state put --image os.img settings/hostname h",
+        ),
+        ("rm", "  nx state rm --image os.img -r apps/old"),
+        ("info", "  nx state info --image os.img"),
+        ("format", "  nx state format --image os.img --yes"),
+    ];
     cli_support::command::<Cli>(env!("CARGO_PKG_VERSION"), FORMATS)
         .mut_subcommand("reset", |reset| {
             reset.mut_subcommand("factory", |c| {
                 c.after_help(
                     "Examples:
   nx reset factory --root state/ --dry-run
-  nx reset factory --root state/ --yes",
+  nx reset factory --root state/ --yes
+  nx reset factory --image os.img --yes",
                 )
             })
         })
-        .mut_subcommand("state", |state| {
-            state.mut_subcommand("init", |c| {
-                c.after_help(
-                    "Examples:
-  nx state init --root state/",
-                )
-            })
+        .mut_subcommand("state", |mut state| {
+            for (name, examples) in STATE_EXAMPLES {
+                if state.find_subcommand(name).is_some() {
+                    state = state
+                        .mut_subcommand(name, |c| c.after_help(format!("Examples:\n{examples}")));
+                }
+            }
+            state
         })
 }
 

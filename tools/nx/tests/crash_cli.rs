@@ -848,3 +848,90 @@ fn export_refuses_an_output_that_is_not_a_regular_file_even_with_force() {
     }
     assert!(files_in(&dir.path().join("out.nxcd")).is_empty());
 }
+
+/// The fixture's dumps copied into the state store of a built image (`os.img` beside
+/// `crash/`), as crashd will keep them on the device.
+fn fixture_in_image() -> tempfile::TempDir {
+    let dir = fixture();
+    let image = test_harness::DevImage {
+        state_size: Some("1M"),
+        ..test_harness::DevImage::default()
+    };
+    image
+        .build(Path::new(env!("CARGO_BIN_EXE_nx")), dir.path())
+        .unwrap();
+    let format = nx(
+        dir.path(),
+        &["state", "format", "--image", "os.img", "--yes"],
+    );
+    assert_eq!(format.code, 0, "{}", format.stderr);
+    for name in files_in(&dir.path().join("crash")) {
+        let file = format!("crash/{name}");
+        let put = nx(
+            dir.path(),
+            &["state", "put", "--image", "os.img", &file, &file],
+        );
+        assert_eq!(put.code, 0, "{}", put.stderr);
+    }
+    dir
+}
+
+#[test]
+fn dumps_in_an_image_store_read_as_in_a_directory() {
+    let dir = fixture_in_image();
+    let d = dir.path();
+    for args in [
+        vec!["crash", "ls", "--now", NOW],
+        vec!["crash", "ls", "--json"],
+        vec!["crash", "show", "20251220", "--now", NOW],
+        vec!["crash", "grep", "demo"],
+    ] {
+        let from_dir = nx(d, &args);
+        let mut image_args = args.clone();
+        image_args.extend(["--image", "os.img"]);
+        let from_image = nx(d, &image_args);
+        assert_eq!(from_dir.code, 0, "{args:?}: {}", from_dir.stderr);
+        assert_eq!(
+            from_image.code, from_dir.code,
+            "{args:?}: {}",
+            from_image.stderr
+        );
+        assert_eq!(from_image.stdout, from_dir.stdout, "{args:?}");
+    }
+    // Export gives the stored bytes back, as from a directory.
+    let export = nx(
+        d,
+        &[
+            "crash",
+            "export",
+            "20251223-demo-42",
+            "--image",
+            "os.img",
+            "--out",
+            "out.nxcd",
+        ],
+    );
+    assert_eq!(export.code, 0, "{}", export.stderr);
+    assert_eq!(
+        std::fs::read(d.join("out.nxcd")).unwrap(),
+        std::fs::read(d.join("crash/20251223-demo-42.nxcd")).unwrap()
+    );
+    // An unknown id names the image's store and what chose it.
+    let missing = nx(d, &["crash", "show", "nope", "--image", "os.img"]);
+    assert_eq!(missing.code, 1);
+    assert!(
+        missing
+            .stderr
+            .contains("os.img:state:/crash (given with --image)"),
+        "{}",
+        missing.stderr
+    );
+    // Purge deletes from the store, and only what the policy names.
+    let purge = nx(d, &["crash", "purge", "--corrupt", "--image", "os.img"]);
+    assert_eq!(purge.code, 0, "{}", purge.stderr);
+    let ls = nx(d, &["state", "ls", "--image", "os.img", "crash"]);
+    assert!(!ls.stdout.contains("junk.nxcd"), "{}", ls.stdout);
+    assert!(ls.stdout.contains("20251223-demo-42.nxcd"), "{}", ls.stdout);
+    // The directory is untouched.
+    assert!(d.join("crash/junk.nxcd").exists());
+}

@@ -651,3 +651,83 @@ fn the_image_is_spelled_image_or_given_as_the_operand_and_the_key_key_or_sign() 
         );
     }
 }
+
+/// Hidden files (temporaries, backups, commit journals) in `dir`.
+fn hidden_in(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with('.'))
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn a_build_killed_at_any_commit_step_leaves_the_outputs_of_one_build() {
+    let nx_bin = Path::new(env!("CARGO_BIN_EXE_nx"));
+    let old = DevImage {
+        signed: true,
+        ..DevImage::default()
+    };
+    let new = DevImage {
+        signed: true,
+        kernel_len: 300_001,
+        system_version: "2.0.0",
+        ..DevImage::default()
+    };
+    let mut seen = Vec::new();
+    let mut steps = None;
+    for at in 1..=40u32 {
+        let d = tempfile::tempdir().unwrap();
+        old.build(nx_bin, d.path()).unwrap();
+        new.write_segments(d.path()).unwrap();
+        let args = new.build_args();
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let out = common::nx_command(d.path(), &args)
+            .env("NX_DURABLE_KILL_AT", at.to_string())
+            .output()
+            .unwrap();
+        if out.status.success() {
+            steps = Some(at - 1);
+            break;
+        }
+        assert_eq!(
+            out.status.code(),
+            None,
+            "step {at}: the build failed instead of being killed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        // The set on disk is one build's: verify (which first completes a killed commit,
+        // as the next build would) accepts it with the key, and it is the old or the new.
+        let verify = nx(
+            d.path(),
+            &[
+                "image",
+                "verify",
+                "os.img",
+                "--manifest",
+                "os.manifest.json",
+                "--pub",
+                &public(),
+            ],
+        );
+        let text = ok(&verify);
+        let version = if text.contains("version 2.0.0") {
+            "new"
+        } else {
+            assert!(text.contains("version 1.0.0"), "step {at}: {text}");
+            "old"
+        };
+        seen.push(version);
+        // Nothing of the killed run is left once verify and a new build have run.
+        let rebuild = common::nx_command(d.path(), &args).output().unwrap();
+        assert!(rebuild.status.success(), "step {at}: rebuild failed");
+        assert_eq!(hidden_in(d.path()), Vec::<String>::new(), "step {at}");
+    }
+    let steps = steps.expect("the build never completed within 40 kill points");
+    // Three outputs: three fsyncs, the journal, three renames, the directory fsync and the
+    // journal's removal.
+    assert!(steps >= 9, "only {steps} commit steps were injected");
+    assert!(seen.contains(&"old") && seen.contains(&"new"), "{seen:?}");
+}

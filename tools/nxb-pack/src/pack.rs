@@ -61,30 +61,22 @@ const MAX_TOML_LEN: u64 = 64 * 1024;
 /// Read buffer size.
 const CHUNK: usize = 256 * 1024;
 
-/// Hashes a file in a stream, returning (SHA-256, length).
+/// Hashes a file in a stream, returning (SHA-256, length); its size is checked against
+/// `limit` before anything is read, and reading stops one byte over it in case the file
+/// grows meanwhile.
 fn hash_file(path: &Path, limit: u64) -> Result<([u8; 32], u64)> {
-    let mut file = File::open(path).with_context(|| format!("{}", path.display()))?;
-    let size = file.metadata()?.len();
-    if size > limit {
-        bail!(
-            "{}: {size} bytes exceeds the bound of {limit} bytes",
-            path.display()
-        );
-    }
-    let mut hasher = Sha256::new();
-    let mut buf = vec![0u8; CHUNK];
-    let mut len = 0u64;
-    loop {
-        let n = file
-            .read(&mut buf)
-            .with_context(|| format!("{}", path.display()))?;
-        if n == 0 {
-            break;
+    let (file, _) = durable::open_capped(path, limit).map_err(updates::fs::FileError::from)?;
+    let mut capped = file.take(limit.saturating_add(1));
+    let (digest, len) = copy_hashed(path, &mut capped, &mut std::io::sink(), path)?;
+    if len > limit {
+        return Err(updates::fs::FileError::TooLarge {
+            path: path.to_path_buf(),
+            size: len,
+            limit,
         }
-        len += n as u64;
-        hasher.update(&buf[..n]);
+        .into());
     }
-    Ok((hasher.finalize().into(), len))
+    Ok((digest, len))
 }
 
 fn read_toml(path: &Path) -> Result<BundleToml> {
@@ -156,7 +148,11 @@ pub fn run(args: Args) -> Result<ExitCode> {
         })?;
         out.write_all(&head).map_err(io)?;
         // Copy the payload, checking it is still what was hashed and signed.
-        let (digest, len) = copy_hashed(&payload, out, &output)?;
+        let mut file = File::open(&payload).map_err(|source| updates::fs::FileError::Io {
+            path: payload.clone(),
+            source,
+        })?;
+        let (digest, len) = copy_hashed(&payload, &mut file, out, &output)?;
         if digest != payload_digest || len != payload_size {
             return Err(updates::fs::FileError::Changed {
                 path: payload.clone(),
@@ -176,10 +172,12 @@ pub fn run(args: Args) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Copies `path` to `out` (writing `output`), returning (SHA-256, length); an error
-/// names the payload when reading fails and the output when writing does.
+/// Copies `file` (read from `path`) to `out` (writing `output`), returning (SHA-256,
+/// length); an error names the payload when reading fails and the output when writing
+/// does.
 fn copy_hashed(
     path: &Path,
+    file: &mut impl Read,
     out: &mut impl Write,
     output: &Path,
 ) -> Result<([u8; 32], u64), updates::fs::FileError> {
@@ -187,7 +185,6 @@ fn copy_hashed(
         let path = path.to_path_buf();
         move |source| updates::fs::FileError::Io { path, source }
     };
-    let mut file = File::open(path).map_err(at(path))?;
     let mut hasher = Sha256::new();
     let mut buf = vec![0u8; CHUNK];
     let mut len = 0u64;

@@ -36,20 +36,24 @@ const TOML: &str = "name = \"hello\"\nversion = \"1.2.0\"\nabilities = [\"greet\
                     caps = [\"log.write\", \"ipc.endpoint\"]\nmin_sdk = \"0.1.0\"\n";
 
 fn pack(dir: &Path, out: &str) -> Output {
+    pack_with(dir, out, &[])
+}
+
+/// Packs the work directory's description and payload with the test key, and `extra`.
+fn pack_with(dir: &Path, out: &str, extra: &[&str]) -> Output {
     let k = key("ed25519.hex");
-    nxb_pack(
-        &[
-            "--toml",
-            "bundle.toml",
-            "--payload",
-            "payload.elf",
-            "--key",
-            &k,
-            "-o",
-            out,
-        ],
-        dir,
-    )
+    let mut args = vec![
+        "--toml",
+        "bundle.toml",
+        "--payload",
+        "payload.elf",
+        "--key",
+        &k,
+        "-o",
+        out,
+    ];
+    args.extend_from_slice(extra);
+    nxb_pack(&args, dir)
 }
 
 #[test]
@@ -175,6 +179,25 @@ fn refuses_an_output_that_is_an_input() {
             "{n} untouched"
         );
     }
+}
+
+/// A payload over `--max-payload-size` is refused, naming it and both sizes, before
+/// anything is written; one at the limit packs.
+#[test]
+fn refuses_a_payload_over_the_size_limit() {
+    let dir = workdir(TOML);
+    let run = |limit| pack_with(dir.path(), "x.nxb", &["--max-payload-size", limit]);
+    let o = run("4999");
+    assert_eq!(o.status.code(), Some(4));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("payload.elf: 5000 bytes exceeds the bound of 4999 bytes"),
+        "{err}"
+    );
+    assert!(!dir.path().join("x.nxb").exists());
+    let o = run("5000");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(dir.path().join("x.nxb").exists());
 }
 
 /// A write that fails (here: over the file size limit) names the output, not the payload,

@@ -7,6 +7,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+use test_harness::names_in;
 use updates_host::{small_bundles, test_key};
 
 fn nxs_pack(args: &[&str], dir: &Path) -> Output {
@@ -204,15 +205,6 @@ fn a_bad_bundle_fails_without_leaving_an_output() {
         .map(|e| e.unwrap().file_name())
         .collect();
     assert_eq!(left.len(), 2, "only bundles/ and system-set.toml: {left:?}");
-}
-
-fn names_in(dir: &Path) -> Vec<String> {
-    let mut names: Vec<String> = fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
-    names
 }
 
 #[test]

@@ -67,16 +67,12 @@ fn record(out: &mut String, args: &[&str], stdin: Option<&str>) {
 }
 
 fn golden(name: &str, actual: &str) {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/golden")
-        .join(name);
-    if std::env::var_os("NX_BLESS").is_some_and(|v| v == "1") {
-        std::fs::write(&path, actual).unwrap();
-        return;
-    }
-    let want = std::fs::read_to_string(&path)
-        .unwrap_or_else(|_| panic!("missing {}; run with NX_BLESS=1", path.display()));
-    assert_eq!(actual, want, "output differs from {}", path.display());
+    test_harness::check_golden(
+        &Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/golden")
+            .join(name),
+        actual,
+    );
 }
 
 fn index_fixture() -> String {

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use tempfile::TempPath;
 
 use crate::staged::make_beside;
-use crate::{parent_dir, sync_dir, Error, Staged};
+use crate::{journal, parent_dir, sync_dir, Error, Staged};
 
 /// Whether a commit may replace files that exist at the outputs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -69,7 +69,21 @@ fn backup_of(dest: &Path) -> Result<Option<TempPath>, Error> {
 pub fn commit_all(staged: Vec<Staged>, replace: Replace) -> Result<(), Error> {
     for s in &staged {
         s.sync()?;
+        journal::step();
     }
+    // The commit point: from here a killed commit is completed by the next write beside
+    // its outputs ([`crate::journal`]). One output alone needs no journal: its rename is
+    // the commit.
+    let journals = if staged.len() > 1 {
+        let pairs: Vec<(PathBuf, PathBuf)> = staged
+            .iter()
+            .map(|s| (s.file_path().to_path_buf(), s.dest().to_path_buf()))
+            .collect();
+        Some(journal::write(&pairs)?)
+    } else {
+        None
+    };
+    journal::step();
     let mut placed: Vec<Placed> = Vec::with_capacity(staged.len());
     for s in staged {
         let (dest, tmp) = s.into_parts();
@@ -93,9 +107,14 @@ pub fn commit_all(staged: Vec<Staged>, replace: Replace) -> Result<(), Error> {
                 for p in placed.into_iter().rev() {
                     p.undo();
                 }
+                // The commit is abandoned: nothing for a later run to complete.
+                if let Some(j) = journals {
+                    let _ = j.remove();
+                }
                 return Err(e);
             }
         }
+        journal::step();
     }
     let mut dirs: Vec<PathBuf> = Vec::new();
     for p in placed {
@@ -109,6 +128,11 @@ pub fn commit_all(staged: Vec<Staged>, replace: Replace) -> Result<(), Error> {
     for dir in &dirs {
         sync_dir(dir)?;
     }
+    journal::step();
+    if let Some(j) = journals {
+        j.remove()?;
+    }
+    journal::step();
     Ok(())
 }
 
@@ -116,20 +140,12 @@ pub fn commit_all(staged: Vec<Staged>, replace: Replace) -> Result<(), Error> {
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
+    use test_harness::names_in;
 
     fn staged(dest: &Path, bytes: &[u8]) -> Staged {
         let mut s = Staged::new(dest).unwrap();
         s.write_all(bytes).unwrap();
         s
-    }
-
-    fn names_in(dir: &Path) -> Vec<String> {
-        let mut names: Vec<String> = fs::read_dir(dir)
-            .unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .collect();
-        names.sort();
-        names
     }
 
     /// A non-empty directory at `path`, made after staging as a concurrent writer could:

@@ -19,7 +19,14 @@
 //!    the order given. If one rename fails, the ones already done are undone: a file that
 //!    was there before is put back (from a hard link taken before it was replaced), a file
 //!    that was not is removed. With [`Replace::Refuse`] no existing file is replaced at all,
-//!    not even one a concurrent writer made after the caller's checks.
+//!    not even one a concurrent writer made after the caller's checks. A kill between two
+//!    renames is covered too: before the first rename a commit journal
+//!    (`.NAME.commit-PID-RANDOM`, beside the last output of each directory) records every
+//!    pair, and the next [`Staged::new`] in that directory, or a reader that calls
+//!    [`complete_interrupted`] (`nx image verify` does), completes the renames, so the
+//!    outputs are those of one commit (the format and the steps: `journal.rs`). The
+//!    steps can be killed one by one for tests: `NX_DURABLE_KILL_AT=N` aborts the
+//!    process at its `N`th commit step.
 //! 3. **Errors name the output and the cause once, never a temporary file.** Each [`Error`]
 //!    names the path the caller asked for (or its directory) and what went wrong; the
 //!    temporary file is an implementation detail and appears in no message.
@@ -47,7 +54,9 @@
 //!    temporary until that process ends too.
 //! 7. **Reads are capped before allocating.** [`read_capped`] checks the file's size
 //!    against the limit before reading, allocates that size only, and still stops at one
-//!    byte over the limit if the file grows meanwhile.
+//!    byte over the limit if the file grows meanwhile. A tool that streams a file instead
+//!    (hashing or verifying it in chunks) opens it with [`open_capped`], which checks the
+//!    size the same way and hands back the file and its checked size.
 //!
 //! New files get mode `0o666` reduced by the umask, like any file a program creates,
 //! unless the caller asks for another mode ([`Staged::with_mode`]; private keys are
@@ -85,6 +94,7 @@
 mod commit;
 mod error;
 mod inputs;
+mod journal;
 mod kind;
 mod read;
 mod staged;
@@ -93,8 +103,9 @@ mod stale;
 pub use commit::{commit_all, Replace};
 pub use error::Error;
 pub use inputs::{refuse_output_among_inputs, same_file};
+pub use journal::{complete_interrupted, interrupted_commits};
 pub use kind::FileKind;
-pub use read::read_capped;
+pub use read::{open_capped, read_capped};
 pub use staged::{check_output, write_atomic, write_atomic_with, Staged, DEFAULT_MODE};
 
 /// The directory a path's file is in: its parent, or `.` for a bare file name.

@@ -1,4 +1,5 @@
-//! Reading a whole file with a size cap checked before allocating.
+//! Reading a file with a size cap checked before reading or allocating: whole
+//! ([`read_capped`]), or opened for a caller that streams it ([`open_capped`]).
 
 use std::fs::File;
 use std::io::Read;
@@ -6,10 +7,11 @@ use std::path::Path;
 
 use crate::Error;
 
-/// Reads the file at `path`, which may hold at most `limit` bytes. The size is checked
-/// before anything is read or allocated, and the read stops one byte over the limit in
-/// case the file grows meanwhile; either way the error is [`Error::TooLarge`].
-pub fn read_capped(path: &Path, limit: u64) -> Result<Vec<u8>, Error> {
+/// Opens the file at `path`, which may hold at most `limit` bytes, and gives it with its
+/// size. The size is checked before anything is read ([`Error::TooLarge`] when over); a
+/// caller that streams the file stops at that size, or at one byte over `limit`, in case
+/// the file grows meanwhile.
+pub fn open_capped(path: &Path, limit: u64) -> Result<(File, u64), Error> {
     let file = File::open(path).map_err(Error::io(path))?;
     let size = file.metadata().map_err(Error::io(path))?.len();
     if size > limit {
@@ -19,6 +21,15 @@ pub fn read_capped(path: &Path, limit: u64) -> Result<Vec<u8>, Error> {
             limit,
         });
     }
+    Ok((file, size))
+}
+
+/// Reads the file at `path`, which may hold at most `limit` bytes. The size is checked
+/// before anything is read or allocated ([`open_capped`]), and the read stops one byte
+/// over the limit in case the file grows meanwhile; either way the error is
+/// [`Error::TooLarge`].
+pub fn read_capped(path: &Path, limit: u64) -> Result<Vec<u8>, Error> {
+    let (file, size) = open_capped(path, limit)?;
     let mut out = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
     file.take(limit.saturating_add(1))
         .read_to_end(&mut out)
@@ -63,6 +74,26 @@ mod tests {
                 path.display()
             )
         );
+    }
+
+    #[test]
+    fn an_open_with_a_cap_gives_the_size_and_refuses_one_byte_over() {
+        let d = tempfile::tempdir().unwrap();
+        let path = d.path().join("f");
+        std::fs::write(&path, [7u8; 100]).unwrap();
+        let (mut file, size) = open_capped(&path, 100).unwrap();
+        assert_eq!(size, 100);
+        let mut bytes = Vec::new();
+        file.read_to_end(&mut bytes).unwrap();
+        assert_eq!(bytes, [7u8; 100]);
+        let err = open_capped(&path, 99).unwrap_err();
+        assert!(
+            matches!(&err, Error::TooLarge { path: p, size: 100, limit: 99 } if *p == path),
+            "{err}"
+        );
+        assert!(open_capped(&d.path().join("missing"), 10)
+            .unwrap_err()
+            .is_not_found());
     }
 
     #[test]

@@ -128,6 +128,11 @@ impl Staged {
         self.file().sync_all().map_err(Error::io(&self.dest))
     }
 
+    /// The temporary file's path.
+    pub(crate) fn file_path(&self) -> &Path {
+        self.tmp.path()
+    }
+
     /// Splits into the output path and the temporary file, for a commit.
     pub(crate) fn into_parts(self) -> (PathBuf, NamedTempFile) {
         (self.dest, self.tmp)
@@ -173,15 +178,7 @@ mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
     use std::fs;
-
-    fn names_in(dir: &Path) -> Vec<String> {
-        let mut names: Vec<String> = fs::read_dir(dir)
-            .unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .collect();
-        names.sort();
-        names
-    }
+    use test_harness::names_in;
 
     #[test]
     fn an_atomic_write_replaces_the_whole_file_and_leaves_no_temporary() {

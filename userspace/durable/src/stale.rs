@@ -7,6 +7,7 @@
 //! as stale. A process id can be reused: then a dead writer's temporary is kept until the
 //! reusing process ends too, which errs on the safe side.
 
+use std::ffi::OsStr;
 use std::fs;
 use std::path::Path;
 
@@ -45,8 +46,28 @@ fn has_ended(pid: u32) -> bool {
         && !Path::new("/proc").join(pid.to_string()).exists()
 }
 
-/// Removes the temporaries beside `dest` that processes which have ended left behind
-/// (best effort: one that cannot be removed stays, and is tried again next time).
+/// Whether `file_name` is a commit journal (`.NAME.commit-PID-RANDOM`) of a process that
+/// has ended.
+pub(crate) fn is_stale_journal(file_name: &OsStr) -> bool {
+    let Some(name) = file_name.to_str() else {
+        return false;
+    };
+    let marker = format!(".{}-", crate::journal::TAG);
+    let Some(at) = name.rfind(&marker) else {
+        return false;
+    };
+    let output_name = &name[1.min(at)..at];
+    if !name.starts_with('.') || output_name.is_empty() {
+        return false;
+    }
+    let tag_free = format!(".{output_name}.tmp-{}", &name[at + marker.len()..]);
+    temporary_pid(&tag_free, output_name).is_some_and(has_ended)
+}
+
+/// Before writing `dest`: completes the commits that ended processes left half done in its
+/// directory (their journals, [`crate::journal`]), then removes the temporaries beside
+/// `dest` that processes which have ended left behind (best effort: one that cannot be
+/// removed stays, and is tried again next time).
 pub(crate) fn remove_stale(dest: &Path) {
     let Some(output_name) = dest.file_name().and_then(|n| n.to_str()) else {
         return;
@@ -54,7 +75,13 @@ pub(crate) fn remove_stale(dest: &Path) {
     let Ok(entries) = fs::read_dir(parent_dir(dest)) else {
         return;
     };
-    for entry in entries.flatten() {
+    let entries: Vec<fs::DirEntry> = entries.flatten().collect();
+    for entry in &entries {
+        if is_stale_journal(&entry.file_name()) && entry.file_type().is_ok_and(|t| t.is_file()) {
+            crate::journal::roll_forward(&entry.path());
+        }
+    }
+    for entry in entries {
         let name = entry.file_name();
         let Some(pid) = name.to_str().and_then(|n| temporary_pid(n, output_name)) else {
             continue;

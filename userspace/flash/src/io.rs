@@ -131,6 +131,15 @@ impl std::error::Error for LinkError {
     }
 }
 
+/// Whether a read or write error only means that nothing moved within the timeout
+/// (or the call was interrupted): the link is still up.
+fn is_timeout(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted
+    )
+}
+
 fn io_err(what: impl Into<String>) -> impl FnOnce(io::Error) -> LinkError {
     let what = what.into();
     move |source| LinkError::Io { what, source }
@@ -207,16 +216,7 @@ impl Link {
         match self.conn.read(buf) {
             Ok(0) => Err(LinkError::Closed),
             Ok(n) => Ok(n),
-            Err(e)
-                if matches!(
-                    e.kind(),
-                    io::ErrorKind::TimedOut
-                        | io::ErrorKind::WouldBlock
-                        | io::ErrorKind::Interrupted
-                ) =>
-            {
-                Ok(0)
-            }
+            Err(e) if is_timeout(&e) => Ok(0),
             Err(e) => Err(LinkError::Io {
                 what: format!("reading from {}", self.name),
                 source: e,
@@ -236,14 +236,7 @@ impl Link {
                     bytes = &bytes[n..];
                     progress_at = Instant::now();
                 }
-                Err(e)
-                    if matches!(
-                        e.kind(),
-                        io::ErrorKind::TimedOut
-                            | io::ErrorKind::WouldBlock
-                            | io::ErrorKind::Interrupted
-                    ) =>
-                {
+                Err(e) if is_timeout(&e) => {
                     if progress_at.elapsed() > WRITE_STALL {
                         return Err(LinkError::Io {
                             what: format!(

@@ -212,6 +212,62 @@ pub(crate) fn check_len(field: &'static str, len: usize, max: usize) -> Result<(
     }
 }
 
+/// The head of an entry on the wire, in a record and in an APPEND payload alike: the
+/// level byte and the scope, message and fields lengths, each length within its cap.
+pub(crate) struct EntryHead {
+    level_byte: u8,
+    scope_len: usize,
+    msg_len: usize,
+    fields_len: usize,
+}
+
+impl EntryHead {
+    /// Reads the head at `r`'s position and checks each length against its cap.
+    pub(crate) fn read(r: &mut Reader<'_>) -> Result<EntryHead, FrameError> {
+        let level_byte = r.u8("level")?;
+        let scope_len = usize::from(r.u8("scope_len")?);
+        let msg_len = usize::from(r.u16("msg_len")?);
+        let fields_len = usize::from(r.u16("fields_len")?);
+        check_len("scope", scope_len, MAX_SCOPE_LEN)?;
+        check_len("message", msg_len, MAX_MESSAGE_LEN)?;
+        check_len("fields", fields_len, MAX_FIELDS_LEN)?;
+        Ok(EntryHead {
+            level_byte,
+            scope_len,
+            msg_len,
+            fields_len,
+        })
+    }
+
+    /// The bytes of the scope, message and fields together.
+    pub(crate) fn body_len(&self) -> usize {
+        self.scope_len + self.msg_len + self.fields_len
+    }
+
+    /// Reads the scope, message and fields the head announces, then checks the level.
+    pub(crate) fn body<'a>(&self, r: &mut Reader<'a>) -> Result<EntryBody<'a>, FrameError> {
+        let scope = r.take(self.scope_len, "scope")?;
+        let message = r.take(self.msg_len, "message")?;
+        let fields = r.take(self.fields_len, "fields")?;
+        let level =
+            Level::from_byte(self.level_byte).ok_or(FrameError::BadLevel(self.level_byte))?;
+        Ok(EntryBody {
+            level,
+            scope,
+            message,
+            fields,
+        })
+    }
+}
+
+/// An entry's parts as read after its [`EntryHead`], each within its cap.
+pub(crate) struct EntryBody<'a> {
+    pub(crate) level: Level,
+    pub(crate) scope: &'a [u8],
+    pub(crate) message: &'a [u8],
+    pub(crate) fields: &'a [u8],
+}
+
 /// The identity and time the journal gives an entry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Stamp {
@@ -351,17 +407,12 @@ impl<'a> RecordView<'a> {
         let record_id = r.u64("record_id")?;
         let timestamp_nsec = r.u64("timestamp_nsec")?;
         let service_id = ServiceId(r.u64("service_id")?);
-        let level_byte = r.u8("level")?;
-        let scope_len = usize::from(r.u8("scope_len")?);
-        let msg_len = usize::from(r.u16("msg_len")?);
-        let fields_len = usize::from(r.u16("fields_len")?);
-        check_len("scope", scope_len, MAX_SCOPE_LEN)?;
-        check_len("message", msg_len, MAX_MESSAGE_LEN)?;
-        check_len("fields", fields_len, MAX_FIELDS_LEN)?;
-        let scope = r.take(scope_len, "scope")?;
-        let message = r.take(msg_len, "message")?;
-        let fields = r.take(fields_len, "fields")?;
-        let level = Level::from_byte(level_byte).ok_or(FrameError::BadLevel(level_byte))?;
+        let EntryBody {
+            level,
+            scope,
+            message,
+            fields,
+        } = EntryHead::read(&mut r)?.body(&mut r)?;
         Ok((
             RecordView {
                 record_id,

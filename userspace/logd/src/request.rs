@@ -15,11 +15,10 @@
 use alloc::vec::Vec;
 
 use crate::error::FrameError;
-use crate::record::{check_len, Entry};
+use crate::record::{Entry, EntryBody, EntryHead};
 use crate::wire::{
-    Level, Op, Reader, APPEND_FIXED_LEN, HEADER_LEN, MAGIC0, MAGIC1, MAX_FIELDS_LEN,
-    MAX_MESSAGE_LEN, MAX_QUERY_COUNT, MAX_REQUEST_LEN, MAX_SCOPE_LEN, QUERY_REQUEST_LEN,
-    STATS_REQUEST_LEN, VERSION,
+    Op, Reader, APPEND_FIXED_LEN, HEADER_LEN, MAGIC0, MAGIC1, MAX_QUERY_COUNT, MAX_REQUEST_LEN,
+    QUERY_REQUEST_LEN, STATS_REQUEST_LEN, VERSION,
 };
 
 /// A QUERY: records with `timestamp_nsec >= since_nsec`, oldest first, at most
@@ -142,21 +141,14 @@ const APPEND_HEADER: u32 = u32::from_le_bytes([MAGIC0, MAGIC1, VERSION, Op::Appe
 fn parse_append(frame: &[u8]) -> Result<Entry<'_>, FrameError> {
     let mut r = Reader::new(frame);
     r.take(HEADER_LEN, "header")?;
-    let level_byte = r.u8("level")?;
-    let scope_len = usize::from(r.u8("scope_len")?);
-    let msg_len = usize::from(r.u16("msg_len")?);
-    let fields_len = usize::from(r.u16("fields_len")?);
-    check_len("scope", scope_len, MAX_SCOPE_LEN)?;
-    check_len("message", msg_len, MAX_MESSAGE_LEN)?;
-    check_len("fields", fields_len, MAX_FIELDS_LEN)?;
-    exact_len(
-        frame,
-        HEADER_LEN + APPEND_FIXED_LEN + scope_len + msg_len + fields_len,
-    )?;
-    let scope = r.take(scope_len, "scope")?;
-    let message = r.take(msg_len, "message")?;
-    let fields = r.take(fields_len, "fields")?;
-    let level = Level::from_byte(level_byte).ok_or(FrameError::BadLevel(level_byte))?;
+    let head = EntryHead::read(&mut r)?;
+    exact_len(frame, HEADER_LEN + APPEND_FIXED_LEN + head.body_len())?;
+    let EntryBody {
+        level,
+        scope,
+        message,
+        fields,
+    } = head.body(&mut r)?;
     let payload = frame.get(HEADER_LEN..).unwrap_or(&[]);
     // Every check above passed, so the payload is valid; the split parts are the
     // fallback that cannot differ from it.

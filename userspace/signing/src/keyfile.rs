@@ -273,8 +273,9 @@ fn commit_pair(staged: Vec<Staged>, force: bool) -> Result<(), KeyFileError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::string::{String, ToString};
+    use std::string::ToString;
     use std::vec;
+    use test_harness::names_in;
 
     #[test]
     fn writes_a_keypair_that_reads_back() {
@@ -311,15 +312,6 @@ mod tests {
             read_secret_key(&files.private).unwrap().public_key(),
             second.public_key()
         );
-    }
-
-    fn names_in(dir: &Path) -> Vec<String> {
-        let mut names: Vec<String> = fs::read_dir(dir)
-            .unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .collect();
-        names.sort();
-        names
     }
 
     #[test]

@@ -1,5 +1,5 @@
 //! I/O adapters (feature `std`): verifying and reading files in a stream with the size
-//! bound checked before reading, packing a directory of bundles into a system-set
+//! bound checked before reading (`durable::open_capped`), packing a directory of bundles into a system-set
 //! (written atomically and durably through the `durable` crate), the BootCtrl record
 //! file, and atomic staging into a slot directory.
 //!
@@ -157,20 +157,6 @@ fn format_at(path: &Path) -> impl FnOnce(Error) -> FileError + '_ {
     }
 }
 
-/// Opens `path` and checks its size against `limit` before reading anything.
-fn open_bounded(path: &Path, limit: u64) -> Result<(File, u64), FileError> {
-    let file = File::open(path).map_err(io_at(path))?;
-    let size = file.metadata().map_err(io_at(path))?.len();
-    if size > limit {
-        return Err(FileError::TooLarge {
-            path: path.to_path_buf(),
-            size,
-            limit,
-        });
-    }
-    Ok((file, size))
-}
-
 /// Reads `file` to its end in [`CHUNK`] pieces, handing each to `sink`.
 fn stream(
     path: &Path,
@@ -192,7 +178,7 @@ fn stream(
 /// Verifies a system-set file under `policy`. The file size is checked against the
 /// policy's bound before reading; the file is then streamed through the verifier.
 pub fn verify_file(path: &Path, policy: VerifyPolicy) -> Result<VerifiedSystemSet, FileError> {
-    let (mut file, _) = open_bounded(path, policy.max_archive_size())?;
+    let (mut file, _) = durable::open_capped(path, policy.max_archive_size())?;
     let mut verifier = SystemSetVerifier::new(policy);
     stream(path, &mut file, |chunk| {
         verifier.push(chunk).map_err(format_at(path))
@@ -207,7 +193,7 @@ pub fn read_bundle_file(
     trusted: Option<&TrustedKeys>,
     limit: u64,
 ) -> Result<ReadBundle, FileError> {
-    let (mut file, _) = open_bounded(path, limit)?;
+    let (mut file, _) = durable::open_capped(path, limit)?;
     let mut reader = BundleReader::new(trusted);
     stream(path, &mut file, |chunk| {
         reader.push(chunk).map_err(format_at(path))
@@ -289,7 +275,7 @@ pub fn pack_dir(
         for (i, f) in files.iter().enumerate() {
             let header = plan.bundle_header(i).map_err(format_at(&f.path))?;
             out.write_all(&header).map_err(io_at(output))?;
-            let (mut file, _) = open_bounded(&f.path, f.entry.size)?;
+            let (mut file, _) = durable::open_capped(&f.path, f.entry.size)?;
             let mut hasher = Sha256::new();
             let mut copied = 0u64;
             stream(&f.path, &mut file, |chunk| {
@@ -433,7 +419,7 @@ impl UpdateRoot {
         let slot = state.active.other();
         let dir = self.slot_dir(slot);
         fs::create_dir_all(&dir).map_err(io_at(&dir))?;
-        let (mut file, _) = open_bounded(source, policy.max_archive_size())?;
+        let (mut file, _) = durable::open_capped(source, policy.max_archive_size())?;
         let incoming = dir.join(format!(".incoming-{}.nxs", std::process::id()));
         let mut verified = None;
         durable::write_atomic_with::<FileError>(&incoming, |out| {

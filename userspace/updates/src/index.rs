@@ -101,15 +101,7 @@ impl SystemSetIndex {
                 e.set_size(b.size);
             }
         }
-        let bytes = canonical::encode(message, DOC)?;
-        if bytes.len() > MAX_INDEX_LEN {
-            return Err(Error::DocumentTooLarge {
-                document: DOC,
-                size: bytes.len() as u64,
-                limit: MAX_INDEX_LEN as u64,
-            });
-        }
-        Ok(bytes)
+        canonical::encode(message, DOC, MAX_INDEX_LEN)
     }
 
     /// Decodes `system.nxsindex` bytes, refusing anything but the canonical encoding of
@@ -121,18 +113,11 @@ impl SystemSetIndex {
             if root.get_format_version() != FORMAT_VERSION {
                 return Err(invalid("formatVersion", "unsupported format version"));
             }
-            let text = |r: capnp::Result<capnp::text::Reader<'_>>, field| {
-                r.map_err(decode_err(field))?
-                    .to_str()
-                    .map(ToString::to_string)
-                    .map_err(|_| invalid(field, "not UTF-8"))
-            };
+            let text = |r, field| canonical::text(r, DOC, field);
             let system_version =
                 parse_system_version(&text(root.get_system_version(), "systemVersion")?)
                     .map_err(|reason| invalid("systemVersion", reason))?;
-            let publisher = root.get_publisher().map_err(decode_err("publisher"))?;
-            let publisher = PublicKey::from_slice(publisher)
-                .map_err(|_| invalid("publisher", "not a valid 32-byte Ed25519 public key"))?;
+            let publisher = canonical::public_key(root.get_publisher(), DOC, "publisher")?;
             let board = text(root.get_board(), "board")?;
             let board = BoardName::new(&board).map_err(|reason| invalid("board", reason))?;
             let list = root.get_bundles().map_err(decode_err("bundles"))?;

@@ -133,15 +133,7 @@ impl BundleManifest {
             root.set_payload_digest(&self.payload_digest);
             root.set_payload_size(self.payload_size);
         }
-        let bytes = canonical::encode(message, DOC)?;
-        if bytes.len() > MAX_MANIFEST_LEN {
-            return Err(Error::DocumentTooLarge {
-                document: DOC,
-                size: bytes.len() as u64,
-                limit: MAX_MANIFEST_LEN as u64,
-            });
-        }
-        Ok(bytes)
+        canonical::encode(message, DOC, MAX_MANIFEST_LEN)
     }
 
     /// Decodes `manifest.nxb` bytes, refusing anything but the canonical encoding of a
@@ -150,12 +142,7 @@ impl BundleManifest {
         let manifest = canonical::decode(bytes, DOC, MAX_MANIFEST_LEN, |message| {
             let root: bundle_manifest::Reader<'_> =
                 message.get_root().map_err(decode_err("message"))?;
-            let text = |r: capnp::Result<capnp::text::Reader<'_>>, field| {
-                r.map_err(decode_err(field))?
-                    .to_str()
-                    .map(ToString::to_string)
-                    .map_err(|_| invalid(field, "not UTF-8"))
-            };
+            let text = |r, field| canonical::text(r, DOC, field);
             let name = text(root.get_name(), "name")?;
             let name = BundleName::new(&name).map_err(|reason| invalid("name", reason))?;
             let version = parse_version(&text(root.get_semver(), "semver")?, DOC, "semver")?;
@@ -172,9 +159,7 @@ impl BundleManifest {
                 caps.push(text(c, "caps")?);
             }
             let min_sdk = parse_version(&text(root.get_min_sdk(), "minSdk")?, DOC, "minSdk")?;
-            let publisher = root.get_publisher().map_err(decode_err("publisher"))?;
-            let publisher = PublicKey::from_slice(publisher)
-                .map_err(|_| invalid("publisher", "not a valid 32-byte Ed25519 public key"))?;
+            let publisher = canonical::public_key(root.get_publisher(), DOC, "publisher")?;
             let signature = if root.has_signature() {
                 let sig = root.get_signature().map_err(decode_err("signature"))?;
                 Some(Signature::from_slice(sig).map_err(|_| invalid("signature", "not 64 bytes"))?)

@@ -270,19 +270,7 @@ impl SystemSetVerifier {
     }
 
     fn index_header(&mut self, m: Member) -> Result<(), Error> {
-        if m.name != INDEX_MEMBER {
-            return Err(Error::UnexpectedEntry {
-                expected: INDEX_MEMBER,
-                found: m.name,
-            });
-        }
-        if m.size > MAX_INDEX_LEN as u64 {
-            return Err(Error::EntryTooLarge {
-                entry: m.name,
-                size: m.size,
-                limit: MAX_INDEX_LEN as u64,
-            });
-        }
+        let m = index_member(m)?;
         self.mtime = m.mtime;
         self.index_bytes = Vec::with_capacity(m.size as usize);
         self.expect = Expect::IndexData;
@@ -417,6 +405,25 @@ pub fn verify_system_set(archive: &[u8], policy: VerifyPolicy) -> Result<Verifie
     v.finish()
 }
 
+/// The first member of a system-set, refused unless it is the index within its bound
+/// (checked before its bytes are read).
+fn index_member(m: Member) -> Result<Member, Error> {
+    if m.name != INDEX_MEMBER {
+        return Err(Error::UnexpectedEntry {
+            expected: INDEX_MEMBER,
+            found: m.name,
+        });
+    }
+    if m.size > MAX_INDEX_LEN as u64 {
+        return Err(Error::EntryTooLarge {
+            entry: m.name,
+            size: m.size,
+            limit: MAX_INDEX_LEN as u64,
+        });
+    }
+    Ok(m)
+}
+
 /// Decodes the index at the start of a system-set *without* checking its signature, for
 /// display only (`nxs-pack inspect` shows who claims to have signed it). `head` holds the
 /// first bytes of the archive, at least through the index member. Never trust the
@@ -430,19 +437,7 @@ pub fn peek_index(head: &[u8]) -> Result<SystemSetIndex, Error> {
         input = input.get(used..).unwrap_or_default();
         match (event, bytes.as_mut()) {
             (Some(Event::Member(m)), None) => {
-                if m.name != INDEX_MEMBER {
-                    return Err(Error::UnexpectedEntry {
-                        expected: INDEX_MEMBER,
-                        found: m.name,
-                    });
-                }
-                if m.size > MAX_INDEX_LEN as u64 {
-                    return Err(Error::EntryTooLarge {
-                        entry: m.name,
-                        size: m.size,
-                        limit: MAX_INDEX_LEN as u64,
-                    });
-                }
+                let m = index_member(m)?;
                 bytes = Some(Vec::with_capacity(m.size as usize));
             }
             (Some(Event::Data(d)), Some(b)) => b.extend_from_slice(d),

@@ -86,37 +86,47 @@ fn valid_seeds_verify_whole_and_chunked() {
     updates::fuzz::updates_readers(&b);
 }
 
+/// The fuzz target's seeds: a system-set, a bundle, and rejected bytes near them.
+fn seeds() -> Vec<(&'static str, Vec<u8>)> {
+    let set = valid_set();
+    vec![
+        ("valid-set.nxs", set.clone()),
+        ("truncated-set.nxs", set[..set.len() / 2].to_vec()),
+        ("valid-bundle.nxb", bundle("a", b"payload")),
+        ("index.capnp", set[512..512 + 256].to_vec()),
+        (
+            "bootctl-copy.bin",
+            updates::bootrecord::encode_copy(&updates::BootState::factory(), 1).to_vec(),
+        ),
+    ]
+}
+
+/// Every file goes through the fuzz target's body; a `valid-*` file must verify (a
+/// `.nxs`) or read (a `.nxb`) whole and chunked, any other file as neither.
 #[test]
 fn replays_the_fuzz_seed_corpus() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus/updates_readers");
-    if std::env::var_os("NX_BLESS").is_some_and(|v| v == "1") {
-        let set = valid_set();
-        std::fs::create_dir_all(&dir).unwrap();
-        std::fs::write(dir.join("valid-set.nxs"), &set).unwrap();
-        std::fs::write(dir.join("truncated-set.nxs"), &set[..set.len() / 2]).unwrap();
-        std::fs::write(dir.join("valid-bundle.nxb"), bundle("a", b"payload")).unwrap();
-        std::fs::write(dir.join("index.capnp"), &set[512..512 + 256]).unwrap();
-        let record = updates::bootrecord::encode_copy(&updates::BootState::factory(), 1);
-        std::fs::write(dir.join("bootctl-copy.bin"), record).unwrap();
-    }
-    let (mut count, mut valid) = (0, 0);
-    for entry in std::fs::read_dir(&dir).unwrap() {
-        let path = entry.unwrap().path();
-        let data = std::fs::read(&path).unwrap();
-        updates::fuzz::updates_readers(&data);
-        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+    test_harness::replay_corpus(&dir, &seeds(), |name, data| {
+        println!("replaying {name}");
+        updates::fuzz::updates_readers(data);
         if name.starts_with("valid-") {
-            match path.extension().and_then(|e| e.to_str()) {
-                Some("nxs") => assert_set_verifies(&data),
-                Some("nxb") => assert_bundle_reads(&data),
+            match Path::new(name).extension().and_then(|e| e.to_str()) {
+                Some("nxs") => assert_set_verifies(data),
+                Some("nxb") => assert_bundle_reads(data),
                 _ => panic!("{name}: a valid seed must be a .nxs or a .nxb"),
             }
-            valid += 1;
+        } else {
+            let policy = updates::VerifyPolicy::inspection(trusted());
+            assert!(
+                updates::verify_system_set(data, policy).is_err(),
+                "{name} verifies as a system-set"
+            );
+            assert!(
+                nxb::read_bundle(data, Some(&trusted())).is_err(),
+                "{name} reads as a bundle"
+            );
         }
-        count += 1;
-    }
-    assert!(count >= 5, "seed corpus missing: run with NX_BLESS=1");
-    assert!(valid >= 2, "valid seeds missing: run with NX_BLESS=1");
+    });
 }
 
 proptest! {

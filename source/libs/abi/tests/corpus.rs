@@ -60,14 +60,7 @@ fn seeds() -> Vec<(&'static str, Vec<u8>)> {
 
 #[test]
 fn fuzz_seed_corpus_replays_without_panics() {
-    test_harness::replay_corpus(&corpus_dir(), &seeds(), |name, bytes| {
-        println!("replaying {name}");
-        abi::fuzz::fault_record(bytes);
-        let decoded = FaultRecord::decode(bytes);
-        if name.starts_with("valid-") {
-            assert!(decoded.is_ok(), "{name}: {decoded:?}");
-        } else {
-            assert!(decoded.is_err(), "{name} should be rejected");
-        }
+    test_harness::replay_fuzz_corpus(&corpus_dir(), &seeds(), abi::fuzz::fault_record, |b| {
+        FaultRecord::decode(b).map(drop)
     });
 }

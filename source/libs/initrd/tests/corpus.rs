@@ -39,14 +39,7 @@ fn seeds() -> Vec<(&'static str, Vec<u8>)> {
 
 #[test]
 fn fuzz_seed_corpus_replays_without_panics() {
-    test_harness::replay_corpus(&corpus_dir(), &seeds(), |name, bytes| {
-        println!("replaying {name}");
-        initrd::fuzz::initrd_archive(bytes);
-        let parsed = Archive::parse(bytes);
-        if name.starts_with("valid-") {
-            assert!(parsed.is_ok(), "{name}: {:?}", parsed.err());
-        } else {
-            assert!(parsed.is_err(), "{name} should be rejected");
-        }
+    test_harness::replay_fuzz_corpus(&corpus_dir(), &seeds(), initrd::fuzz::initrd_archive, |b| {
+        Archive::parse(b).map(drop)
     });
 }

@@ -7,6 +7,8 @@
 use std::path::PathBuf;
 use std::process::Command;
 
+use test_harness::names_in;
+
 fn work(name: &str) -> PathBuf {
     let d = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
         .join("mkinitrd")
@@ -67,15 +69,6 @@ fn a_missing_input_or_bad_name_leaves_no_archive() {
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("malformed name"));
     assert_eq!(names_in(&d), ["a"], "no archive and no temporary file");
-}
-
-fn names_in(dir: &std::path::Path) -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
-    names
 }
 
 #[test]

@@ -297,8 +297,8 @@ mod tests {
         n
     }
 
-    #[test]
-    fn plans_text_data_bss_and_build_id() {
+    /// Text, data with bss, and a build-id note, entered at 0x4001_0010.
+    fn text_data_note() -> Vec<u8> {
         let mut elf = synth(
             &[
                 (1, 5, 0x200, 0x4001_0000, 0x100, 0x100),
@@ -308,6 +308,12 @@ mod tests {
             0x4001_0010,
         );
         elf[0x400..0x400 + 36].copy_from_slice(&note());
+        elf
+    }
+
+    #[test]
+    fn plans_text_data_bss_and_build_id() {
+        let elf = text_data_note();
         let p = plan(&elf).unwrap();
         assert_eq!(p.entry, 0x4001_0010);
         assert_eq!(p.segments().len(), 2);
@@ -366,15 +372,7 @@ mod tests {
 
     #[test]
     fn no_bit_flip_or_truncation_panics_and_accepted_plans_stay_in_bounds() {
-        let mut elf = synth(
-            &[
-                (1, 5, 0x200, 0x4001_0000, 0x100, 0x100),
-                (1, 6, 0x300, 0x4001_1000, 0x10, 0x2000),
-                (4, 4, 0x400, 0, 36, 36),
-            ],
-            0x4001_0010,
-        );
-        elf[0x400..0x400 + 36].copy_from_slice(&note());
+        let elf = text_data_note();
         let header_and_table = 64 + 3 * 56;
         for n in 0..elf.len() {
             let _ = plan(&elf[..n]);

@@ -8,7 +8,7 @@ use std::process::ExitCode;
 
 use anyhow::{bail, Context as _};
 use clap::ValueEnum;
-use nxcd::fs::{compress, read_dump_bytes};
+use nxcd::fs::compress;
 use nxcd::Limits;
 
 use super::output::ShowOutput;
@@ -81,13 +81,13 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             args.out.display()
         );
     }
-    let opened = args.dir.source().open(&args.id)?;
+    let source = args.dir.source();
+    let opened = source.open(&args.id)?;
     let bytes = match format {
         Format::Nxcd | Format::Zst => {
             // The bytes as stored (already checked by `open`), so nothing the reader
             // skipped (sections of a newer minor version) is lost.
-            let raw = read_dump_bytes(&opened.path, &Limits::DEFAULT)
-                .with_context(|| format!("cannot read {}", opened.path.display()))?;
+            let raw = source.read_raw(&opened)?;
             nxcd::Container::parse(&raw, &Limits::DEFAULT)
                 .with_context(|| format!("{} changed while exporting", opened.path.display()))?;
             if format == Format::Zst {

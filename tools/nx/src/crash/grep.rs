@@ -10,7 +10,7 @@ use super::output::{GrepMatch, GrepOutput};
 use super::show::{load_index, parse_index, report_warnings};
 use super::DirArg;
 use crate::output::write_json;
-use nxcd::store::{listing_order, load};
+use nxcd::store::listing_order;
 use nxcd::symbolize::Symbolizer;
 
 /// Arguments of `nx crash grep`.
@@ -36,7 +36,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let index_bytes = load_index(args.sym.as_ref())?;
     let index = parse_index(index_bytes.as_deref(), args.sym.as_ref())?;
     let mut symbolizer = Symbolizer::new(index);
-    let mut files = args.dir.source().scan()?;
+    let source = args.dir.source();
+    let mut files = source.scan()?;
     listing_order(&mut files);
     let needle = if args.ignore_case {
         args.pattern.to_ascii_lowercase()
@@ -58,7 +59,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             continue;
         }
         // One dump in memory at a time.
-        let dump = &load(file)?;
+        let dump = &source.dump_of(file)?;
         let id = dump.header.dump_id.to_string();
         let mut add = |field, index, text: String| {
             matches.push(GrepMatch {

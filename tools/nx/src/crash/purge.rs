@@ -9,7 +9,6 @@
 use std::io::Write as _;
 use std::process::ExitCode;
 
-use anyhow::Context as _;
 use nxcd::{plan_gc, GcEntry, GcPolicy};
 
 use super::output::{PurgeOutput, PurgedOut};
@@ -70,7 +69,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         (None, Some(_)) => now_ns()?,
         (None, None) => 0,
     };
-    let files = args.dir.source().scan()?;
+    let source = args.dir.source();
+    let files = source.scan()?;
     let readable: Vec<_> = files
         .iter()
         .filter_map(|f| f.content.as_ref().ok().map(|d| (f, d)))
@@ -100,8 +100,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let mut removed = Vec::new();
     for (file, id, reason) in doomed {
         if !args.dry_run {
-            std::fs::remove_file(&file.path)
-                .with_context(|| format!("cannot delete {}", file.path.display()))?;
+            source.remove(file)?;
         }
         removed.push(PurgedOut {
             id,

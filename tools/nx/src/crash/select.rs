@@ -1,8 +1,8 @@
 //! Where `nx crash` reads dumps from, and which of them a command works on.
 //!
-//! Source: `--dir DIR`, else `$NX_CRASH_DIR`, else `./crash`; an error about the
-//! directory says which of the three chose it. (`--image FILE`, the state store inside an
-//! OS image, joins them as another [`Source`] once the state store exists.)
+//! Source: `--image IMAGE` (`state:/crash` in the store of an OS image's state partition,
+//! read with `statefs`), else `--dir DIR`, else `$NX_CRASH_DIR`, else `./crash`; an error
+//! about the source says which of them chose it.
 //!
 //! Selection (`ls`, `show`), as coredumpctl's matches: `--pid` and `--process` (each
 //! repeatable, any of them), `--since`/`--until` (inclusive; times or ages such as `2h`,
@@ -13,8 +13,11 @@
 use std::ffi::OsString;
 use std::path::PathBuf;
 
+use anyhow::Context as _;
 use cli_support::Exit;
+use nxcd::fs::{read_dump_bytes, unwrap_dump_bytes};
 use nxcd::store::{scan, DumpFile, OpenDump, StoreError};
+use nxcd::Limits;
 
 use crate::timefmt::{now_ns, parse_now, parse_time, TimeStyle};
 
@@ -29,7 +32,13 @@ pub struct DirArg {
     /// Dump directory to work on [default: $NX_CRASH_DIR, else ./crash].
     #[arg(long, value_name = "DIR")]
     dir: Option<PathBuf>,
+    /// Work on the dumps in an OS image's state store (state:/crash) instead.
+    #[arg(long, value_name = "IMAGE", conflicts_with = "dir")]
+    image: Option<PathBuf>,
 }
+
+/// The directory of the dumps in the state store.
+const STORE_DIR: &str = "crash";
 
 /// What chose the dump directory.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,21 +49,32 @@ pub enum Origin {
     Env,
     /// Neither: `./crash`.
     Default,
+    /// `--image`: the image's state store.
+    Image,
 }
 
 /// Where the dumps come from: a dump directory, and what chose it.
 #[derive(Debug, Clone)]
 pub struct Source {
-    /// The dump directory.
+    /// The dump directory (for an image, `IMAGE:state:/crash`, as messages name it).
     pub dir: PathBuf,
     /// What chose it.
     pub origin: Origin,
+    /// The image whose store holds the dumps (`--image`).
+    pub image: Option<PathBuf>,
 }
 
 impl DirArg {
     /// The source these options and the environment choose.
     pub fn source(&self) -> Source {
-        Source::choose(self.dir.clone(), std::env::var_os(DIR_ENV))
+        match &self.image {
+            Some(image) => Source {
+                dir: PathBuf::from(format!("{}:state:/{STORE_DIR}", image.display())),
+                origin: Origin::Image,
+                image: Some(image.clone()),
+            },
+            None => Source::choose(self.dir.clone(), std::env::var_os(DIR_ENV)),
+        }
     }
 }
 
@@ -65,14 +85,17 @@ impl Source {
             (Some(dir), _) => Source {
                 dir,
                 origin: Origin::Flag,
+                image: None,
             },
             (None, Some(env)) if !env.is_empty() => Source {
                 dir: PathBuf::from(env),
                 origin: Origin::Env,
+                image: None,
             },
             _ => Source {
                 dir: PathBuf::from(DEFAULT_DIR),
                 origin: Origin::Default,
+                image: None,
             },
         }
     }
@@ -82,6 +105,7 @@ impl Source {
         match self.origin {
             Origin::Flag => String::from("given with --dir"),
             Origin::Env => format!("from {DIR_ENV}"),
+            Origin::Image => String::from("given with --image"),
             Origin::Default => {
                 format!("the default; --dir DIR or {DIR_ENV} chooses another")
             }
@@ -118,7 +142,71 @@ impl Source {
 
     /// Every dump file in the directory, by file name.
     pub fn scan(&self) -> anyhow::Result<Vec<DumpFile>> {
-        scan(&self.dir).map_err(|e| self.explain(e))
+        let Some(image) = &self.image else {
+            return scan(&self.dir).map_err(|e| self.explain(e));
+        };
+        let mut store = crate::state::open_store(image, false)?;
+        let ctx = || image.display().to_string();
+        let mut files = Vec::new();
+        for entry in store.list(STORE_DIR).with_context(ctx)? {
+            let name = entry
+                .path
+                .rsplit('/')
+                .next()
+                .unwrap_or_default()
+                .to_string();
+            if entry.kind != statefs::Kind::File || !nxcd::listing::is_dump_name(&name) {
+                continue;
+            }
+            let raw = store.read(&entry.path).with_context(ctx)?;
+            let path = self.dir.join(&name);
+            files.push(nxcd::store::dump_file_from_bytes(name, path, raw));
+        }
+        files.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(files)
+    }
+
+    /// The `.nxcd` bytes of a scanned file, as stored (decompressed when `.nxcd.zst`).
+    pub fn read_raw(&self, file: &OpenDump) -> anyhow::Result<Vec<u8>> {
+        let Some(image) = &self.image else {
+            return read_dump_bytes(&file.path, &Limits::DEFAULT)
+                .with_context(|| format!("cannot read {}", file.path.display()));
+        };
+        let mut store = crate::state::open_store(image, false)?;
+        let raw = store
+            .read(&format!("{STORE_DIR}/{}", file.name))
+            .with_context(|| image.display().to_string())?;
+        unwrap_dump_bytes(raw, &Limits::DEFAULT)
+            .with_context(|| format!("cannot read {}", file.path.display()))
+    }
+
+    /// The whole dump of a scanned file the scan found readable.
+    pub fn dump_of(&self, file: &DumpFile) -> anyhow::Result<nxcd::Dump> {
+        let Some(image) = &self.image else {
+            return Ok(nxcd::store::load(file)?);
+        };
+        let mut store = crate::state::open_store(image, false)?;
+        let raw = store
+            .read(&format!("{STORE_DIR}/{}", file.name))
+            .with_context(|| image.display().to_string())?;
+        let bytes = unwrap_dump_bytes(raw, &Limits::DEFAULT)
+            .with_context(|| format!("cannot read {}", file.path.display()))?;
+        nxcd::Dump::decode_with_limits(&bytes, &Limits::DEFAULT)
+            .with_context(|| format!("cannot read {}", file.path.display()))
+    }
+
+    /// Deletes a scanned file.
+    pub fn remove(&self, file: &DumpFile) -> anyhow::Result<()> {
+        match &self.image {
+            None => std::fs::remove_file(&file.path)
+                .with_context(|| format!("cannot delete {}", file.path.display())),
+            Some(image) => {
+                let mut store = crate::state::open_store(image, true)?;
+                store
+                    .remove(&format!("{STORE_DIR}/{}", file.name))
+                    .with_context(|| image.display().to_string())
+            }
+        }
     }
 
     /// Resolves `id` among `files` (scanned from this source) and reads the dump.
@@ -141,7 +229,7 @@ impl Source {
                 reason: reason.clone(),
             }));
         }
-        let dump = nxcd::store::load(&file)?;
+        let dump = self.dump_of(&file)?;
         Ok(OpenDump {
             name: file.name,
             path: file.path,

@@ -232,13 +232,25 @@ fn check_image(args: &Args, manifest: &image::Manifest) -> anyhow::Result<()> {
         progress.update(done);
     });
     progress.finish();
-    result.classify(Exit::VerificationFailed).with_context(|| {
+    let report = result.classify(Exit::VerificationFailed).with_context(|| {
         format!(
             "{} does not match {}; nothing was sent",
             args.image.display(),
             args.manifest.display()
         )
     })?;
+    if report.state_changed {
+        return Err(cli_support::classified(
+            anyhow::anyhow!(
+                "{}: its state partition differs from {} (a store was written into it); the \
+                 device checks every range against the manifest, so flash the image as built; \
+                 nothing was sent",
+                args.image.display(),
+                args.manifest.display()
+            ),
+            Exit::VerificationFailed,
+        ));
+    }
     Ok(())
 }
 

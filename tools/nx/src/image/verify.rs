@@ -40,6 +40,16 @@ pub struct Args {
 
 /// Runs `nx image verify`.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    // A build killed while putting its outputs in place left a journal: complete that
+    // commit first, as the next build would, so what is checked is one build's outputs.
+    for output in [args.manifest.as_path(), args.image.path()] {
+        for journal in durable::complete_interrupted(output) {
+            eprintln!(
+                "note: completed the interrupted commit of a killed build ({}) before verifying",
+                journal.display()
+            );
+        }
+    }
     let (manifest, bytes) = read_manifest(&args.manifest)?;
     if let Some(board) = &args.board {
         if *board != manifest.board {
@@ -101,6 +111,13 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         manifest.board,
         manifest.system_version
     );
+    if report.state_changed {
+        println!(
+            "note: the state partition differs from the manifest: the device's store lives \
+             there (formatted and written by the OS or `nx state`), as expected of a booted \
+             or provisioned image; every other range matches"
+        );
+    }
     match signer {
         Some(k) => println!("signed by {k}"),
         None => println!("unsigned (dev profile)"),

@@ -134,7 +134,18 @@ fn read_capped(path: &Path, limit: u64) -> Result<Vec<u8>, FileError> {
 /// Reads the `.nxcd` bytes of a dump file, decompressing it when it is a `.nxcd.zst`
 /// (recognized by the zstd magic, whatever the file name).
 pub fn read_dump_bytes(path: &Path, limits: &Limits) -> Result<Vec<u8>, FileError> {
-    let raw = read_capped(path, limits.max_total)?;
+    unwrap_dump_bytes(read_capped(path, limits.max_total)?, limits)
+}
+
+/// The `.nxcd` bytes of a dump file's contents (`raw`, read from wherever the file is,
+/// such as the device's state store), decompressing a `.nxcd.zst`.
+pub fn unwrap_dump_bytes(raw: Vec<u8>, limits: &Limits) -> Result<Vec<u8>, FileError> {
+    if raw.len() as u64 > limits.max_total {
+        return Err(FileError::TooLarge {
+            size: raw.len() as u64,
+            limit: limits.max_total,
+        });
+    }
     if is_zstd(&raw) {
         decompress(&raw, limits.max_total)
     } else {

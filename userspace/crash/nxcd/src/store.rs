@@ -10,6 +10,7 @@ use std::string::{String, ToString};
 use std::vec::Vec;
 
 use crate::fs::{read_dump, FileError};
+
 use crate::listing::{self, DumpEntry, Resolution};
 use crate::{Dump, Header, Limits};
 
@@ -174,6 +175,22 @@ pub fn read_dump_file(path: &Path, name: String, size: u64) -> DumpFile {
     DumpFile {
         name,
         path: path.to_path_buf(),
+        size,
+        content,
+    }
+}
+
+/// A dump file whose contents `raw` were read from elsewhere than a directory (the
+/// device's state store); `path` names it in messages.
+pub fn dump_file_from_bytes(name: String, path: PathBuf, raw: Vec<u8>) -> DumpFile {
+    let size = raw.len() as u64;
+    let content = crate::fs::unwrap_dump_bytes(raw, &Limits::DEFAULT)
+        .and_then(|bytes| Ok(Dump::decode_with_limits(&bytes, &Limits::DEFAULT)?))
+        .map(|dump| dump.header)
+        .map_err(|e| e.to_string());
+    DumpFile {
+        name,
+        path,
         size,
         content,
     }

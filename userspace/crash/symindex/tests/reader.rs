@@ -1,6 +1,7 @@
 //! The index reader on hostile bytes: a synthetic index written by `write_index`
 //! round-trips, and no mutation of it (bit flips, truncation, splices, random bytes)
-//! makes parsing or lookup panic. Also replays the fuzz corpus on stable.
+//! makes parsing or lookup panic. Also replays the fuzz seed corpus on stable
+//! (`fuzz/corpus/index_reader/`, regenerated with `NX_BLESS=1`).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use proptest::prelude::*;
@@ -76,15 +77,6 @@ fn exercise(bytes: &[u8]) {
 #[test]
 fn sample_roundtrips() {
     let bytes = sample();
-    if std::env::var_os("NX_BLESS").is_some_and(|v| v == "1") {
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus/index_reader");
-        std::fs::write(dir.join("sample.nxsym"), &bytes).unwrap();
-        std::fs::write(
-            dir.join("sample-truncated.nxsym"),
-            &bytes[..bytes.len() / 2],
-        )
-        .unwrap();
-    }
     let idx = SymIndex::parse(&bytes).unwrap();
     assert_eq!(idx.modules().len(), 2);
     assert_eq!(idx.modules()[0].build_id(), &[0x11; 20]);
@@ -130,29 +122,26 @@ fn rejects_wrong_format_and_version() {
     );
 }
 
+/// The fuzz target's seeds: the sample index and its first half.
+fn seeds() -> Vec<(&'static str, Vec<u8>)> {
+    let bytes = sample();
+    vec![
+        ("valid-sample.nxsym", bytes.clone()),
+        ("sample-truncated.nxsym", bytes[..bytes.len() / 2].to_vec()),
+    ]
+}
+
+/// Replays `fuzz/corpus/index_reader/` through the fuzz target's body; `valid-*` files
+/// must parse (the sample's two modules), the others must not, so the fuzzer never
+/// starts from rejected bytes only. `NX_BLESS=1` regenerates the seeds.
 #[test]
 fn fuzz_corpus_replays_without_panics() {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus/index_reader");
-    let mut n = 0;
-    for entry in std::fs::read_dir(&dir).unwrap() {
-        let path = entry.unwrap().path();
-        // Seeds are the `*.nxsym` files; the README beside them is not one.
-        if path.extension().is_none_or(|e| e != "nxsym") {
-            continue;
-        }
-        let data = std::fs::read(&path).unwrap();
-        exercise(&data);
-        n += 1;
-    }
-    assert!(
-        n >= 2,
-        "the corpus at {} holds {n} seeds, expected at least 2",
-        dir.display()
-    );
-    // The valid seed must still parse, or the fuzzer starts from rejected bytes only.
-    let valid = std::fs::read(dir.join("sample.nxsym")).unwrap();
-    let idx = SymIndex::parse(&valid).unwrap();
-    assert_eq!(idx.modules().len(), 2);
+    test_harness::replay_fuzz_corpus(&dir, &seeds(), exercise, |b| {
+        let idx = SymIndex::parse(b)?;
+        assert_eq!(idx.modules().len(), 2, "a valid seed is the sample");
+        Ok::<(), symindex::Error>(())
+    });
 }
 
 proptest! {

@@ -1,8 +1,9 @@
 //! Replays the fuzz target's seed corpus (`fuzz/corpus/logd_frame/`) as an ordinary test on
 //! the stable toolchain, so the corpus and the parsers cannot drift apart unnoticed.
 //!
-//! Files named `valid-*` must be served with status OK; every file goes through the same
-//! checks as the property tests. Set `NX_BLESS=1` to regenerate the seed files.
+//! Every file goes through the fuzz target's body (`logd::fuzz::logd_frame`), as the
+//! property tests' frames do; files named `valid-*` must be served with status OK, the
+//! others must be refused. Set `NX_BLESS=1` to regenerate the seed files.
 
 use std::path::PathBuf;
 
@@ -10,7 +11,6 @@ use logd::wire::MAX_RESPONSE_LEN;
 use logd::{handle_request, Journal, JournalConfig, Response, ServiceId, Status};
 
 use super::oracle;
-use super::properties::exercise;
 
 fn corpus_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus/logd_frame")
@@ -50,37 +50,13 @@ fn seeds() -> Vec<(&'static str, Vec<u8>)> {
 
 #[test]
 fn fuzz_seed_corpus_replays_without_panics() {
-    let dir = corpus_dir();
-    if std::env::var_os("NX_BLESS").is_some_and(|v| v == "1") {
-        std::fs::create_dir_all(&dir).unwrap();
-        for (name, bytes) in seeds() {
-            std::fs::write(dir.join(name), bytes).unwrap();
+    test_harness::replay_fuzz_corpus(&corpus_dir(), &seeds(), logd::fuzz::logd_frame, |b| {
+        let mut j = Journal::new(JournalConfig::DEFAULT).unwrap();
+        let mut out = [0u8; MAX_RESPONSE_LEN];
+        let len = handle_request(&mut j, ServiceId(1), 1, b, &mut out);
+        match Response::decode(&out[..len]).unwrap().status() {
+            Status::Ok => Ok(()),
+            refused => Err(refused),
         }
-    }
-    let mut entries: Vec<_> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.is_file())
-        .collect();
-    entries.sort();
-    assert!(
-        entries.len() >= seeds().len(),
-        "seed corpus missing in {}",
-        dir.display()
-    );
-    for path in entries {
-        let bytes = std::fs::read(&path).unwrap();
-        let name = path.file_name().unwrap().to_string_lossy().into_owned();
-        exercise(&bytes);
-        if name.starts_with("valid-") {
-            let mut j = Journal::new(JournalConfig::DEFAULT).unwrap();
-            let mut out = [0u8; MAX_RESPONSE_LEN];
-            let len = handle_request(&mut j, ServiceId(1), 1, &bytes, &mut out);
-            assert_eq!(
-                Response::decode(&out[..len]).unwrap().status(),
-                Status::Ok,
-                "{name}"
-            );
-        }
-    }
+    });
 }

@@ -12,7 +12,7 @@ use super::oracle;
 
 /// Feeds one frame to every parser and checks the handler's response: the fuzz target's
 /// body.
-pub fn exercise(frame: &[u8]) {
+fn exercise(frame: &[u8]) {
     logd::fuzz::logd_frame(frame);
 }
 
