@@ -5,13 +5,14 @@
 use std::io::Write as _;
 use std::process::ExitCode;
 
+use cli_support::size::human_size;
+use cli_support::style::{paint, BAD};
+
 use super::output::{CorruptFile, DumpSummary, LsOutput};
 use super::select::{limit_and_order, MatchArgs, TimeArgs};
 use super::DirArg;
 use crate::output::{write_json, write_table};
 use crate::timefmt::age;
-use cli_support::size::human_size;
-use cli_support::style::{paint, BAD};
 
 /// Arguments of `nx crash ls`.
 #[derive(Debug, clap::Args)]

@@ -9,6 +9,7 @@
 use std::io::Write as _;
 use std::process::ExitCode;
 
+use cli_support::size::{human_size, parse_size};
 use nxcd::{plan_gc, GcEntry, GcPolicy};
 
 use super::output::{PurgeOutput, PurgedOut};
@@ -16,7 +17,6 @@ use super::DirArg;
 use crate::output::write_json;
 use crate::timefmt::{now_ns, parse_now};
 use crate::units::parse_duration_ns;
-use cli_support::size::{human_size, parse_size};
 
 /// Arguments of `nx crash purge`.
 #[derive(Debug, clap::Args)]

@@ -9,6 +9,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context as _;
+use cli_support::size::human_size;
+use cli_support::style::warning;
+use cli_support::style::{level as level_style, paint};
 use symindex::SymIndex;
 
 use super::frames::{panic_machinery, shorten_rustc_paths};
@@ -18,8 +21,6 @@ use super::select::{MatchArgs, TimeArgs};
 use super::DirArg;
 use crate::output::{printable, write_json, write_table};
 use crate::paging::PagerArgs;
-use cli_support::size::human_size;
-use cli_support::style::{level as level_style, paint};
 use nxcd::symbolize::{ResolvedFrame, Symbolizer};
 
 /// Cap on the size of a symbol index read with `--sym`.
@@ -77,7 +78,7 @@ pub fn parse_index<'a>(
 /// Prints the symbolizer's warnings on stderr.
 pub fn report_warnings(symbolizer: &Symbolizer<'_>) {
     for w in &symbolizer.warnings {
-        eprintln!("warning: {w}");
+        anstream::eprintln!("{}", warning(w));
     }
 }
 

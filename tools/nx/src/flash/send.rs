@@ -11,6 +11,7 @@ use std::time::Instant;
 
 use anyhow::{bail, Context as _};
 use cli_support::size::{human_size, parse_size};
+use cli_support::style::warning;
 use cli_support::{Classify as _, Exit};
 use flash::io::{run_sender, FileSource, LinkError};
 use flash::sender::{Outcome, Sender, SenderConfig, SenderStats, Task};
@@ -78,7 +79,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         if !announced {
             if let Some(d) = s.device() {
                 if d.insecure {
-                    eprintln!("warning: the device accepts unsigned manifests (insecure mode)");
+                    anstream::eprintln!(
+                        "{}",
+                        warning("the device accepts unsigned manifests (insecure mode)")
+                    );
                 }
                 announced = true;
             }

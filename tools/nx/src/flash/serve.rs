@@ -14,6 +14,7 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context as _};
+use cli_support::size::parse_size;
 use flash::device::{Device, DeviceConfig, Event, Trust};
 use flash::io::{serve_link, FileStorage, Listener, PortSpec, ServeEnd};
 use flash::proto::RebootMode;
@@ -21,7 +22,6 @@ use signing::keyfile::read_trusted_keys;
 use signing::KeyPolicy;
 
 use super::PortArgs;
-use cli_support::size::parse_size;
 
 /// Arguments of `nx flash serve`.
 #[derive(Debug, clap::Args)]

@@ -5,12 +5,13 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context as _;
+use cli_support::size::parse_size;
+use cli_support::style::warning;
 use image::fs::{build, check_outputs, default_signature_path, BuildRequest};
 use image::{Profile, SegmentName};
 
 use super::in_context;
 use crate::progress::Progress;
-use cli_support::size::parse_size;
 
 /// Build profile on the command line.
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -163,7 +164,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         Some(_) => println!("signature {}", sig_path.display()),
         None => {
             println!("unsigned (dev profile)");
-            eprintln!("warning: the image is unsigned; devices with trusted keys will refuse it");
+            anstream::eprintln!(
+                "{}",
+                warning("the image is unsigned; devices with trusted keys will refuse it")
+            );
         }
     }
     Ok(ExitCode::SUCCESS)
