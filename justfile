@@ -94,7 +94,7 @@ man dir="target/man/man1":
 # PREFIX (default: ~/.local): bin/, share/man/man1/, and each shell's completion folder.
 install prefix=env_var_or_default("PREFIX", home_directory() / ".local"):
     for t in {{host_tools}}; do \
-        cargo install --locked --quiet --path tools/$t --root "{{prefix}}" --target-dir target/install; \
+        cargo install --locked --quiet --path tools/$t --root "{{prefix}}" --target-dir "${CARGO_TARGET_DIR:-target}"; \
     done
     mkdir -p "{{prefix}}/share/bash-completion/completions" "{{prefix}}/share/zsh/site-functions" "{{prefix}}/share/fish/vendor_completions.d"
     for t in {{host_tools}}; do \
