@@ -20,6 +20,9 @@ use cli_support::version::Formats;
 #[command(
     name = "nxb-pack",
     about,
+    after_help = "Examples:
+  nxb-pack --toml hello.toml --payload hello.elf --key keys/ed25519.hex -o bundles/hello.nxb
+  nxb-pack inspect bundles/hello.nxb --pub keys/ed25519.pub",
     args_conflicts_with_subcommands = true,
     subcommand_negates_reqs = true
 )]

@@ -22,6 +22,10 @@ use cli_support::version::Formats;
 #[command(
     name = "nxs-pack",
     about,
+    after_help = "Examples:
+  nxs-pack keygen -o keys/
+  nxs-pack --input bundles/ --meta system-set.toml --key keys/ed25519.hex -o system-v1.0.0.nxs
+  nxs-pack verify --pub keys/ed25519.pub --board qemu-virt system-v1.0.0.nxs",
     args_conflicts_with_subcommands = true,
     subcommand_negates_reqs = true
 )]
