@@ -540,7 +540,7 @@ fn idle_connections_of_one_uid_do_not_lock_out_the_others() {
         .args(["append", "--scope", "third", "hello"])
         .output()
         .unwrap();
-    assert_eq!(refused.status.code(), Some(4));
+    assert_eq!(refused.status.code(), Some(5));
     let err = String::from_utf8_lossy(&refused.stderr);
     assert!(
         err.contains("closed the connection before answering"),

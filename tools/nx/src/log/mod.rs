@@ -88,11 +88,11 @@ impl SocketArgs {
 /// A logd client error as one message naming the socket: its text already ends with its
 /// cause, which the error chain would otherwise print a second time.
 /// Classed as an I/O error when it is one (the socket cannot be reached, read or written,
-/// or logd closed it or gave no answer).
+/// logd closed it, is serving all the connections it allows, or gave no answer).
 pub fn logd_error(e: HostError) -> anyhow::Error {
     let io = matches!(
         e,
-        HostError::Io { .. } | HostError::Closed | HostError::TimedOut(_)
+        HostError::Io { .. } | HostError::Closed | HostError::TimedOut(_) | HostError::Full(_)
     );
     let err = anyhow::Error::msg(format!("logd socket: {e}"));
     if io {
