@@ -4,7 +4,7 @@ set shell := ["bash", "-euo", "pipefail", "-c"]
 
 os_target := "riscv64gc-unknown-none-elf"
 # Domain crates that must build without std for the OS target.
-no_std_crates := "nxcd symindex logd nexus-log signing updates abi initrd kernel-core samgrd-api blkd-api init-api image flash reset statefs"
+no_std_crates := "nxcd symindex logd nexus-log signing updates abi initrd kernel-core samgrd-api blkd-api statefsd-api init-api image flash reset statefs"
 # OS programs (workspace members, not default members): built for the OS target only.
 # The list is scripts/os-programs (package, folder); this is it as cargo arguments.
 os_programs := `sed -e 's/#.*//' scripts/os-programs | awk 'NF { printf "-p %s ", $1 }'`
@@ -82,3 +82,24 @@ bench:
 # Fuzz every parser for a while (nightly toolchain; installs cargo-fuzz when missing).
 fuzz seconds="60":
     bash scripts/fuzz.sh {{seconds}}
+
+host_tools := "nx nxsym nxb-pack nxs-pack"
+
+# Man pages of the host tools (clap_mangen, one page per command) into DIR.
+man dir="target/man/man1":
+    cargo build --locked --release {{ replace_regex(host_tools, '(\S+)', '-p $1') }}
+    for t in {{host_tools}}; do target/release/$t man --out "{{dir}}"; done
+
+# Install the host tools with their man pages and bash, zsh and fish completions under
+# PREFIX (default: ~/.local): bin/, share/man/man1/, and each shell's completion folder.
+install prefix=env_var_or_default("PREFIX", home_directory() / ".local"):
+    for t in {{host_tools}}; do \
+        cargo install --locked --quiet --path tools/$t --root "{{prefix}}" --target-dir "${CARGO_TARGET_DIR:-target}"; \
+    done
+    mkdir -p "{{prefix}}/share/bash-completion/completions" "{{prefix}}/share/zsh/site-functions" "{{prefix}}/share/fish/vendor_completions.d"
+    for t in {{host_tools}}; do \
+        "{{prefix}}/bin/$t" man --out "{{prefix}}/share/man/man1"; \
+        "{{prefix}}/bin/$t" completions bash > "{{prefix}}/share/bash-completion/completions/$t"; \
+        "{{prefix}}/bin/$t" completions zsh > "{{prefix}}/share/zsh/site-functions/_$t"; \
+        "{{prefix}}/bin/$t" completions fish > "{{prefix}}/share/fish/vendor_completions.d/$t.fish"; \
+    done

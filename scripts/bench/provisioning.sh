@@ -46,14 +46,14 @@ mkdir -p "$work/flash"
 cd "$work/flash"
 head -c $((flash_mib * 1048576 - 4 * 1048576)) /dev/urandom > kernel.bin
 "$nx" image build --profile dev --board qemu-virt --system-version 1.0.0 --kernel kernel.bin \
-  --out os.img --manifest os.manifest.json --sign "$key" > /dev/null 2>&1
+  --out os.img --manifest os.manifest.json --key "$key" > /dev/null 2>&1
 size=$(stat -c %s os.img)
 p=$(pty_pair "$work/flash"); pids+=("$p")
 a=$(readlink -f a); b=$(readlink -f b)
-"$nx" flash serve --port "$a" --disk target.img --trust "$pub" 2> serve.log &
+"$nx" flash serve --port "$a" --disk target.img --pub "$pub" 2> serve.log &
 pids+=($!)
 t0=$(now)
-"$nx" flash send --img os.img --manifest os.manifest.json --port "$b" --chunk 65536 > send.out 2> send.err
+"$nx" flash send --image os.img --manifest os.manifest.json --port "$b" --chunk 65536 > send.out 2> send.err
 t1=$(now)
 cmp -s os.img target.img || { echo "nx flash: target differs" >&2; exit 1; }
 nx_s=$(elapsed "$t0" "$t1")
@@ -91,7 +91,7 @@ cat_s=$(elapsed "$t0" "$t1")
 t0=$(now)
 "$nx" image build --profile dev --board qemu-virt --system-version 1.0.0 --kernel kernel.bin \
   --initrd initrd.bin --rootfs rootfs.bin --pkgfs pkgfs.bin --state-size 1M \
-  --out os.img --manifest os.manifest.json --sign "$key" > /dev/null 2>&1
+  --out os.img --manifest os.manifest.json --key "$key" > /dev/null 2>&1
 t1=$(now)
 nx_b=$(elapsed "$t0" "$t1")
 echo "cat + sync:     ${cat_s}s"

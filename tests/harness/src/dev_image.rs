@@ -137,7 +137,7 @@ impl DevImage {
         );
         if self.signed {
             let (private, _) = test_key_files();
-            args.push("--sign".to_string());
+            args.push("--key".to_string());
             args.push(private.display().to_string());
         }
         args
@@ -196,7 +196,7 @@ mod tests {
             ..DevImage::default()
         }
         .build_args();
-        assert!(signed.iter().any(|a| a == "--sign"));
+        assert!(signed.iter().any(|a| a == "--key"));
         assert!(signed
             .windows(2)
             .any(|w| w[0] == "--state-size" && w[1] == "1M"));

@@ -1,12 +1,14 @@
 //! What the cross-crate suites and their benchmark drivers share: a child process that
 //! is killed and reaped when its guard drops (so a failing test leaves nothing running),
 //! the workspace's own binaries, built through cargo before use so a suite never runs
-//! a stale one, the dev image fixture ([`dev_image`]) with the committed test keys, and
-//! what `NX_BLESS=1` rewrites: golden files and seed corpora, each checked one way
-//! ([`bless`]).
+//! a stale one, the dev image fixture ([`dev_image`]) with the committed test keys, what
+//! `NX_BLESS=1` rewrites: golden files and seed corpora, each checked one way ([`bless`]),
+//! and the check of the user documentation's option lists against `--help`
+//! ([`docs_help`]).
 
 pub mod bless;
 pub mod dev_image;
+pub mod docs_help;
 
 pub use bless::{blessing, check_golden, replay_corpus, replay_fuzz_corpus};
 pub use dev_image::{pattern, test_key_files, workspace_root, DevImage};

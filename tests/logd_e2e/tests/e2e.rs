@@ -540,7 +540,7 @@ fn idle_connections_of_one_uid_do_not_lock_out_the_others() {
         .args(["append", "--scope", "third", "hello"])
         .output()
         .unwrap();
-    assert_eq!(refused.status.code(), Some(2));
+    assert_eq!(refused.status.code(), Some(5));
     let err = String::from_utf8_lossy(&refused.stderr);
     assert!(
         err.contains("closed the connection before answering"),
@@ -704,6 +704,73 @@ fn nx_log_commands_render_the_journal() {
         .args(["append", "-f", "Bad=1", "x"])
         .output()
         .unwrap();
-    assert_eq!(bad.status.code(), Some(2));
+    assert_eq!(bad.status.code(), Some(4));
     assert!(String::from_utf8_lossy(&bad.stderr).starts_with("error: field \"Bad=1\""));
+}
+
+#[test]
+fn nx_log_query_reads_as_journalctl_does() {
+    let daemon = Daemon::start(&[]).unwrap();
+    for (level, scope, msg) in [
+        ("info", "fs", "one"),
+        ("warn", "fs", "two"),
+        ("error", "net", "three"),
+        ("warn", "fs", "four"),
+        ("debug", "fs", "five"),
+    ] {
+        run(nx(&daemon).args(["append", "--level", level, "--scope", scope, msg]));
+    }
+    let lines = |args: &[&str]| -> Vec<String> {
+        let out = run(nx(&daemon).arg("query").args(args));
+        String::from_utf8(out.stdout)
+            .unwrap()
+            .lines()
+            .map(str::to_string)
+            .collect()
+    };
+    let ids = |lines: &[String]| -> Vec<String> {
+        lines
+            .iter()
+            .map(|l| l.split(' ').next().unwrap().to_string())
+            .collect()
+    };
+    // -n N: the last N, without following.
+    assert_eq!(ids(&lines(&["-n", "2"])), ["#4", "#5"]);
+    assert_eq!(
+        ids(&lines(&["-n", "2", "--scope", "fs", "--level", "warn"])),
+        ["#2", "#4"]
+    );
+    // -p/--priority and -u/--unit, as journalctl users type them.
+    let long = lines(&["--level", "warn", "--scope", "fs"]);
+    assert_eq!(ids(&long), ["#2", "#4"]);
+    assert_eq!(lines(&["-p", "warn", "-u", "fs"]), long);
+    assert_eq!(lines(&["--priority", "2", "--unit", "fs"]), long);
+    // --since AGE counts back on logd's clock (the host's monotonic clock): everything was
+    // stamped within the hour, nothing within the last millisecond after a pause.
+    assert_eq!(lines(&["--since", "1h"]).len(), 5);
+    std::thread::sleep(Duration::from_millis(50));
+    assert!(lines(&["--since", "1ms"]).is_empty());
+    let json = run(nx(&daemon).args(["query", "-n", "1", "--json"]));
+    let doc: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(doc["records"].as_array().unwrap().len(), 1);
+    assert_eq!(doc["records"][0]["id"], 5);
+    // Colour: plain in a pipe, level letters painted with CLICOLOR_FORCE; never in JSON.
+    let plain = run(nx(&daemon).args(["query", "--no-pager"]));
+    assert!(!plain.stdout.contains(&0x1b));
+    let forced = run(nx(&daemon).args(["query"]).env("CLICOLOR_FORCE", "1"));
+    let text = String::from_utf8(forced.stdout).unwrap();
+    assert!(
+        text.contains("\u{1b}[31m") || text.contains("\u{1b}[1m"),
+        "{text:?}"
+    );
+    let json = run(nx(&daemon)
+        .args(["query", "--json"])
+        .env("CLICOLOR_FORCE", "1"));
+    assert!(!json.stdout.contains(&0x1b));
+    // -n and --limit do not go together.
+    let both = nx(&daemon)
+        .args(["query", "-n", "1", "--limit", "1"])
+        .output()
+        .unwrap();
+    assert_eq!(both.status.code(), Some(2));
 }

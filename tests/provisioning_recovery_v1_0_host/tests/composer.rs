@@ -36,10 +36,12 @@ fn ok(out: &Output) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
-fn fails(out: &Output) -> String {
+/// The stderr of a run that failed with exit status `code` (the table in
+/// docs/devx/nx-cli.md: 3 verification failed, 4 bad input, ...).
+fn fails(out: &Output, code: i32) -> String {
     assert_eq!(
         out.status.code(),
-        Some(2),
+        Some(code),
         "stdout: {}",
         String::from_utf8_lossy(&out.stdout)
     );
@@ -192,22 +194,25 @@ fn verify_names_what_is_wrong() {
     let mut bytes = fs::read(d.path().join("os.img")).unwrap();
     bytes[(1 << 20) + 1000] ^= 1;
     fs::write(d.path().join("bad.img"), &bytes).unwrap();
-    let e = fails(&verify("bad.img", &["--pub", public]));
+    let e = fails(&verify("bad.img", &["--pub", public]), 3);
     assert!(e.contains("segment kernel: SHA-256 does not match"), "{e}");
     // Truncated.
     fs::write(d.path().join("short.img"), &bytes[..bytes.len() - 4096]).unwrap();
-    let e = fails(&verify("short.img", &["--pub", public]));
+    let e = fails(&verify("short.img", &["--pub", public]), 3);
     assert!(e.contains("image truncated"), "{e}");
     // Bad signature: another key.
     let other_pub =
         provisioning_recovery_v1_0_host::workspace_root().join("keys/test/ed25519-alt.pub");
-    let e = fails(&verify("os.img", &["--pub", other_pub.to_str().unwrap()]));
+    let e = fails(
+        &verify("os.img", &["--pub", other_pub.to_str().unwrap()]),
+        3,
+    );
     assert!(e.contains("not made by any trusted key"), "{e}");
     // Wrong board.
-    let e = fails(&verify(
-        "os.img",
-        &["--pub", public, "--board", "other-board"],
-    ));
+    let e = fails(
+        &verify("os.img", &["--pub", public, "--board", "other-board"]),
+        3,
+    );
     assert!(
         e.contains("manifest is for board qemu-virt, expected other-board"),
         "{e}"
@@ -222,12 +227,12 @@ fn verify_names_what_is_wrong() {
     let header_crc = crc32fast::hash(&gpt[512..512 + 92]);
     gpt[512 + 16..512 + 20].copy_from_slice(&header_crc.to_le_bytes());
     fs::write(d.path().join("nogpt.img"), &gpt).unwrap();
-    let e = fails(&verify("nogpt.img", &["--pub", public]));
+    let e = fails(&verify("nogpt.img", &["--pub", public]), 3);
     assert!(e.contains("segment kernel: missing from the image"), "{e}");
     // A damaged table is named as such.
     gpt[600] ^= 1;
     fs::write(d.path().join("badgpt.img"), &gpt).unwrap();
-    let e = fails(&verify("badgpt.img", &["--pub", public]));
+    let e = fails(&verify("badgpt.img", &["--pub", public]), 3);
     assert!(
         e.contains("partition table: primary header CRC32 mismatch"),
         "{e}"
@@ -239,7 +244,7 @@ fn verify_names_what_is_wrong() {
         m.replace("1.2.3", "1.2.4"),
     )
     .unwrap();
-    let e = fails(&verify("os.img", &["--pub", public]));
+    let e = fails(&verify("os.img", &["--pub", public]), 3);
     assert!(e.contains("not made by any trusted key"), "{e}");
 }
 
@@ -311,23 +316,24 @@ fn profiles_and_bad_inputs_are_refused_with_clear_errors() {
         a.extend_from_slice(extra);
         nx(&a, d.path())
     };
-    let e = fails(&run(&["--profile", "release", "--state-size", "1M"]));
+    let e = fails(&run(&["--profile", "release", "--state-size", "1M"]), 4);
     assert!(e.contains("refuses to build unsigned"), "{e}");
-    let e = fails(&run(&[
-        "--profile",
-        "release",
-        "--state-size",
-        "1M",
-        "--sign",
-        private.to_str().unwrap(),
-    ]));
+    let e = fails(
+        &run(&[
+            "--profile",
+            "release",
+            "--state-size",
+            "1M",
+            "--sign",
+            private.to_str().unwrap(),
+        ]),
+        4,
+    );
     assert!(e.contains("committed test key"), "{e}");
-    let e = fails(&run(&[
-        "--profile",
-        "release",
-        "--sign",
-        private.to_str().unwrap(),
-    ]));
+    let e = fails(
+        &run(&["--profile", "release", "--sign", private.to_str().unwrap()]),
+        4,
+    );
     assert!(e.contains("segment state"), "{e}");
     assert!(
         !d.path().join("r.img").exists(),
@@ -337,10 +343,13 @@ fn profiles_and_bad_inputs_are_refused_with_clear_errors() {
     ok(&run(&["--profile", "dev"]));
     let m = fs::read_to_string(d.path().join("r.manifest.json")).unwrap();
     assert!(m.contains("\"signature\":\"none\""), "{m}");
-    let e = fails(&nx(
-        &["image", "verify", "r.img", "--manifest", "r.manifest.json"],
-        d.path(),
-    ));
+    let e = fails(
+        &nx(
+            &["image", "verify", "r.img", "--manifest", "r.manifest.json"],
+            d.path(),
+        ),
+        3,
+    );
     assert!(e.contains("unsigned"), "{e}");
     ok(&nx(
         &[
@@ -355,25 +364,28 @@ fn profiles_and_bad_inputs_are_refused_with_clear_errors() {
     ));
     // Bad board, bad version, oversized segment (sparse), empty segment.
     let dev_build = |board: &str, version: &str, segment: &str, file: &str| {
-        fails(&nx(
-            &[
-                "image",
-                "build",
-                "--profile",
-                "dev",
-                "--board",
-                board,
-                "--system-version",
-                version,
-                segment,
-                file,
-                "--out",
-                "x.img",
-                "--manifest",
-                "x.json",
-            ],
-            d.path(),
-        ))
+        fails(
+            &nx(
+                &[
+                    "image",
+                    "build",
+                    "--profile",
+                    "dev",
+                    "--board",
+                    board,
+                    "--system-version",
+                    version,
+                    segment,
+                    file,
+                    "--out",
+                    "x.img",
+                    "--manifest",
+                    "x.json",
+                ],
+                d.path(),
+            ),
+            4,
+        )
     };
     let e = dev_build("Bad_Board", "1.0.0", "--kernel", "kernel.bin");
     assert!(e.contains("board"), "{e}");
@@ -440,10 +452,13 @@ fn inspect_and_extract_round_trip_a_segment() {
         fs::read(d.path().join("k.out")).unwrap(),
         fs::read(d.path().join("kernel.bin")).unwrap()
     );
-    let e = fails(&nx(
-        &["image", "extract", "os.img", "kernel", "--out", "k.out"],
-        d.path(),
-    ));
+    let e = fails(
+        &nx(
+            &["image", "extract", "os.img", "kernel", "--out", "k.out"],
+            d.path(),
+        ),
+        4,
+    );
     assert!(e.contains("already exists"), "{e}");
     ok(&nx(
         &["image", "extract", "os.img", "state", "--out", "s.out"],
@@ -453,9 +468,12 @@ fn inspect_and_extract_round_trip_a_segment() {
     assert_eq!(state.len(), 1 << 20);
     let h = image::state::StateHeader::decode(&state).unwrap();
     assert_eq!((h.size, h.generation), (1 << 20, 0));
-    let e = fails(&nx(
-        &["image", "extract", "os.img", "rootfs", "--out", "r.out"],
-        d.path(),
-    ));
+    let e = fails(
+        &nx(
+            &["image", "extract", "os.img", "rootfs", "--out", "r.out"],
+            d.path(),
+        ),
+        4,
+    );
     assert!(e.contains("segment rootfs: missing"), "{e}");
 }

@@ -124,7 +124,7 @@ fn refuses_without_yes_and_dry_run_removes_nothing() {
     let root = t.path().join("state");
     state_tree(&root, &t.path().join("outside"));
     let out = reset(&root, &[]);
-    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(out.status.code(), Some(4));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("pass --yes to confirm"), "{err}");
     let dry = reset(&root, &["--dry-run"]);
@@ -143,7 +143,7 @@ fn refuses_without_yes_and_dry_run_removes_nothing() {
         "dry run removed nothing"
     );
     let missing = reset(&t.path().join("nope"), &["--yes"]);
-    assert_eq!(missing.status.code(), Some(2));
+    assert_eq!(missing.status.code(), Some(4));
 }
 
 #[test]
@@ -171,7 +171,7 @@ fn refuses_a_directory_without_the_state_marker_unless_forced() {
     fs::write(root.join("docs/thesis.tex"), "precious").unwrap();
     for extra in [&["--dry-run"][..], &["--yes"][..]] {
         let out = reset(&root, extra);
-        assert_eq!(out.status.code(), Some(2), "{extra:?}");
+        assert_eq!(out.status.code(), Some(4), "{extra:?}");
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(
             err.contains("plain: not a state tree (no .nx-state marker at its root); pass --force"),
@@ -222,7 +222,7 @@ fn never_resets_the_root_directory_or_a_home_even_forced() {
         (&t.path().join("home"), "holds the home directory"),
     ] {
         let out = reset(root);
-        assert_eq!(out.status.code(), Some(2), "{}", root.display());
+        assert_eq!(out.status.code(), Some(4), "{}", root.display());
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(err.contains(want), "{}: {err}", root.display());
         assert!(out.stdout.is_empty(), "{}", root.display());

@@ -313,7 +313,7 @@ fn ls_lists_newest_first_and_reports_corrupt_files() {
 fn ls_of_a_missing_directory_is_an_error() {
     let dir = tempfile::tempdir().unwrap();
     let run = nx(dir.path(), &["crash", "ls", "--dir", "nowhere"]);
-    assert_eq!(run.code, 2);
+    assert_eq!(run.code, 5);
     assert!(run
         .stderr
         .starts_with("error: cannot read dump directory nowhere (given with --dir): "));
@@ -395,8 +395,10 @@ fn show_takes_the_newest_a_prefix_and_suggests_near_misses() {
     assert_eq!(id(&newest), "20251223-demo-42");
     assert_eq!(id(&newest_netd), "20251220-netd-7");
     assert_eq!(id(&prefix), "20251220-netd-7");
-    for run in [&ambiguous, &typo, &none_match] {
-        assert_eq!(run.code, 2, "{}", run.stderr);
+    // Several candidates is bad input; no candidate is "nothing found", as coredumpctl
+    // says it.
+    for (run, code) in [(&ambiguous, 4), (&typo, 1), (&none_match, 1)] {
+        assert_eq!(run.code, code, "{}", run.stderr);
     }
     assert!(local
         .stdout
@@ -468,8 +470,8 @@ fn show_errors_name_the_problem() {
             "crash/junk.nxcd",
         ],
     );
-    for run in [&missing, &corrupt, &bad_sym] {
-        assert_eq!(run.code, 2, "{}", run.stderr);
+    for (run, code) in [(&missing, 1), (&corrupt, 4), (&bad_sym, 4)] {
+        assert_eq!(run.code, code, "{}", run.stderr);
         assert!(run.stdout.is_empty());
     }
     // The index's own message belongs to symindex; only the context is nx's.
@@ -569,11 +571,11 @@ fn export_writes_each_format_and_roundtrips() {
             "zst",
         ],
     );
-    assert_eq!(to_nxcd.code, 2, "the output directory does not exist yet");
+    assert_eq!(to_nxcd.code, 5, "the output directory does not exist yet");
     for run in [&to_nxcd_again, &to_zst, &to_json, &forced, &by_flag] {
         assert_eq!(run.code, 0, "{}", run.stderr);
     }
-    assert_eq!((exists.code, unknown.code), (2, 2));
+    assert_eq!((exists.code, unknown.code), (4, 2));
 
     let out = dir.path().join("out");
     // .zst decompresses to the original bytes; .bin (zst by flag) too.
@@ -800,7 +802,7 @@ fn duplicate_dump_ids_are_ambiguous_but_reachable_by_file_name() {
     let crash = dir.path().join("crash");
     std::fs::copy(crash.join("20251223-demo-42.nxcd"), crash.join("copy.nxcd")).unwrap();
     let ambiguous = nx(dir.path(), &["crash", "show", "20251223-demo-42"]);
-    assert_eq!(ambiguous.code, 2);
+    assert_eq!(ambiguous.code, 4);
     assert_eq!(
         ambiguous.stderr,
         "error: dump id \"20251223-demo-42\" is ambiguous in crash: files \
@@ -830,7 +832,7 @@ fn export_refuses_an_output_that_is_not_a_regular_file_even_with_force() {
                 "--force",
             ],
         );
-        assert_eq!(run.code, 2, "{out}: {}", run.stderr);
+        assert_eq!(run.code, 4, "{out}: {}", run.stderr);
         let kind = if out == "/dev/null" {
             "a character device"
         } else {
@@ -916,7 +918,7 @@ fn dumps_in_an_image_store_read_as_in_a_directory() {
     );
     // An unknown id names the image's store and what chose it.
     let missing = nx(d, &["crash", "show", "nope", "--image", "os.img"]);
-    assert_eq!(missing.code, 2);
+    assert_eq!(missing.code, 1);
     assert!(
         missing
             .stderr

@@ -19,12 +19,12 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 /// Runs `nx flash serve --port PORT --disk DISK EXTRA...`, which must refuse to start
-/// (exit 2) saying `want`.
-fn serve_refused(cwd: &Path, port: &str, disk: &str, extra: &[&str], want: &str) {
+/// (with exit status `code`) saying `want`.
+fn serve_refused(cwd: &Path, port: &str, disk: &str, extra: &[&str], code: i32, want: &str) {
     let mut args = vec!["flash", "serve", "--port", port, "--disk", disk];
     args.extend_from_slice(extra);
     let run = nx_bounded(cwd, &args);
-    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert_eq!(run.code, code, "{}", run.stderr);
     assert!(run.stderr.contains(want), "{}", run.stderr);
 }
 
@@ -157,7 +157,7 @@ fn send(cwd: &Path, img: &str, sock: &str, extra: &[&str]) -> Run {
     let mut args = vec![
         "flash",
         "send",
-        "--img",
+        "--image",
         img,
         "--manifest",
         "os.manifest.json",
@@ -184,7 +184,7 @@ fn send_refuses_an_image_that_does_not_match_its_manifest_and_sends_nothing() {
         ],
     );
     let run = send(d, "flipped.img", "dev.sock", &[]);
-    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert_eq!(run.code, 3, "{}", run.stderr);
     assert!(
         run.stderr.contains(
             "flipped.img does not match os.manifest.json; nothing was sent: segment initrd: SHA-256 does not match the manifest"
@@ -204,7 +204,7 @@ fn send_refuses_an_image_that_does_not_match_its_manifest_and_sends_nothing() {
     let img = std::fs::read(d.join("os.img")).unwrap();
     std::fs::write(d.join("short.img"), &img[..img.len() - 512]).unwrap();
     let run = send(d, "short.img", "dev.sock", &[]);
-    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert_eq!(run.code, 3, "{}", run.stderr);
     assert!(
         run.stderr.contains("short.img: image truncated"),
         "{}",
@@ -231,7 +231,7 @@ fn send_to_a_missing_port_says_so_before_reading_the_image() {
     // An image that does not match its manifest: were it checked first, that would be
     // the error.
     let run = send(d, "flipped.img", "absent.sock", &[]);
-    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert_eq!(run.code, 5, "{}", run.stderr);
     assert!(run.stderr.contains("absent.sock"), "{}", run.stderr);
     assert!(!run.stderr.contains("does not match"), "{}", run.stderr);
 }
@@ -265,7 +265,7 @@ fn a_refusal_by_the_device_does_not_suggest_resume() {
             "unix:dev.sock",
             "--disk",
             "disk.img",
-            "--trust",
+            "--pub",
             key.to_str().unwrap(),
         ],
     );
@@ -323,6 +323,7 @@ fn serve_refuses_trust_keys_with_insecure_mode() {
             key.to_str().unwrap(),
             "--insecure-accept-unsigned",
         ],
+        2,
         "cannot be used with",
     );
     assert!(!d.join("dev.sock").exists());
@@ -336,6 +337,7 @@ fn serve_refuses_a_zero_capacity() {
         "unix:dev.sock",
         "disk.img",
         &["--insecure-accept-unsigned", "--capacity", "0"],
+        4,
         "--capacity 0: the disk could hold no image",
     );
     assert!(!dir.path().join("dev.sock").exists());
@@ -397,6 +399,7 @@ fn serve_removes_a_stale_socket_and_keeps_a_live_one() {
         "unix:dev.sock",
         "other.img",
         &["--insecure-accept-unsigned"],
+        4,
         "unix:dev.sock: in use by a running server",
     );
     std::thread::sleep(Duration::from_millis(200));
@@ -412,7 +415,86 @@ fn serve_removes_a_stale_socket_and_keeps_a_live_one() {
         "unix:plain",
         "disk.img",
         &["--insecure-accept-unsigned"],
+        4,
         "unix:plain: exists and is not a socket (not removed)",
     );
     assert_eq!(std::fs::read(d.join("plain")).unwrap(), b"keep me");
+}
+
+#[test]
+fn send_takes_its_port_from_nx_flash_port_and_reports_each_range() {
+    let dir = fixture();
+    let d = dir.path();
+    let serve = Serve::start(
+        d,
+        &[
+            "-p",
+            "unix:dev.sock",
+            "--disk",
+            "disk.img",
+            "--insecure-accept-unsigned",
+            "--once",
+        ],
+    );
+    let args = [
+        "flash",
+        "send",
+        "--image",
+        "os.img",
+        "--manifest",
+        "os.manifest.json",
+        "-b",
+        "921600",
+    ];
+    let run = Run::new(
+        &args,
+        common::nx_command(d, &args)
+            .env("NX_FLASH_PORT", "unix:dev.sock")
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(serve.wait(), 0);
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(d.join("os.manifest.json")).unwrap()).unwrap();
+    let lines: Vec<&str> = run.stdout.lines().collect();
+    assert!(
+        lines[0].starts_with("flashed os.img to unix:dev.sock"),
+        "{}",
+        run.stdout
+    );
+    // One line per range, in manifest order, with its offset, size, time and rate.
+    let ranges = manifest["ranges"].as_array().unwrap();
+    for (range, line) in ranges.iter().zip(&lines[1..]) {
+        let name = range["name"].as_str().unwrap();
+        let offset = format!("at {:#010x}", range["offset"].as_u64().unwrap());
+        assert!(line.trim_start().starts_with(name), "{line}");
+        assert!(line.contains(&offset), "{line}");
+        assert!(line.contains(" in ") && line.contains(" s"), "{line}");
+    }
+    let last = lines[ranges.len() + 1];
+    assert!(
+        last.starts_with("wrote ") && last.contains("(effective "),
+        "{last}"
+    );
+    assert!(last.contains("KiB") || last.contains("MiB"), "{last}");
+    assert_eq!(lines.len(), ranges.len() + 2, "{}", run.stdout);
+}
+
+#[test]
+fn ports_lists_serial_ports_as_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = nx(dir.path(), &["flash", "ports", "--json"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(v["schema"], "nx.flash.ports/1");
+    let ports = v["ports"].as_array().unwrap();
+    let paths: Vec<&str> = ports.iter().map(|p| p["path"].as_str().unwrap()).collect();
+    let mut sorted = paths.clone();
+    sorted.sort();
+    sorted.dedup();
+    assert_eq!(paths, sorted, "sorted by path, each once");
+    for p in ports {
+        assert!(["usb", "pci", "bluetooth", "unknown"].contains(&p["kind"].as_str().unwrap()));
+    }
 }

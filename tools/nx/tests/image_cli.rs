@@ -21,10 +21,10 @@ fn ok(run: &Run) -> &str {
     &run.stdout
 }
 
-/// The error line of a failed run (exit status 2, nothing on stdout).
-fn fails(run: &Run) -> String {
+/// The error line of a failed run (exit status `code`, nothing on stdout).
+fn fails(run: &Run, code: i32) -> String {
     assert_eq!(
-        run.code, 2,
+        run.code, code,
         "stdout: {}\nstderr: {}",
         run.stdout, run.stderr
     );
@@ -143,14 +143,17 @@ fn build_refuses_outputs_that_share_a_path() {
     ];
     for (extra, want) in cases {
         let run = build(d.path(), extra);
-        let e = fails(&run);
+        let e = fails(&run, 4);
         assert!(e.contains(want), "{extra:?}: {e}");
         assert!(e.contains("each output needs its own path"), "{e}");
         assert_eq!(names(d.path()), before, "{extra:?} wrote something");
     }
     // An existing file at the shared path is left as it was.
     fs::write(d.path().join("a.img"), b"keep me").unwrap();
-    fails(&build(d.path(), &["--out", "a.img", "--manifest", "a.img"]));
+    fails(
+        &build(d.path(), &["--out", "a.img", "--manifest", "a.img"]),
+        4,
+    );
     assert_eq!(fs::read(d.path().join("a.img")).unwrap(), b"keep me");
 }
 
@@ -191,16 +194,16 @@ fn build_refuses_an_output_that_is_an_input() {
                 "--sig-out",
                 &k,
             ],
-            "--sig-out is also the input --sign",
+            "--sig-out is also the input --key",
         ),
         (
-            &["--out", "a.img", "--manifest", &k, "--sign", &k],
-            "--manifest is also the input --sign",
+            &["--out", "a.img", "--manifest", &k, "--key", &k],
+            "--manifest is also the input --key",
         ),
     ];
     for (extra, want) in cases {
         let run = build(d.path(), extra);
-        let e = fails(&run);
+        let e = fails(&run, 4);
         assert!(e.contains(want), "{extra:?}: {e}");
         assert!(e.contains("refusing to replace an input"), "{e}");
         assert_eq!(snapshot(d.path()), before, "{extra:?} changed a file");
@@ -214,7 +217,7 @@ fn failed_build_leaves_none_of_its_outputs() {
     let k = secret();
     let before = names(d.path());
     let e = build(d.path(), &["--out", "c.img", "--manifest", "nodir2/c.json"]);
-    let e = fails(&e);
+    let e = fails(&e, 4);
     assert_eq!(
         e,
         "error: nodir2/c.json: --manifest: directory nodir2 does not exist"
@@ -233,7 +236,7 @@ fn failed_build_leaves_none_of_its_outputs() {
             "nodir3/d.sig",
         ],
     );
-    let e = fails(&e);
+    let e = fails(&e, 4);
     assert_eq!(
         e,
         "error: nodir3/d.sig: --sig-out: directory nodir3 does not exist"
@@ -245,12 +248,12 @@ fn failed_build_leaves_none_of_its_outputs() {
         &["--out", "kernel.bin/e.img", "--manifest", "e.json"],
     );
     assert_eq!(
-        fails(&e),
+        fails(&e, 4),
         "error: kernel.bin/e.img: --out: kernel.bin is not a directory"
     );
     fs::create_dir(d.path().join("dir.img")).unwrap();
     let e = build(d.path(), &["--out", "dir.img", "--manifest", "e.json"]);
-    assert_eq!(fails(&e), "error: dir.img: --out: is a directory");
+    assert_eq!(fails(&e, 4), "error: dir.img: --out: is a directory");
     let mut with_dir = [&before[..], &["dir.img".to_string()]].concat();
     with_dir.sort();
     assert_eq!(names(d.path()), with_dir);
@@ -293,17 +296,17 @@ fn inspect_refuses_a_truncated_or_padded_image_as_verify_does() {
     assert_eq!(img.len(), 4 << 20);
     ok(&nx(d.path(), &["image", "inspect", "os.img"]));
     fs::write(d.path().join("t.img"), &img[..1_000_000]).unwrap();
-    let e = fails(&nx(d.path(), &["image", "inspect", "t.img"]));
+    let e = fails(&nx(d.path(), &["image", "inspect", "t.img"]), 4);
     assert_eq!(
         e,
         "error: t.img: image truncated: 1000000 bytes, the partition table's backup GPT header \
          ends at byte 4194304; partitions past the end of the file: kernel, initrd"
     );
-    let e = fails(&nx(d.path(), &["image", "inspect", "t.img", "--json"]));
+    let e = fails(&nx(d.path(), &["image", "inspect", "t.img", "--json"]), 4);
     assert!(e.contains("t.img: image truncated"), "{e}");
     // Only the backup GPT missing: every partition is whole.
     fs::write(d.path().join("t2.img"), &img[..img.len() - 512]).unwrap();
-    let e = fails(&nx(d.path(), &["image", "inspect", "t2.img"]));
+    let e = fails(&nx(d.path(), &["image", "inspect", "t2.img"]), 4);
     assert_eq!(
         e,
         "error: t2.img: image truncated: 4193792 bytes, the partition table's backup GPT header \
@@ -312,7 +315,7 @@ fn inspect_refuses_a_truncated_or_padded_image_as_verify_does() {
     let mut long = img.clone();
     long.extend_from_slice(&[0; 512]);
     fs::write(d.path().join("long.img"), &long).unwrap();
-    let e = fails(&nx(d.path(), &["image", "inspect", "long.img"]));
+    let e = fails(&nx(d.path(), &["image", "inspect", "long.img"]), 4);
     assert!(
         e.starts_with("error: long.img: image too long: 4194816 bytes"),
         "{e}"
@@ -322,25 +325,28 @@ fn inspect_refuses_a_truncated_or_padded_image_as_verify_does() {
     let n = nobackup.len();
     nobackup[n - 512..].fill(0);
     fs::write(d.path().join("nb.img"), &nobackup).unwrap();
-    let e = fails(&nx(d.path(), &["image", "inspect", "nb.img"]));
+    let e = fails(&nx(d.path(), &["image", "inspect", "nb.img"]), 4);
     assert_eq!(
         e,
         "error: nb.img: partition table: no backup GPT header at the last LBA the primary \
          header names"
     );
     // verify refuses the truncated copy too.
-    let e = fails(&nx(
-        d.path(),
-        &[
-            "image",
-            "verify",
-            "t.img",
-            "--manifest",
-            "os.json",
-            "--pub",
-            &public(),
-        ],
-    ));
+    let e = fails(
+        &nx(
+            d.path(),
+            &[
+                "image",
+                "verify",
+                "t.img",
+                "--manifest",
+                "os.json",
+                "--pub",
+                &public(),
+            ],
+        ),
+        3,
+    );
     assert_eq!(
         e,
         "error: t.img: image truncated: 1000000 bytes, manifest says 4194304"
@@ -351,61 +357,73 @@ fn inspect_refuses_a_truncated_or_padded_image_as_verify_does() {
 fn messages_name_the_file_and_the_cause_once() {
     let d = built();
     fs::write(d.path().join("e.img"), b"").unwrap();
-    let e = fails(&nx(d.path(), &["image", "inspect", "e.img"]));
+    let e = fails(&nx(d.path(), &["image", "inspect", "e.img"]), 4);
     assert_eq!(
         e,
         "error: e.img: partition table: image too short for a protective MBR and primary GPT"
     );
     fs::create_dir(d.path().join("dir.img")).unwrap();
-    let e = fails(&nx(d.path(), &["image", "inspect", "dir.img"]));
+    let e = fails(&nx(d.path(), &["image", "inspect", "dir.img"]), 4);
     assert_eq!(e, "error: dir.img: is a directory, not an image file");
-    let e = fails(&nx(
-        d.path(),
-        &[
-            "image",
-            "verify",
-            "dir.img",
-            "--manifest",
-            "os.json",
-            "--pub",
-            &public(),
-        ],
-    ));
+    let e = fails(
+        &nx(
+            d.path(),
+            &[
+                "image",
+                "verify",
+                "dir.img",
+                "--manifest",
+                "os.json",
+                "--pub",
+                &public(),
+            ],
+        ),
+        3,
+    );
     assert_eq!(e, "error: dir.img: is a directory, not an image file");
-    let e = fails(&nx(
-        d.path(),
-        &["image", "extract", "dir.img", "kernel", "--out", "k"],
-    ));
+    let e = fails(
+        &nx(
+            d.path(),
+            &["image", "extract", "dir.img", "kernel", "--out", "k"],
+        ),
+        4,
+    );
     assert_eq!(e, "error: dir.img: is a directory, not an image file");
     // A missing file: the operating system's reason, once.
-    let e = fails(&nx(d.path(), &["image", "inspect", "none.img"]));
+    let e = fails(&nx(d.path(), &["image", "inspect", "none.img"]), 5);
     assert_eq!(e, "error: none.img: No such file or directory (os error 2)");
 
     // extract says where the size it expected comes from.
     let img = fs::read(d.path().join("os.img")).unwrap();
     fs::write(d.path().join("t.img"), &img[..1_000_000]).unwrap();
-    let e = fails(&nx(
-        d.path(),
-        &["image", "extract", "t.img", "kernel", "--out", "k"],
-    ));
+    let e = fails(
+        &nx(
+            d.path(),
+            &["image", "extract", "t.img", "kernel", "--out", "k"],
+        ),
+        4,
+    );
     assert_eq!(
         e,
         "error: t.img: image truncated: 1000000 bytes, the partition table says partition \
          kernel ends at byte 2097152"
     );
-    let e = fails(&nx(
-        d.path(),
-        &[
-            "image",
-            "extract",
-            "t.img",
-            "kernel",
-            "--out",
-            "k",
-            "--manifest",
-            "os.json",
-        ],
-    ));
+    let e = fails(
+        &nx(
+            d.path(),
+            &[
+                "image",
+                "extract",
+                "t.img",
+                "kernel",
+                "--out",
+                "k",
+                "--manifest",
+                "os.json",
+            ],
+        ),
+        4,
+    );
     assert_eq!(
         e,
         "error: t.img: image truncated: 1000000 bytes, the manifest's range kernel ends at \
@@ -416,18 +434,21 @@ fn messages_name_the_file_and_the_cause_once() {
     let mut bad = img.clone();
     bad[(1 << 20) + 10] ^= 1;
     fs::write(d.path().join("bad.img"), &bad).unwrap();
-    let e = fails(&nx(
-        d.path(),
-        &[
-            "image",
-            "verify",
-            "bad.img",
-            "--manifest",
-            "os.json",
-            "--pub",
-            &public(),
-        ],
-    ));
+    let e = fails(
+        &nx(
+            d.path(),
+            &[
+                "image",
+                "verify",
+                "bad.img",
+                "--manifest",
+                "os.json",
+                "--pub",
+                &public(),
+            ],
+        ),
+        3,
+    );
     assert_eq!(
         e,
         "error: verifying bad.img: segment kernel: SHA-256 does not match the manifest"
@@ -441,7 +462,7 @@ fn extract_refuses_to_replace_its_input() {
     for extra in [&["--force"][..], &[][..]] {
         let mut args = vec!["image", "extract", "os.img", "kernel", "--out", "./os.img"];
         args.extend_from_slice(extra);
-        let e = fails(&nx(d.path(), &args));
+        let e = fails(&nx(d.path(), &args), 4);
         assert_eq!(
             e,
             "error: ./os.img: --out is also the input IMAGE (os.img); refusing to replace an \
@@ -458,14 +479,17 @@ fn extract_refuses_to_replace_its_input() {
             "os.json",
         ];
         args.extend_from_slice(extra);
-        let e = fails(&nx(d.path(), &args));
+        let e = fails(&nx(d.path(), &args), 4);
         assert!(e.contains("--out is also the input --manifest"), "{e}");
     }
     assert_eq!(snapshot(d.path()), before);
-    let e = fails(&nx(
-        d.path(),
-        &["image", "extract", "os.img", "kernel", "--out", "no/k"],
-    ));
+    let e = fails(
+        &nx(
+            d.path(),
+            &["image", "extract", "os.img", "kernel", "--out", "no/k"],
+        ),
+        4,
+    );
     assert_eq!(e, "error: no/k: --out: directory no does not exist");
     ok(&nx(
         d.path(),
@@ -530,33 +554,102 @@ fn outputs_that_are_not_regular_files_are_refused_even_with_force() {
         .unwrap();
     assert!(made.success());
     let before = snapshot(d.path());
-    let e = fails(&nx(
-        d.path(),
-        &[
-            "image", "extract", "os.img", "kernel", "--out", "pipe", "--force",
-        ],
-    ));
+    let e = fails(
+        &nx(
+            d.path(),
+            &[
+                "image", "extract", "os.img", "kernel", "--out", "pipe", "--force",
+            ],
+        ),
+        4,
+    );
     assert_eq!(
         e,
         "error: pipe: is a FIFO (named pipe), not a regular file; refusing to write over it \
          (nothing was written)"
     );
-    let e = fails(&nx(
-        d.path(),
-        &[
-            "image",
-            "extract",
-            "os.img",
-            "kernel",
-            "--out",
-            "/dev/null",
-            "--force",
-        ],
-    ));
+    let e = fails(
+        &nx(
+            d.path(),
+            &[
+                "image",
+                "extract",
+                "os.img",
+                "kernel",
+                "--out",
+                "/dev/null",
+                "--force",
+            ],
+        ),
+        4,
+    );
     assert!(e.contains("/dev/null: is a character device"), "{e}");
-    let e = fails(&build(d.path(), &["--out", "pipe", "--manifest", "p.json"]));
+    let e = fails(
+        &build(d.path(), &["--out", "pipe", "--manifest", "p.json"]),
+        4,
+    );
     assert!(e.contains("pipe: is a FIFO (named pipe)"), "{e}");
     assert_eq!(snapshot(d.path()), before);
+}
+
+#[test]
+fn the_image_is_spelled_image_or_given_as_the_operand_and_the_key_key_or_sign() {
+    let d = built();
+    let verify = |image: &[&str]| {
+        let mut args = vec!["image", "verify"];
+        args.extend_from_slice(image);
+        let public = public();
+        args.extend(["--manifest", "os.json", "--pub", public.as_str()]);
+        nx(d.path(), &args)
+    };
+    let operand = verify(&["os.img"]);
+    let flag = verify(&["--image", "os.img"]);
+    assert_eq!(ok(&operand), ok(&flag));
+    assert!(!fails(&verify(&["--image", "os.img", "os.img"]), 2).is_empty());
+    assert!(fails(&verify(&[]), 2).contains("--image"));
+    let inspect = nx(d.path(), &["image", "inspect", "--image", "os.img"]);
+    assert_eq!(
+        ok(&inspect),
+        ok(&nx(d.path(), &["image", "inspect", "os.img"]))
+    );
+    let extract = nx(
+        d.path(),
+        &[
+            "image", "extract", "--image", "os.img", "kernel", "-o", "k1",
+        ],
+    );
+    ok(&extract);
+    ok(&nx(
+        d.path(),
+        &["image", "extract", "os.img", "kernel", "-o", "k2"],
+    ));
+    assert_eq!(
+        fs::read(d.path().join("k1")).unwrap(),
+        fs::read(d.path().join("k2")).unwrap()
+    );
+    let both = nx(
+        d.path(),
+        &[
+            "image", "extract", "--image", "os.img", "os.img", "kernel", "-o", "k3",
+        ],
+    );
+    assert!(fails(&both, 2).contains("with --image, give the segment alone"));
+    // The signing key: --key, and the seed's --sign, sign alike.
+    let secret = secret();
+    for (flag, out) in [("--key", "a"), ("--sign", "b")] {
+        let (img, manifest) = (format!("{out}.img"), format!("{out}.json"));
+        ok(&build(
+            d.path(),
+            &["-o", &img, "--manifest", &manifest, flag, &secret],
+        ));
+    }
+    for ext in ["img", "json"] {
+        assert_eq!(
+            fs::read(d.path().join(format!("a.{ext}"))).unwrap(),
+            fs::read(d.path().join(format!("b.{ext}"))).unwrap(),
+            "{ext}"
+        );
+    }
 }
 
 /// Hidden files (temporaries, backups, commit journals) in `dir`.

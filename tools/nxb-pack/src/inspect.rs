@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Result;
+use cli_support::size::parse_size;
 use serde::Serialize;
 use signing::{keyfile, to_hex, KeyPolicy, TrustedKeys};
 
@@ -19,8 +20,8 @@ pub struct Args {
     /// Trusted public key file; repeat for several (fail unless one of them signed).
     #[arg(long = "pub", value_name = "KEY", action = clap::ArgAction::Append)]
     public: Vec<PathBuf>,
-    /// Largest bundle accepted, in bytes (checked before reading).
-    #[arg(long, value_name = "BYTES", default_value_t = updates::fs::DEFAULT_MAX_BUNDLE_SIZE)]
+    /// Largest file accepted, checked before reading (bytes, or 512K, 16M, 16MiB, 16MB).
+    #[arg(long, value_name = "SIZE", default_value_t = updates::fs::DEFAULT_MAX_BUNDLE_SIZE, value_parser = parse_size)]
     max_size: u64,
     /// The .nxb file.
     file: PathBuf,

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{bail, Context, Result};
+use cli_support::size::parse_size;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use signing::{keyfile, KeyPolicy};
@@ -26,13 +27,19 @@ pub struct Args {
     #[arg(long, value_name = "KEY", required = true)]
     key: Option<PathBuf>,
     /// The .nxb to write (atomically).
-    #[arg(short = 'o', long = "output", value_name = "NAME.nxb", required = true)]
-    output: Option<PathBuf>,
+    #[arg(
+        short = 'o',
+        long = "out",
+        visible_alias = "output",
+        value_name = "NAME.nxb",
+        required = true
+    )]
+    out: Option<PathBuf>,
     /// A release build: refuse the committed test keys.
     #[arg(long)]
     release: bool,
-    /// Largest payload accepted, in bytes.
-    #[arg(long, value_name = "BYTES", default_value_t = updates::fs::DEFAULT_MAX_BUNDLE_SIZE)]
+    /// Largest payload accepted (bytes, or 512K, 16M, 16MiB, 16MB).
+    #[arg(long, value_name = "SIZE", default_value_t = updates::fs::DEFAULT_MAX_BUNDLE_SIZE, value_parser = parse_size)]
     max_payload_size: u64,
 }
 
@@ -87,9 +94,9 @@ fn read_toml(path: &Path) -> Result<BundleToml> {
 
 pub fn run(args: Args) -> Result<ExitCode> {
     let (Some(toml_path), Some(payload), Some(key), Some(output)) =
-        (args.toml, args.payload, args.key, args.output)
+        (args.toml, args.payload, args.key, args.out)
     else {
-        bail!("--toml, --payload, --key and -o are required (see --help)");
+        bail!("--toml, --payload, --key and --out are required (see --help)");
     };
     durable::refuse_output_among_inputs(
         &output,

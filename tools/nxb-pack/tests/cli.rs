@@ -89,7 +89,7 @@ fn inspect_checks_the_signature() {
     assert!(String::from_utf8_lossy(&out.stdout).contains("(trusted)"));
     let alt = key("ed25519-alt.pub");
     let out = nxb_pack(&["inspect", "--pub", &alt, "hello.nxb"], dir.path());
-    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(out.status.code(), Some(3));
 }
 
 #[test]
@@ -126,7 +126,7 @@ fn refuses_bad_descriptions_naming_the_field() {
     ] {
         let dir = workdir(&toml);
         let out = pack(dir.path(), "x.nxb");
-        assert_eq!(out.status.code(), Some(2), "{toml}");
+        assert_eq!(out.status.code(), Some(4), "{toml}");
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(err.contains(needle), "{needle}: {err}");
         assert!(!dir.path().join("x.nxb").exists());
@@ -165,7 +165,7 @@ fn refuses_an_output_that_is_an_input() {
             ],
             dir.path(),
         );
-        assert_eq!(o.status.code(), Some(2), "{out}");
+        assert_eq!(o.status.code(), Some(4), "{out}");
         let err = String::from_utf8_lossy(&o.stderr);
         assert!(
             err.contains(out) && err.contains("also an input") && err.contains(what),
@@ -188,7 +188,7 @@ fn refuses_a_payload_over_the_size_limit() {
     let dir = workdir(TOML);
     let run = |limit| pack_with(dir.path(), "x.nxb", &["--max-payload-size", limit]);
     let o = run("4999");
-    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(o.status.code(), Some(4));
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(
         err.contains("payload.elf: 5000 bytes exceeds the bound of 4999 bytes"),
@@ -218,7 +218,7 @@ fn a_failed_write_names_the_output_and_leaves_nothing() {
         .current_dir(dir.path())
         .output()
         .unwrap();
-    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(o.status.code(), Some(5));
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(
         err.contains("b.nxb") && !err.contains("big.bin"),

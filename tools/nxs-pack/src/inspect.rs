@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
+use cli_support::size::parse_size;
 use serde::Serialize;
 use signing::{to_hex, KeyPolicy, TrustedKeys};
 use updates::tar::BLOCK;
@@ -19,8 +20,8 @@ pub struct Args {
     /// One JSON document (schema `nxs-inspect/1`).
     #[arg(long)]
     json: bool,
-    /// Largest archive accepted, in bytes (checked before reading).
-    #[arg(long, value_name = "BYTES", default_value_t = updates::DEFAULT_MAX_ARCHIVE_SIZE)]
+    /// Largest file accepted, checked before reading (bytes, or 512K, 16M, 16MiB, 16MB).
+    #[arg(long, value_name = "SIZE", default_value_t = updates::DEFAULT_MAX_ARCHIVE_SIZE, value_parser = parse_size)]
     max_size: u64,
     /// The .nxs file.
     file: PathBuf,

@@ -11,7 +11,7 @@ use signing::keyfile;
 #[derive(clap::Args)]
 pub struct Args {
     /// Directory to write ed25519.hex and ed25519.pub into (created when missing).
-    #[arg(long, value_name = "DIR")]
+    #[arg(short = 'o', long, value_name = "DIR")]
     out: PathBuf,
     /// Replace existing key files.
     #[arg(long)]

@@ -8,6 +8,7 @@ use anyhow::{bail, Context, Result};
 use serde::Deserialize;
 use signing::{keyfile, KeyPolicy};
 
+use cli_support::size::parse_size;
 use updates::pack::SystemSetMeta;
 use updates::BoardName;
 
@@ -24,13 +25,19 @@ pub struct Args {
     #[arg(long, value_name = "KEY", required = true)]
     key: Option<PathBuf>,
     /// The .nxs to write (atomically: replaced only by a complete archive).
-    #[arg(long, short = 'o', value_name = "FILE", required = true)]
-    output: Option<PathBuf>,
+    #[arg(
+        short = 'o',
+        long = "out",
+        visible_alias = "output",
+        value_name = "FILE",
+        required = true
+    )]
+    out: Option<PathBuf>,
     /// A release build: refuse the committed test keys.
     #[arg(long)]
     release: bool,
     /// Largest bundle file accepted, in bytes.
-    #[arg(long, value_name = "BYTES", default_value_t = updates::fs::DEFAULT_MAX_BUNDLE_SIZE)]
+    #[arg(long, value_name = "SIZE", default_value_t = updates::fs::DEFAULT_MAX_BUNDLE_SIZE, value_parser = parse_size)]
     max_bundle_size: u64,
 }
 
@@ -107,9 +114,9 @@ fn refuse_output_among_inputs(output: &Path, input: &Path, meta: &Path, key: &Pa
 
 pub fn run(args: Args) -> Result<ExitCode> {
     let (Some(input), Some(meta), Some(key), Some(output)) =
-        (args.input, args.meta, args.key, args.output)
+        (args.input, args.meta, args.key, args.out)
     else {
-        bail!("--input, --meta, --key and --output are required (see --help)");
+        bail!("--input, --meta, --key and --out are required (see --help)");
     };
     refuse_output_among_inputs(&output, &input, &meta, &key)?;
     let meta = read_meta(&meta)?;

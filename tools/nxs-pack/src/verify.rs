@@ -5,6 +5,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Result;
+use cli_support::size::parse_size;
+use cli_support::style::{paint, GOOD};
 use signing::{keyfile, KeyPolicy};
 use updates::{BoardName, VerifyPolicy};
 
@@ -26,8 +28,8 @@ pub struct Args {
     /// A release build: refuse the committed test keys as trusted keys.
     #[arg(long)]
     release: bool,
-    /// Largest archive accepted, in bytes (checked before reading).
-    #[arg(long, value_name = "BYTES", default_value_t = updates::DEFAULT_MAX_ARCHIVE_SIZE)]
+    /// Largest file accepted, checked before reading (bytes, or 512K, 16M, 16MiB, 16MB).
+    #[arg(long, value_name = "SIZE", default_value_t = updates::DEFAULT_MAX_ARCHIVE_SIZE, value_parser = parse_size)]
     max_size: u64,
     /// The .nxs file.
     file: PathBuf,
@@ -54,8 +56,9 @@ pub fn run(args: Args) -> Result<ExitCode> {
             .allow_downgrade(args.allow_downgrade);
     }
     let verified = updates::fs::verify_file(&args.file, verify)?;
-    println!(
-        "ok: {}: system {} for {}, {} bundles, signed by {}, digest {}",
+    anstream::println!(
+        "{}: {}: system {} for {}, {} bundles, signed by {}, digest {}",
+        paint(GOOD, "ok"),
         args.file.display(),
         verified.index.system_version,
         verified.index.board,

@@ -1,6 +1,6 @@
 //! `nxs-pack` as users run it: keygen never overwrites, packing is byte-identical
 //! across runs and input order, verify and inspect report what the library decides, and
-//! failures exit 2 without leaving a partial output.
+//! failures exit with the status of their class without leaving a partial output.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::fs;
@@ -79,7 +79,7 @@ fn keygen_writes_0600_and_refuses_to_overwrite() {
         );
     }
     let out = nxs_pack(&["keygen", "--out", "k"], dir.path());
-    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(out.status.code(), Some(4));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
         err.contains("already exists") && err.contains("--force"),
@@ -150,16 +150,16 @@ fn verify_accepts_trusted_keys_and_refuses_the_rest() {
     );
     assert!(String::from_utf8_lossy(&ok.stdout).starts_with("ok: "));
     let wrong = nxs_pack(&["verify", "--pub", &alt, set], dir.path());
-    assert_eq!(wrong.status.code(), Some(2));
+    assert_eq!(wrong.status.code(), Some(3));
     assert!(String::from_utf8_lossy(&wrong.stderr).contains("system.sig.ed25519"));
     let board = nxs_pack(
         &["verify", "--pub", &main, "--board", "other", set],
         dir.path(),
     );
-    assert_eq!(board.status.code(), Some(2));
+    assert_eq!(board.status.code(), Some(3));
     let args = ["verify", "--pub", &main, "--running-version", "2.0.0", set];
     let down = nxs_pack(&args, dir.path());
-    assert_eq!(down.status.code(), Some(2));
+    assert_eq!(down.status.code(), Some(3));
     assert!(String::from_utf8_lossy(&down.stderr).contains("downgrade"));
     let args = [
         "verify",
@@ -172,7 +172,7 @@ fn verify_accepts_trusted_keys_and_refuses_the_rest() {
     ];
     assert!(nxs_pack(&args, dir.path()).status.success());
     let release = nxs_pack(&["verify", "--release", "--pub", &main, set], dir.path());
-    assert_eq!(release.status.code(), Some(2));
+    assert_eq!(release.status.code(), Some(4));
     assert!(String::from_utf8_lossy(&release.stderr).contains("test key"));
 }
 
@@ -180,7 +180,7 @@ fn verify_accepts_trusted_keys_and_refuses_the_rest() {
 fn release_packing_refuses_a_test_key() {
     let dir = workdir(["hello.nxb", "samgrd.nxb"]);
     let out = pack(dir.path(), &["--release"]);
-    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(out.status.code(), Some(4));
     assert!(String::from_utf8_lossy(&out.stderr).contains("test key"));
     assert!(!dir.path().join("system-v1.0.0.nxs").exists());
 }
@@ -194,7 +194,7 @@ fn a_bad_bundle_fails_without_leaving_an_output() {
     bytes[at] ^= 1;
     fs::write(&path, bytes).unwrap();
     let out = pack(dir.path(), &[]);
-    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(out.status.code(), Some(3));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
         err.contains("hello.nxb") && err.contains("payload"),
@@ -219,7 +219,7 @@ fn keygen_checks_both_names_before_writing_either() {
     fs::remove_file(kd5.join("ed25519.pub")).unwrap();
     fs::create_dir(kd5.join("ed25519.pub")).unwrap();
     let out = nxs_pack(&["keygen", "--out", "kd5", "--force"], dir.path());
-    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(out.status.code(), Some(4));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
         err.contains("ed25519.pub") && err.contains("is a directory"),
@@ -231,7 +231,7 @@ fn keygen_checks_both_names_before_writing_either() {
     let kd6 = dir.path().join("kd6");
     fs::create_dir_all(kd6.join("ed25519.pub")).unwrap();
     let out = nxs_pack(&["keygen", "--out", "kd6"], dir.path());
-    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(out.status.code(), Some(4));
     assert_eq!(names_in(&kd6), ["ed25519.pub"]);
 }
 
@@ -243,7 +243,7 @@ fn keygen_into_a_file_says_it_is_not_a_directory() {
         let mut args = vec!["keygen", "--out", "afile"];
         args.extend_from_slice(extra);
         let out = nxs_pack(&args, dir.path());
-        assert_eq!(out.status.code(), Some(2));
+        assert_eq!(out.status.code(), Some(4));
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(
             err.contains("afile") && err.contains("not a directory"),
@@ -280,7 +280,7 @@ fn pack_refuses_an_output_that_is_an_input() {
             ],
             dir.path(),
         );
-        assert_eq!(out.status.code(), Some(2), "{output}");
+        assert_eq!(out.status.code(), Some(4), "{output}");
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(
             err.contains(output) && err.contains(needle),
@@ -301,4 +301,74 @@ fn pack_refuses_an_output_that_is_an_input() {
         names_in(&dir.path().join("bundles")),
         ["hello.nxb", "samgrd.nxb"]
     );
+}
+
+#[test]
+fn the_output_is_spelled_out_o_or_output_and_sizes_take_units() {
+    let dir = workdir(["hello.nxb", "samgrd.nxb"]);
+    let k = key("ed25519.hex");
+    let base = [
+        "--input",
+        "bundles",
+        "--meta",
+        "system-set.toml",
+        "--key",
+        k.as_str(),
+    ];
+    let mut packed = Vec::new();
+    for (flag, file) in [("--out", "a.nxs"), ("-o", "b.nxs"), ("--output", "c.nxs")] {
+        let mut args = base.to_vec();
+        args.extend([flag, file]);
+        let out = nxs_pack(&args, dir.path());
+        assert!(
+            out.status.success(),
+            "{flag}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        packed.push(fs::read(dir.path().join(file)).unwrap());
+    }
+    assert!(packed.windows(2).all(|w| w[0] == w[1]));
+    // Every size limit reads units: 1K is 1024 bytes, too small for the archive.
+    let small = nxs_pack(
+        &[
+            "verify",
+            "--pub",
+            &key("ed25519.pub"),
+            "--max-size",
+            "1K",
+            "a.nxs",
+        ],
+        dir.path(),
+    );
+    assert_eq!(small.status.code(), Some(4));
+    let err = String::from_utf8_lossy(&small.stderr);
+    assert!(err.contains("exceeds the bound of 1024"), "{err}");
+    let roomy = nxs_pack(
+        &[
+            "verify",
+            "--pub",
+            &key("ed25519.pub"),
+            "--max-size",
+            "16MiB",
+            "a.nxs",
+        ],
+        dir.path(),
+    );
+    assert!(
+        roomy.status.success(),
+        "{}",
+        String::from_utf8_lossy(&roomy.stderr)
+    );
+    let bad = nxs_pack(
+        &[
+            "verify",
+            "--pub",
+            &key("ed25519.pub"),
+            "--max-size",
+            "lots",
+            "a.nxs",
+        ],
+        dir.path(),
+    );
+    assert_eq!(bad.status.code(), Some(2));
 }

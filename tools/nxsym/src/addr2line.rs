@@ -80,24 +80,29 @@ fn pick_module<'a>(index: &SymIndex<'a>, wanted: Option<&str>) -> Result<Module<
     match wanted {
         Some(hex) => {
             let Ok(id) = BuildId::from_hex(hex.trim()) else {
-                bail!("--build-id `{hex}` is not a hexadecimal Build-ID");
+                return Err(cli_support::usage(format!(
+                    "--build-id `{hex}` is not a hexadecimal Build-ID"
+                )));
             };
             match index.module(id.as_bytes())? {
                 Some(m) => Ok(m),
-                None => bail!(
-                    "the index has no module with Build-ID {hex}; it has:\n{}",
-                    list()
-                ),
+                None => Err(cli_support::classified(
+                    anyhow::anyhow!(
+                        "the index has no module with Build-ID {hex}; it has:\n{}",
+                        list()
+                    ),
+                    cli_support::Exit::NothingFound,
+                )),
             }
         }
         None => match index.modules() {
             [only] => Ok(*only),
             [] => bail!("the index holds no modules"),
-            _ => bail!(
+            _ => Err(cli_support::usage(format!(
                 "the index holds {} modules: choose one with --build-id:\n{}",
                 index.modules().len(),
                 list()
-            ),
+            ))),
         },
     }
 }
@@ -213,7 +218,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
     }
     out.flush()?;
     Ok(if bad > 0 {
-        ExitCode::from(2)
+        cli_support::Exit::BadInput.status()
     } else {
         ExitCode::SUCCESS
     })

@@ -4,6 +4,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{bail, Context, Result};
+use cli_support::size::parse_size;
 use symindex::build::{build_index, Options, DEFAULT_MAX_INPUT_BYTES};
 
 /// Index ELF files by Build-ID. The output is identical for the same inputs in any order.
@@ -19,8 +20,8 @@ pub struct Args {
     /// `.gnu_debuglink` name); repeatable.
     #[arg(long = "debug-dir", value_name = "DIR")]
     debug_dirs: Vec<PathBuf>,
-    /// Largest input file accepted, in bytes.
-    #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_MAX_INPUT_BYTES)]
+    /// Largest input file accepted (bytes, or 512K, 16M, 16MiB, 16MB).
+    #[arg(long, value_name = "SIZE", default_value_t = DEFAULT_MAX_INPUT_BYTES, value_parser = parse_size)]
     max_input_bytes: u64,
 }
 

@@ -254,7 +254,7 @@ fn a_two_module_index_requires_a_build_id() {
 fn a_non_utf8_stdin_line_is_one_bad_line() {
     let sym = index_fixture();
     let o = nxsym_bytes(&["addr2line", "--sym", &sym], Some(b"0x1\n\xff\n0x2\n"));
-    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(o.status.code(), Some(4));
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(
         err.contains("stdin line 2") && err.contains("UTF-8"),
@@ -272,7 +272,7 @@ fn index_refuses_an_output_that_is_an_input() {
     let before = std::fs::read(&copy).unwrap();
     let c = copy.to_str().unwrap();
     let o = nxsym(&["index", c, "-o", c], None);
-    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(o.status.code(), Some(4));
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("also an input"), "{err}");
     assert_eq!(
@@ -286,15 +286,15 @@ fn index_refuses_an_output_that_is_an_input() {
 fn a_debug_dir_must_be_a_directory() {
     let elf = fixture().to_str().unwrap().to_string();
     std::fs::write(work().join("plain-file"), "x").unwrap();
-    for (dir, why) in [
-        ("no-such-debug-dir", "No such file"),
-        ("plain-file", "not a directory"),
+    for (dir, why, code) in [
+        ("no-such-debug-dir", "No such file", 5),
+        ("plain-file", "not a directory", 4),
     ] {
         let o = nxsym(
             &["index", &elf, "--debug-dir", dir, "-o", "dbg.nxsym"],
             None,
         );
-        assert_eq!(o.status.code(), Some(2), "{dir}");
+        assert_eq!(o.status.code(), Some(code), "{dir}");
         let err = String::from_utf8_lossy(&o.stderr);
         assert!(
             err.contains(&format!("--debug-dir {dir}")) && err.contains(why),
@@ -312,7 +312,7 @@ fn a_directory_given_as_the_index_is_named_as_one() {
         &["addr2line", "--sym", "a-dir", "--addr", "0x10"][..],
     ] {
         let o = nxsym(args, None);
-        assert_eq!(o.status.code(), Some(2));
+        assert_eq!(o.status.code(), Some(4));
         let err = String::from_utf8_lossy(&o.stderr);
         assert!(err.contains("a-dir is a directory"), "{err}");
     }
@@ -327,7 +327,7 @@ fn index_refuses_an_output_that_is_not_a_regular_file() {
         ("out-dir", "is a directory"),
     ] {
         let o = nxsym(&["index", &elf, "-o", out], None);
-        assert_eq!(o.status.code(), Some(2), "{out}");
+        assert_eq!(o.status.code(), Some(4), "{out}");
         let err = String::from_utf8_lossy(&o.stderr);
         assert!(
             err.contains(&format!("{out}: {kind}, not a regular file")),

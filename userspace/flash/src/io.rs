@@ -292,6 +292,68 @@ fn open_serial(path: &str, baud: u32) -> Result<Link, LinkError> {
     Ok(Link::new(Box::new(SerialConn(port)), path))
 }
 
+/// What kind of device a serial port is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SerialPortKind {
+    /// A USB serial adapter, with what its descriptor says.
+    Usb {
+        /// USB vendor id.
+        vid: u16,
+        /// USB product id.
+        pid: u16,
+        /// Serial number, if the device reports one.
+        serial_number: Option<String>,
+        /// Manufacturer string, if reported.
+        manufacturer: Option<String>,
+        /// Product string, if reported.
+        product: Option<String>,
+    },
+    /// A PCI serial card.
+    Pci,
+    /// A Bluetooth serial link.
+    Bluetooth,
+    /// A port whose kind the system does not say (a built-in UART, a pseudo-terminal).
+    Unknown,
+}
+
+/// A serial port the system knows of.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SerialPortInfo {
+    /// The device path to give as the port (`/dev/ttyUSB0`).
+    pub path: String,
+    /// What kind of device it is.
+    pub kind: SerialPortKind,
+}
+
+/// The serial ports the system knows of (enumerated by `serialport`), sorted by path.
+pub fn serial_ports() -> Result<Vec<SerialPortInfo>, LinkError> {
+    let ports = serialport::available_ports().map_err(|e| LinkError::Io {
+        what: "listing serial ports".into(),
+        source: io::Error::from(e),
+    })?;
+    let mut out: Vec<SerialPortInfo> = ports
+        .into_iter()
+        .map(|p| SerialPortInfo {
+            path: p.port_name,
+            kind: match p.port_type {
+                serialport::SerialPortType::UsbPort(u) => SerialPortKind::Usb {
+                    vid: u.vid,
+                    pid: u.pid,
+                    serial_number: u.serial_number,
+                    manufacturer: u.manufacturer,
+                    product: u.product,
+                },
+                serialport::SerialPortType::PciPort => SerialPortKind::Pci,
+                serialport::SerialPortType::BluetoothPort => SerialPortKind::Bluetooth,
+                serialport::SerialPortType::Unknown => SerialPortKind::Unknown,
+            },
+        })
+        .collect();
+    out.sort_by(|a, b| a.path.cmp(&b.path));
+    out.dedup_by(|a, b| a.path == b.path);
+    Ok(out)
+}
+
 /// Opens the host side: a serial port, or connects to a listening socket.
 pub fn connect(spec: &PortSpec) -> Result<Link, LinkError> {
     match spec {

@@ -420,6 +420,64 @@ impl<D: BlockDevice> Lfs<D> {
         Ok(out)
     }
 
+    /// Reads up to `buf.len()` bytes of the file at `path` from `offset`; returns how many
+    /// (fewer at the end of the file).
+    pub(crate) fn read_range(
+        &mut self,
+        path: &CPath,
+        offset: u32,
+        buf: &mut [u8],
+    ) -> Result<usize, c_int> {
+        let p = self.core.as_ptr();
+        // SAFETY: as in `write_file`; `buf` is writable for its length.
+        unsafe {
+            let file = addr_of_mut!((*p).file);
+            let rc = ll::lfs_file_opencfg(
+                self.lfs(),
+                file,
+                path.as_ptr(),
+                ll::lfs_open_flags_LFS_O_RDONLY as c_int,
+                addr_of_mut!((*p).file_cfg),
+            );
+            if rc < 0 {
+                return Err(rc);
+            }
+            let mut result = Ok(0usize);
+            let rc = ll::lfs_file_seek(
+                self.lfs(),
+                file,
+                offset as ll::lfs_soff_t,
+                ll::lfs_whence_flags_LFS_SEEK_SET as c_int,
+            );
+            if rc < 0 {
+                result = Err(rc);
+            } else {
+                let mut got = 0usize;
+                while got < buf.len() {
+                    let want = (buf.len() - got).min(1 << 20) as ll::lfs_size_t;
+                    let rc =
+                        ll::lfs_file_read(self.lfs(), file, buf[got..].as_mut_ptr().cast(), want);
+                    if rc < 0 {
+                        result = Err(rc);
+                        break;
+                    }
+                    if rc == 0 {
+                        break;
+                    }
+                    got += rc as usize;
+                }
+                if result.is_ok() {
+                    result = Ok(got);
+                }
+            }
+            let rc = ll::lfs_file_close(self.lfs(), file);
+            match result {
+                Ok(_) if rc < 0 => Err(rc),
+                r => r,
+            }
+        }
+    }
+
     /// The entries of the directory at `path` (without `.` and `..`): name, and kind and
     /// size.
     pub(crate) fn read_dir(&mut self, path: &CPath) -> Result<Vec<(String, Info)>, c_int> {
@@ -448,7 +506,7 @@ impl<D: BlockDevice> Lfs<D> {
                     .name
                     .iter()
                     .take_while(|c| **c != 0)
-                    .map(|c| *c as u8)
+                    .map(|c| c.to_ne_bytes()[0])
                     .collect();
                 let name = String::from_utf8_lossy(&bytes).into_owned();
                 if name == "." || name == ".." {

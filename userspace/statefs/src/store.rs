@@ -270,6 +270,32 @@ impl<D: BlockDevice> Store<D> {
             .map_err(|rc| self.error(rc, "read", rel))
     }
 
+    /// Reads up to `buf.len()` bytes of the file at `path` from byte `offset` (fewer at its
+    /// end, none past it); returns how many.
+    pub fn read_at(&mut self, path: &str, offset: u64, buf: &mut [u8]) -> Result<usize, Error> {
+        let rel = check_path(path)?;
+        let cp = c_path(rel, None);
+        let info = self
+            .lfs
+            .stat(&cp)
+            .map_err(|rc| self.error(rc, "stat", rel))?;
+        if info.dir {
+            return Err(Error::IsDir { path: rel.into() });
+        }
+        if offset >= info.size {
+            return Ok(0);
+        }
+        let want = buf.len().min((info.size - offset) as usize);
+        let offset = u32::try_from(offset).map_err(|_| Error::TooLarge {
+            path: rel.into(),
+            size: info.size,
+            max: MAX_FILE,
+        })?;
+        self.lfs
+            .read_range(&cp, offset, &mut buf[..want])
+            .map_err(|rc| self.error(rc, "read", rel))
+    }
+
     /// Writes `data` as the file at `path`, creating its parent directories: afterwards
     /// the file is `data` whole; if the write fails or is cut, the file is what it was.
     pub fn write(&mut self, path: &str, data: &[u8]) -> Result<(), Error> {

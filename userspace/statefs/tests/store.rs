@@ -165,3 +165,27 @@ fn a_damaged_header_or_geometry_is_named() {
     let err = Store::open_or_format(dev.clone()).unwrap_err();
     assert!(matches!(err, Error::Corrupt { .. }), "{err:?}");
 }
+
+#[test]
+fn a_file_is_read_in_ranges() {
+    let mut store = Store::format(fresh(256 << 10)).unwrap();
+    let body: Vec<u8> = (0..20_000u32).map(|i| (i % 251) as u8).collect();
+    store.write("crash/r", &body).unwrap();
+    let mut buf = [0u8; 4095];
+    let mut got = Vec::new();
+    loop {
+        let n = store
+            .read_at("crash/r", got.len() as u64, &mut buf)
+            .unwrap();
+        if n == 0 {
+            break;
+        }
+        got.extend_from_slice(&buf[..n]);
+    }
+    assert_eq!(got, body);
+    assert_eq!(store.read_at("crash/r", 1 << 30, &mut buf).unwrap(), 0);
+    assert!(matches!(
+        store.read_at("crash", 0, &mut buf),
+        Err(Error::IsDir { .. })
+    ));
+}

@@ -55,7 +55,7 @@ fn main() -> i32 {
             return 1;
         }
     };
-    let steps: [(&str, &dyn Fn() -> Check); 12] = [
+    let steps: [(&str, &dyn Fn() -> Check); 13] = [
         ("ipc roundtrip", &|| ipc_roundtrip(samgrd)),
         ("bench", &|| bench(samgrd)),
         ("preemption", &|| preemption(samgrd)),
@@ -68,6 +68,7 @@ fn main() -> i32 {
         ("blkd rw", &|| blkd_rw(samgrd)),
         ("blkd bounds", &|| blkd_bounds(samgrd)),
         ("blkd denied", &|| blkd_denied(samgrd)),
+        ("state isolation", &|| state_isolation(samgrd)),
     ];
     for (name, step) in steps {
         match step() {
@@ -878,5 +879,68 @@ fn bench_disk(what: &str, bytes: usize, ns: u64) -> Check {
     let copy = sys::bench_copy(bytes).map_err(|e| format!("bench_copy({bytes}): {e}"))?;
     println!("bench: blkd {what} of a partition, {bytes} bytes {ns} ns");
     println!("bench: kernel memcpy beside the blkd {what}, {bytes} bytes {copy} ns");
+    Ok(())
+}
+
+/// This program's subtree of `state:` (`statefsd_api::access::ACCESS`).
+const STATE_DIR: &str = "settings/selftest";
+
+/// statefsd, found through samgrd.
+fn statefsd(samgrd: ServiceId) -> Result<ServiceId, String> {
+    sam(samgrd)
+        .lookup(statefsd_api::SERVICE_NAME)
+        .map_err(|e| format!("lookup statefsd: {e}"))
+}
+
+/// Writes and reads back a file in this program's subtree; a write, a rename out and a
+/// read in other programs' subtrees are refused with `Denied`, and change nothing: the
+/// blocks in use are the same after them, and the own file is intact.
+fn state_isolation(samgrd: ServiceId) -> Check {
+    let id = statefsd(samgrd)?;
+    let mut ipc = sys::Ipc;
+    let mut c = statefsd_api::Client::new(&mut ipc, id);
+    let path = format!("{STATE_DIR}/probe");
+    let body: Vec<u8> = (0..6000u32).map(|i| (i % 253) as u8).collect();
+    c.write_file(&path, &body)
+        .map_err(|e| format!("write {path}: {e:?}"))?;
+    let back = c
+        .read_file(&path, 1 << 20)
+        .map_err(|e| format!("read {path}: {e:?}"))?;
+    ensure(back == body, || format!("{path}: read back differs"))?;
+    let before = c.usage().map_err(|e| format!("usage: {e:?}"))?;
+    let denied = statefsd_api::Error::Sys(SysError::Denied);
+    for (what, result) in [
+        (
+            "write crash/x.nxcd",
+            c.write_file("crash/x.nxcd", b"not mine"),
+        ),
+        (
+            "write boot/bootctl",
+            c.write_file("boot/bootctl", b"slot=b"),
+        ),
+        ("rename out", c.rename(&path, "crash/stolen")),
+        ("list crash", c.list("crash").map(|_| ())),
+        ("stat trust", c.stat("trust").map(|_| ())),
+    ] {
+        ensure(result == Err(denied), || {
+            format!("{what}: {result:?}, expected Denied")
+        })?;
+    }
+    let after = c.usage().map_err(|e| format!("usage: {e:?}"))?;
+    ensure(after == before, || {
+        format!("refused requests changed the store: {before:?} -> {after:?}")
+    })?;
+    let again = c
+        .read_file(&path, 1 << 20)
+        .map_err(|e| format!("read {path}: {e:?}"))?;
+    ensure(again == body, || {
+        format!("{path}: changed by refused requests")
+    })?;
+    println!(
+        "selftest: state isolation: {} bytes written and read back in {STATE_DIR}; 5 requests outside it refused; {} of {} blocks in use, unchanged",
+        body.len(),
+        after.used,
+        after.blocks
+    );
     Ok(())
 }

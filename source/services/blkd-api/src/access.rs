@@ -19,11 +19,18 @@ pub struct Grant {
 }
 
 /// blkd's grants. The whole disk (for the flasher, when it arrives) is granted by the
-/// disk's virtio-blk serial: `Target::Disk("disk0")`.
-pub const ACCESS: &[Grant] = &[Grant {
-    program: "selftest-client",
-    volume: Target::Partition("scratch"),
-}];
+/// disk's virtio-blk serial: `Target::Disk("os")`, the image disk.
+pub const ACCESS: &[Grant] = &[
+    Grant {
+        program: "selftest-client",
+        volume: Target::Partition("scratch"),
+    },
+    // The state: store (docs/provisioning/statefs.md).
+    Grant {
+        program: "statefsd",
+        volume: Target::Partition("state"),
+    },
+];
 
 /// Whether `program` (`None`: the sender is no manifest program) may open `volume`.
 pub fn may_open(grants: &[Grant], program: Option<&str>, volume: Target<'_>) -> bool {

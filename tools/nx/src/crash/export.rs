@@ -35,7 +35,7 @@ pub struct Args {
     #[command(flatten)]
     dir: DirArg,
     /// Output file.
-    #[arg(long, value_name = "FILE")]
+    #[arg(short = 'o', long, value_name = "FILE")]
     out: PathBuf,
     /// Output format; by default taken from the output file's extension (.nxcd, .zst,
     /// .json).
@@ -63,13 +63,15 @@ fn format_of(path: &Path) -> Option<Format> {
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let format = match args.format.or_else(|| format_of(&args.out)) {
         Some(f) => f,
-        None => bail!(
-            "cannot tell the format of {} from its extension; use --format nxcd|zst|json",
-            args.out.display()
-        ),
+        None => {
+            return Err(cli_support::usage(format!(
+                "cannot tell the format of {} from its extension; use --format nxcd|zst|json",
+                args.out.display()
+            )))
+        }
     };
     if args.sym.is_some() && format != Format::Json {
-        bail!("--sym only applies to the json format");
+        return Err(cli_support::usage("--sym only applies to the json format"));
     }
     // Not even --force writes over a directory, a device, a FIFO or a socket.
     durable::check_output(&args.out)?;

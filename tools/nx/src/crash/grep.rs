@@ -10,6 +10,7 @@ use super::output::{GrepMatch, GrepOutput};
 use super::show::{load_index, parse_index, report_warnings};
 use super::DirArg;
 use crate::output::write_json;
+use cli_support::style::warning;
 use nxcd::store::listing_order;
 use nxcd::symbolize::Symbolizer;
 
@@ -55,7 +56,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let mut matches = Vec::new();
     for file in &files {
         if let Err(reason) = &file.content {
-            eprintln!("warning: skipping {}: {reason}", file.name);
+            anstream::eprintln!("{}", warning(format!("skipping {}: {reason}", file.name)));
             continue;
         }
         // One dump in memory at a time.
@@ -107,6 +108,6 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     Ok(if found {
         ExitCode::SUCCESS
     } else {
-        ExitCode::from(1)
+        cli_support::Exit::NothingFound.status()
     })
 }

@@ -5,12 +5,14 @@
 use std::io::Write as _;
 use std::process::ExitCode;
 
+use cli_support::size::human_size;
+use cli_support::style::{paint, BAD};
+
 use super::output::{CorruptFile, DumpSummary, LsOutput};
 use super::select::{limit_and_order, MatchArgs, TimeArgs};
 use super::DirArg;
 use crate::output::{write_json, write_table};
 use crate::timefmt::age;
-use crate::units::human_size;
 
 /// Arguments of `nx crash ls`.
 #[derive(Debug, clap::Args)]
@@ -58,7 +60,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             Err(reason) => corrupt.push((file, reason)),
         }
     }
-    let mut out = std::io::stdout().lock();
+    // Corrupt lines in colour on a terminal.
+    let mut out = anstream::stdout().lock();
     if args.json {
         let doc = LsOutput::new(
             dumps.iter().map(|(f, d)| DumpSummary::new(f, d)).collect(),
@@ -102,7 +105,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     for (file, reason) in &corrupt {
         writeln!(
             out,
-            "corrupt: {} ({}): {reason}",
+            "{} {} ({}): {reason}",
+            paint(BAD, "corrupt:"),
             file.name,
             human_size(file.size)
         )?;

@@ -9,14 +9,14 @@
 use std::io::Write as _;
 use std::process::ExitCode;
 
-use anyhow::bail;
+use cli_support::size::{human_size, parse_size};
 use nxcd::{plan_gc, GcEntry, GcPolicy};
 
 use super::output::{PurgeOutput, PurgedOut};
 use super::DirArg;
 use crate::output::write_json;
 use crate::timefmt::{now_ns, parse_now};
-use crate::units::{human_size, parse_duration_ns, parse_size};
+use crate::units::parse_duration_ns;
 
 /// Arguments of `nx crash purge`.
 #[derive(Debug, clap::Args)]
@@ -60,7 +60,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         all: args.all,
     };
     if !policy.is_active() && !args.corrupt {
-        bail!("nothing to purge: give --older-than, --keep, --max-bytes, --all or --corrupt");
+        return Err(cli_support::usage(
+            "nothing to purge: give --older-than, --keep, --max-bytes, --all or --corrupt",
+        ));
     }
     let now = match (args.now, args.older_than) {
         (Some(now), _) => now,

@@ -14,6 +14,7 @@ use std::ffi::OsString;
 use std::path::PathBuf;
 
 use anyhow::Context as _;
+use cli_support::Exit;
 use nxcd::fs::{read_dump_bytes, unwrap_dump_bytes};
 use nxcd::store::{scan, DumpFile, OpenDump, StoreError};
 use nxcd::Limits;
@@ -133,7 +134,7 @@ impl Source {
                 if !quoted.is_empty() {
                     text.push_str(&format!("; did you mean {}?", quoted.join(" or ")));
                 }
-                anyhow::Error::msg(text)
+                cli_support::classified(anyhow::Error::msg(text), Exit::NothingFound)
             }
             other => anyhow::Error::new(other),
         }
@@ -299,7 +300,10 @@ impl MatchArgs {
     pub fn resolve(&self, now: u64, style: &TimeStyle) -> anyhow::Result<Matches> {
         let time = |text: &Option<String>, flag: &str| -> anyhow::Result<Option<u64>> {
             text.as_deref()
-                .map(|t| parse_time(t, now, style).map_err(|e| e.context(format!("--{flag}"))))
+                .map(|t| {
+                    parse_time(t, now, style)
+                        .map_err(|e| cli_support::usage(format!("--{flag}: {e:#}")))
+                })
                 .transpose()
         };
         Ok(Matches {

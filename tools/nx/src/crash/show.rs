@@ -9,6 +9,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context as _;
+use cli_support::size::human_size;
+use cli_support::style::warning;
+use cli_support::style::{level as level_style, paint};
 use symindex::SymIndex;
 
 use super::frames::{panic_machinery, shorten_rustc_paths};
@@ -17,7 +20,7 @@ use super::output::ShowOutput;
 use super::select::{MatchArgs, TimeArgs};
 use super::DirArg;
 use crate::output::{printable, write_json, write_table};
-use crate::units::human_size;
+use crate::paging::PagerArgs;
 use nxcd::symbolize::{ResolvedFrame, Symbolizer};
 
 /// Cap on the size of a symbol index read with `--sym`.
@@ -44,6 +47,8 @@ pub struct Args {
     /// Print JSON (schema nx.crash.show/1) instead of text.
     #[arg(long)]
     json: bool,
+    #[command(flatten)]
+    pager: PagerArgs,
 }
 
 /// Reads the optional symbol index.
@@ -73,7 +78,7 @@ pub fn parse_index<'a>(
 /// Prints the symbolizer's warnings on stderr.
 pub fn report_warnings(symbolizer: &Symbolizer<'_>) {
     for w in &symbolizer.warnings {
-        eprintln!("warning: {w}");
+        anstream::eprintln!("{}", warning(w));
     }
 }
 
@@ -131,11 +136,14 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 } else {
                     ""
                 };
-                anyhow::bail!(
-                    "no dump{which} in {} ({})",
-                    source.dir.display(),
-                    source.origin_text()
-                );
+                return Err(cli_support::classified(
+                    anyhow::anyhow!(
+                        "no dump{which} in {} ({})",
+                        source.dir.display(),
+                        source.origin_text()
+                    ),
+                    cli_support::Exit::NothingFound,
+                ));
             };
             source.load(newest)?
         }
@@ -146,12 +154,13 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let dump = &opened.dump;
     let frames = symbolizer.frames(dump);
     report_warnings(&symbolizer);
-    let mut out = std::io::stdout().lock();
+    let mut out = args.pager.start();
     if args.json {
         write_json(
             &mut out,
             &ShowOutput::new(&opened.name, opened.size, dump, &frames),
         )?;
+        out.finish()?;
         return Ok(ExitCode::SUCCESS);
     }
     let h = &dump.header;
@@ -215,10 +224,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             let sep = if fields.is_empty() { "" } else { "  " };
             writeln!(
                 out,
-                "  {} #{} {:<5} svc {} {}: {}{sep}{fields}",
+                "  {} #{} {} svc {} {}: {}{sep}{fields}",
                 style.nanos(r.timestamp_nsec),
                 r.record_id,
-                r.level.name(),
+                paint(level_style(r.level as u8), format!("{:<5}", r.level.name())),
                 r.service_id,
                 printable(&r.scope),
                 printable(&r.message),
@@ -242,6 +251,6 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             )?;
         }
     }
-    out.flush()?;
+    out.finish()?;
     Ok(ExitCode::SUCCESS)
 }

@@ -2,6 +2,7 @@
 //! flasher protocol (docs/provisioning/protocol.md), check it, reboot it; and `serve`,
 //! the device side on the host (a simulator for tests and bring-up).
 
+mod ports;
 mod reboot;
 mod send;
 mod serve;
@@ -16,21 +17,15 @@ use flash::io::{connect, Link, LinkError, PortSpec};
 use image::fs::{default_signature_path, read_manifest, read_signature};
 use image::SignatureKind;
 
-/// Arguments of `nx flash`.
-#[derive(Debug, clap::Args)]
-pub struct Args {
-    #[command(subcommand)]
-    command: Command,
-}
-
 /// The port options shared by the commands.
 #[derive(Debug, Clone, clap::Args)]
 pub struct PortArgs {
-    /// Serial device (e.g. /dev/ttyUSB0), unix:PATH or tcp:HOST:PORT.
-    #[arg(long, value_name = "PORT")]
+    /// Serial device (e.g. /dev/ttyUSB0; `nx flash ports` lists them), unix:PATH or
+    /// tcp:HOST:PORT.
+    #[arg(short = 'p', long, value_name = "PORT", env = "NX_FLASH_PORT")]
     port: String,
     /// Baud rate of a serial device (8N1).
-    #[arg(long, default_value_t = 115_200)]
+    #[arg(short = 'b', long, default_value_t = 115_200, env = "NX_FLASH_BAUD")]
     baud: u32,
 }
 
@@ -50,23 +45,39 @@ impl PortArgs {
 
 /// `nx flash` commands.
 #[derive(Debug, Subcommand)]
-enum Command {
+pub enum Command {
     /// Write an image to the device (resumable with --resume).
+    #[command(after_help = "Examples:
+  nx flash send --image os.img --manifest os.manifest.json -p /dev/ttyUSB0 -b 921600
+  NX_FLASH_PORT=unix:dev.sock nx flash send --image os.img --manifest os.manifest.json --resume")]
     Send(send::Args),
     /// Ask the device to re-check every range of the image it holds.
+    #[command(after_help = "Examples:
+  nx flash verify --manifest os.manifest.json -p /dev/ttyUSB0")]
     Verify(verify::Args),
     /// Reboot the device, normally or into recovery.
+    #[command(after_help = "Examples:
+  nx flash reboot recovery -p /dev/ttyUSB0")]
     Reboot(reboot::Args),
+    /// List the serial ports the system knows of.
+    #[command(after_help = "Examples:
+  nx flash ports
+  nx flash ports --json")]
+    Ports(ports::Args),
     /// Run the device side on the host, writing to a disk image file.
+    #[command(after_help = "Examples:
+  nx flash serve --port unix:dev.sock --disk target.img --pub keys/ed25519.pub
+  nx flash serve --port tcp:127.0.0.1:7000 --disk target.img --insecure-accept-unsigned --once")]
     Serve(serve::Args),
 }
 
 /// Runs an `nx flash` command.
-pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    match args.command {
+pub fn run(command: Command) -> anyhow::Result<ExitCode> {
+    match command {
         Command::Send(a) => send::run(a),
         Command::Verify(a) => verify::run(a),
         Command::Reboot(a) => reboot::run(a),
+        Command::Ports(a) => ports::run(a),
         Command::Serve(a) => serve::run(a),
     }
 }
@@ -105,6 +116,17 @@ pub fn control(
 
 /// A link error as one message: its text already ends with its cause, which the error
 /// chain would otherwise print a second time.
+/// Classed as an I/O error when the link failed (a read or write error, the link closed),
+/// as a usage error for a port that is not one.
 pub fn link_error(e: LinkError) -> anyhow::Error {
-    anyhow::Error::msg(e.to_string())
+    let class = match e {
+        LinkError::Io { .. } | LinkError::Closed => Some(cli_support::Exit::Io),
+        LinkError::BadPort(_) => Some(cli_support::Exit::Usage),
+        _ => None,
+    };
+    let err = anyhow::Error::msg(e.to_string());
+    match class {
+        Some(class) => cli_support::classified(err, class),
+        None => err,
+    }
 }

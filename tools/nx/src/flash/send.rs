@@ -10,21 +10,23 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::{bail, Context as _};
+use cli_support::size::{human_size, parse_size};
+use cli_support::style::warning;
+use cli_support::{Classify as _, Exit};
 use flash::io::{run_sender, FileSource, LinkError};
-use flash::sender::{Outcome, Sender, SenderConfig, Task};
+use flash::sender::{Outcome, Sender, SenderConfig, SenderStats, Task};
 use flash::ProtocolError;
 use image::fs::verify_image;
 
 use super::PortArgs;
 use crate::progress::Progress;
-use crate::units::parse_size;
 
 /// Arguments of `nx flash send`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// The image file.
-    #[arg(long, value_name = "FILE")]
-    img: PathBuf,
+    #[arg(long = "image", visible_alias = "img", value_name = "FILE")]
+    image: PathBuf,
     /// Its manifest.
     #[arg(long, value_name = "FILE")]
     manifest: PathBuf,
@@ -56,7 +58,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     // whole image.
     let (spec, mut link) = args.port.connect()?;
     check_image(&args, &manifest)?;
-    let file = File::open(&args.img).with_context(|| format!("opening {}", args.img.display()))?;
+    let file =
+        File::open(&args.image).with_context(|| format!("opening {}", args.image.display()))?;
     let mut config = SenderConfig::for_link(args.chunk as usize, spec.line_rate());
     if let Some(w) = args.window {
         config.window = usize::from(w);
@@ -71,11 +74,15 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let started = Instant::now();
     let mut progress = Progress::new("flash", manifest.image.size);
     let mut announced = false;
+    let mut timeline = Timeline::new(&manifest.ranges);
     let result = run_sender(&mut link, &mut sender, &mut source, &mut |s| {
         if !announced {
             if let Some(d) = s.device() {
                 if d.insecure {
-                    eprintln!("warning: the device accepts unsigned manifests (insecure mode)");
+                    anstream::eprintln!(
+                        "{}",
+                        warning("the device accepts unsigned manifests (insecure mode)")
+                    );
                 }
                 announced = true;
             }
@@ -83,31 +90,21 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         let st = s.stats();
         progress.set_total(st.data_total.max(1));
         progress.update(st.data_acked);
+        timeline.acked(&st, started.elapsed().as_secs_f64());
     });
     let stats = sender.stats();
     progress.finish();
     let secs = started.elapsed().as_secs_f64().max(1e-6);
-    let summary = format!(
-        "{} bytes in {:.2} s: goodput {:.1} KiB/s, {} frames, {} wire bytes, {} retransmits, {} timeouts{}",
-        stats.data_acked,
-        secs,
-        stats.data_acked as f64 / secs / 1024.0,
-        stats.frames_sent,
-        stats.wire_bytes,
-        stats.retransmits,
-        stats.timeouts,
-        if stats.resumed {
-            format!(", resumed ({} bytes already on the device)", stats.skipped)
-        } else {
-            String::new()
-        }
-    );
+    let summary = summary_line(&stats, secs);
     match result {
         Ok(Outcome::Flashed) => {
             println!(
                 "flashed {} to {spec}: every range verified by the device",
-                args.img.display()
+                args.image.display()
             );
+            for line in timeline.lines(&stats) {
+                println!("{line}");
+            }
             println!("{summary}");
             Ok(ExitCode::SUCCESS)
         }
@@ -120,8 +117,112 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 ""
             };
             Err(super::link_error(e))
-                .with_context(|| format!("flashing {} to {spec}{hint}", args.img.display()))
+                .with_context(|| format!("flashing {} to {spec}{hint}", args.image.display()))
         }
+    }
+}
+
+/// The last line of a session: what was written, how fast (effective: image bytes over
+/// the whole session's time, handshakes and the device's checks included, as esptool
+/// counts it) and what the link cost.
+fn summary_line(stats: &SenderStats, secs: f64) -> String {
+    format!(
+        "wrote {} in {secs:.2} s (effective {}): goodput {}/s, {} frames, {} on the wire, {} retransmits, {} timeouts{}",
+        human_size(stats.data_acked),
+        bit_rate(stats.data_acked, secs),
+        human_size((stats.data_acked as f64 / secs) as u64),
+        stats.frames_sent,
+        human_size(stats.wire_bytes),
+        stats.retransmits,
+        stats.timeouts,
+        if stats.resumed {
+            format!(
+                ", resumed ({} already on the device)",
+                human_size(stats.skipped)
+            )
+        } else {
+            String::new()
+        }
+    )
+}
+
+/// `bytes` over `secs` in bits per second, in decimal units as line rates are given
+/// (`921.6 kbit/s`, `26.6 Mbit/s`).
+fn bit_rate(bytes: u64, secs: f64) -> String {
+    let bits = bytes as f64 * 8.0 / secs.max(1e-6);
+    if bits >= 1e6 {
+        format!("{:.1} Mbit/s", bits / 1e6)
+    } else if bits >= 1e3 {
+        format!("{:.1} kbit/s", bits / 1e3)
+    } else {
+        format!("{bits:.0} bit/s")
+    }
+}
+
+/// When each range of the image was acknowledged: the ranges go out in manifest order,
+/// so a range is done when the acknowledged bytes reach its end. (A resumed session
+/// skips bytes the device had, so its ranges get no times.)
+struct Timeline {
+    /// Name, offset, size of each range, in sending order.
+    ranges: Vec<(String, u64, u64)>,
+    /// Seconds since the start when each range was acknowledged.
+    done_at: Vec<Option<f64>>,
+}
+
+impl Timeline {
+    fn new(ranges: &[image::manifest::Range]) -> Timeline {
+        Timeline {
+            ranges: ranges
+                .iter()
+                .map(|r| (r.name.clone(), r.offset, r.size))
+                .collect(),
+            done_at: vec![None; ranges.len()],
+        }
+    }
+
+    /// Notes the progress `st` at `now` seconds.
+    fn acked(&mut self, st: &SenderStats, now: f64) {
+        if st.resumed {
+            return;
+        }
+        let mut end = 0u64;
+        for ((_, _, size), done) in self.ranges.iter().zip(&mut self.done_at) {
+            end += size;
+            if done.is_none() && st.data_acked >= end {
+                *done = Some(now);
+            }
+        }
+    }
+
+    /// One line per range: name, offset, size and, when known, its time and rate.
+    fn lines(&self, stats: &SenderStats) -> Vec<String> {
+        let sent: u64 = self.ranges.iter().map(|(_, _, size)| size).sum();
+        let timed = !stats.resumed && sent == stats.data_total;
+        let width = self
+            .ranges
+            .iter()
+            .map(|(n, _, _)| n.len())
+            .max()
+            .unwrap_or(0);
+        let mut previous = 0.0;
+        let mut lines = Vec::new();
+        for ((name, offset, size), done) in self.ranges.iter().zip(&self.done_at) {
+            let mut line = format!(
+                "  {name:<width$}  at {offset:#010x}  {:>10}",
+                human_size(*size)
+            );
+            if let (true, Some(at)) = (timed, done) {
+                let secs = (at - previous).max(0.0);
+                line.push_str(&format!("  in {secs:.2} s"));
+                // A rate over less than 10 ms says more about the timer than the link.
+                if secs >= 0.01 {
+                    line.push_str(&format!(" ({})", bit_rate(*size, secs)));
+                }
+                previous = *at;
+            }
+            lines.push(line);
+        }
+        lines
     }
 }
 
@@ -130,26 +231,29 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
 /// refuse DONE on a mismatch, after every byte was written over its previous image.
 fn check_image(args: &Args, manifest: &image::Manifest) -> anyhow::Result<()> {
     let mut progress = Progress::new("check", 0);
-    let result = verify_image(&args.img, manifest, &mut |done, total| {
+    let result = verify_image(&args.image, manifest, &mut |done, total| {
         progress.set_total(total);
         progress.update(done);
     });
     progress.finish();
-    let report = result.with_context(|| {
+    let report = result.classify(Exit::VerificationFailed).with_context(|| {
         format!(
             "{} does not match {}; nothing was sent",
-            args.img.display(),
+            args.image.display(),
             args.manifest.display()
         )
     })?;
     if report.state_changed {
-        anyhow::bail!(
-            "{}: its state partition differs from {} (a store was written into it); the \
-             device checks every range against the manifest, so flash the image as built; \
-             nothing was sent",
-            args.img.display(),
-            args.manifest.display()
-        );
+        return Err(cli_support::classified(
+            anyhow::anyhow!(
+                "{}: its state partition differs from {} (a store was written into it); the \
+                 device checks every range against the manifest, so flash the image as built; \
+                 nothing was sent",
+                args.image.display(),
+                args.manifest.display()
+            ),
+            Exit::VerificationFailed,
+        ));
     }
     Ok(())
 }

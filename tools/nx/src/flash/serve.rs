@@ -14,6 +14,7 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context as _};
+use cli_support::size::parse_size;
 use flash::device::{Device, DeviceConfig, Event, Trust};
 use flash::io::{serve_link, FileStorage, Listener, PortSpec, ServeEnd};
 use flash::proto::RebootMode;
@@ -21,7 +22,6 @@ use signing::keyfile::read_trusted_keys;
 use signing::KeyPolicy;
 
 use super::PortArgs;
-use crate::units::parse_size;
 
 /// Arguments of `nx flash serve`.
 #[derive(Debug, clap::Args)]
@@ -31,11 +31,11 @@ pub struct Args {
     /// Disk image file to write (created if missing).
     #[arg(long, value_name = "FILE")]
     disk: PathBuf,
-    /// A trusted public key file (repeat for several).
-    #[arg(long, value_name = "KEY", action = clap::ArgAction::Append)]
-    trust: Vec<PathBuf>,
-    /// Accept manifests without checking signatures (bring-up only; not with --trust).
-    #[arg(long, conflicts_with = "trust")]
+    /// A trusted public key file (repeatable).
+    #[arg(long = "pub", visible_alias = "trust", value_name = "KEY", action = clap::ArgAction::Append)]
+    public_keys: Vec<PathBuf>,
+    /// Accept manifests without checking signatures (bring-up only; not with --pub).
+    #[arg(long, conflicts_with = "public_keys")]
     insecure_accept_unsigned: bool,
     /// Refuse manifests for other boards.
     #[arg(long)]
@@ -85,13 +85,16 @@ const SERIAL_ONCE_QUIET: Duration = Duration::from_secs(2);
 
 /// Runs `nx flash serve`.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let trust = if args.trust.is_empty() {
+    let trust = if args.public_keys.is_empty() {
         if !args.insecure_accept_unsigned {
-            bail!("no trusted key: give --trust KEY (or --insecure-accept-unsigned for bring-up)");
+            bail!("no trusted key: give --pub KEY (or --insecure-accept-unsigned for bring-up)");
         }
         Trust::InsecureAcceptUnsigned
     } else {
-        Trust::Keys(read_trusted_keys(&args.trust, KeyPolicy::Development)?)
+        Trust::Keys(read_trusted_keys(
+            &args.public_keys,
+            KeyPolicy::Development,
+        )?)
     };
     if args.capacity == 0 {
         bail!("--capacity 0: the disk could hold no image; give its size (e.g. 32G)");

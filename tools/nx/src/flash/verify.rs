@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::bail;
+use cli_support::style::{paint, BAD, GOOD};
 use flash::proto::RangeStatus;
 use flash::sender::{Outcome, Task};
 
@@ -39,22 +40,25 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     };
     let mut bad = Vec::new();
     for (name, status) in &reply.ranges {
-        let text = match status {
-            RangeStatus::Ok => "ok",
-            RangeStatus::Mismatch => "MISMATCH",
-            RangeStatus::Incomplete => "incomplete",
+        let (text, style) = match status {
+            RangeStatus::Ok => ("ok", GOOD),
+            RangeStatus::Mismatch => ("MISMATCH", BAD),
+            RangeStatus::Incomplete => ("incomplete", BAD),
         };
-        println!("{name:<15} {text}");
+        anstream::println!("{name:<15} {}", paint(style, text));
         if *status != RangeStatus::Ok {
             bad.push(format!("{name} ({text})"));
         }
     }
     if !bad.is_empty() {
-        bail!(
-            "device image does not match its manifest: {}",
-            bad.join(", ")
-        );
+        return Err(cli_support::classified(
+            anyhow::anyhow!(
+                "device image does not match its manifest: {}",
+                bad.join(", ")
+            ),
+            cli_support::Exit::VerificationFailed,
+        ));
     }
-    println!("ok: every range matches");
+    anstream::println!("{}: every range matches", paint(GOOD, "ok"));
     Ok(ExitCode::SUCCESS)
 }

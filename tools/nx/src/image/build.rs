@@ -5,12 +5,13 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context as _;
+use cli_support::size::parse_size;
+use cli_support::style::warning;
 use image::fs::{build, check_outputs, default_signature_path, BuildRequest};
 use image::{Profile, SegmentName};
 
 use super::in_context;
 use crate::progress::Progress;
-use crate::units::parse_size;
 
 /// Build profile on the command line.
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -52,14 +53,14 @@ pub struct Args {
     #[arg(long, value_name = "SIZE", value_parser = parse_size)]
     state_size: Option<u64>,
     /// Output image.
-    #[arg(long, value_name = "FILE")]
+    #[arg(short = 'o', long, value_name = "FILE")]
     out: PathBuf,
     /// Output manifest.
     #[arg(long, value_name = "FILE")]
     manifest: PathBuf,
-    /// Private key file to sign the manifest with.
-    #[arg(long, value_name = "KEY")]
-    sign: Option<PathBuf>,
+    /// Private key file to sign the manifest with (64 hex characters).
+    #[arg(long = "key", visible_alias = "sign", value_name = "KEY")]
+    key: Option<PathBuf>,
     /// Where the signature goes (default: beside the manifest, e.g. os.sig for
     /// os.manifest.json).
     #[arg(long, value_name = "FILE")]
@@ -83,7 +84,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     ];
     if args.sig_out.is_some() {
         outputs.push(("--sig-out", &sig_path));
-    } else if args.sign.is_some() {
+    } else if args.key.is_some() {
         outputs.push(("the signature (beside --manifest)", &sig_path));
     }
     let inputs: Vec<(&str, &std::path::Path)> = [
@@ -92,7 +93,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         ("--initrd", &args.initrd),
         ("--rootfs", &args.rootfs),
         ("--pkgfs", &args.pkgfs),
-        ("--sign", &args.sign),
+        ("--key", &args.key),
     ]
     .into_iter()
     .filter_map(|(o, p)| p.as_deref().map(|p| (o, p)))
@@ -108,7 +109,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     .into_iter()
     .filter_map(|(n, p)| p.map(|p| (n, p)))
     .collect();
-    let signer = match &args.sign {
+    let signer = match &args.key {
         Some(p) => Some(
             signing::keyfile::read_secret_key(p)
                 .with_context(|| format!("reading signing key {}", p.display()))?,
@@ -163,7 +164,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         Some(_) => println!("signature {}", sig_path.display()),
         None => {
             println!("unsigned (dev profile)");
-            eprintln!("warning: the image is unsigned; devices with trusted keys will refuse it");
+            anstream::eprintln!(
+                "{}",
+                warning("the image is unsigned; devices with trusted keys will refuse it")
+            );
         }
     }
     Ok(ExitCode::SUCCESS)

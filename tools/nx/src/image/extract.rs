@@ -12,12 +12,15 @@ use image::SegmentName;
 /// Arguments of `nx image extract`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// The image file.
-    image: PathBuf,
-    /// Segment: bootloader, kernel, initrd, rootfs, pkgfs or state.
-    segment: String,
-    /// Output file.
+    /// IMAGE SEGMENT, or SEGMENT alone with --image. Segments: bootloader, kernel, initrd,
+    /// rootfs, pkgfs, state.
+    #[arg(value_names = ["IMAGE", "SEGMENT"], num_args = 1..=2, required = true)]
+    operands: Vec<PathBuf>,
+    /// The image file (or as the first operand).
     #[arg(long, value_name = "FILE")]
+    image: Option<PathBuf>,
+    /// Output file.
+    #[arg(short = 'o', long, value_name = "FILE")]
     out: PathBuf,
     /// The image's manifest (exact bytes, hash-checked).
     #[arg(long, value_name = "FILE")]
@@ -29,11 +32,25 @@ pub struct Args {
 
 /// Runs `nx image extract`.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let name: SegmentName = args
-        .segment
+    let (image, segment) = match (&args.image, args.operands.as_slice()) {
+        (Some(image), [segment]) => (image.as_path(), segment),
+        (None, [image, segment]) => (image.as_path(), segment),
+        (Some(_), _) => {
+            return Err(cli_support::usage(
+                "with --image, give the segment alone (nx image extract --image FILE SEGMENT)",
+            ))
+        }
+        (None, _) => {
+            return Err(cli_support::usage(
+                "give the image and the segment (nx image extract IMAGE SEGMENT)",
+            ))
+        }
+    };
+    let segment = segment.to_string_lossy();
+    let name: SegmentName = segment
         .parse()
-        .with_context(|| format!("segment {:?}", args.segment))?;
-    let mut inputs = vec![("IMAGE", args.image.as_path())];
+        .with_context(|| format!("segment {segment:?}"))?;
+    let mut inputs = vec![("IMAGE", image)];
     if let Some(m) = &args.manifest {
         inputs.push(("--manifest", m));
     }
@@ -48,8 +65,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         Some(p) => Some(read_manifest(p)?.0),
         None => None,
     };
-    let n = extract(&args.image, name, manifest.as_ref(), &args.out)
-        .map_err(|e| super::in_context(e, &format!("extracting {name} from"), &args.image))?;
+    let n = extract(image, name, manifest.as_ref(), &args.out)
+        .map_err(|e| super::in_context(e, &format!("extracting {name} from"), image))?;
     println!("{name}: {n} bytes to {}", args.out.display());
     Ok(ExitCode::SUCCESS)
 }

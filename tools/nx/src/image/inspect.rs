@@ -10,13 +10,14 @@ use image::gpt::guid_to_string;
 use image::SECTOR;
 use serde::Serialize;
 
+use super::ImageArg;
 use crate::output::write_json;
 
 /// Arguments of `nx image inspect`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// The image file.
-    image: PathBuf,
+    #[command(flatten)]
+    image: ImageArg,
     /// Its manifest, to show as well.
     #[arg(long, value_name = "FILE")]
     manifest: Option<PathBuf>,
@@ -48,11 +49,11 @@ struct InspectOut {
 
 /// Runs `nx image inspect`.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let (file, size) = open_image(&args.image)?;
-    let gpt = read_gpt(&file, &args.image)?;
+    let (file, size) = open_image(args.image.path())?;
+    let gpt = read_gpt(&file, args.image.path())?;
     // A table that describes more than the file holds (a truncated copy) is refused, as
     // `nx image verify` refuses it.
-    check_gpt_extent(&file, &args.image, &gpt)?;
+    check_gpt_extent(&file, args.image.path(), &gpt)?;
     let manifest = match &args.manifest {
         Some(p) => Some(read_manifest(p)?.0),
         None => None,
@@ -72,7 +73,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         .collect();
     let out = InspectOut {
         schema: "nx.image.inspect/1",
-        image: args.image.display().to_string(),
+        image: args.image.path().display().to_string(),
         size,
         disk_guid: guid_to_string(&gpt.disk_guid),
         partitions,

@@ -4,21 +4,23 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::{bail, Context as _};
+use anyhow::Context as _;
+use cli_support::style::{paint, GOOD};
+use cli_support::{Classify as _, Exit};
 use image::fs::{check_signature, default_signature_path, read_manifest, verify_image};
 use image::SignatureKind;
 
 use signing::keyfile::read_trusted_keys;
 use signing::KeyPolicy;
 
-use super::in_context;
+use super::{in_context, ImageArg};
 use crate::progress::Progress;
 
 /// Arguments of `nx image verify`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// The image file.
-    image: PathBuf,
+    #[command(flatten)]
+    image: ImageArg,
     /// Its manifest.
     #[arg(long, value_name = "FILE")]
     manifest: PathBuf,
@@ -40,7 +42,7 @@ pub struct Args {
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     // A build killed while putting its outputs in place left a journal: complete that
     // commit first, as the next build would, so what is checked is one build's outputs.
-    for output in [&args.manifest, &args.image] {
+    for output in [args.manifest.as_path(), args.image.path()] {
         for journal in durable::complete_interrupted(output) {
             eprintln!(
                 "note: completed the interrupted commit of a killed build ({}) before verifying",
@@ -55,16 +57,17 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 expected: board.clone(),
                 found: manifest.board.clone(),
             })
-            .with_context(|| format!("{}", args.manifest.display()));
+            .with_context(|| format!("{}", args.manifest.display()))
+            .classify(Exit::VerificationFailed);
         }
     }
     let signer = match manifest.signature {
         SignatureKind::Ed25519 => {
             if args.public_keys.is_empty() {
-                bail!(
+                return Err(cli_support::usage(format!(
                     "{}: the manifest is signed: give --pub KEY to check it",
                     args.manifest.display()
-                );
+                )));
             }
             // Every readable key here; the manifest's profile decides which it accepts.
             let keys = read_trusted_keys(&args.public_keys, KeyPolicy::Development)?;
@@ -72,28 +75,36 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 .sig
                 .clone()
                 .unwrap_or_else(|| default_signature_path(&args.manifest));
-            Some(check_signature(&manifest, &bytes, &sig, keys.keys())?)
+            Some(
+                check_signature(&manifest, &bytes, &sig, keys.keys())
+                    .classify(Exit::VerificationFailed)?,
+            )
         }
         SignatureKind::None => {
             if !args.allow_unsigned {
-                bail!(
-                    "{}: the manifest is unsigned (dev profile); pass --allow-unsigned to check hashes only",
-                    args.manifest.display()
-                );
+                return Err(cli_support::classified(
+                    anyhow::anyhow!(
+                        "{}: the manifest is unsigned (dev profile); pass --allow-unsigned to check hashes only",
+                        args.manifest.display()
+                    ),
+                    Exit::VerificationFailed,
+                ));
             }
             None
         }
     };
     let mut progress = Progress::new("verify", 0);
-    let report = verify_image(&args.image, &manifest, &mut |done, total| {
+    let report = verify_image(args.image.path(), &manifest, &mut |done, total| {
         progress.set_total(total);
         progress.update(done);
     })
-    .map_err(|e| in_context(e, "verifying", &args.image))?;
+    .map_err(|e| in_context(e, "verifying", args.image.path()))
+    .classify(Exit::VerificationFailed)?;
     progress.finish();
-    println!(
-        "ok: {} matches {} ({} ranges, {} bytes, board {}, version {})",
-        args.image.display(),
+    anstream::println!(
+        "{}: {} matches {} ({} ranges, {} bytes, board {}, version {})",
+        paint(GOOD, "ok"),
+        args.image.path().display(),
         args.manifest.display(),
         report.ranges.len(),
         manifest.image.size,

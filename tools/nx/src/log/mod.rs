@@ -22,29 +22,34 @@ use clap::Subcommand;
 use logd::host::{Client, HostError};
 use logd::{Level, Record, ServiceId};
 
-/// Arguments of `nx log`.
-#[derive(Debug, clap::Args)]
-pub struct Args {
-    #[command(subcommand)]
-    command: Command,
-}
-
 /// `nx log` commands.
 #[derive(Debug, Subcommand)]
-enum Command {
+pub enum Command {
     /// Append one record (its origin is this process, as logd sees it).
+    #[command(after_help = "Examples:
+  nx log append --socket /run/logd.sock 'link up'
+  nx log append --level warn --scope netd -f if=eth0 'link 3 down'")]
     Append(append::Args),
     /// Print the journal's records (oldest first), paging through all of them.
+    #[command(after_help = "Examples:
+  nx log query --socket /run/logd.sock
+  nx log query --level warn --scope netd --json")]
     Query(query::Args),
     /// Print the journal's counters and occupancy.
+    #[command(after_help = "Examples:
+  nx log stats --socket /run/logd.sock
+  nx log stats --json")]
     Stats(stats::Args),
     /// Print the newest records, then follow new ones; dropped records show as gaps.
+    #[command(after_help = "Examples:
+  nx log tail --socket /run/logd.sock
+  nx log tail -n 50 --level error")]
     Tail(tail::Args),
 }
 
 /// Runs an `nx log` command.
-pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    match args.command {
+pub fn run(command: Command) -> anyhow::Result<ExitCode> {
+    match command {
         Command::Append(a) => append::run(a),
         Command::Query(a) => query::run(a),
         Command::Stats(a) => stats::run(a),
@@ -82,8 +87,19 @@ impl SocketArgs {
 
 /// A logd client error as one message naming the socket: its text already ends with its
 /// cause, which the error chain would otherwise print a second time.
+/// Classed as an I/O error when it is one (the socket cannot be reached, read or written,
+/// logd closed it, is serving all the connections it allows, or gave no answer).
 pub fn logd_error(e: HostError) -> anyhow::Error {
-    anyhow::Error::msg(format!("logd socket: {e}"))
+    let io = matches!(
+        e,
+        HostError::Io { .. } | HostError::Closed | HostError::TimedOut(_) | HostError::Full(_)
+    );
+    let err = anyhow::Error::msg(format!("logd socket: {e}"));
+    if io {
+        cli_support::classified(err, cli_support::Exit::Io)
+    } else {
+        err
+    }
 }
 
 /// The longest `--timeout`: a day (a socket timeout must fit the kernel's timeval).
@@ -114,10 +130,16 @@ pub fn parse_count(text: &str) -> Result<u64, String> {
 #[derive(Debug, Clone, clap::Args)]
 pub struct FilterArgs {
     /// Show only this scope (repeatable: any of them).
-    #[arg(long = "scope", value_name = "SCOPE")]
+    #[arg(
+        short = 'u',
+        long = "scope",
+        visible_alias = "unit",
+        value_name = "SCOPE"
+    )]
     scopes: Vec<String>,
-    /// Show only records at this level or more severe (error, warn, info, debug, trace).
-    #[arg(long, value_name = "LEVEL", value_parser = parse_level)]
+    /// Show only records at this level or more severe (error, warn, info, debug, trace,
+    /// or 1 to 5).
+    #[arg(short = 'p', long, visible_alias = "priority", value_name = "LEVEL", value_parser = parse_level)]
     level: Option<Level>,
     /// Show only this service id (decimal or 0x hex; repeatable).
     #[arg(long = "service", value_name = "ID", value_parser = parse_u64)]

@@ -5,6 +5,7 @@
 
 use std::collections::BTreeMap;
 
+use cli_support::style::{level as level_style, paint};
 use logd::{Fields, Record};
 use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
@@ -31,7 +32,7 @@ pub fn record_line(r: &Record) -> String {
         r.record_id,
         stamp_text(r.timestamp_nsec),
         service_text(r.service_id),
-        r.level.letter(),
+        paint(level_style(r.level as u8), r.level.letter()),
         printable(&r.scope),
         printable(&r.message)
     );
@@ -151,18 +152,29 @@ mod tests {
         }
     }
 
+    /// A line as a pipe receives it (the level letter's colour stripped).
+    fn plain(line: &str) -> String {
+        anstream::adapter::strip_str(line).to_string()
+    }
+
+    #[test]
+    fn the_level_letter_is_painted_for_a_terminal() {
+        let line = record_line(&record(b"m", b""));
+        assert!(line.contains("\u{1b}["), "{line:?}");
+    }
+
     #[test]
     fn record_lines_are_one_line_and_escaped() {
         assert_eq!(
-            record_line(&record(b"link down", b"if=eth0\nspeed=10")),
+            plain(&record_line(&record(b"link down", b"if=eth0\nspeed=10"))),
             "#7 12.000000345 1000:42 W netd: link down [if=eth0 speed=10]"
         );
         assert_eq!(
-            record_line(&record(b"a\nb\xff", b"")),
+            plain(&record_line(&record(b"a\nb\xff", b""))),
             "#7 12.000000345 1000:42 W netd: a\\nb\\xff"
         );
         assert_eq!(
-            record_line(&record(b"m", b"not fields")),
+            plain(&record_line(&record(b"m", b"not fields"))),
             "#7 12.000000345 1000:42 W netd: m [not fields]"
         );
     }

@@ -49,7 +49,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         .context("reading the journal's counters")?;
     let start = (stats.dropped + 1).max(stats.total.saturating_sub(args.lines) + 1);
     let mut pager = Pager::from_id(client, start);
-    let mut out = std::io::stdout().lock();
+    // Level letters in colour on a terminal (plain in a pipe or with NO_COLOR).
+    let mut out = anstream::stdout().lock();
     let idle = Duration::from_millis(args.poll_ms.max(1));
     loop {
         let page = pager.next_page()?;

@@ -18,7 +18,7 @@ use statefs::file::PartitionFile;
 use statefs::{Kind, Store};
 
 use crate::output::{write_json, write_table};
-use crate::units::human_size;
+use cli_support::size::human_size;
 
 /// Arguments of `nx state`.
 #[derive(Debug, clap::Args)]

@@ -29,7 +29,8 @@ impl Run {
 
 /// `nx ARGS` in `cwd`, not yet run, with `LOGD_SOCKET` unset so that no test reaches a
 /// logd of the machine it runs on, `NX_CRASH_DIR` unset so that dumps come from the
-/// test's directory, and `CLICOLOR_FORCE` unset so that output is plain; callers may add
+/// test's directory, `NX_FLASH_PORT` and `NX_FLASH_BAUD` unset so that only the test
+/// chooses a port, and `CLICOLOR_FORCE` unset so that output is plain; callers may add
 /// to it.
 pub fn nx_command(cwd: &Path, args: &[&str]) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_nx"));
@@ -37,6 +38,8 @@ pub fn nx_command(cwd: &Path, args: &[&str]) -> Command {
         .current_dir(cwd)
         .env_remove("LOGD_SOCKET")
         .env_remove("NX_CRASH_DIR")
+        .env_remove("NX_FLASH_PORT")
+        .env_remove("NX_FLASH_BAUD")
         .env_remove("CLICOLOR_FORCE");
     cmd
 }

@@ -67,14 +67,14 @@ pub fn check_profile(req: &BuildRequest) -> Result<(), FsError> {
         }
         let Some(key) = &req.signer else {
             return Err(FsError::Profile {
-                reason: "the release profile refuses to build unsigned: give --sign KEY".into(),
+                reason: "the release profile refuses to build unsigned: give --key KEY".into(),
             });
         };
         Profile::Release
             .key_policy()
             .check(&key.public_key())
             .map_err(|e| FsError::Profile {
-                reason: format!("--sign: {e}"),
+                reason: format!("--key: {e}"),
             })?;
     }
     Ok(())
