@@ -515,18 +515,20 @@ fn two_disks() -> Volumes {
     v
 }
 
+/// `client` may use a partition on each of the two disks.
+const BOTH: &[Grant] = &[
+    Grant {
+        program: "client",
+        volume: Target::Partition("scratch"),
+    },
+    Grant {
+        program: "client",
+        volume: Target::Partition("state"),
+    },
+];
+
 #[test]
 fn every_disk_is_served_each_request_on_its_own_device() {
-    const BOTH: &[Grant] = &[
-        Grant {
-            program: "client",
-            volume: Target::Partition("scratch"),
-        },
-        Grant {
-            program: "client",
-            volume: Target::Partition("state"),
-        },
-    ];
     let v = two_disks();
     assert_eq!(v.disks(), 2);
     assert_eq!((v.serial(1), v.disk_capacity(1)), ("os", 8192));
@@ -635,16 +637,6 @@ fn read_only_is_per_disk() {
         }],
     )
     .unwrap();
-    let grants: &[Grant] = &[
-        Grant {
-            program: "client",
-            volume: Target::Partition("scratch"),
-        },
-        Grant {
-            program: "client",
-            volume: Target::Partition("state"),
-        },
-    ];
     let mut disks = [RamDisk::new(4096), RamDisk::new(4096)];
     let sector = [1u8; SECTOR];
     let write = |handle| {
@@ -655,9 +647,9 @@ fn read_only_is_per_disk() {
         }
         .encode()
     };
-    assert_eq!(v.handle(grants, Some("client"), &write(1), &mut disks), [0]);
+    assert_eq!(v.handle(BOTH, Some("client"), &write(1), &mut disks), [0]);
     assert_eq!(
-        v.handle(grants, Some("client"), &write(4), &mut disks),
+        v.handle(BOTH, Some("client"), &write(4), &mut disks),
         [SysError::NotPermitted as u8]
     );
 }
