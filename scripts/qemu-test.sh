@@ -53,7 +53,9 @@ if [ "${SKIP_BUILD:-0}" != 1 ]; then
   mapfile -t os_packages < <(sed -e 's/#.*//' scripts/os-programs | awk 'NF { print "-p"; print $1 }')
   cargo build --locked --release --target "$target" "${os_packages[@]}"
   cargo build --locked --release -p initrd --bin mkinitrd
-  cargo build --locked --release -p nx --bin nx
+  # nx in the dev profile: `make test`'s host tests have built it already (its SHA-256
+  # is optimized in dev builds too), so the image costs no release build of the CLI.
+  cargo build --locked -p nx --bin nx
   # Every program of the boot manifest, plus the manifest itself.
   mapfile -t programs < <(sed -e 's/#.*//' "$manifest" | awk 'NF { print $1 }')
   args=("boot.manifest=$manifest")
@@ -64,7 +66,7 @@ fi
 # The image: kernel, initrd and a 1 MiB state partition (docs/provisioning/overview.md),
 # built afresh every run; QEMU loads the kernel and initrd extracted from it, each checked
 # against the image manifest's SHA-256.
-nx=$target_dir/release/nx
+nx=$target_dir/debug/nx
 image=$out/os.img
 image_manifest=$out/os.manifest.json
 boot=$out/boot
