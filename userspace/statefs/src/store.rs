@@ -458,12 +458,12 @@ impl<D: BlockDevice> Store<D> {
         Ok(out)
     }
 
-    /// Flushes the device.
+    /// Flushes the device, if anything was written to it since its last flush (littlefs
+    /// syncs at the end of every commit, so after an operation this is usually nothing).
     pub fn flush(&mut self) -> Result<(), Error> {
         self.lfs
-            .dev()
             .flush()
-            .map_err(|r| device_error("flush", 0, r))
+            .map_err(|f| device_error(f.op, f.offset, f.reason))
     }
 
     /// Unmounts the store and gives the device back.
