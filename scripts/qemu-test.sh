@@ -15,6 +15,11 @@
 #   EXPECT_LINE=TEXT       a line that must also appear in the OS's log (anywhere)
 #   INITRD=FILE            boot this initrd instead of the one built here
 #   SCRATCH_GPT=0          leave the scratch disk blank (no GPT): blkd must fail
+#   KEEP_DISK=1            boot on the scratch disk the last run left (a second boot
+#                          after a power cut), instead of a new one
+#   SELFTEST_MODE="M SEED" write selftest-client's mode line into the scratch disk
+#                          (`churn` or `check`: the state store's power-cut runs,
+#                          scripts/qemu-state-faults.sh)
 #   EXPECT_FAIL=TEXT       a run that must fail: QEMU ends with status EXPECT_STATUS
 #                          (default 1) and a line of the log contains TEXT; markers
 #                          are not checked, and RUN_UNTIL_MARKER is ignored
@@ -60,12 +65,17 @@ rm -f "$log"
 # and `private` (3072..3583, which nobody may), serial `disk0` (how blkd names the
 # whole disk). docs/architecture/blkd.md.
 disk=$out/scratch.img
-rm -f "$disk"
-head -c $((2 << 20)) /dev/zero >"$disk"
 linux_data=0FC63DAF-8483-4772-8E79-3D69D8477DE4
 scratch_start=2048 scratch_size=1024 private_start=3072 private_size=512
 state_start=3584 state_size=448
-[ "${SCRATCH_GPT:-1}" = 0 ] || sfdisk --quiet --no-reread --no-tell-kernel "$disk" >/dev/null <<EOF
+if [ "${KEEP_DISK:-0}" = 1 ] && [ -f "$disk" ]; then
+  new_disk=0
+else
+  new_disk=1
+  rm -f "$disk"
+  head -c $((2 << 20)) /dev/zero >"$disk"
+fi
+[ "${SCRATCH_GPT:-1}" = 0 ] || [ "$new_disk" = 0 ] || sfdisk --quiet --no-reread --no-tell-kernel "$disk" >/dev/null <<EOF
 label: gpt
 label-id: 6E657875-732D-4B00-8000-6469736B3000
 start=$scratch_start, size=$scratch_size, type=$linux_data, uuid=6E657875-732D-4B00-8000-736372617463, name=scratch
@@ -74,7 +84,7 @@ start=$state_start, size=$state_size, type=$linux_data, uuid=6E657875-732D-4B00-
 EOF
 # The state partition starts as a new image's does: its 512-byte header, then zeros
 # (docs/provisioning/overview.md, "State partition header"); statefsd formats it.
-[ "${SCRATCH_GPT:-1}" = 0 ] || python3 - "$disk" $((state_start * 512)) $((state_size * 512)) <<'PY'
+[ "${SCRATCH_GPT:-1}" = 0 ] || [ "$new_disk" = 0 ] || python3 - "$disk" $((state_start * 512)) $((state_size * 512)) <<'PY'
 import struct, sys, zlib
 path, at, size = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 head = b"NXSTATE\0" + struct.pack("<IIQQ", 1, 512, size, 0)
@@ -83,6 +93,12 @@ with open(path, "r+b") as f:
     f.seek(at)
     f.write(head.ljust(512, b"\0"))
 PY
+# selftest-client's mode line: sector 512 of `scratch` (src/churn.rs); zeros run the
+# selftests.
+mode_line=""
+[ -n "${SELFTEST_MODE:-}" ] && mode_line="nx-selftest-mode $SELFTEST_MODE"
+printf '%s\n' "$mode_line" | head -c 512 | dd of="$disk" bs=512 seek=$((scratch_start + 512)) \
+  count=1 conv=notrunc,sync status=none
 qemu=(qemu-system-riscv64 -machine virt -cpu rv64 -smp 1 -m 128M -bios default
   -display none -monitor none -serial "file:$log"
   -drive "file=$disk,format=raw,if=none,id=hd0"

@@ -4,7 +4,8 @@
 # with the address-space switch it is set beside (satp write + sfence.vma, timed by a
 # kernel loop through bench_switch), and their ratio per round; the switch at boot and
 # the ASID-tagged satp write alone the scheduler makes; 4 KiB round trips; kernel start
-# to `SELFTEST: end`; plus the kernel's text size. Three boots; the medians are checked
+# to `SELFTEST: end`; a 64 KiB write and sync through statefsd; plus the kernel's text
+# size. Three boots; the medians are checked
 # against the targets.
 # Writes target/bench/os.md.
 set -euo pipefail
@@ -17,7 +18,7 @@ mkdir -p "$target_dir/bench"
 # Each figure by name, one value per boot: a figure missing from a boot's log stops the
 # run (naming it), except the ASID-tagged switch, which a kernel without ASIDs does not
 # print (then n/a).
-figures=(null switch ipc ratio boot_us wall refill tagged ipc_large switch_boot)
+figures=(null switch ipc ratio boot_us wall refill tagged ipc_large switch_boot statefsd_write)
 declare -A lines=(
   [null]='null syscall'
   [switch]='address-space switch (satp + sfence.vma)'
@@ -28,6 +29,7 @@ declare -A lines=(
   [refill]='TLB refill after a switch'
   [tagged]='address-space switch with ASIDs ([^)]*)'
   [ipc_large]='ipc round trip with 4 KiB messages'
+  [statefsd_write]='statefsd write+sync 64 KiB'
 )
 declare -A values=()
 for i in $(seq 1 "$runs"); do
@@ -61,12 +63,13 @@ median() {
 null=$(median null); as=$(median switch); ipc=$(median ipc)
 boot_us=$(median boot_us); wall=$(median wall); refill=$(median refill)
 tagged=$(median tagged); ipc_large=$(median ipc_large); ratio=$(median ratio)
-switch_boot=$(median switch_boot)
+switch_boot=$(median switch_boot); statefsd_write=$(median statefsd_write)
 
 verdict() { if [ "$1" = 1 ]; then echo "met"; else echo "MISSED"; fi; }
 ipc_ok=$(awk -v r="$ratio" 'BEGIN { print (r <= 2.0) ? 1 : 0 }')
 boot_ok=$(( boot_us < 1000000 ? 1 : 0 ))
 text_ok=$(( text < 200 * 1024 ? 1 : 0 ))
+state_ok=$(( statefsd_write < 50000 ? 1 : 0 ))
 {
   echo "# os-lite figures (QEMU TCG, $(uname -m) host, median of $runs boots)"
   echo
@@ -80,6 +83,7 @@ text_ok=$(( text < 200 * 1024 ? 1 : 0 ))
   echo "| address-space switch the scheduler makes (ASID-tagged satp alone, at boot) | ${tagged} ns | | |"
   echo "| TLB refill per page touched after a switch (emulator cost) | ${refill} ns | | |"
   echo "| IPC round trip with 4 KiB messages (a 4 KiB echo each way) | ${ipc_large} ns | | |"
+  echo "| write + sync of a 64 KiB file through statefsd (IPC, littlefs, blkd, the disk's flush) | $((statefsd_write / 1000)) ms | < 50 ms | $(verdict $state_ok) |"
   echo "| kernel start to SELFTEST: end | $((boot_us / 1000)) ms | < 1000 ms | $(verdict $boot_ok) |"
   echo "| host wall time of a whole marker run (QEMU start to exit) | ${wall} ms | | |"
   echo "| kernel .text | $((text / 1024)) KiB ($text bytes) | < 200 KiB | $(verdict $text_ok) |"

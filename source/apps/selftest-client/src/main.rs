@@ -10,6 +10,8 @@
 
 extern crate alloc;
 
+mod churn;
+
 use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -46,6 +48,9 @@ fn main() -> i32 {
             return 1;
         }
     };
+    if let Some(code) = churn::run_if_asked(samgrd) {
+        return code;
+    }
     let steps: [(&str, &dyn Fn() -> Check); 14] = [
         ("ipc roundtrip", &|| ipc_roundtrip(samgrd)),
         ("bench", &|| bench(samgrd)),
