@@ -47,11 +47,11 @@ fn mix(mut z: u64) -> u64 {
 fn op(seed: u64, n: u64) -> (&'static str, Option<usize>) {
     let r = mix(seed ^ mix(n));
     let path = PATHS[(r % PATHS.len() as u64) as usize];
-    if (r >> 8) % 5 == 0 {
+    if (r >> 8).is_multiple_of(5) {
         (path, None)
     } else {
         // Mostly small files (inline in littlefs's metadata), some over several blocks.
-        let len = if (r >> 16) % 3 == 0 {
+        let len = if (r >> 16).is_multiple_of(3) {
             1 + (r >> 24) % 12_000
         } else {
             64 + (r >> 24) % 400
