@@ -55,6 +55,13 @@ test-os:
     SKIP_BUILD=1 KERNEL_ARGS=asid=off EXPECT_LINE='kernel: address spaces untagged' bash scripts/qemu-test.sh
     # The failure paths: a kernel trap, a boot panic, a first program that faults.
     bash scripts/qemu-fail-test.sh
+    # Three power cuts of the state store (just test-os-faults runs more).
+    SKIP_BUILD=1 bash scripts/qemu-state-faults.sh 3
+
+# Power cuts of the state store in QEMU: cut while files are written, replaced and
+# removed through statefsd, boot again, check every file is whole (scripts/qemu-state-faults.sh).
+test-os-faults trials="20":
+    bash scripts/qemu-state-faults.sh {{trials}}
 
 # The state store's host power-cut torture at length (make test runs 1,000 cuts).
 test-statefs-faults cuts="20000":

@@ -25,6 +25,12 @@
 #   EXPECT_LINE=TEXT       a line that must also appear in the OS's log (anywhere)
 #   INITRD=FILE            put this initrd in the image instead of the one built here
 #   SCRATCH_GPT=0          leave the scratch disk blank (no GPT): blkd must fail
+#   KEEP_DISK=1            boot on the disks the last run left (the scratch disk and
+#                          the image with its state partition: a second boot after a
+#                          power cut), instead of new ones
+#   SELFTEST_MODE="M SEED" write selftest-client's mode line into the scratch disk
+#                          (`churn` or `check`: the state store's power-cut runs,
+#                          scripts/qemu-state-faults.sh)
 #   EXPECT_FAIL=TEXT       a run that must fail: QEMU ends with status EXPECT_STATUS
 #                          (default 1) and a line of the log contains TEXT; markers
 #                          are not checked, and RUN_UNTIL_MARKER is ignored
@@ -64,17 +70,23 @@ if [ "${SKIP_BUILD:-0}" != 1 ]; then
 fi
 
 # The image: kernel, initrd and a 1 MiB state partition (docs/provisioning/overview.md),
-# built afresh every run; QEMU loads the kernel and initrd extracted from it, each checked
-# against the image manifest's SHA-256.
+# built afresh every run unless KEEP_DISK=1; QEMU loads the kernel and initrd extracted
+# from it, each checked against the image manifest's SHA-256.
 nx=$target_dir/debug/nx
 image=$out/os.img
 image_manifest=$out/os.manifest.json
 boot=$out/boot
 mkdir -p "$boot"
-rm -f "$image" "$image_manifest" "${image_manifest%.json}.sig" "$boot/kernel" "$boot/initrd"
-"$nx" image build --profile dev --board qemu-virt --system-version 0.1.0 \
-  --kernel "$bin_dir/kernel" --initrd "${INITRD:-$out/initrd.img}" --state-size 1M \
-  --out "$image" --manifest "$image_manifest" >/dev/null
+rm -f "$boot/kernel" "$boot/initrd"
+if [ "${KEEP_DISK:-0}" = 1 ] && [ -f "$image" ] && [ -f "$image_manifest" ]; then
+  # The last run's image, its state partition as that run left it.
+  say "keeping the image $image"
+else
+  rm -f "$image" "$image_manifest" "${image_manifest%.json}.sig"
+  "$nx" image build --profile dev --board qemu-virt --system-version 0.1.0 \
+    --kernel "$bin_dir/kernel" --initrd "${INITRD:-$out/initrd.img}" --state-size 1M \
+    --out "$image" --manifest "$image_manifest" >/dev/null
+fi
 for segment in kernel initrd; do
   "$nx" image extract "$image" "$segment" --manifest "$image_manifest" --out "$boot/$segment"
 done
@@ -115,16 +127,27 @@ rm -f "$log"
 # and `private` (3072..3583, which nobody may), serial `disk0` (how blkd names the
 # whole disk). docs/architecture/blkd.md.
 disk=$out/scratch.img
-rm -f "$disk"
-head -c $((2 << 20)) /dev/zero >"$disk"
 linux_data=0FC63DAF-8483-4772-8E79-3D69D8477DE4
 scratch_start=2048 scratch_size=1024 private_start=3072 private_size=512
-[ "${SCRATCH_GPT:-1}" = 0 ] || sfdisk --quiet --no-reread --no-tell-kernel "$disk" >/dev/null <<EOF
+if [ "${KEEP_DISK:-0}" = 1 ] && [ -f "$disk" ]; then
+  new_disk=0
+else
+  new_disk=1
+  rm -f "$disk"
+  head -c $((2 << 20)) /dev/zero >"$disk"
+fi
+[ "${SCRATCH_GPT:-1}" = 0 ] || [ "$new_disk" = 0 ] || sfdisk --quiet --no-reread --no-tell-kernel "$disk" >/dev/null <<EOF
 label: gpt
 label-id: 6E657875-732D-4B00-8000-6469736B3000
 start=$scratch_start, size=$scratch_size, type=$linux_data, uuid=6E657875-732D-4B00-8000-736372617463, name=scratch
 start=$private_start, size=$private_size, type=$linux_data, uuid=6E657875-732D-4B00-8000-707269766174, name=private
 EOF
+# selftest-client's mode line: sector 512 of `scratch` (src/churn.rs); zeros run the
+# selftests.
+mode_line=""
+[ -n "${SELFTEST_MODE:-}" ] && mode_line="nx-selftest-mode $SELFTEST_MODE"
+printf '%s\n' "$mode_line" | head -c 512 | dd of="$disk" bs=512 seek=$((scratch_start + 512)) \
+  count=1 conv=notrunc,sync status=none
 # The first -device lands on the highest virtio-mmio slot and grants go lowest slot
 # first, so the image disk (`os`, added last of the two) is blkd's grant 0 and the
 # scratch disk its grant 1 (docs/architecture/blkd.md).
@@ -242,12 +265,12 @@ if [ -z "$fail" ] && grep -qF 'SELFTEST: blkd rw ok' <<<"$os_log"; then
   fi
 fi
 # The persist proof (boot 1 wrote, boot 2 read back): the header sector at scratch LBA
-# 512 (the line `persist written` 32 times) and 256 sectors after it, each the line
+# 600 (the line `persist written` 32 times) and 256 sectors after it, each the line
 # `persist lba NNN` 32 times.
 persist_lines() { for i; do for _ in $(seq 32); do printf 'persist lba %03d\n' "$i"; done; done; }
 if [ -z "$fail" ] && grep -qF 'SELFTEST: disk persist ok' <<<"$os_log"; then
-  if ! cmp -s <(sectors $((scratch_start + 512)) 1) <(for _ in $(seq 32); do printf 'persist written\n'; done) ||
-    ! cmp -s <(sectors $((scratch_start + 513)) 256) <(persist_lines $(seq 0 255)); then
+  if ! cmp -s <(sectors $((scratch_start + 600)) 1) <(for _ in $(seq 32); do printf 'persist written\n'; done) ||
+    ! cmp -s <(sectors $((scratch_start + 601)) 256) <(persist_lines $(seq 0 255)); then
     fail="disk: the persist header and pattern are not at their place in scratch"
   fi
 fi

@@ -7,8 +7,9 @@
 # to `SELFTEST: end` (boot 2 of the run) and to `SELFTEST: disk persist written` (the
 # last marker of boot 1); blkd's write of a partition (boot 1: the persist pattern, 7
 # sectors a request, then a flush) and read of it (boot 2), each beside the kernel's
-# memcpy of as many bytes in that boot (`bench_copy`); plus the kernel's text size.
-# Three runs of the two-boot sequence; the medians are checked against the targets.
+# memcpy of as many bytes in that boot (`bench_copy`); a 64 KiB write and sync through
+# statefsd; plus the kernel's text size. Three runs of the two-boot sequence; the
+# medians are checked against the targets.
 # Writes target/bench/os.md.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
@@ -21,7 +22,7 @@ mkdir -p "$target_dir/bench"
 # run (naming it), except the ASID-tagged switch, which a kernel without ASIDs does not
 # print (then n/a).
 figures=(null switch ipc ratio boot_us wall refill tagged ipc_large switch_boot
-  boot1_us blk_write copy_write blk_read copy_read)
+  statefsd_write boot1_us blk_write copy_write blk_read copy_read)
 declare -A lines=(
   [null]='null syscall'
   [switch]='address-space switch (satp + sfence.vma)'
@@ -32,6 +33,7 @@ declare -A lines=(
   [refill]='TLB refill after a switch'
   [tagged]='address-space switch with ASIDs ([^)]*)'
   [ipc_large]='ipc round trip with 4 KiB messages'
+  [statefsd_write]='statefsd write+sync 64 KiB'
   [boot1_us]='kernel start to SELFTEST: disk persist written'
   [blk_write]='blkd write of a partition, [0-9]* bytes'
   [copy_write]='kernel memcpy beside the blkd write, [0-9]* bytes'
@@ -72,7 +74,7 @@ median() {
 null=$(median null); as=$(median switch); ipc=$(median ipc)
 boot_us=$(median boot_us); wall=$(median wall); refill=$(median refill)
 tagged=$(median tagged); ipc_large=$(median ipc_large); ratio=$(median ratio)
-switch_boot=$(median switch_boot)
+switch_boot=$(median switch_boot); statefsd_write=$(median statefsd_write)
 boot1_us=$(median boot1_us)
 blk_write=$(median blk_write); copy_write=$(median copy_write)
 blk_read=$(median blk_read); copy_read=$(median copy_read)
@@ -82,6 +84,7 @@ verdict() { if [ "$1" = 1 ]; then echo "met"; else echo "MISSED"; fi; }
 ipc_ok=$(awk -v r="$ratio" 'BEGIN { print (r <= 2.0) ? 1 : 0 }')
 boot_ok=$(( boot_us < 1000000 ? 1 : 0 ))
 text_ok=$(( text < 200 * 1024 ? 1 : 0 ))
+state_ok=$(( statefsd_write < 50000 ? 1 : 0 ))
 {
   echo "# os-lite figures (QEMU TCG, $(uname -m) host, median of $runs runs of the two-boot sequence)"
   echo
@@ -95,6 +98,7 @@ text_ok=$(( text < 200 * 1024 ? 1 : 0 ))
   echo "| address-space switch the scheduler makes (ASID-tagged satp alone, at boot) | ${tagged} ns | | |"
   echo "| TLB refill per page touched after a switch (emulator cost) | ${refill} ns | | |"
   echo "| IPC round trip with 4 KiB messages (a 4 KiB echo each way) | ${ipc_large} ns | | |"
+  echo "| write + sync of a 64 KiB file through statefsd (IPC, littlefs, blkd, the disk's flush) | $((statefsd_write / 1000)) ms | < 50 ms | $(verdict $state_ok) |"
   echo "| kernel start to SELFTEST: end (boot 2) | $((boot_us / 1000)) ms | < 1000 ms | $(verdict $boot_ok) |"
   echo "| kernel start to the last marker of boot 1 (SELFTEST: disk persist written) | $((boot1_us / 1000)) ms | | |"
   echo "| blkd write of a partition ($((disk_bytes / 1024)) KiB, 7 sectors a request, then flush; boot 1) | $(mibs "$blk_write") MiB/s (${blk_write} ns) | | |"

@@ -6,20 +6,11 @@
 
 mod common;
 
-use common::{nx, Run};
+use common::{nx, ok, Run};
 use test_harness::DevImage;
 
 use std::fs;
 use std::path::{Path, PathBuf};
-
-fn ok(run: &Run) -> &str {
-    assert_eq!(
-        run.code, 0,
-        "stdout: {}\nstderr: {}",
-        run.stdout, run.stderr
-    );
-    &run.stdout
-}
 
 /// The error line of a failed run (exit status `code`, nothing on stdout).
 fn fails(run: &Run, code: i32) -> String {

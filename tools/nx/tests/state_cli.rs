@@ -11,17 +11,8 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use common::{nx, nx_command, Run};
+use common::{nx, nx_command, ok, Run};
 use test_harness::DevImage;
-
-fn ok(run: &Run) -> &str {
-    assert_eq!(
-        run.code, 0,
-        "stdout: {}\nstderr: {}",
-        run.stdout, run.stderr
-    );
-    &run.stdout
-}
 
 fn fails(run: &Run) -> &str {
     assert_ne!(

@@ -69,6 +69,8 @@ struct Ctx<D> {
     dev: D,
     blocks: u32,
     failure: Option<Failure>,
+    /// A write reached the device since its last flush.
+    dirty: bool,
 }
 
 /// A device failure, as the callbacks saw it.
@@ -115,7 +117,17 @@ unsafe fn with_ctx<D: BlockDevice>(
     // SAFETY: by this function's contract `context` is the Lfs's Ctx<D>, alive for as
     // long as littlefs runs, and no Rust reference to it exists while littlefs runs.
     let ctx = unsafe { &mut *((*c).context as *mut Ctx<D>) };
-    match f(&mut ctx.dev) {
+    match op {
+        "write" => ctx.dirty = true,
+        // Nothing to make durable: a flush would cost the device a sync for nothing.
+        "flush" if !ctx.dirty => return 0,
+        _ => {}
+    }
+    let result = f(&mut ctx.dev);
+    if op == "flush" && result.is_ok() {
+        ctx.dirty = false;
+    }
+    match result {
         Ok(()) => 0,
         Err(reason) => {
             ctx.failure = Some(Failure { op, offset, reason });
@@ -188,6 +200,7 @@ impl<D: BlockDevice> Lfs<D> {
             dev,
             blocks,
             failure: None,
+            dirty: false,
         })));
         let p = core.as_ptr();
         // SAFETY: `p` points to the Core just allocated, owned by this Lfs and not yet
@@ -243,6 +256,22 @@ impl<D: BlockDevice> Lfs<D> {
         // only inside this type's methods, none of which is active while `&mut self` is
         // lent out here).
         unsafe { &mut (*self.ctx.as_ptr()).dev }
+    }
+
+    /// Flushes the device if a write reached it since its last flush.
+    pub(crate) fn flush(&mut self) -> Result<(), Failure> {
+        // SAFETY: as in `dev`.
+        let ctx = unsafe { &mut *self.ctx.as_ptr() };
+        if !ctx.dirty {
+            return Ok(());
+        }
+        ctx.dev.flush().map_err(|reason| Failure {
+            op: "flush",
+            offset: 0,
+            reason,
+        })?;
+        ctx.dirty = false;
+        Ok(())
     }
 
     /// The device failure behind the last `LFS_ERR_IO`, if any (cleared).

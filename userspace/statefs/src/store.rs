@@ -107,24 +107,25 @@ fn geometry<D: BlockDevice>(dev: &mut D) -> Result<(StateHeader, u32), Error> {
 
 impl<D: BlockDevice> Store<D> {
     /// Mounts the store of a state partition; [`Error::NotFormatted`] when it holds none.
-    pub fn mount(mut dev: D) -> Result<Store<D>, Error> {
-        let (header, blocks) = geometry(&mut dev)?;
-        let mut store = Store {
-            lfs: Lfs::new(dev, blocks),
-            header,
-        };
+    pub fn mount(dev: D) -> Result<Store<D>, Error> {
+        let mut store = Store::unmounted(dev)?;
         store.mount_checked()?;
         Ok(store)
     }
 
-    /// Formats the partition (whatever it held), bumps the header's generation, and
-    /// mounts the new, empty store.
-    pub fn format(mut dev: D) -> Result<Store<D>, Error> {
+    /// The store of a checked partition, not yet mounted or formatted.
+    fn unmounted(mut dev: D) -> Result<Store<D>, Error> {
         let (header, blocks) = geometry(&mut dev)?;
-        let mut store = Store {
+        Ok(Store {
             lfs: Lfs::new(dev, blocks),
             header,
-        };
+        })
+    }
+
+    /// Formats the partition (whatever it held), bumps the header's generation, and
+    /// mounts the new, empty store.
+    pub fn format(dev: D) -> Result<Store<D>, Error> {
+        let mut store = Store::unmounted(dev)?;
         store.format_here()?;
         Ok(store)
     }
@@ -132,12 +133,8 @@ impl<D: BlockDevice> Store<D> {
     /// Mounts the store, formatting the partition first when it holds none (what
     /// statefsd does at boot). A store that is there but damaged is an error, never
     /// formatted over.
-    pub fn open_or_format(mut dev: D) -> Result<(Store<D>, Opened), Error> {
-        let (header, blocks) = geometry(&mut dev)?;
-        let mut store = Store {
-            lfs: Lfs::new(dev, blocks),
-            header,
-        };
+    pub fn open_or_format(dev: D) -> Result<(Store<D>, Opened), Error> {
+        let mut store = Store::unmounted(dev)?;
         match store.mount_checked() {
             Ok(()) => Ok((store, Opened::Mounted)),
             Err(Error::NotFormatted) => {
@@ -458,12 +455,12 @@ impl<D: BlockDevice> Store<D> {
         Ok(out)
     }
 
-    /// Flushes the device.
+    /// Flushes the device, if anything was written to it since its last flush (littlefs
+    /// syncs at the end of every commit, so after an operation this is usually nothing).
     pub fn flush(&mut self) -> Result<(), Error> {
         self.lfs
-            .dev()
             .flush()
-            .map_err(|r| device_error("flush", 0, r))
+            .map_err(|f| device_error(f.op, f.offset, f.reason))
     }
 
     /// Unmounts the store and gives the device back.

@@ -14,6 +14,7 @@
 use std::collections::BTreeMap;
 
 use image::state::StateHeader;
+use statefs::cache::BlockCache;
 use statefs::{BlockDevice, DeviceError, Error, Kind, MemDevice, Store};
 
 /// SplitMix64: a seeded, portable generator (the seeds make every failure replayable).
@@ -179,7 +180,7 @@ fn apply(state: &mut BTreeMap<&'static str, Vec<u8>>, op: &Op) {
     }
 }
 
-fn run(store: &mut Store<CutDevice>, op: &Op) -> Result<(), Error> {
+fn run<D: BlockDevice>(store: &mut Store<D>, op: &Op) -> Result<(), Error> {
     match op {
         Op::Write(p, d) => store.write(p, d),
         Op::Remove(p) => match store.remove(p) {
@@ -212,30 +213,31 @@ fn files(store: &mut Store<MemDevice>) -> BTreeMap<String, Vec<u8>> {
     out
 }
 
-#[test]
-fn every_cut_leaves_a_mountable_store_with_whole_files() {
-    let cuts: u64 = std::env::var("STATEFS_CUTS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(1000);
+/// `cuts` seeded cuts of the workload over the device `wrap` makes of each trial's
+/// [`CutDevice`] (and `unwrap` takes back).
+fn trials<D: BlockDevice>(
+    cuts: u64,
+    wrap: impl Fn(CutDevice) -> D,
+    unwrap: impl Fn(D) -> CutDevice,
+) {
     // A 192 KiB partition (46 blocks): small enough that littlefs reuses blocks, moves
     // metadata and compacts within one workload.
     let base = formatted(192 << 10);
     let ops = workload(0x5eed, 120);
 
     // The uncut run: how many writes the workload makes.
-    let mut uncut = Store::mount(CutDevice::new(base.clone(), u64::MAX)).unwrap();
+    let mut uncut = Store::mount(wrap(CutDevice::new(base.clone(), u64::MAX))).unwrap();
     for op in &ops {
         run(&mut uncut, op).unwrap();
     }
-    let total = uncut.into_device().writes;
+    let total = unwrap(uncut.into_device()).writes;
     assert!(total > 200, "the workload makes only {total} writes");
 
     let mut rng = Rng(0xc0ffee);
     let mut torn_mid_op = 0;
     for trial in 0..cuts {
         let cut_at = 1 + rng.below(total);
-        let mut store = Store::mount(CutDevice::new(base.clone(), cut_at)).unwrap();
+        let mut store = Store::mount(wrap(CutDevice::new(base.clone(), cut_at))).unwrap();
         let mut done = BTreeMap::new();
         let mut in_flight = None;
         for op in &ops {
@@ -248,7 +250,7 @@ fn every_cut_leaves_a_mountable_store_with_whole_files() {
             }
         }
         let in_flight = in_flight.unwrap_or_else(|| panic!("trial {trial}: no cut at {cut_at}"));
-        let image = store.into_device().after_cut(&mut rng);
+        let image = unwrap(store.into_device()).after_cut(&mut rng);
 
         let mut after = Store::mount(MemDevice { bytes: image })
             .unwrap_or_else(|e| panic!("trial {trial} (cut at write {cut_at}): mount: {e}"));
@@ -283,4 +285,20 @@ fn every_cut_leaves_a_mountable_store_with_whole_files() {
         "no cut ever landed after a commit"
     );
     eprintln!("{cuts} cuts over {total} writes; {torn_mid_op} kept the interrupted operation");
+}
+
+#[test]
+fn every_cut_leaves_a_mountable_store_with_whole_files() {
+    let cuts: u64 = std::env::var("STATEFS_CUTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1000);
+    trials(cuts, |d| d, |d| d);
+}
+
+/// The same through the block cache statefsd puts in front of blkd: it changes what is
+/// read, never what reaches the device or when.
+#[test]
+fn the_block_cache_changes_no_outcome() {
+    trials(300, |d| BlockCache::new(d, 8), BlockCache::into_inner);
 }

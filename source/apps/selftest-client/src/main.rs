@@ -19,6 +19,8 @@
 
 extern crate alloc;
 
+mod churn;
+
 use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -55,7 +57,10 @@ fn main() -> i32 {
             return 1;
         }
     };
-    let steps: [(&str, &dyn Fn() -> Check); 13] = [
+    if let Some(code) = churn::run_if_asked(samgrd) {
+        return code;
+    }
+    let steps: [(&str, &dyn Fn() -> Check); 14] = [
         ("ipc roundtrip", &|| ipc_roundtrip(samgrd)),
         ("bench", &|| bench(samgrd)),
         ("preemption", &|| preemption(samgrd)),
@@ -69,10 +74,11 @@ fn main() -> i32 {
         ("blkd bounds", &|| blkd_bounds(samgrd)),
         ("blkd denied", &|| blkd_denied(samgrd)),
         ("state isolation", &|| state_isolation(samgrd)),
+        ("state bench", &|| state_bench(samgrd)),
     ];
     for (name, step) in steps {
         match step() {
-            Ok(()) if name == "bench" => {}
+            Ok(()) if name == "bench" || name == "state bench" => {}
             Ok(()) => println!("SELFTEST: {name} ok"),
             Err(why) => {
                 println!("SELFTEST: {name} FAIL: {why}");
@@ -778,8 +784,9 @@ fn blkd_denied(samgrd: ServiceId) -> Check {
 }
 
 /// Where the persist proof lives in `scratch`: a header sector, then the pattern. Clear
-/// of the sectors `blkd rw` writes (0..7 and the last) and reads as zeros (7).
-const PERSIST_HEADER_LBA: u64 = 512;
+/// of the sectors `blkd rw` writes (0..7 and the last) and reads as zeros (7), and of
+/// the power-cut runs' mode line (512, `churn::MODE_LBA`).
+const PERSIST_HEADER_LBA: u64 = 600;
 /// Sectors of the persist pattern (128 KiB), after the header.
 const PERSIST_SECTORS: u64 = 256;
 
@@ -941,6 +948,47 @@ fn state_isolation(samgrd: ServiceId) -> Check {
         body.len(),
         after.used,
         after.blocks
+    );
+    Ok(())
+}
+
+/// The time to write and sync a 64 KiB file through statefsd (its `Commit` returns once
+/// littlefs synced, which flushes through blkd), replacing it each time: the median of
+/// five, beside a memcpy of the same bytes in this boot. The file reads back whole.
+fn state_bench(samgrd: ServiceId) -> Check {
+    const RUNS: usize = 5;
+    let id = statefsd(samgrd)?;
+    let mut ipc = sys::Ipc;
+    let mut c = statefsd_api::Client::new(&mut ipc, id);
+    let path = format!("{STATE_DIR}/bench-64k");
+    let body: Vec<u8> = (0..65536u32)
+        .map(|i| (i.wrapping_mul(7) >> 3) as u8)
+        .collect();
+    let mut writes = Vec::with_capacity(RUNS);
+    let mut copies = Vec::with_capacity(RUNS);
+    let mut sink = alloc::vec![0u8; body.len()];
+    for _ in 0..RUNS {
+        let t = sys::time_ns();
+        c.write_file(&path, &body)
+            .map_err(|e| format!("write {path}: {e:?}"))?;
+        writes.push(sys::time_ns() - t);
+        let t = sys::time_ns();
+        sink.copy_from_slice(&body);
+        core::hint::black_box(&mut sink);
+        copies.push(sys::time_ns() - t);
+    }
+    let back = c
+        .read_file(&path, 1 << 20)
+        .map_err(|e| format!("read {path}: {e:?}"))?;
+    ensure(back == body, || format!("{path}: read back differs"))?;
+    c.remove(&path)
+        .map_err(|e| format!("remove {path}: {e:?}"))?;
+    writes.sort_unstable();
+    copies.sort_unstable();
+    println!(
+        "bench: statefsd write+sync 64 KiB {} us (median of {RUNS}; memcpy of the same bytes {} us)",
+        writes[RUNS / 2] / 1000,
+        copies[RUNS / 2] / 1000
     );
     Ok(())
 }

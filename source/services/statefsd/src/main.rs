@@ -20,6 +20,7 @@ use blkd_api::{Target, MAX_SECTORS, SECTOR};
 use initrd::manifest::Manifest;
 use nexus_rt::abi::ipc::MAX_MSG;
 use nexus_rt::{println, sys};
+use statefs::cache::BlockCache;
 use statefs::{BlockDevice, DeviceError, Opened, Store};
 use statefsd_api::server::Server;
 use statefsd_api::{access, SERVICE_NAME};
@@ -30,6 +31,9 @@ nexus_rt::entry!(main);
 const MANIFEST: &[u8] = include_bytes!("../../../apps/init/boot.manifest");
 /// The partition the store lives in.
 const PARTITION: &str = "state";
+/// Blocks statefsd keeps in memory (128 KiB): every directory's metadata pair on the way
+/// to a file is read at each lookup, and each read is a blkd request.
+const CACHE_BLOCKS: usize = 32;
 /// Most bytes one blkd request moves.
 const CHUNK: usize = MAX_SECTORS as usize * SECTOR;
 
@@ -118,7 +122,7 @@ fn main() -> i32 {
 }
 
 /// Opens the state partition through blkd, mounts (or formats) the store, registers.
-fn setup() -> Result<(Server<Partition>, Manifest<'static>), String> {
+fn setup() -> Result<(Server<BlockCache<Partition>>, Manifest<'static>), String> {
     let manifest = Manifest::parse(MANIFEST).map_err(|e| format!("boot manifest: {e}"))?;
     let mut init = init_api::Client::new(sys::Ipc);
     let samgrd = init
@@ -140,7 +144,8 @@ fn setup() -> Result<(Server<Partition>, Manifest<'static>), String> {
         handle: opened.handle,
         size,
     };
-    let (mut store, how) = Store::open_or_format(dev).map_err(|e| format!("{e}"))?;
+    let (mut store, how) =
+        Store::open_or_format(BlockCache::new(dev, CACHE_BLOCKS)).map_err(|e| format!("{e}"))?;
     let usage = store.usage().map_err(|e| format!("{e}"))?;
     if how == Opened::Formatted {
         println!(

@@ -58,15 +58,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let plan = plan_dir(root).with_context(|| format!("planning reset of {target}"))?;
     let mut out = std::io::stdout().lock();
     if args.dry_run {
-        for e in &plan.remove {
-            writeln!(out, "would remove {}", escaped(&e.path)).context("writing output")?;
-        }
-        eprintln!(
-            "dry run: {} paths would be removed; kept: {}",
-            plan.remove.len(),
-            kept(&plan)
-        );
-        return Ok(ExitCode::SUCCESS);
+        return dry_run(&mut out, &plan);
     }
     let report = execute(root, &plan);
     for p in &report.removed {
@@ -88,6 +80,19 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         "factory reset of {target}: {} paths removed; kept: {}",
         report.removed.len(),
         kept(&plan)
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Prints what a reset would remove, and removes nothing.
+fn dry_run(out: &mut impl std::io::Write, plan: &Plan) -> anyhow::Result<ExitCode> {
+    for e in &plan.remove {
+        writeln!(out, "would remove {}", escaped(&e.path)).context("writing output")?;
+    }
+    eprintln!(
+        "dry run: {} paths would be removed; kept: {}",
+        plan.remove.len(),
+        kept(plan)
     );
     Ok(ExitCode::SUCCESS)
 }
@@ -123,15 +128,7 @@ fn reset_image(args: &Args, target: &str) -> anyhow::Result<ExitCode> {
     let plan = reset::plan(&entries).with_context(|| format!("planning reset of {target}"))?;
     let mut out = std::io::stdout().lock();
     if args.dry_run {
-        for e in &plan.remove {
-            writeln!(out, "would remove {}", escaped(&e.path)).context("writing output")?;
-        }
-        eprintln!(
-            "dry run: {} paths would be removed; kept: {}",
-            plan.remove.len(),
-            kept(&plan)
-        );
-        return Ok(ExitCode::SUCCESS);
+        return dry_run(&mut out, &plan);
     }
     let mut removed = 0usize;
     for (i, e) in plan.remove.iter().enumerate().rev() {

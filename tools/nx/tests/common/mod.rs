@@ -50,3 +50,15 @@ pub fn nx_command(cwd: &Path, args: &[&str]) -> Command {
 pub fn nx(cwd: &Path, args: &[&str]) -> Run {
     Run::new(args, nx_command(cwd, args).output().unwrap())
 }
+
+/// The stdout of a run that must succeed (exit 0); otherwise fails the test showing both
+/// streams.
+#[allow(dead_code)]
+pub fn ok(run: &Run) -> &str {
+    assert_eq!(
+        run.code, 0,
+        "stdout: {}\nstderr: {}",
+        run.stdout, run.stderr
+    );
+    &run.stdout
+}
