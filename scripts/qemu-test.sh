@@ -19,7 +19,7 @@
 #                          appears, instead of waiting for the OS to end itself
 #   MARKERS=FILE           marker list (default scripts/markers/os-lite.txt)
 #   SKIP_BUILD=1           reuse the built kernel, programs, initrd and nx (the image
-#                          is built again every run)
+#                          is built again every run unless KEEP_DISK=1)
 #   SHOW=1                 print the log's marker-relevant lines (make run)
 #   KERNEL_ARGS="..."      the kernel's command line (QEMU -append), e.g. asid=off
 #   EXPECT_LINE=TEXT       a line that must also appear in the OS's log (anywhere)
