@@ -2,8 +2,8 @@
 # The os-lite failure paths, each a boot that must stop QEMU with a failing status and
 # say why: a trap taken in the kernel (`crash=trap` on its command line), an initrd
 # without a boot manifest (a boot panic), a first program that faults (the kernel
-# ends the machine when init ends badly), and a disk without a GPT (blkd ends, never
-# having said it is ready, and init fails the boot). Uses the kernel and programs that
+# ends the machine when init ends badly), a disk without a GPT and a partition name on
+# both disks (blkd ends, never having said it is ready, and init fails the boot). Uses the kernel and programs that
 # scripts/qemu-test.sh built.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -35,5 +35,14 @@ SKIP_BUILD=1 SCRATCH_GPT=0 \
   bash scripts/qemu-test.sh
 if grep -qF 'blkd: ready' "$target_dir/os/uart.log"; then
   printf 'qemu-fail-test: FAIL: blkd said it was ready on a disk without a GPT\n' >&2
+  exit 1
+fi
+
+# A partition name on both disks (the image's `state` on the scratch disk too).
+SKIP_BUILD=1 SCRATCH_EXTRA=state \
+  EXPECT_FAIL='blkd: FAIL: disk disk0: GPT partition name state is also a partition of disk os: names must be unique across disks' \
+  bash scripts/qemu-test.sh
+if grep -qF 'blkd: ready' "$target_dir/os/uart.log"; then
+  printf 'qemu-fail-test: FAIL: blkd said it was ready with a partition name on two disks\n' >&2
   exit 1
 fi

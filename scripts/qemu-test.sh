@@ -25,6 +25,8 @@
 #   EXPECT_LINE=TEXT       a line that must also appear in the OS's log (anywhere)
 #   INITRD=FILE            put this initrd in the image instead of the one built here
 #   SCRATCH_GPT=0          leave the scratch disk blank (no GPT): blkd must fail
+#   SCRATCH_EXTRA=NAME     a third scratch partition (LBAs 3584..4031) named NAME: with
+#                          a name of the image's (`state`), blkd must fail
 #   KEEP_DISK=1            boot on the disks the last run left (the scratch disk and
 #                          the image with its state partition: a second boot after a
 #                          power cut), instead of new ones
@@ -141,6 +143,7 @@ label: gpt
 label-id: 6E657875-732D-4B00-8000-6469736B3000
 start=$scratch_start, size=$scratch_size, type=$linux_data, uuid=6E657875-732D-4B00-8000-736372617463, name=scratch
 start=$private_start, size=$private_size, type=$linux_data, uuid=6E657875-732D-4B00-8000-707269766174, name=private
+${SCRATCH_EXTRA:+start=3584, size=448, type=$linux_data, uuid=6E657875-732D-4B00-8000-657874726100, name=$SCRATCH_EXTRA}
 EOF
 # selftest-client's mode line: sector 512 of `scratch` (src/churn.rs); zeros run the
 # selftests.
