@@ -153,22 +153,28 @@ pub fn reboot(k: &mut Kernel) -> Result<usize, SysError> {
 
 /// `bench_copy(bytes) -> ns` (`runner` programs only).
 pub fn bench_copy(k: &mut Kernel, args: BenchCopyArgs) -> Result<usize, SysError> {
-    if !k.cur().is_some_and(|t| t.may_bench) {
-        return Err(SysError::NotPermitted);
-    }
-    let bytes = args.bytes()?;
-    k.time_copy(bytes)
-        .map(|ns| ns as usize)
-        .ok_or(SysError::NoMemory)
+    timed(k, |k| {
+        let bytes = args.bytes()?;
+        Ok(k.time_copy(bytes))
+    })
 }
 
 /// `bench_switch(pairs) -> ns` (`runner` programs only).
 pub fn bench_switch(k: &mut Kernel, args: BenchSwitchArgs) -> Result<usize, SysError> {
+    timed(k, |k| {
+        let pairs = args.pairs()?;
+        Ok(k.time_switch_pairs(pairs))
+    })
+}
+
+/// A benchmark call: `NotPermitted` unless the caller may bench (`runner` programs),
+/// then `measure`'s nanoseconds, `NoMemory` when it could not run.
+fn timed(
+    k: &mut Kernel,
+    measure: impl FnOnce(&mut Kernel) -> Result<Option<u64>, SysError>,
+) -> Result<usize, SysError> {
     if !k.cur().is_some_and(|t| t.may_bench) {
         return Err(SysError::NotPermitted);
     }
-    let pairs = args.pairs()?;
-    k.time_switch_pairs(pairs)
-        .map(|ns| ns as usize)
-        .ok_or(SysError::NoMemory)
+    measure(k)?.map(|ns| ns as usize).ok_or(SysError::NoMemory)
 }
