@@ -88,6 +88,11 @@ fn main() -> i32 {
     }
     match disk_persist(samgrd) {
         Ok(Persist::Written) => {
+            if let Err(why) = state_persist(samgrd, Persist::Written) {
+                println!("SELFTEST: state persist FAIL: {why}");
+                return 1;
+            }
+            println!("SELFTEST: state persist written");
             let boot_ns = sys::time_ns();
             println!("SELFTEST: disk persist written");
             println!(
@@ -98,7 +103,14 @@ fn main() -> i32 {
             println!("SELFTEST: disk persist FAIL: reboot: {refused}");
             return 1;
         }
-        Ok(Persist::ReadBack) => println!("SELFTEST: disk persist ok"),
+        Ok(Persist::ReadBack) => {
+            println!("SELFTEST: disk persist ok");
+            if let Err(why) = state_persist(samgrd, Persist::ReadBack) {
+                println!("SELFTEST: state persist FAIL: {why}");
+                return 1;
+            }
+            println!("SELFTEST: state persist ok");
+        }
         Err(why) => {
             println!("SELFTEST: disk persist FAIL: {why}");
             return 1;
@@ -991,4 +1003,48 @@ fn state_bench(samgrd: ServiceId) -> Check {
         copies[RUNS / 2] / 1000
     );
     Ok(())
+}
+
+/// The file the state persist proof writes in boot 1 and reads in boot 2.
+const STATE_PERSIST: &str = "settings/selftest/persist";
+
+/// Its contents: 40 KiB over several littlefs blocks, each 16-byte line naming its place.
+fn state_persist_body() -> Vec<u8> {
+    (0..2560u32)
+        .flat_map(|i| format!("persist {i:05}   \n").into_bytes())
+        .collect()
+}
+
+/// Boot 1 (`Written`): writes [`STATE_PERSIST`] through statefsd before the reboot.
+/// Boot 2 (`ReadBack`): reads it back whole through statefsd, whose store was mounted,
+/// not formatted again (its header's generation is still 1).
+fn state_persist(samgrd: ServiceId, boot: Persist) -> Check {
+    let id = statefsd(samgrd)?;
+    let mut ipc = sys::Ipc;
+    let mut c = statefsd_api::Client::new(&mut ipc, id);
+    let body = state_persist_body();
+    match boot {
+        Persist::Written => c
+            .write_file(STATE_PERSIST, &body)
+            .map_err(|e| format!("write {STATE_PERSIST}: {e:?}")),
+        Persist::ReadBack => {
+            let usage = c.usage().map_err(|e| format!("usage: {e:?}"))?;
+            ensure(usage.generation == 1, || {
+                format!(
+                    "the store was formatted again (generation {})",
+                    usage.generation
+                )
+            })?;
+            let back = c
+                .read_file(STATE_PERSIST, 1 << 20)
+                .map_err(|e| format!("read {STATE_PERSIST} written in boot 1: {e:?}"))?;
+            ensure(back == body, || {
+                format!(
+                    "{STATE_PERSIST}: {} bytes read, not the {} written in boot 1",
+                    back.len(),
+                    body.len()
+                )
+            })
+        }
+    }
 }
