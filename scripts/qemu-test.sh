@@ -277,6 +277,15 @@ if [ -z "$fail" ] && grep -qF 'SELFTEST: disk persist ok' <<<"$os_log"; then
     fail="disk: the persist header and pattern are not at their place in scratch"
   fi
 fi
+# The store the OS wrote, read on the host with the same statefs crate (`nx state`): the
+# file selftest-client wrote through statefsd in boot 1 (each 16-byte line
+# `persist NNNNN  ` and a newline, 2,560 times), whole.
+if [ -z "$fail" ] && grep -qF 'SELFTEST: state persist ok' <<<"$os_log"; then
+  if ! cmp -s <("$nx" state cat --image "$image" settings/selftest/persist 2>/dev/null) \
+    <(for i in $(seq 0 2559); do printf 'persist %05d  \n' "$i"; done); then
+    fail="state: nx state cat of settings/selftest/persist in $image is not what the OS wrote"
+  fi
+fi
 if [ -n "$fail" ]; then
   say "FAIL: $fail (log: $log)"
   case $missing in boots:* | "") ;; *) say "first missing marker: $missing" ;; esac

@@ -1011,7 +1011,7 @@ const STATE_PERSIST: &str = "settings/selftest/persist";
 /// Its contents: 40 KiB over several littlefs blocks, each 16-byte line naming its place.
 fn state_persist_body() -> Vec<u8> {
     (0..2560u32)
-        .flat_map(|i| format!("persist {i:05}   \n").into_bytes())
+        .flat_map(|i| format!("persist {i:05}  \n").into_bytes())
         .collect()
 }
 
