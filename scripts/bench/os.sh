@@ -22,7 +22,7 @@ mkdir -p "$target_dir/bench"
 # run (naming it), except the ASID-tagged switch, which a kernel without ASIDs does not
 # print (then n/a).
 figures=(null switch ipc ratio boot_us wall refill tagged ipc_large switch_boot
-  statefsd_write boot1_us blk_write copy_write blk_read copy_read)
+  statefsd_write boot1_us blk_write copy_write blk_read copy_read dma spawn spawn_run)
 declare -A lines=(
   [null]='null syscall'
   [switch]='address-space switch (satp + sfence.vma)'
@@ -34,6 +34,9 @@ declare -A lines=(
   [tagged]='address-space switch with ASIDs ([^)]*)'
   [ipc_large]='ipc round trip with 4 KiB messages'
   [statefsd_write]='statefsd write+sync 64 KiB'
+  [dma]='dma_alloc of 2 pages'
+  [spawn]='spawn_image of a [0-9]*-byte image'
+  [spawn_run]='spawn_image to the child.s fault record'
   [boot1_us]='kernel start to SELFTEST: disk persist written'
   [blk_write]='blkd write of a partition, [0-9]* bytes'
   [copy_write]='kernel memcpy beside the blkd write, [0-9]* bytes'
@@ -75,6 +78,7 @@ null=$(median null); as=$(median switch); ipc=$(median ipc)
 boot_us=$(median boot_us); wall=$(median wall); refill=$(median refill)
 tagged=$(median tagged); ipc_large=$(median ipc_large); ratio=$(median ratio)
 switch_boot=$(median switch_boot); statefsd_write=$(median statefsd_write)
+dma=$(median dma); spawn=$(median spawn); spawn_run=$(median spawn_run)
 boot1_us=$(median boot1_us)
 blk_write=$(median blk_write); copy_write=$(median copy_write)
 blk_read=$(median blk_read); copy_read=$(median copy_read)
@@ -98,6 +102,9 @@ state_ok=$(( statefsd_write < 50000 ? 1 : 0 ))
   echo "| address-space switch the scheduler makes (ASID-tagged satp alone, at boot) | ${tagged} ns | | |"
   echo "| TLB refill per page touched after a switch (emulator cost) | ${refill} ns | | |"
   echo "| IPC round trip with 4 KiB messages (a 4 KiB echo each way) | ${ipc_large} ns | | |"
+  echo "| dma_alloc of 2 pages (grant check, two zeroed contiguous frames, their mapping) | ${dma} ns | | |"
+  echo "| spawn_image of a tiny image (checks, load plan, address space, copy) | ${spawn} ns | | |"
+  echo "| spawn_image to the child's fault record (its whole life: run, print, ebreak) | ${spawn_run} ns | | |"
   echo "| write + sync of a 64 KiB file through statefsd (IPC, littlefs, blkd, the disk's flush) | $((statefsd_write / 1000)) ms | < 50 ms | $(verdict $state_ok) |"
   echo "| kernel start to SELFTEST: end (boot 2) | $((boot_us / 1000)) ms | < 1000 ms | $(verdict $boot_ok) |"
   echo "| kernel start to the last marker of boot 1 (SELFTEST: disk persist written) | $((boot1_us / 1000)) ms | | |"
