@@ -6,17 +6,10 @@
 
 use std::time::{Duration, Instant};
 
-use image::state::StateHeader;
 use statefs::{Error, MemDevice, Store, BLOCK_SIZE};
 
 fn partition(size: usize) -> MemDevice {
-    let mut dev = MemDevice::zeroed(size);
-    let header = StateHeader {
-        size: size as u64,
-        generation: 0,
-    };
-    dev.bytes[..512].copy_from_slice(&header.encode());
-    dev
+    MemDevice::new_state_partition(size)
 }
 
 fn median(mut v: Vec<Duration>) -> Duration {

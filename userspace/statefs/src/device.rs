@@ -66,6 +66,20 @@ impl MemDevice {
             bytes: vec![0; size],
         }
     }
+
+    /// A new image's state partition of `size` bytes: its header (generation 0), then
+    /// zeros, as `nx image build` writes it.
+    pub fn new_state_partition(size: usize) -> MemDevice {
+        let mut dev = MemDevice::zeroed(size);
+        let header = image::state::StateHeader {
+            size: size as u64,
+            generation: 0,
+        }
+        .encode();
+        let n = header.len().min(size);
+        dev.bytes[..n].copy_from_slice(&header[..n]);
+        dev
+    }
 }
 
 impl BlockDevice for MemDevice {

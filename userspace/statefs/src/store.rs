@@ -244,8 +244,8 @@ impl<D: BlockDevice> Store<D> {
         })
     }
 
-    /// The whole file at `path` (at most [`MAX_FILE`] bytes, checked before reading).
-    pub fn read(&mut self, path: &str) -> Result<Vec<u8>, Error> {
+    /// The checked path of a regular file, its littlefs path and its entry.
+    fn file<'p>(&mut self, path: &'p str) -> Result<(&'p str, CPath, crate::lfs::Info), Error> {
         let rel = check_path(path)?;
         let cp = c_path(rel, None);
         let info = self
@@ -255,6 +255,12 @@ impl<D: BlockDevice> Store<D> {
         if info.dir {
             return Err(Error::IsDir { path: rel.into() });
         }
+        Ok((rel, cp, info))
+    }
+
+    /// The whole file at `path` (at most [`MAX_FILE`] bytes, checked before reading).
+    pub fn read(&mut self, path: &str) -> Result<Vec<u8>, Error> {
+        let (rel, cp, info) = self.file(path)?;
         if info.size > MAX_FILE {
             return Err(Error::TooLarge {
                 path: rel.into(),
@@ -270,15 +276,7 @@ impl<D: BlockDevice> Store<D> {
     /// Reads up to `buf.len()` bytes of the file at `path` from byte `offset` (fewer at its
     /// end, none past it); returns how many.
     pub fn read_at(&mut self, path: &str, offset: u64, buf: &mut [u8]) -> Result<usize, Error> {
-        let rel = check_path(path)?;
-        let cp = c_path(rel, None);
-        let info = self
-            .lfs
-            .stat(&cp)
-            .map_err(|rc| self.error(rc, "stat", rel))?;
-        if info.dir {
-            return Err(Error::IsDir { path: rel.into() });
-        }
+        let (rel, cp, info) = self.file(path)?;
         if offset >= info.size {
             return Ok(0);
         }

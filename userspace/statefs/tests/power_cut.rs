@@ -13,7 +13,6 @@
 
 use std::collections::BTreeMap;
 
-use image::state::StateHeader;
 use statefs::cache::BlockCache;
 use statefs::{BlockDevice, DeviceError, Error, Kind, MemDevice, Store};
 
@@ -191,12 +190,7 @@ fn run<D: BlockDevice>(store: &mut Store<D>, op: &Op) -> Result<(), Error> {
 }
 
 fn formatted(size: usize) -> Vec<u8> {
-    let mut dev = MemDevice::zeroed(size);
-    let header = StateHeader {
-        size: size as u64,
-        generation: 0,
-    };
-    dev.bytes[..512].copy_from_slice(&header.encode());
+    let dev = MemDevice::new_state_partition(size);
     Store::format(dev).unwrap().into_device().bytes
 }
 

@@ -8,13 +8,7 @@ use statefs::{Entry, Error, Kind, MemDevice, Opened, Store, MAX_FILE};
 
 /// A new image's state partition: its header, then zeros.
 fn fresh(size: usize) -> MemDevice {
-    let mut dev = MemDevice::zeroed(size);
-    let header = StateHeader {
-        size: size as u64,
-        generation: 0,
-    };
-    dev.bytes[..512].copy_from_slice(&header.encode());
-    dev
+    MemDevice::new_state_partition(size)
 }
 
 #[test]

@@ -6,7 +6,6 @@
 
 use abi::rpc::Caller;
 use abi::{ServiceId, SysError};
-use image::state::StateHeader;
 use statefs::{MemDevice, Store};
 use statefsd_api::access::ACCESS;
 use statefsd_api::server::Server;
@@ -15,13 +14,7 @@ use statefsd_api::{Client, Error, Op, StoreCode, MAX_WRITE};
 const STATEFSD: ServiceId = 9;
 
 fn server() -> Server<MemDevice> {
-    let size = 512 << 10;
-    let mut dev = MemDevice::zeroed(size);
-    let header = StateHeader {
-        size: size as u64,
-        generation: 0,
-    };
-    dev.bytes[..512].copy_from_slice(&header.encode());
+    let dev = MemDevice::new_state_partition(512 << 10);
     Server::new(Store::format(dev).unwrap(), ACCESS)
 }
 
