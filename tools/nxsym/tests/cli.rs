@@ -305,6 +305,42 @@ fn a_debug_dir_must_be_a_directory() {
 }
 
 #[test]
+fn an_unreadable_debug_dir_is_refused_not_ignored() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let elf = fixture().to_str().unwrap().to_string();
+    let dir = work().join("locked-debug-dir");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o000)).unwrap();
+    // Whoever runs the test (a user who may bypass permissions, such as root, can read
+    // it anyway), nxsym must decide as the file system does.
+    let readable = std::fs::read_dir(&dir).is_ok();
+    let o = nxsym(
+        &[
+            "index",
+            &elf,
+            "--debug-dir",
+            "locked-debug-dir",
+            "-o",
+            "locked.nxsym",
+        ],
+        None,
+    );
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    if readable {
+        assert!(o.status.success(), "{err}");
+        std::fs::remove_file(work().join("locked.nxsym")).unwrap();
+    } else {
+        assert_eq!(o.status.code(), Some(5), "{err}");
+        assert!(
+            err.contains("--debug-dir locked-debug-dir: cannot be read: Permission denied"),
+            "{err}"
+        );
+        assert!(!work().join("locked.nxsym").exists(), "nothing written");
+    }
+}
+
+#[test]
 fn a_directory_given_as_the_index_is_named_as_one() {
     std::fs::create_dir_all(work().join("a-dir")).unwrap();
     for args in [
