@@ -350,6 +350,19 @@ fn files_named_like_dumps_that_are_not_files_are_listed_and_never_purged() {
 }
 
 #[test]
+fn the_temporary_of_a_killed_export_is_removed_by_the_next_export() {
+    let dir = fixture();
+    let stale = test_harness::killed_writers_temporary(dir.path(), "out.nxcd").unwrap();
+    let run = nx(
+        dir.path(),
+        &["crash", "export", "20251223-demo-42", "-o", "out.nxcd"],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(!stale.exists(), "the dead writer's temporary is removed");
+    assert_eq!(files_in(dir.path()), ["crash", "out.nxcd", "symbols.nxsym"]);
+}
+
+#[test]
 fn ls_of_a_missing_directory_is_an_error() {
     let dir = tempfile::tempdir().unwrap();
     let run = nx(dir.path(), &["crash", "ls", "--dir", "nowhere"]);

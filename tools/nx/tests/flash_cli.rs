@@ -237,6 +237,57 @@ fn send_to_a_missing_port_says_so_before_reading_the_image() {
 }
 
 #[test]
+fn send_names_a_missing_image_and_a_port_that_is_no_serial_device() {
+    let dir = fixture();
+    let d = dir.path();
+    let _serve = Serve::start(
+        d,
+        &[
+            "--port",
+            "unix:dev.sock",
+            "--disk",
+            "disk.img",
+            "--insecure-accept-unsigned",
+            "--once",
+        ],
+    );
+    let run = send(d, "MISSING.img", "dev.sock", &[]);
+    assert_eq!(run.code, 5, "{}", run.stderr);
+    assert_eq!(
+        run.stderr,
+        "error: opening MISSING.img: No such file or directory (os error 2)\n"
+    );
+    for (port, what) in [
+        ("os.img", "is a regular file, not a serial device"),
+        (".", "is a directory, not a serial device"),
+        (
+            "/dev/null",
+            "is a device that is not a terminal, not a serial device",
+        ),
+    ] {
+        let run = nx(
+            d,
+            &[
+                "flash",
+                "send",
+                "--image",
+                "os.img",
+                "--manifest",
+                "os.manifest.json",
+                "--port",
+                port,
+            ],
+        );
+        assert_eq!(run.code, 4, "{port}: {}", run.stderr);
+        assert_eq!(
+            run.stderr,
+            format!("error: opening serial port {port}: {what}\n"),
+            "{port}"
+        );
+    }
+}
+
+#[test]
 fn send_rejects_out_of_range_windows() {
     let dir = fixture();
     let d = dir.path();
