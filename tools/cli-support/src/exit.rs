@@ -162,6 +162,7 @@ fn updates_class(e: &updates::Error) -> Option<Exit> {
         | Error::WrongBoard { .. }
         | Error::Downgrade { .. }
         | Error::MissingBundle { .. }
+        | Error::OutOfOrder { .. }
         | Error::UnlistedEntry { .. }
         | Error::SizeMismatch { .. }
         | Error::DigestMismatch { .. }
