@@ -425,3 +425,27 @@ fn packing_refuses_a_set_that_verify_would_refuse_for_its_size() {
     assert_eq!(verify(&exact), Some(0), "the bound means the same to both");
     assert_eq!(verify(&under), Some(4));
 }
+
+#[test]
+fn the_temporary_of_a_killed_pack_is_removed_by_the_next_pack() {
+    let dir = workdir(["hello.nxb", "samgrd.nxb"]);
+    let stale = test_harness::killed_writers_temporary(dir.path(), "system-v1.0.0.nxs").unwrap();
+    let live = dir.path().join(format!(
+        ".system-v1.0.0.nxs.tmp-{}-alive",
+        std::process::id()
+    ));
+    fs::write(&live, b"a running writer's").unwrap();
+    let out = pack(dir.path(), &[]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!stale.exists(), "the dead writer's temporary is removed");
+    assert!(live.exists(), "a running writer's temporary is kept");
+    fs::remove_file(&live).unwrap();
+    assert_eq!(
+        names_in(dir.path()),
+        ["bundles", "system-set.toml", "system-v1.0.0.nxs"]
+    );
+}
