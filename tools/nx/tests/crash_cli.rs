@@ -363,6 +363,28 @@ fn the_temporary_of_a_killed_export_is_removed_by_the_next_export() {
 }
 
 #[test]
+fn a_negative_count_is_an_invalid_value_not_an_unknown_option() {
+    let dir = fixture();
+    let run = nx(dir.path(), &["crash", "purge", "--keep", "-1"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("invalid value '-1' for '--keep <N>'"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        !run.stderr.contains("unexpected argument"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(
+        files_in(&dir.path().join("crash")).len(),
+        5,
+        "nothing purged"
+    );
+}
+
+#[test]
 fn ls_of_a_missing_directory_is_an_error() {
     let dir = tempfile::tempdir().unwrap();
     let run = nx(dir.path(), &["crash", "ls", "--dir", "nowhere"]);
