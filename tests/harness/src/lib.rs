@@ -119,3 +119,18 @@ pub fn names_in(dir: &Path) -> Vec<String> {
     names.sort();
     names
 }
+
+/// Leaves in `dir` what a writer of the output `output_name` killed mid-write leaves
+/// behind: its durable temporary `.NAME.tmp-PID-RANDOM`, holding `PID` of a process that
+/// has ended (one this function started and reaped). Returns the temporary's path.
+pub fn killed_writers_temporary(dir: &Path, output_name: &str) -> anyhow::Result<PathBuf> {
+    let mut child = Command::new("true")
+        .stdin(Stdio::null())
+        .spawn()
+        .context("starting `true`")?;
+    let pid = child.id();
+    child.wait().context("reaping `true`")?;
+    let path = dir.join(format!(".{output_name}.tmp-{pid}-k1lled"));
+    std::fs::write(&path, b"half of an output").with_context(|| path.display().to_string())?;
+    Ok(path)
+}

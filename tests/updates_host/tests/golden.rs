@@ -32,7 +32,15 @@ fn pack_from_files(dir: &Path) -> PathBuf {
     }
     fs::write(input.join("notes.txt"), "ignored").unwrap();
     let out = dir.join("system-v1.0.0.nxs");
-    updates::fs::pack_dir(&input, &meta("1.0.0").unwrap(), &key, &out, 1 << 20).unwrap();
+    updates::fs::pack_dir(
+        &input,
+        &meta("1.0.0").unwrap(),
+        &key,
+        &out,
+        1 << 20,
+        updates::DEFAULT_MAX_ARCHIVE_SIZE,
+    )
+    .unwrap();
     out
 }
 

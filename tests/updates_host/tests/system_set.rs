@@ -214,10 +214,28 @@ fn rejects_a_missing_bundle() {
     let e = err(&ustar::archive(&m), policy());
     assert_eq!(
         e,
-        Error::MissingBundle {
-            bundle: "hello".into()
+        Error::OutOfOrder {
+            entry: "samgrd.nxb".into(),
+            expected: "hello".into()
         }
     );
+}
+
+#[test]
+fn a_present_bundle_out_of_order_is_not_called_missing() {
+    let mut m = members();
+    m.swap(2, 3);
+    let e = err(&ustar::archive(&m), policy());
+    assert_eq!(
+        e,
+        Error::OutOfOrder {
+            entry: "samgrd.nxb".into(),
+            expected: "hello".into()
+        }
+    );
+    let text = e.to_string();
+    assert!(!text.contains("not in the archive"), "{text}");
+    assert!(text.contains("index's order"), "{text}");
 }
 
 #[test]

@@ -162,6 +162,7 @@ fn updates_class(e: &updates::Error) -> Option<Exit> {
         | Error::WrongBoard { .. }
         | Error::Downgrade { .. }
         | Error::MissingBundle { .. }
+        | Error::OutOfOrder { .. }
         | Error::UnlistedEntry { .. }
         | Error::SizeMismatch { .. }
         | Error::DigestMismatch { .. }
@@ -267,12 +268,33 @@ pub fn finish_to<W: Write>(result: anyhow::Result<ExitCode>, diagnostics: &mut W
             // Nothing is left to tell if the diagnostics stream is closed too.
             let _ = writeln!(
                 diagnostics,
-                "{}: {err:#}",
-                crate::style::paint(crate::style::ERROR, "error")
+                "{}: {}",
+                crate::style::paint(crate::style::ERROR, "error"),
+                chain_message(&err)
             );
             Exit::of(&err).status()
         }
     }
+}
+
+/// The cause chain as one line, `message: cause: cause...` (what `{:#}` prints), each
+/// cause said once: a cause whose message ends the message printed before it (an error
+/// whose `Display` includes its source, which `source()` returns too) is not repeated.
+pub fn chain_message(err: &anyhow::Error) -> String {
+    let mut out = String::new();
+    let mut last = String::new();
+    for cause in err.chain() {
+        let text = cause.to_string();
+        if !out.is_empty() {
+            if text.is_empty() || last.ends_with(&text) {
+                continue;
+            }
+            out.push_str(": ");
+        }
+        out.push_str(&text);
+        last = text;
+    }
+    out
 }
 
 /// Whether the error comes from writing to a closed pipe (anywhere in its cause chain).
@@ -324,6 +346,41 @@ mod tests {
                 "error: reading input.bin: bad magic\n".into()
             )
         );
+    }
+
+    /// An error whose message includes its source, and returns it as its source too.
+    #[derive(Debug)]
+    struct Repeats(io::Error);
+
+    impl fmt::Display for Repeats {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            write!(f, "dump.nxcd: corrupt dump: {}", self.0)
+        }
+    }
+
+    impl StdError for Repeats {
+        fn source(&self) -> Option<&(dyn StdError + 'static)> {
+            Some(&self.0)
+        }
+    }
+
+    #[test]
+    fn a_cause_the_message_already_says_is_printed_once() {
+        let err =
+            anyhow::Error::new(Repeats(io::Error::from_raw_os_error(2))).context("nx crash grep");
+        let (code, text) = status(err);
+        assert_eq!(code, Exit::Io.status(), "the I/O cause still classes it");
+        assert_eq!(
+            text.matches("No such file or directory").count(),
+            1,
+            "{text}"
+        );
+        assert!(
+            text.starts_with("error: nx crash grep: dump.nxcd: corrupt dump: No such file"),
+            "{text}"
+        );
+        let distinct = anyhow::anyhow!("bad magic").context("reading input.bin");
+        assert_eq!(chain_message(&distinct), "reading input.bin: bad magic");
     }
 
     #[test]

@@ -310,6 +310,81 @@ fn ls_lists_newest_first_and_reports_corrupt_files() {
 }
 
 #[test]
+fn files_named_like_dumps_that_are_not_files_are_listed_and_never_purged() {
+    let dir = fixture();
+    let crash = dir.path().join("crash");
+    let status = std::process::Command::new("mkfifo")
+        .arg(crash.join("pipe.nxcd"))
+        .status()
+        .unwrap();
+    assert!(status.success(), "mkfifo");
+    std::os::unix::fs::symlink("/dev/null", crash.join("null.nxcd")).unwrap();
+    std::fs::create_dir(crash.join("folder.nxcd.zst")).unwrap();
+    let ls = nx(dir.path(), &["crash", "ls", "--now", NOW]);
+    assert_eq!(ls.code, 0, "{}", ls.stderr);
+    for (name, kind) in [
+        ("pipe.nxcd", "a FIFO"),
+        ("null.nxcd", "a character device"),
+        ("folder.nxcd.zst", "a directory"),
+    ] {
+        let line = ls.stdout.lines().find(|l| l.contains(name));
+        assert!(
+            line.is_some_and(|l| l.contains("corrupt") && l.contains(kind)),
+            "{name}: {line:?}\n{}",
+            ls.stdout
+        );
+    }
+    let show = nx(dir.path(), &["crash", "show", "pipe"]);
+    assert_eq!(show.code, 4, "{}", show.stderr);
+    assert!(
+        show.stderr.contains("not a dump file: a FIFO"),
+        "{}",
+        show.stderr
+    );
+    let purge = nx(dir.path(), &["crash", "purge", "--all"]);
+    assert_eq!(purge.code, 0, "{}", purge.stderr);
+    assert_eq!(
+        files_in(&crash),
+        ["folder.nxcd.zst", "notes.txt", "null.nxcd", "pipe.nxcd"]
+    );
+}
+
+#[test]
+fn the_temporary_of_a_killed_export_is_removed_by_the_next_export() {
+    let dir = fixture();
+    let stale = test_harness::killed_writers_temporary(dir.path(), "out.nxcd").unwrap();
+    let run = nx(
+        dir.path(),
+        &["crash", "export", "20251223-demo-42", "-o", "out.nxcd"],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(!stale.exists(), "the dead writer's temporary is removed");
+    assert_eq!(files_in(dir.path()), ["crash", "out.nxcd", "symbols.nxsym"]);
+}
+
+#[test]
+fn a_negative_count_is_an_invalid_value_not_an_unknown_option() {
+    let dir = fixture();
+    let run = nx(dir.path(), &["crash", "purge", "--keep", "-1"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("invalid value '-1' for '--keep <N>'"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        !run.stderr.contains("unexpected argument"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(
+        files_in(&dir.path().join("crash")).len(),
+        5,
+        "nothing purged"
+    );
+}
+
+#[test]
 fn ls_of_a_missing_directory_is_an_error() {
     let dir = tempfile::tempdir().unwrap();
     let run = nx(dir.path(), &["crash", "ls", "--dir", "nowhere"]);

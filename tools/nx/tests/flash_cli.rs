@@ -79,6 +79,17 @@ fn fixture() -> tempfile::TempDir {
     dir
 }
 
+/// `nx flash serve`'s arguments for one unsigned session on `unix:dev.sock` into
+/// `disk.img`.
+const SERVE_ONCE: [&str; 6] = [
+    "--port",
+    "unix:dev.sock",
+    "--disk",
+    "disk.img",
+    "--insecure-accept-unsigned",
+    "--once",
+];
+
 /// A running `nx flash serve`; its stderr is collected line by line.
 struct Serve {
     child: Child,
@@ -153,7 +164,11 @@ impl Drop for Serve {
 }
 
 fn send(cwd: &Path, img: &str, sock: &str, extra: &[&str]) -> Run {
-    let port = format!("unix:{sock}");
+    send_to(cwd, img, &format!("unix:{sock}"), extra)
+}
+
+/// `nx flash send` of `img` with the fixture's manifest to `port` as given.
+fn send_to(cwd: &Path, img: &str, port: &str, extra: &[&str]) -> Run {
     let mut args = vec![
         "flash",
         "send",
@@ -162,7 +177,7 @@ fn send(cwd: &Path, img: &str, sock: &str, extra: &[&str]) -> Run {
         "--manifest",
         "os.manifest.json",
         "--port",
-        &port,
+        port,
     ];
     args.extend_from_slice(extra);
     nx(cwd, &args)
@@ -172,17 +187,7 @@ fn send(cwd: &Path, img: &str, sock: &str, extra: &[&str]) -> Run {
 fn send_refuses_an_image_that_does_not_match_its_manifest_and_sends_nothing() {
     let dir = fixture();
     let d = dir.path();
-    let mut serve = Serve::start(
-        d,
-        &[
-            "--port",
-            "unix:dev.sock",
-            "--disk",
-            "disk.img",
-            "--insecure-accept-unsigned",
-            "--once",
-        ],
-    );
+    let mut serve = Serve::start(d, &SERVE_ONCE);
     let run = send(d, "flipped.img", "dev.sock", &[]);
     assert_eq!(run.code, 3, "{}", run.stderr);
     assert!(
@@ -234,6 +239,35 @@ fn send_to_a_missing_port_says_so_before_reading_the_image() {
     assert_eq!(run.code, 5, "{}", run.stderr);
     assert!(run.stderr.contains("absent.sock"), "{}", run.stderr);
     assert!(!run.stderr.contains("does not match"), "{}", run.stderr);
+}
+
+#[test]
+fn send_names_a_missing_image_and_a_port_that_is_no_serial_device() {
+    let dir = fixture();
+    let d = dir.path();
+    let _serve = Serve::start(d, &SERVE_ONCE);
+    let run = send(d, "MISSING.img", "dev.sock", &[]);
+    assert_eq!(run.code, 5, "{}", run.stderr);
+    assert_eq!(
+        run.stderr,
+        "error: opening MISSING.img: No such file or directory (os error 2)\n"
+    );
+    for (port, what) in [
+        ("os.img", "is a regular file, not a serial device"),
+        (".", "is a directory, not a serial device"),
+        (
+            "/dev/null",
+            "is a device that is not a terminal, not a serial device",
+        ),
+    ] {
+        let run = send_to(d, "os.img", port, &[]);
+        assert_eq!(run.code, 4, "{port}: {}", run.stderr);
+        assert_eq!(
+            run.stderr,
+            format!("error: opening serial port {port}: {what}\n"),
+            "{port}"
+        );
+    }
 }
 
 #[test]
@@ -348,17 +382,7 @@ fn serve_names_the_journal_it_ignores_and_why() {
     let dir = fixture();
     let d = dir.path();
     std::fs::write(d.join("disk.img.flash-journal"), b"not a journal at all").unwrap();
-    let mut serve = Serve::start(
-        d,
-        &[
-            "--port",
-            "unix:dev.sock",
-            "--disk",
-            "disk.img",
-            "--insecure-accept-unsigned",
-            "--once",
-        ],
-    );
+    let mut serve = Serve::start(d, &SERVE_ONCE);
     let run = nx(d, &["flash", "reboot", "normal", "--port", "unix:dev.sock"]);
     let line = serve.wait_for("resume journal");
     assert_eq!(
@@ -377,17 +401,7 @@ fn serve_removes_a_stale_socket_and_keeps_a_live_one() {
     // A socket file nobody accepts on, as a killed server leaves it.
     drop(UnixListener::bind(d.join("dev.sock")).unwrap());
     assert!(d.join("dev.sock").exists());
-    let mut serve = Serve::start(
-        d,
-        &[
-            "--port",
-            "unix:dev.sock",
-            "--disk",
-            "disk.img",
-            "--insecure-accept-unsigned",
-            "--once",
-        ],
-    );
+    let mut serve = Serve::start(d, &SERVE_ONCE);
     assert!(serve
         .seen
         .iter()

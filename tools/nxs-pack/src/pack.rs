@@ -39,6 +39,10 @@ pub struct Args {
     /// Largest bundle file accepted, in bytes.
     #[arg(long, value_name = "SIZE", default_value_t = updates::fs::DEFAULT_MAX_BUNDLE_SIZE, value_parser = parse_size)]
     max_bundle_size: u64,
+    /// Largest system-set written: the bound `verify` and `inspect` apply by default, so a
+    /// set over it is refused here rather than by them (raise it on all three together).
+    #[arg(long, value_name = "SIZE", default_value_t = updates::DEFAULT_MAX_ARCHIVE_SIZE, value_parser = parse_size)]
+    max_size: u64,
 }
 
 /// `system-set.toml`.
@@ -127,7 +131,14 @@ pub fn run(args: Args) -> Result<ExitCode> {
         KeyPolicy::Development
     };
     policy.check(&key.public_key())?;
-    let plan = updates::fs::pack_dir(&input, &meta, &key, &output, args.max_bundle_size)?;
+    let plan = updates::fs::pack_dir(
+        &input,
+        &meta,
+        &key,
+        &output,
+        args.max_bundle_size,
+        args.max_size,
+    )?;
     eprintln!(
         "wrote {}: system {} for {}, {} bundles, {} bytes, digest {}",
         output.display(),

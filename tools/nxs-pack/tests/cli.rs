@@ -372,3 +372,80 @@ fn the_output_is_spelled_out_o_or_output_and_sizes_take_units() {
     );
     assert_eq!(bad.status.code(), Some(2));
 }
+
+#[test]
+fn packing_refuses_a_set_that_verify_would_refuse_for_its_size() {
+    let dir = workdir(["hello.nxb", "samgrd.nxb"]);
+    let out = pack(dir.path(), &[]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let size = fs::metadata(dir.path().join("system-v1.0.0.nxs"))
+        .unwrap()
+        .len();
+    fs::remove_file(dir.path().join("system-v1.0.0.nxs")).unwrap();
+    let exact = size.to_string();
+    let under = (size - 1).to_string();
+
+    let refused = pack(dir.path(), &["--max-size", &under]);
+    assert_eq!(refused.status.code(), Some(4));
+    let err = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        err.contains(&format!(
+            "system-v1.0.0.nxs: the system-set would be {size} bytes, over the bound of {under} bytes"
+        )),
+        "{err}"
+    );
+    assert!(err.contains("nothing was written"), "{err}");
+    assert_eq!(names_in(dir.path()), ["bundles", "system-set.toml"]);
+
+    let fits = pack(dir.path(), &["--max-size", &exact]);
+    assert!(
+        fits.status.success(),
+        "{}",
+        String::from_utf8_lossy(&fits.stderr)
+    );
+    let verify = |max: &str| {
+        nxs_pack(
+            &[
+                "verify",
+                "--pub",
+                &key("ed25519.pub"),
+                "--max-size",
+                max,
+                "system-v1.0.0.nxs",
+            ],
+            dir.path(),
+        )
+        .status
+        .code()
+    };
+    assert_eq!(verify(&exact), Some(0), "the bound means the same to both");
+    assert_eq!(verify(&under), Some(4));
+}
+
+#[test]
+fn the_temporary_of_a_killed_pack_is_removed_by_the_next_pack() {
+    let dir = workdir(["hello.nxb", "samgrd.nxb"]);
+    let stale = test_harness::killed_writers_temporary(dir.path(), "system-v1.0.0.nxs").unwrap();
+    let live = dir.path().join(format!(
+        ".system-v1.0.0.nxs.tmp-{}-alive",
+        std::process::id()
+    ));
+    fs::write(&live, b"a running writer's").unwrap();
+    let out = pack(dir.path(), &[]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!stale.exists(), "the dead writer's temporary is removed");
+    assert!(live.exists(), "a running writer's temporary is kept");
+    fs::remove_file(&live).unwrap();
+    assert_eq!(
+        names_in(dir.path()),
+        ["bundles", "system-set.toml", "system-v1.0.0.nxs"]
+    );
+}

@@ -32,6 +32,12 @@ pub fn run(args: Args) -> Result<ExitCode> {
         if !meta.is_dir() {
             bail!("--debug-dir {}: not a directory", dir.display());
         }
+        // Debug files are looked up by name inside it (which needs search permission)
+        // and it is listed by no one else: one that cannot be searched or listed would
+        // silently index every module from its symbol table alone.
+        std::fs::read_dir(dir)
+            .and_then(|_| std::fs::metadata(dir.join(".")))
+            .with_context(|| format!("--debug-dir {}: cannot be read", dir.display()))?;
     }
     let inputs: Vec<(&str, &Path)> = args
         .elfs

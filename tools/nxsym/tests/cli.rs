@@ -305,6 +305,46 @@ fn a_debug_dir_must_be_a_directory() {
 }
 
 #[test]
+fn an_unreadable_debug_dir_is_refused_not_ignored() {
+    use std::os::unix::fs::{MetadataExt as _, PermissionsExt as _};
+    let elf = fixture().to_str().unwrap().to_string();
+    let dir = work().join("locked-debug-dir");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o000)).unwrap();
+    let args = [
+        "index",
+        elf.as_str(),
+        "--debug-dir",
+        "locked-debug-dir",
+        "-o",
+        "locked.nxsym",
+    ];
+    // A user who bypasses permissions (root) can read any directory: nxsym then runs
+    // as an unprivileged user, for whom the directory is unreadable as for anyone.
+    let probe = work().join("whoami");
+    std::fs::write(&probe, b"").unwrap();
+    let o = if std::fs::metadata(&probe).unwrap().uid() == 0 {
+        Command::new("setpriv")
+            .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+            .arg(env!("CARGO_BIN_EXE_nxsym"))
+            .args(args)
+            .current_dir(work())
+            .output()
+            .expect("setpriv (util-linux) runs nxsym unprivileged")
+    } else {
+        nxsym(&args, None)
+    };
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(5), "{err}");
+    assert!(
+        err.contains("--debug-dir locked-debug-dir: cannot be read: Permission denied"),
+        "{err}"
+    );
+    assert!(!work().join("locked.nxsym").exists(), "nothing written");
+}
+
+#[test]
 fn a_directory_given_as_the_index_is_named_as_one() {
     std::fs::create_dir_all(work().join("a-dir")).unwrap();
     for args in [

@@ -278,6 +278,32 @@ pub const WRITE_STALL: Duration = Duration::from_secs(30);
 const SOCKET_WRITE_TIMEOUT: Duration = Duration::from_secs(1);
 
 fn open_serial(path: &str, baud: u32) -> Result<Link, LinkError> {
+    // Only a character device can be a serial port; anything else would be opened and
+    // then refused by the terminal settings ("Not a typewriter").
+    if let Ok(meta) = std::fs::metadata(path) {
+        use std::os::unix::fs::FileTypeExt as _;
+        let kind = meta.file_type();
+        let what = if kind.is_dir() {
+            Some("a directory")
+        } else if kind.is_file() {
+            Some("a regular file")
+        } else if kind.is_fifo() {
+            Some("a FIFO")
+        } else if kind.is_socket() {
+            Some("a unix socket (give it as unix:PATH)")
+        } else {
+            None
+        };
+        if let Some(what) = what {
+            return Err(LinkError::Io {
+                what: format!("opening serial port {path}"),
+                source: io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    format!("is {what}, not a serial device"),
+                ),
+            });
+        }
+    }
     let port = serialport::new(path, baud)
         .data_bits(serialport::DataBits::Eight)
         .parity(serialport::Parity::None)
@@ -285,9 +311,23 @@ fn open_serial(path: &str, baud: u32) -> Result<Link, LinkError> {
         .flow_control(serialport::FlowControl::None)
         .timeout(Duration::from_millis(50))
         .open()
-        .map_err(|e| LinkError::Io {
-            what: format!("opening serial port {path}"),
-            source: io::Error::from(e),
+        .map_err(|e| {
+            // A device that is not a terminal (`/dev/null`) is refused by the terminal
+            // settings with ENOTTY's dated text; say what it is instead.
+            let not_a_terminal =
+                std::fs::File::open(path).is_ok_and(|f| !std::io::IsTerminal::is_terminal(&f));
+            let source = if not_a_terminal {
+                io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    "is a device that is not a terminal, not a serial device",
+                )
+            } else {
+                io::Error::from(e)
+            };
+            LinkError::Io {
+                what: format!("opening serial port {path}"),
+                source,
+            }
         })?;
     Ok(Link::new(Box::new(SerialConn(port)), path))
 }

@@ -196,6 +196,14 @@ pub enum Error {
         /// The bundle name.
         bundle: String,
     },
+    /// A listed bundle's member comes where the index lists another bundle next: the
+    /// members are out of order, or the one expected is missing.
+    OutOfOrder {
+        /// The member found.
+        entry: String,
+        /// The bundle the index lists next.
+        expected: String,
+    },
     /// A member's size differs from the index's.
     SizeMismatch {
         /// The entry name.
@@ -345,6 +353,11 @@ impl fmt::Display for Error {
             Error::UnlistedEntry { entry } => {
                 write!(f, "entry {entry:?}: not listed in system.nxsindex")
             }
+            Error::OutOfOrder { entry, expected } => write!(
+                f,
+                "entry {entry:?}: found where system.nxsindex lists bundle {expected:?} next \
+                 (bundles must follow the index's order)"
+            ),
             Error::MissingBundle { bundle } => write!(
                 f,
                 "bundle {bundle:?}: listed in system.nxsindex but not in the archive"

@@ -75,6 +75,16 @@ pub enum FileError {
         /// The second file.
         second: PathBuf,
     },
+    /// The system-set would be larger than the bound its readers apply; nothing was
+    /// written.
+    SetTooLarge {
+        /// The output.
+        path: PathBuf,
+        /// The size the set would have.
+        size: u64,
+        /// The bound in effect.
+        limit: u64,
+    },
     /// An output could not be written or an input not read (see [`durable::Error`]).
     Durable(durable::Error),
 }
@@ -108,6 +118,12 @@ impl fmt::Display for FileError {
                 "bundle {name:?} is in both {} and {}",
                 first.display(),
                 second.display()
+            ),
+            FileError::SetTooLarge { path, size, limit } => write!(
+                f,
+                "{}: the system-set would be {size} bytes, over the bound of {limit} bytes \
+                 that verifying and inspecting it apply (nothing was written)",
+                path.display()
             ),
             FileError::Durable(e) => write!(f, "{e}"),
         }
@@ -259,16 +275,26 @@ pub fn plan_dir(dir: &Path, max_bundle_size: u64) -> Result<Vec<BundleFile>, Fil
 /// Packs the `.nxb` files of `dir` into a system-set at `output`, written atomically.
 /// Each bundle is hashed while it is copied and compared with the index, so a bundle
 /// changed meanwhile fails the pack instead of producing a set that does not verify.
+/// A set that would exceed `max_archive_size` (the bound verifying it applies,
+/// [`crate::DEFAULT_MAX_ARCHIVE_SIZE`] by default) is refused before anything is written.
 pub fn pack_dir(
     dir: &Path,
     meta: &SystemSetMeta,
     key: &SecretKey,
     output: &Path,
     max_bundle_size: u64,
+    max_archive_size: u64,
 ) -> Result<PackPlan, FileError> {
     let files = plan_dir(dir, max_bundle_size)?;
     let plan = PackPlan::new(meta, files.iter().map(|f| f.entry.clone()).collect(), key)
         .map_err(format_at(dir))?;
+    if plan.archive_len() > max_archive_size {
+        return Err(FileError::SetTooLarge {
+            path: output.to_path_buf(),
+            size: plan.archive_len(),
+            limit: max_archive_size,
+        });
+    }
     durable::write_atomic_with(output, |out| {
         let head = plan.head().map_err(format_at(output))?;
         out.write_all(&head).map_err(io_at(output))?;

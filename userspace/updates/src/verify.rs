@@ -366,8 +366,9 @@ impl SystemSetVerifier {
         let position = listed.iter().position(|b| b.name.member_name() == m.name);
         match (position, expected) {
             (Some(p), _) if p < self.next_bundle => Err(Error::DuplicateEntry { entry: m.name }),
-            (Some(_), Some(e)) => Err(Error::MissingBundle {
-                bundle: String::from(e.name.as_str()),
+            (Some(_), Some(e)) => Err(Error::OutOfOrder {
+                entry: m.name,
+                expected: String::from(e.name.as_str()),
             }),
             _ => Err(Error::UnlistedEntry { entry: m.name }),
         }

@@ -92,7 +92,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
     }
     if args.all || args.corrupt {
-        for file in files.iter().filter(|f| f.content.is_err()) {
+        // Only corrupt regular files: a directory, FIFO or device named like a dump is
+        // listed, never deleted.
+        for file in files.iter().filter(|f| f.content.is_err() && f.regular) {
             doomed.push((file, None, "corrupt"));
         }
     }

@@ -378,6 +378,7 @@ mod tests {
             path: Path::new("crash").join(format!("{id}.nxcd")),
             size: 1,
             content: Ok(serde_json::from_str(&text).unwrap()),
+            regular: true,
         }
     }
 
@@ -387,6 +388,7 @@ mod tests {
             path: Path::new("crash").join(name),
             size: 1,
             content: Err("bad".into()),
+            regular: true,
         }
     }
 

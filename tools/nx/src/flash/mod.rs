@@ -120,6 +120,11 @@ pub fn control(
 /// as a usage error for a port that is not one.
 pub fn link_error(e: LinkError) -> anyhow::Error {
     let class = match e {
+        // A port that is no serial device (a regular file, a directory) is a bad input,
+        // not a failure to reach one.
+        LinkError::Io { ref source, .. } if source.kind() == std::io::ErrorKind::InvalidInput => {
+            Some(cli_support::Exit::BadInput)
+        }
         LinkError::Io { .. } | LinkError::Closed => Some(cli_support::Exit::Io),
         LinkError::BadPort(_) => Some(cli_support::Exit::Usage),
         _ => None,

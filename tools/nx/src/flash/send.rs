@@ -57,9 +57,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     // The port first: a missing or busy port is reported at once, not after hashing the
     // whole image.
     let (spec, mut link) = args.port.connect()?;
-    check_image(&args, &manifest)?;
+    // Opened before it is checked: an image that cannot be read is said to be so, not
+    // to differ from its manifest.
     let file =
         File::open(&args.image).with_context(|| format!("opening {}", args.image.display()))?;
+    check_image(&args, &manifest)?;
     let mut config = SenderConfig::for_link(args.chunk as usize, spec.line_rate());
     if let Some(w) = args.window {
         config.window = usize::from(w);

@@ -252,7 +252,7 @@ mod tests {
         let e = HostError::Io {
             what: "connect to",
             path: PathBuf::from("nonexist"),
-            source: std::io::Error::from(std::io::ErrorKind::NotFound),
+            cause: std::io::Error::from(std::io::ErrorKind::NotFound),
         };
         assert_eq!(
             format!("{:#}", logd_error(e)),

@@ -16,6 +16,7 @@ use crate::maps::{link_address, LinkAddress, MapEntry};
 use crate::regs::Registers;
 use crate::section::SectionName;
 use crate::spans::Span;
+use crate::strict::Checked;
 
 /// A crash dump: every section, typed. Optional sections are `None` when absent (an
 /// empty list is a present, empty section).
@@ -53,12 +54,20 @@ fn json_error(section: SectionName, err: &serde_json::Error, line_base: u64) -> 
     }
 }
 
+/// Parses one JSON value: first the rules of [`crate::strict`] over the whole value, then
+/// its type.
+fn parse_value<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, serde_json::Error> {
+    serde_json::from_slice::<Checked>(bytes)?;
+    serde_json::from_slice(bytes)
+}
+
 fn parse_json<T: DeserializeOwned>(section: SectionName, bytes: &[u8]) -> Result<T, Error> {
-    serde_json::from_slice(bytes).map_err(|e| json_error(section, &e, 0))
+    parse_value(bytes).map_err(|e| json_error(section, &e, 0))
 }
 
 /// Parses JSON lines: each line (terminated by `\n`, the last one optionally not) is one
-/// value; empty lines are errors.
+/// value; empty lines are errors. JSON whitespace around a line's value is allowed, so a
+/// CR before the LF is too.
 fn parse_jsonl<T: DeserializeOwned>(section: SectionName, bytes: &[u8]) -> Result<Vec<T>, Error> {
     let body = bytes.strip_suffix(b"\n").unwrap_or(bytes);
     if body.is_empty() {
@@ -75,7 +84,22 @@ fn parse_jsonl<T: DeserializeOwned>(section: SectionName, bytes: &[u8]) -> Resul
                 message: String::from("empty line"),
             });
         }
-        out.push(serde_json::from_slice(line).map_err(|e| json_error(section, &e, index as u64))?);
+        let value = parse_value(line).map_err(|e| match json_error(section, &e, index as u64) {
+            // An error the decoder could not place is still on this line.
+            Error::InvalidJson {
+                line: 0,
+                column,
+                message,
+                ..
+            } => Error::InvalidJson {
+                section,
+                line: line_no,
+                column,
+                message,
+            },
+            other => other,
+        })?;
+        out.push(value);
     }
     Ok(out)
 }

@@ -7,7 +7,7 @@
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::hex::{address, BuildId};
 
@@ -41,7 +41,11 @@ pub struct Frame {
     /// The functions the innermost location is inlined into, innermost first; the last
     /// entry is the function the machine code belongs to (addr2line's "inlined by" chain).
     /// Empty when nothing is inlined or the frame is not symbolized.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "null_as_empty",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub inlined: Vec<SourceLocation>,
     /// Line of the innermost location at `pc`, if symbolized.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -54,6 +58,12 @@ pub struct Frame {
     /// others.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub return_address: Option<bool>,
+}
+
+/// An optional list: `null` reads as absent, that is empty (readers accept `null` for
+/// every absent optional key).
+fn null_as_empty<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Vec<T>, D::Error> {
+    Ok(Option::<Vec<T>>::deserialize(d)?.unwrap_or_default())
 }
 
 impl Frame {

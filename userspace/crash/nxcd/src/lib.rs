@@ -41,6 +41,7 @@ mod maps;
 mod regs;
 mod section;
 mod spans;
+mod strict;
 pub mod symbolize;
 
 #[cfg(feature = "std")]

@@ -121,20 +121,43 @@ fn decode_bytes<E: de::Error>(
 /// Reads one `logs.jsonl` line into a record.
 pub(crate) struct LogLineOwned(pub(crate) Record);
 
+impl LogLineIn {
+    fn into_record<E: de::Error>(self) -> Result<Record, E> {
+        let missing = |key| E::custom(format_args!("missing `{key}` (or `{key}_b64`)"));
+        Ok(Record {
+            record_id: self.id,
+            timestamp_nsec: self.ts_ns,
+            service_id: ServiceId(self.service_id),
+            level: self.level,
+            scope: decode_bytes("scope", self.scope, self.scope_b64)?
+                .ok_or_else(|| missing("scope"))?,
+            message: decode_bytes("message", self.message, self.message_b64)?
+                .ok_or_else(|| missing("message"))?,
+            fields: decode_bytes("fields", self.fields, self.fields_b64)?.unwrap_or_default(),
+        })
+    }
+}
+
+/// Decodes the record inside the JSON decoder's map visit, so that an error in the
+/// record (both keys of a pair, bad base64, a missing key) carries the line and column.
+struct LogLineVisitor;
+
+impl<'de> de::Visitor<'de> for LogLineVisitor {
+    type Value = LogLineOwned;
+
+    fn expecting(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("a logd record object")
+    }
+
+    fn visit_map<A: de::MapAccess<'de>>(self, map: A) -> Result<LogLineOwned, A::Error> {
+        let line = LogLineIn::deserialize(de::value::MapAccessDeserializer::new(map))?;
+        line.into_record().map(LogLineOwned)
+    }
+}
+
 impl<'de> Deserialize<'de> for LogLineOwned {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<LogLineOwned, D::Error> {
-        let r = LogLineIn::deserialize(d)?;
-        let missing = |key| de::Error::custom(format_args!("missing `{key}` (or `{key}_b64`)"));
-        Ok(LogLineOwned(Record {
-            record_id: r.id,
-            timestamp_nsec: r.ts_ns,
-            service_id: ServiceId(r.service_id),
-            level: r.level,
-            scope: decode_bytes("scope", r.scope, r.scope_b64)?.ok_or_else(|| missing("scope"))?,
-            message: decode_bytes("message", r.message, r.message_b64)?
-                .ok_or_else(|| missing("message"))?,
-            fields: decode_bytes("fields", r.fields, r.fields_b64)?.unwrap_or_default(),
-        }))
+        d.deserialize_map(LogLineVisitor)
     }
 }
 

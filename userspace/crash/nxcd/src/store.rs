@@ -4,6 +4,7 @@
 //! [`crate::listing`], which crashd in the OS applies to its own directory.
 
 use std::fmt;
+use std::format;
 use std::io;
 use std::path::{Path, PathBuf};
 use std::string::{String, ToString};
@@ -29,6 +30,10 @@ pub struct DumpFile {
     /// The header of the dump (the whole dump was checked), or why it could not be
     /// read. Only headers are kept, so a large directory costs little memory.
     pub content: Result<Header, String>,
+    /// Whether it is a regular file (a dump, or a corrupt one that may be purged).
+    /// Anything else named like a dump (a directory, a FIFO, a device or a link to one)
+    /// is listed as unreadable but never opened or deleted.
+    pub regular: bool,
 }
 
 impl DumpFile {
@@ -150,6 +155,10 @@ impl fmt::Display for StoreError {
             StoreError::Corrupt { path, reason } => {
                 write!(f, "{}: corrupt dump: {reason}", path.display())
             }
+            StoreError::Load {
+                path,
+                source: FileError::Io(_),
+            } => write!(f, "cannot read dump {}", path.display()),
             StoreError::Load { path, .. } => write!(f, "{}: corrupt dump", path.display()),
         }
     }
@@ -177,6 +186,7 @@ pub fn read_dump_file(path: &Path, name: String, size: u64) -> DumpFile {
         path: path.to_path_buf(),
         size,
         content,
+        regular: true,
     }
 }
 
@@ -193,12 +203,15 @@ pub fn dump_file_from_bytes(name: String, path: PathBuf, raw: Vec<u8>) -> DumpFi
         path,
         size,
         content,
+        regular: true,
     }
 }
 
 /// Every dump file in `dir`, sorted by file name. Unreadable dumps are included with
 /// their error; only a missing or unreadable directory is an error. Symbolic links are
-/// followed: a link to a dump is a dump, a dangling one is listed as unreadable.
+/// followed: a link to a dump is a dump, a dangling one is listed as unreadable, and so
+/// is anything named like a dump that is not a regular file (a directory, a FIFO, a
+/// device or a link to one), which is never opened.
 pub fn scan(dir: &Path) -> Result<Vec<DumpFile>, StoreError> {
     let read_dir_error = |source| StoreError::ReadDir {
         dir: dir.to_path_buf(),
@@ -219,16 +232,52 @@ pub fn scan(dir: &Path) -> Result<Vec<DumpFile>, StoreError> {
                 path,
                 size: 0,
                 content: Err(String::from("cannot stat file (dangling link?)")),
+                regular: true,
             });
             continue;
         };
         if !meta.is_file() {
+            // Named like a dump but not one: listed as unreadable, never skipped
+            // silently, and never opened (a FIFO would block the scan).
+            files.push(DumpFile {
+                name,
+                path,
+                size: 0,
+                content: Err(format!("not a dump file: {}", file_kind(&meta))),
+                regular: false,
+            });
             continue;
         }
         files.push(read_dump_file(&path, name, meta.len()));
     }
     files.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(files)
+}
+
+/// What a file that is not a regular file is, for the reason it is not a dump.
+fn file_kind(meta: &std::fs::Metadata) -> &'static str {
+    let kind = meta.file_type();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt as _;
+        if kind.is_fifo() {
+            return "a FIFO";
+        }
+        if kind.is_char_device() {
+            return "a character device";
+        }
+        if kind.is_block_device() {
+            return "a block device";
+        }
+        if kind.is_socket() {
+            return "a socket";
+        }
+    }
+    if kind.is_dir() {
+        "a directory"
+    } else {
+        "not a regular file"
+    }
 }
 
 /// Sorts scanned files into listing order (readable dumps newest first, then unreadable

@@ -12,5 +12,7 @@ mod corrupt;
 mod fixtures;
 #[path = "format/mutations.rs"]
 mod mutations;
+#[path = "format/reader_rules.rs"]
+mod reader_rules;
 #[path = "format/roundtrip.rs"]
 mod roundtrip;

@@ -45,7 +45,7 @@ impl Client {
         let io = |what, e: Errno| HostError::Io {
             what,
             path: path.to_path_buf(),
-            source: e.into(),
+            cause: e.into(),
         };
         let addr = SocketAddrUnix::new(path).map_err(|e| io("socket path", e))?;
         let fd = net::socket_with(
@@ -85,7 +85,7 @@ impl Client {
         HostError::Io {
             what,
             path: self.path.clone(),
-            source: e.into(),
+            cause: e.into(),
         }
     }
 

@@ -77,7 +77,7 @@ fn io_error(what: &'static str, path: &Path, e: impl Into<std::io::Error>) -> Ho
     HostError::Io {
         what,
         path: path.to_path_buf(),
-        source: e.into(),
+        cause: e.into(),
     }
 }
 

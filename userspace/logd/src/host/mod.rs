@@ -26,15 +26,14 @@ pub fn monotonic_nsec() -> u64 {
 #[derive(Debug, thiserror::Error)]
 pub enum HostError {
     /// A socket or file operation failed.
-    #[error("{what} {path}: {source}")]
+    #[error("{what} {path}: {cause}")]
     Io {
         /// The operation.
         what: &'static str,
         /// The socket path.
         path: PathBuf,
-        /// The cause.
-        #[source]
-        source: std::io::Error,
+        /// The cause (said by the message, so not a `source()`: a chain says it once).
+        cause: std::io::Error,
     },
     /// The daemon closed the connection.
     #[error("logd closed the connection")]
@@ -44,7 +43,7 @@ pub enum HostError {
     TimedOut(std::time::Duration),
     /// The response frame is invalid.
     #[error("invalid response frame: {0}")]
-    Frame(#[from] FrameError),
+    Frame(FrameError),
     /// The daemon rejected the request.
     #[error("logd answered {status}")]
     Rejected {
@@ -53,7 +52,7 @@ pub enum HostError {
     },
     /// The journal capacity is invalid.
     #[error("journal: {0}")]
-    Config(#[from] ConfigError),
+    Config(ConfigError),
     /// Another daemon answers on the socket path.
     #[error("a logd already answers on {0}")]
     AlreadyRunning(PathBuf),
@@ -70,4 +69,50 @@ pub enum HostError {
          connections as it allows (in all, or for this user); try again later"
     )]
     Full(PathBuf),
+}
+
+// The messages of these variants include their cause, so they are not `source()`s
+// (`#[from]` would make them so, and a chain printer would say the cause twice).
+impl From<FrameError> for HostError {
+    fn from(e: FrameError) -> HostError {
+        HostError::Frame(e)
+    }
+}
+
+impl From<ConfigError> for HostError {
+    fn from(e: ConfigError) -> HostError {
+        HostError::Config(e)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::error::Error as _;
+
+    #[test]
+    fn host_errors_say_their_cause_once() {
+        let io = HostError::Io {
+            what: "bind",
+            path: PathBuf::from("logd.sock"),
+            cause: std::io::Error::from_raw_os_error(98),
+        };
+        let frame = HostError::from(FrameError::TooLarge {
+            field: "frame",
+            len: 9,
+            max: 8,
+        });
+        for e in [io, frame] {
+            assert!(e.source().is_none(), "{e}: the message already says it");
+        }
+        let text = std::format!(
+            "{}",
+            HostError::Io {
+                what: "bind",
+                path: PathBuf::from("logd.sock"),
+                cause: std::io::Error::from_raw_os_error(98),
+            }
+        );
+        assert!(text.starts_with("bind logd.sock: Address"), "{text}");
+    }
 }
