@@ -9,9 +9,11 @@
 pub mod bless;
 pub mod dev_image;
 pub mod docs_help;
+pub mod shared;
 
 pub use bless::{blessing, check_golden, replay_corpus, replay_fuzz_corpus};
 pub use dev_image::{pattern, test_key_files, workspace_root, DevImage};
+pub use shared::SharedCopy;
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};

@@ -34,28 +34,24 @@ pub fn binaries() -> anyhow::Result<&'static Binaries> {
         .map_err(|e| anyhow::anyhow!("{e}"))
 }
 
-/// A copy of the `nx` binary that every uid can run, in a world-searchable temporary
-/// directory: clients run under other uids cannot reach the workspace's own binary when
-/// the checkout sits where other users cannot enter (a 0700 home directory). Removed on
-/// drop.
+/// A copy of the `nx` binary that every uid can run (`test_harness::SharedCopy`):
+/// clients run under other uids cannot reach the workspace's own binary when the checkout
+/// sits where other users cannot enter (a 0700 home directory). Removed on drop.
 #[derive(Debug)]
 pub struct SharedNx {
     path: PathBuf,
-    _dir: tempfile::TempDir,
+    _copy: test_harness::SharedCopy,
 }
 
 impl SharedNx {
     /// Copies the workspace's `nx` (mode 0755, in a 0755 directory).
     pub fn new() -> anyhow::Result<SharedNx> {
-        use std::os::unix::fs::PermissionsExt as _;
         let bins = binaries()?;
-        let dir = tempfile::Builder::new().prefix("logd-e2e-nx").tempdir()?;
-        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755))?;
-        let path = dir.path().join("nx");
-        std::fs::copy(&bins.nx, &path)
-            .with_context(|| format!("copying {} to {}", bins.nx.display(), path.display()))?;
-        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755))?;
-        Ok(SharedNx { path, _dir: dir })
+        let copy = test_harness::SharedCopy::new(&[bins.nx.as_path()])?;
+        Ok(SharedNx {
+            path: copy.path("nx"),
+            _copy: copy,
+        })
     }
 
     /// The copy's path.

@@ -320,17 +320,35 @@ fn an_unreadable_debug_dir_is_refused_not_ignored() {
         "locked.nxsym",
     ];
     // A user who bypasses permissions (root) can read any directory: nxsym then runs
-    // as an unprivileged user, for whom the directory is unreadable as for anyone.
+    // as an unprivileged user, for whom the directory is unreadable as for anyone. That
+    // user cannot enter the checkout when it sits in root's 0700 home, so it runs shared
+    // copies of nxsym and the fixture, with the locked directory in a work directory it
+    // may write in.
     let probe = work().join("whoami");
     std::fs::write(&probe, b"").unwrap();
     let o = if std::fs::metadata(&probe).unwrap().uid() == 0 {
-        Command::new("setpriv")
+        let shared =
+            test_harness::SharedCopy::new(&[Path::new(env!("CARGO_BIN_EXE_nxsym")), fixture()])
+                .unwrap();
+        let locked = shared.work().join("locked-debug-dir");
+        std::fs::create_dir(&locked).unwrap();
+        std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o000)).unwrap();
+        let elf = shared.path(fixture().file_name().unwrap().to_str().unwrap());
+        let mut shared_args = args.map(String::from);
+        shared_args[1] = elf.to_str().unwrap().to_string();
+        let o = Command::new("setpriv")
             .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
-            .arg(env!("CARGO_BIN_EXE_nxsym"))
-            .args(args)
-            .current_dir(work())
+            .arg(shared.path("nxsym"))
+            .args(&shared_args)
+            .current_dir(shared.work())
             .output()
-            .expect("setpriv (util-linux) runs nxsym unprivileged")
+            .expect("setpriv (util-linux) runs nxsym unprivileged");
+        assert!(
+            !shared.work().join("locked.nxsym").exists(),
+            "nothing written"
+        );
+        std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o755)).unwrap();
+        o
     } else {
         nxsym(&args, None)
     };
