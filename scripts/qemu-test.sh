@@ -303,15 +303,13 @@ if [ -z "$fail" ] && grep -qF 'SELFTEST: crash dump ok' <<<"$os_log"; then
   elif ! shown=$("$nx" crash show --image "$image" "$dump_id" --sym "$symbols"); then
     fail="crash: nx crash show --image $image $dump_id failed"
   else
-    for fn in crash_demo::crash_inner crash_demo::crash_middle crash_demo::crash_outer crash_demo::main crash-demo.rs:; do
-      if ! grep -qF -- "$fn" <<<"$shown"; then
-        fail="crash: nx crash show of $dump_id does not name $fn"
+    for line in 'crash_demo::crash_inner at ' 'crash_demo::crash_middle at ' \
+      '(inlined by) crash_demo::crash_outer at ' 'crash_demo::main at '; do
+      if ! grep -qF -- "$line" <<<"$shown"; then
+        fail="crash: nx crash show of $dump_id has no frame line '$line'"
         break
       fi
     done
-    if [ -z "$fail" ] && ! grep -iq 'inlined' <<<"$shown"; then
-      fail="crash: nx crash show of $dump_id shows no inlined frame"
-    fi
   fi
 fi
 if [ -n "$fail" ]; then

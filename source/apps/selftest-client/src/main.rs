@@ -445,9 +445,7 @@ fn crash_dump(samgrd: ServiceId) -> Check {
     let rec = record.ok_or_else(|| format!("{name}: no fault record"))?;
     check_record(name, &rec, 15, Some(CRASH_DEMO_ADDR))?;
     let mut raw = [0u8; FaultRecord::MAX_LEN];
-    let n = rec
-        .encode(&mut raw)
-        .map_err(|e| format!("{name}: {e}"))?;
+    let n = rec.encode(&mut raw).map_err(|e| format!("{name}: {e}"))?;
     let crashd = sam(samgrd)
         .lookup(crashd_api::SERVICE_NAME)
         .map_err(|e| format!("lookup crashd: {e}"))?;

@@ -49,7 +49,9 @@ impl fmt::Display for DumpError {
                 f.write_str("fault record: module 0 is not the submitted program")
             }
             DumpError::BadModule(i) => write!(f, "fault record: module {i} unusable"),
-            DumpError::InterruptCause(c) => write!(f, "fault record: scause {c:#x} is an interrupt"),
+            DumpError::InterruptCause(c) => {
+                write!(f, "fault record: scause {c:#x} is an interrupt")
+            }
             DumpError::BadId => f.write_str("dump id: not a valid dump id"),
             DumpError::Encode(e) => write!(f, "dump: {e}"),
         }
@@ -148,8 +150,7 @@ pub fn build(sub: &Submission<'_>, rec: &FaultRecord) -> Result<Dump, DumpError>
         })
         .collect();
     let scause = rec.scause();
-    let exit_code =
-        abi::fault_exit_code(scause).map_err(|_| DumpError::InterruptCause(scause))?;
+    let exit_code = abi::fault_exit_code(scause).map_err(|_| DumpError::InterruptCause(scause))?;
     let header = Header {
         arch: String::from("riscv64"),
         build_id: build_id_of(main, 0)?,
@@ -183,7 +184,7 @@ pub fn encode(sub: &Submission<'_>, rec: &FaultRecord) -> Result<(DumpId, Vec<u8
 #[cfg(test)]
 mod tests {
     use super::*;
-    use abi::fault::{REG_COUNT, REG_PC, REG_SCAUSE, REG_SP, REG_STVAL, MAX_STACK_COPY};
+    use abi::fault::{MAX_STACK_COPY, REG_COUNT, REG_PC, REG_SCAUSE, REG_SP, REG_STVAL};
 
     const START: u64 = 0x4001_0000;
     const END: u64 = 0x4003_0000;
@@ -321,7 +322,10 @@ mod tests {
             program: "fault-kload",
             ..sub.clone()
         };
-        assert_eq!(build(&other, &synthesized()), Err(DumpError::ProgramMismatch));
+        assert_eq!(
+            build(&other, &synthesized()),
+            Err(DumpError::ProgramMismatch)
+        );
         let mut no_id = synthesized();
         no_id.modules[0] = ModuleEntry::new(b"crash-demo", START, END, START, &[]);
         assert_eq!(build(&sub, &no_id), Err(DumpError::BadModule(0)));

@@ -127,4 +127,3 @@ fn stat(statefsd: ServiceId, arg: &[u8]) -> Result<u64, Error> {
         Err(_) => Err(Error::Crash(CrashCode::Store)),
     }
 }
-
