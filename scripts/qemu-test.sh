@@ -291,7 +291,22 @@ fi
 # The crash dumps the OS wrote through crashd and statefsd, read on the host out of the
 # image (`nx crash`, the host's statefs and nxcd): the last boot's dump is listed, and
 # symbolized with an index of the crash-demo ELF it names crash-demo's call chain,
-# crash_middle as inlined into crash_outer.
+# crash_middle as inlined into crash_outer; every frame's functions, files and lines are
+# binutils' (`addr2line -f -i -C` of the pc, or of pc - 1 for a return address; the
+# programs are static, so a pc is its link-time address).
+addr2line_frames() {
+  local line addr
+  while IFS= read -r line; do
+    [[ $line =~ ^\ \ \#([0-9]+)\ \ 0x([0-9a-f]+)\  ]] || continue
+    printf '%s\n' "$line"
+    addr=$((16#${BASH_REMATCH[2]}))
+    [ "${BASH_REMATCH[1]}" = 0 ] || addr=$((addr - 1))
+    riscv64-linux-gnu-addr2line -f -i -C -e "$bin_dir/crash-demo" "$(printf '0x%x' "$addr")" |
+      sed 's/ (discriminator [0-9]*)$//' | paste - - |
+      awk -F'\t' 'NR == 1 { printf "      %s at %s\n", $1, $2; next }
+        { printf "       (inlined by) %s at %s\n", $1, $2 }'
+  done <<<"$1"
+}
 if [ -z "$fail" ] && grep -qF 'SELFTEST: crash dump ok' <<<"$os_log"; then
   dump_id=$(grep -o 'crashd: dump written (id=[^ ]*' <<<"$os_log" | tail -n 1 | sed 's/.*id=//')
   symbols=$out/symbols.nxsym
@@ -310,6 +325,13 @@ if [ -z "$fail" ] && grep -qF 'SELFTEST: crash dump ok' <<<"$os_log"; then
         break
       fi
     done
+    frames=$("$nx" crash show --image "$image" "$dump_id" --sym "$symbols" --all-frames \
+      --no-pager | sed -n '/^frames:/,/^$/p' | sed '1d;/^$/d')
+    if [ -z "$fail" ] && [ "$(grep -c '^  #' <<<"$frames")" -lt 4 ]; then
+      fail="crash: nx crash show --all-frames of $dump_id shows fewer than 4 frames"
+    elif [ -z "$fail" ] && ! diff <(printf '%s\n' "$frames") <(addr2line_frames "$frames") >&2; then
+      fail="crash: the frames nx crash show gives for $dump_id are not addr2line's"
+    fi
   fi
 fi
 if [ -n "$fail" ]; then
