@@ -1,6 +1,7 @@
 //! crashd's IPC interface (the crash dump service): its ops, wire layout, errors, who
-//! may submit ([`may_submit`]), client stubs ([`Client`]), and the pure step from a
-//! fault record to a dump ([`dump`]), so host tests drive the code crashd runs.
+//! may submit ([`may_submit`]), client stubs ([`Client`]), the pure step from a fault
+//! record to a dump ([`dump`]) and the request handler ([`server`], sans-IO over a
+//! [`server::DumpStore`]), so host tests drive the code crashd runs.
 //! Contract: docs/reliability/crashd.md.
 //!
 //! Requests follow `abi::rpc` (an op byte, then the argument; replies a status byte,
@@ -19,6 +20,7 @@
 extern crate alloc;
 
 pub mod dump;
+pub mod server;
 
 use abi::rpc::{self, Caller};
 use abi::{FaultRecord, ServiceId, SysError};
