@@ -14,7 +14,8 @@
 //!
 //! Status codes: the `abi::SysError` codes for the request itself (`BadSyscall` an
 //! unknown op; `BadLength` a malformed argument; `Denied` a sender that is not a
-//! supervisor, see [`may_submit`]), and from 64 crashd's own ([`CrashCode`]).
+//! supervisor, for either op, see [`may_submit`]), and from 64 crashd's own
+//! ([`CrashCode`]).
 #![no_std]
 
 extern crate alloc;

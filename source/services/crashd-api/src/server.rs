@@ -58,8 +58,8 @@ pub fn handle<S: DumpStore>(store: &mut S, program: Option<&Program<'_>>, req: &
     };
     match Op::from_byte(op) {
         Some(Op::Submit) if may_submit(program) => submit(store, arg),
-        Some(Op::Submit) => Handled::quiet(Err(Error::Sys(SysError::Denied))),
-        Some(Op::Stat) => Handled::quiet(stat(store, arg)),
+        Some(Op::Stat) if may_submit(program) => Handled::quiet(stat(store, arg)),
+        Some(Op::Submit | Op::Stat) => Handled::quiet(Err(Error::Sys(SysError::Denied))),
         None => Handled::quiet(Err(Error::Sys(SysError::BadSyscall))),
     }
 }
@@ -210,17 +210,24 @@ mod tests {
                 .as_str()
             )
         );
+        let supervisor = m.by_name("selftest-client");
         let stat = abi::rpc::request(Op::Stat as u8, stored.id.as_bytes());
-        let h = handle(&mut store, None, &stat);
+        let h = handle(&mut store, supervisor, &stat);
         assert_eq!(body(&h.reply), Ok(&stored.size.to_le_bytes()[..]));
+        for who in [m.by_name("crash-demo"), None] {
+            assert_eq!(
+                body(&handle(&mut store, who, &stat).reply),
+                Err(Error::Sys(SysError::Denied))
+            );
+        }
         let missing = abi::rpc::request(Op::Stat as u8, b"1-x-2");
         assert_eq!(
-            body(&handle(&mut store, None, &missing).reply),
+            body(&handle(&mut store, supervisor, &missing).reply),
             Err(Error::Crash(CrashCode::NotFound))
         );
         let escape = abi::rpc::request(Op::Stat as u8, b"../boot/bootctl");
         assert_eq!(
-            body(&handle(&mut store, None, &escape).reply),
+            body(&handle(&mut store, supervisor, &escape).reply),
             Err(Error::Sys(SysError::BadLength))
         );
     }
