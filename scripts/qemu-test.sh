@@ -64,6 +64,8 @@ if [ "${SKIP_BUILD:-0}" != 1 ]; then
   # nx in the dev profile: `make test`'s host tests have built it already (its SHA-256
   # is optimized in dev builds too), so the image costs no release build of the CLI.
   cargo build --locked -p nx --bin nx
+  # nxsym, dev profile as nx: the host half of the crash dump check.
+  cargo build --locked -p nxsym --bin nxsym
   # Every program of the boot manifest, plus the manifest itself.
   mapfile -t programs < <(sed -e 's/#.*//' "$manifest" | awk 'NF { print $1 }')
   args=("boot.manifest=$manifest")
@@ -284,6 +286,52 @@ if [ -z "$fail" ] && grep -qF 'SELFTEST: state persist ok' <<<"$os_log"; then
   if ! cmp -s <("$nx" state cat --image "$image" settings/selftest/persist 2>/dev/null) \
     <(for i in $(seq 0 2559); do printf 'persist %05d  \n' "$i"; done); then
     fail="state: nx state cat of settings/selftest/persist in $image is not what the OS wrote"
+  fi
+fi
+# The crash dumps the OS wrote through crashd and statefsd, read on the host out of the
+# image (`nx crash`, the host's statefs and nxcd): the last boot's dump is listed, and
+# symbolized with an index of the crash-demo ELF it names crash-demo's call chain,
+# crash_middle as inlined into crash_outer; every frame's functions, files and lines are
+# binutils' (`addr2line -f -i -C` of the pc, or of pc - 1 for a return address; the
+# programs are static, so a pc is its link-time address).
+addr2line_frames() {
+  local line addr
+  while IFS= read -r line; do
+    [[ $line =~ ^\ \ \#([0-9]+)\ \ 0x([0-9a-f]+)\  ]] || continue
+    printf '%s\n' "$line"
+    addr=$((16#${BASH_REMATCH[2]}))
+    [ "${BASH_REMATCH[1]}" = 0 ] || addr=$((addr - 1))
+    riscv64-linux-gnu-addr2line -f -i -C -e "$bin_dir/crash-demo" "$(printf '0x%x' "$addr")" |
+      sed 's/ (discriminator [0-9]*)$//' | paste - - |
+      awk -F'\t' 'NR == 1 { printf "      %s at %s\n", $1, $2; next }
+        { printf "       (inlined by) %s at %s\n", $1, $2 }'
+  done <<<"$1"
+}
+if [ -z "$fail" ] && grep -qF 'SELFTEST: crash dump ok' <<<"$os_log"; then
+  dump_id=$(grep -o 'crashd: dump written (id=[^ ]*' <<<"$os_log" | tail -n 1 | sed 's/.*id=//')
+  symbols=$out/symbols.nxsym
+  rm -f "$symbols"
+  if ! "$target_dir/debug/nxsym" index --out "$symbols" "$bin_dir/crash-demo" >/dev/null; then
+    fail="crash: nxsym index of $bin_dir/crash-demo failed"
+  elif ! "$nx" crash ls --image "$image" | grep -qF -- "$dump_id"; then
+    fail="crash: nx crash ls --image $image does not list the dump $dump_id"
+  elif ! shown=$("$nx" crash show --image "$image" "$dump_id" --sym "$symbols"); then
+    fail="crash: nx crash show --image $image $dump_id failed"
+  else
+    for line in 'crash_demo::crash_inner at ' 'crash_demo::crash_middle at ' \
+      '(inlined by) crash_demo::crash_outer at ' 'crash_demo::main at '; do
+      if ! grep -qF -- "$line" <<<"$shown"; then
+        fail="crash: nx crash show of $dump_id has no frame line '$line'"
+        break
+      fi
+    done
+    frames=$("$nx" crash show --image "$image" "$dump_id" --sym "$symbols" --all-frames \
+      --no-pager | sed -n '/^frames:/,/^$/p' | sed '1d;/^$/d')
+    if [ -z "$fail" ] && [ "$(grep -c '^  #' <<<"$frames")" -lt 4 ]; then
+      fail="crash: nx crash show --all-frames of $dump_id shows fewer than 4 frames"
+    elif [ -z "$fail" ] && ! diff <(printf '%s\n' "$frames") <(addr2line_frames "$frames") >&2; then
+      fail="crash: the frames nx crash show gives for $dump_id are not addr2line's"
+    fi
   fi
 fi
 if [ -n "$fail" ]; then

@@ -60,12 +60,13 @@ fn main() -> i32 {
     if let Some(code) = churn::run_if_asked(samgrd) {
         return code;
     }
-    let steps: [(&str, &dyn Fn() -> Check); 14] = [
+    let steps: [(&str, &dyn Fn() -> Check); 15] = [
         ("ipc roundtrip", &|| ipc_roundtrip(samgrd)),
         ("bench", &|| bench(samgrd)),
         ("preemption", &|| preemption(samgrd)),
         ("bad pointer", &|| bad_pointer(samgrd)),
         ("fault isolation", &|| fault_isolation(samgrd)),
+        ("crash dump", &|| crash_dump(samgrd)),
         ("deadline send", &|| deadline_send(samgrd)),
         ("device grant", &device_grant),
         ("grants refused", &grants_refused),
@@ -421,6 +422,73 @@ fn check_record(name: &str, rec: &FaultRecord, scause: u64, stval: Option<u64>) 
         format!("{name}: empty stack copy")
     })?;
     ensure(rec.regs[0] == 0, || format!("{name}: x0 not zero"))
+}
+
+/// Where crash-demo stores (source/apps/misbehave/src/bin/crash-demo.rs).
+const CRASH_DEMO_ADDR: u64 = 0x10;
+
+/// crash-demo faults (a store page fault at [`CRASH_DEMO_ADDR`]); its record, handed to
+/// crashd, comes back as a dump id of the documented shape (`<time>-crash-demo-<pid>`)
+/// that crashd's `Stat` (statefsd's stat of `crash/<id>.nxcd`: this program may not
+/// read `crash/` itself) finds with the size the submit reply named. A damaged record
+/// first is refused with `BadRecord`, and crashd serves on.
+fn crash_dump(samgrd: ServiceId) -> Check {
+    let name = "crash-demo";
+    let pid = init().run(name).map_err(|e| format!("run {name}: {e}"))?;
+    let (code, record) = init()
+        .wait_for(pid)
+        .map_err(|e| format!("wait {name}: {e}"))?;
+    let time_ns = sys::time_ns();
+    ensure(Ok(code) == fault_exit_code(15), || {
+        format!("{name}: exit code {code}")
+    })?;
+    let rec = record.ok_or_else(|| format!("{name}: no fault record"))?;
+    check_record(name, &rec, 15, Some(CRASH_DEMO_ADDR))?;
+    let mut raw = [0u8; FaultRecord::MAX_LEN];
+    let n = rec.encode(&mut raw).map_err(|e| format!("{name}: {e}"))?;
+    let crashd = sam(samgrd)
+        .lookup(crashd_api::SERVICE_NAME)
+        .map_err(|e| format!("lookup crashd: {e}"))?;
+    let mut ipc = sys::Ipc;
+    let mut c = crashd_api::Client::new(&mut ipc, crashd);
+    let mut damaged = raw;
+    damaged[0] ^= 0xff;
+    let refused = c.submit(&crashd_api::Submission {
+        pid,
+        time_ns,
+        program: name,
+        record: &damaged[..n],
+    });
+    let bad = crashd_api::Error::Crash(crashd_api::CrashCode::BadRecord);
+    ensure(refused == Err(bad), || {
+        format!("a damaged record: {refused:?}, expected BadRecord")
+    })?;
+    let stored = c
+        .submit(&crashd_api::Submission {
+            pid,
+            time_ns,
+            program: name,
+            record: &raw[..n],
+        })
+        .map_err(|e| format!("submit: {e}"))?;
+    let want = format!("{time_ns}-{name}-{pid}");
+    ensure(stored.id == want, || {
+        format!("dump id {}, expected {want}", stored.id)
+    })?;
+    let size = c
+        .stat(&stored.id)
+        .map_err(|e| format!("stat {}: {e}", stored.id))?;
+    ensure(size == stored.size && size > 0, || {
+        format!(
+            "crash/{}.nxcd holds {size} bytes, the reply named {}",
+            stored.id, stored.size
+        )
+    })?;
+    println!(
+        "selftest: crash dump: state:/crash/{}.nxcd, {size} bytes",
+        stored.id
+    );
+    Ok(())
 }
 
 /// A message to a server that never receives (the spinner) waits no longer than its

@@ -1,0 +1,94 @@
+//! crashd: the crash dump service (docs/reliability/crashd.md). A supervisor (a `spawn`
+//! or `runner` program of the boot manifest, decided from the kernel-stamped sender id:
+//! `crashd_api::may_submit`) hands it the fault record of a child; crashd builds the
+//! `.nxcd` dump with `crashd_api::dump` and writes it atomically through statefsd to
+//! `state:/crash/<id>.nxcd` (statefsd's `Commit` replaces the file whole or not at all).
+//! The request handling is `crashd_api::server` (sans-IO, host-tested); this program is
+//! its I/O: the IPC loop, statefsd as the store, the UART.
+//!
+//! It prints `crashd: ready` once registered with samgrd, and `crashd: dump written
+//! (id=<id> bytes=<n>)` only after statefsd's `Commit` returned ok; then it replies. A
+//! request it cannot serve is an error reply, never the end of crashd; anything that
+//! fails before it is ready prints `crashd: FAIL: ...` and ends crashd.
+#![no_std]
+#![no_main]
+
+extern crate alloc;
+
+use alloc::format;
+use alloc::string::String;
+use alloc::vec;
+use crashd_api::server::{self, DumpStore};
+use initrd::manifest::Manifest;
+use nexus_rt::abi::ipc::MAX_MSG;
+use nexus_rt::abi::ServiceId;
+use nexus_rt::{println, sys};
+
+nexus_rt::entry!(main);
+
+/// The boot manifest the kernel numbers programs by (compiled in, as init does).
+const MANIFEST: &[u8] = include_bytes!("../../../apps/init/boot.manifest");
+
+fn main() -> i32 {
+    let (manifest, statefsd) = match setup() {
+        Ok(s) => s,
+        Err(why) => {
+            println!("crashd: FAIL: {why}");
+            return 1;
+        }
+    };
+    println!("crashd: ready");
+    if let Err(e) = init_api::Client::new(sys::Ipc).ready() {
+        println!("crashd: FAIL: cannot report to init: {e}");
+        return 1;
+    }
+    let mut store = Statefsd(statefsd);
+    // One IPC buffer: each request arrives in it and its reply is sent from it.
+    let mut buf = vec![0u8; MAX_MSG];
+    sys::serve(&mut buf, |sender, buf, len| {
+        // The sender's program, from the id the kernel stamped on the message.
+        let handled = server::handle(&mut store, manifest.by_id(sender), &buf[..len]);
+        if let Some(line) = &handled.line {
+            println!("{line}");
+        }
+        let n = handled.reply.len().min(buf.len());
+        buf[..n].copy_from_slice(&handled.reply[..n]);
+        n
+    })
+}
+
+/// Finds statefsd and registers with samgrd.
+fn setup() -> Result<(Manifest<'static>, ServiceId), String> {
+    let manifest = Manifest::parse(MANIFEST).map_err(|e| format!("boot manifest: {e}"))?;
+    let samgrd = init_api::Client::new(sys::Ipc)
+        .locate(samgrd_api::SERVICE_NAME)
+        .map_err(|e| format!("locate samgrd: {e}"))?;
+    let statefsd = samgrd_api::Client::new(sys::Ipc, samgrd)
+        .lookup(statefsd_api::SERVICE_NAME)
+        .map_err(|e| format!("lookup statefsd: {e}"))?;
+    samgrd_api::Client::new(sys::Ipc, samgrd)
+        .register(crashd_api::SERVICE_NAME)
+        .map_err(|e| format!("register with samgrd: {e}"))?;
+    Ok((manifest, statefsd))
+}
+
+/// statefsd as crashd's dump store.
+struct Statefsd(ServiceId);
+
+impl DumpStore for Statefsd {
+    type Error = statefsd_api::Error;
+
+    fn write(&mut self, path: &str, bytes: &[u8]) -> Result<(), statefsd_api::Error> {
+        let mut ipc = sys::Ipc;
+        statefsd_api::Client::new(&mut ipc, self.0).write_file(path, bytes)
+    }
+
+    fn size(&mut self, path: &str) -> Result<Option<u64>, statefsd_api::Error> {
+        let mut ipc = sys::Ipc;
+        match statefsd_api::Client::new(&mut ipc, self.0).stat(path) {
+            Ok(entry) if !entry.dir => Ok(Some(entry.size)),
+            Ok(_) | Err(statefsd_api::Error::Store(statefsd_api::StoreCode::NotFound)) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+}
