@@ -121,7 +121,7 @@ fn churn(samgrd: ServiceId, seed: u64) -> i32 {
             None => {
                 println!("churn: begin {n} remove {path} 0");
                 match c.remove(path) {
-                    Err(statefsd_api::Error::Store(statefsd_api::StoreCode::NotFound)) => Ok(()),
+                    Err(statefsd_api::Error::Service(statefsd_api::StoreCode::NotFound)) => Ok(()),
                     r => r,
                 }
             }
@@ -178,7 +178,7 @@ fn check(samgrd: ServiceId) -> i32 {
                     return 1;
                 }
             },
-            Err(statefsd_api::Error::Store(statefsd_api::StoreCode::NotFound)) => {
+            Err(statefsd_api::Error::Service(statefsd_api::StoreCode::NotFound)) => {
                 println!("churn: found {path} absent")
             }
             Err(e) => {

@@ -459,7 +459,7 @@ fn crash_dump(samgrd: ServiceId) -> Check {
         program: name,
         record: &damaged[..n],
     });
-    let bad = crashd_api::Error::Crash(crashd_api::CrashCode::BadRecord);
+    let bad = crashd_api::Error::Service(crashd_api::CrashCode::BadRecord);
     ensure(refused == Err(bad), || {
         format!("a damaged record: {refused:?}, expected BadRecord")
     })?;

@@ -1,6 +1,7 @@
 //! The request convention every os-lite service speaks over `call`: a request is an op
-//! byte then an argument; a reply is a status byte (0, or a [`SysError`] code) then a
-//! body. Integers in bodies are little-endian.
+//! byte then an argument; a reply is a status byte (0, or a [`SysError`] code, or from
+//! [`FIRST_SERVICE_CODE`] a code of the service's own, [`ServiceCode`]) then a body.
+//! Integers in bodies are little-endian.
 //!
 //! Each service's `-api` crate (`samgrd-api`, `init-api`) defines its ops, errors and
 //! client stubs on top of this, over a [`Caller`] the user runtime implements with the
@@ -59,6 +60,91 @@ pub fn rpc<C: Caller + ?Sized>(
     reply_body(&reply).map(<[u8]>::to_vec)
 }
 
+/// The first status code a service may give its own meaning (below it: the
+/// [`SysError`] codes, whose meaning is the ABI's).
+pub const FIRST_SERVICE_CODE: u8 = 64;
+
+/// A service's own status codes (from [`FIRST_SERVICE_CODE`]), defined in its `-api`
+/// crate beside its ops.
+pub trait ServiceCode: Copy {
+    /// The code with status byte `b`, if the service defines one.
+    fn from_byte(b: u8) -> Option<Self>;
+    /// The status byte.
+    fn byte(self) -> u8;
+}
+
+/// Why a request to a service with its own codes failed: the request or the IPC (a
+/// [`SysError`]), or the service's own reason.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ServiceError<C> {
+    /// The request itself, or the IPC.
+    Sys(SysError),
+    /// The service's own.
+    Service(C),
+}
+
+impl<C> From<SysError> for ServiceError<C> {
+    fn from(e: SysError) -> Self {
+        ServiceError::Sys(e)
+    }
+}
+
+impl<C: core::fmt::Debug> core::fmt::Display for ServiceError<C> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            ServiceError::Sys(e) => write!(f, "{e}"),
+            ServiceError::Service(c) => write!(f, "{c:?}"),
+        }
+    }
+}
+
+impl<C: ServiceCode> ServiceError<C> {
+    /// The status byte of the error.
+    pub fn byte(self) -> u8 {
+        match self {
+            ServiceError::Sys(s) => s as u8,
+            ServiceError::Service(c) => c.byte(),
+        }
+    }
+}
+
+/// A reply: status 0 and `body`, or the error's status byte alone.
+pub fn service_status<C: ServiceCode>(result: Result<&[u8], ServiceError<C>>) -> Vec<u8> {
+    match result {
+        Ok(body) => request(0, body),
+        Err(e) => alloc::vec![e.byte()],
+    }
+}
+
+/// The body of a reply, or the error its status byte carries (the service's own code,
+/// else a [`SysError`]; `BadLength` for an empty reply, `BadSyscall` for an unknown code).
+pub fn service_body<C: ServiceCode>(reply: &[u8]) -> Result<&[u8], ServiceError<C>> {
+    match reply.split_first() {
+        Some((0, body)) => Ok(body),
+        Some((code, _)) => Err(match C::from_byte(*code) {
+            Some(c) => ServiceError::Service(c),
+            None => ServiceError::Sys(
+                SysError::from_code(usize::from(*code)).unwrap_or(SysError::BadSyscall),
+            ),
+        }),
+        None => Err(ServiceError::Sys(SysError::BadLength)),
+    }
+}
+
+/// Calls `dst` with `op arg` and returns the reply's body, or the error it carries, for a
+/// service with its own codes.
+pub fn service_rpc<R: Caller + ?Sized, C: ServiceCode>(
+    caller: &mut R,
+    dst: ServiceId,
+    op: u8,
+    arg: &[u8],
+) -> Result<Vec<u8>, ServiceError<C>> {
+    let mut reply = alloc::vec![0u8; MAX_MSG];
+    let n = caller.call(dst, &request(op, arg), &mut reply)?;
+    reply.truncate(n);
+    service_body(&reply).map(<[u8]>::to_vec)
+}
+
 /// A little-endian `u32` at the start of `body`.
 pub fn u32_of(body: &[u8]) -> Result<u32, SysError> {
     let b = body.get(..4).ok_or(SysError::BadLength)?;
@@ -105,6 +191,49 @@ mod tests {
         assert_eq!(reply_body(&[200]), Err(SysError::BadSyscall));
         assert_eq!(reply_body(&[]), Err(SysError::BadLength));
         assert_eq!(reply_body(&[0]), Ok(&[][..]));
+    }
+
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    struct Full;
+
+    impl ServiceCode for Full {
+        fn from_byte(b: u8) -> Option<Self> {
+            (b == 64).then_some(Full)
+        }
+        fn byte(self) -> u8 {
+            64
+        }
+    }
+
+    #[test]
+    fn a_service_status_is_its_own_code_or_a_sys_error() {
+        assert_eq!(
+            service_status::<Full>(Err(ServiceError::Service(Full))),
+            [64]
+        );
+        assert_eq!(service_status::<Full>(Err(SysError::Denied.into())), [5]);
+        assert_eq!(
+            service_body::<Full>(&[64]),
+            Err(ServiceError::Service(Full))
+        );
+        assert_eq!(
+            service_body::<Full>(&[5]),
+            Err(ServiceError::Sys(SysError::Denied))
+        );
+        assert_eq!(
+            service_body::<Full>(&[65]),
+            Err(ServiceError::Sys(SysError::BadSyscall))
+        );
+        assert_eq!(
+            service_body::<Full>(&[]),
+            Err(ServiceError::Sys(SysError::BadLength))
+        );
+        assert_eq!(service_body::<Full>(&[0, 1]), Ok(&[1][..]));
+        let mut c = Canned(alloc::vec![64], Vec::new());
+        assert_eq!(
+            service_rpc::<_, Full>(&mut c, 2, 9, b"x"),
+            Err(ServiceError::Service(Full))
+        );
     }
 
     #[test]

@@ -85,58 +85,23 @@ impl CrashCode {
     }
 }
 
-/// Why a request failed, as the client sees it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Error {
-    /// The request itself, or the IPC.
-    Sys(SysError),
-    /// crashd's own.
-    Crash(CrashCode),
-}
+/// Why a request failed, as the client sees it: a `SysError`, or crashd's code
+/// (`Error::Service`).
+pub type Error = rpc::ServiceError<CrashCode>;
 
-impl From<SysError> for Error {
-    fn from(e: SysError) -> Error {
-        Error::Sys(e)
+impl rpc::ServiceCode for CrashCode {
+    fn from_byte(b: u8) -> Option<CrashCode> {
+        CrashCode::from_byte(b)
     }
-}
 
-impl core::fmt::Display for Error {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        match self {
-            Error::Sys(e) => write!(f, "{e}"),
-            Error::Crash(c) => write!(f, "crashd: {c:?}"),
-        }
-    }
-}
-
-/// The status byte of an error.
-pub fn code_of(e: Error) -> u8 {
-    match e {
-        Error::Sys(s) => s as u8,
-        Error::Crash(c) => c as u8,
+    fn byte(self) -> u8 {
+        self as u8
     }
 }
 
 /// A reply: status 0 and `body`, or the error's code alone.
 pub fn reply(result: Result<&[u8], Error>) -> Vec<u8> {
-    match result {
-        Ok(body) => rpc::request(0, body),
-        Err(e) => alloc::vec![code_of(e)],
-    }
-}
-
-/// The body of a reply, or its error.
-pub fn body(reply: &[u8]) -> Result<&[u8], Error> {
-    match reply.split_first() {
-        Some((0, body)) => Ok(body),
-        Some((code, _)) => Err(match CrashCode::from_byte(*code) {
-            Some(c) => Error::Crash(c),
-            None => {
-                Error::Sys(SysError::from_code(usize::from(*code)).unwrap_or(SysError::BadSyscall))
-            }
-        }),
-        None => Err(Error::Sys(SysError::BadLength)),
-    }
+    rpc::service_status(result)
 }
 
 /// Who may submit a fault record: a supervisor, that is a program the boot manifest
@@ -256,12 +221,7 @@ impl<'c, C: Caller + ?Sized> Client<'c, C> {
     }
 
     fn call(&mut self, op: Op, arg: &[u8]) -> Result<Vec<u8>, Error> {
-        let mut reply = alloc::vec![0u8; abi::ipc::MAX_MSG];
-        let n = self
-            .caller
-            .call(self.crashd, &rpc::request(op as u8, arg), &mut reply)?;
-        reply.truncate(n);
-        body(&reply).map(<[u8]>::to_vec)
+        rpc::service_rpc(self.caller, self.crashd, op as u8, arg)
     }
 
     /// Hands crashd the fault record of `program` (process `pid`, which faulted at
@@ -322,6 +282,10 @@ mod tests {
         assert!(!may_submit(m.by_id(99)));
     }
 
+    fn body(reply: &[u8]) -> Result<&[u8], Error> {
+        abi::rpc::service_body::<CrashCode>(reply)
+    }
+
     #[test]
     fn replies_carry_crashd_codes_and_sys_codes() {
         let stored = Stored {
@@ -336,7 +300,7 @@ mod tests {
             CrashCode::Store,
             CrashCode::NotFound,
         ] {
-            assert_eq!(body(&reply(Err(Error::Crash(c)))), Err(Error::Crash(c)));
+            assert_eq!(body(&reply(Err(Error::Service(c)))), Err(Error::Service(c)));
         }
         let denied = Error::Sys(SysError::Denied);
         assert_eq!(body(&reply(Err(denied))), Err(denied));

@@ -73,7 +73,7 @@ fn submit<S: DumpStore>(store: &mut S, arg: &[u8]) -> Handled {
         Ok(r) => r,
         Err(e) => {
             return Handled::refused(
-                Error::Crash(CrashCode::BadRecord),
+                Error::Service(CrashCode::BadRecord),
                 format!("crashd: refused a record of {}: {e}", sub.program),
             )
         }
@@ -82,7 +82,7 @@ fn submit<S: DumpStore>(store: &mut S, arg: &[u8]) -> Handled {
         Ok(d) => d,
         Err(e) => {
             return Handled::refused(
-                Error::Crash(CrashCode::BadDump),
+                Error::Service(CrashCode::BadDump),
                 format!("crashd: refused a record of {}: {e}", sub.program),
             )
         }
@@ -90,7 +90,7 @@ fn submit<S: DumpStore>(store: &mut S, arg: &[u8]) -> Handled {
     let path = dump_path(id.as_str());
     if let Err(e) = store.write(&path, &bytes) {
         return Handled::refused(
-            Error::Crash(CrashCode::Store),
+            Error::Service(CrashCode::Store),
             format!("crashd: cannot write {path}: {e:?}"),
         );
     }
@@ -114,15 +114,19 @@ fn stat<S: DumpStore>(store: &mut S, arg: &[u8]) -> Result<Vec<u8>, Error> {
         .ok_or(Error::Sys(SysError::BadLength))?;
     match store.size(&dump_path(id)) {
         Ok(Some(size)) => Ok(size.to_le_bytes().to_vec()),
-        Ok(None) => Err(Error::Crash(CrashCode::NotFound)),
-        Err(_) => Err(Error::Crash(CrashCode::Store)),
+        Ok(None) => Err(Error::Service(CrashCode::NotFound)),
+        Err(_) => Err(Error::Service(CrashCode::Store)),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::body;
+    use crate::CrashCode;
+
+    fn body(reply: &[u8]) -> Result<&[u8], crate::Error> {
+        abi::rpc::service_body::<CrashCode>(reply)
+    }
     use abi::fault::{ModuleEntry, REG_COUNT, REG_FP, REG_PC, REG_SCAUSE, REG_SP, REG_STVAL};
     use alloc::collections::BTreeMap;
     use alloc::vec;
@@ -223,7 +227,7 @@ mod tests {
         let missing = abi::rpc::request(Op::Stat as u8, b"1-x-2");
         assert_eq!(
             body(&handle(&mut store, supervisor, &missing).reply),
-            Err(Error::Crash(CrashCode::NotFound))
+            Err(Error::Service(CrashCode::NotFound))
         );
         let escape = abi::rpc::request(Op::Stat as u8, b"../boot/bootctl");
         assert_eq!(
@@ -259,7 +263,7 @@ mod tests {
             m.by_name("init"),
             &submit_request(&record_bytes()),
         );
-        assert_eq!(body(&h.reply), Err(Error::Crash(CrashCode::Store)));
+        assert_eq!(body(&h.reply), Err(Error::Service(CrashCode::Store)));
         let line = h.line.unwrap();
         assert!(line.starts_with("crashd: cannot write crash/375319100-crash-demo-13.nxcd"));
         assert!(!line.contains("dump written"));
@@ -279,8 +283,11 @@ mod tests {
                 vec![Op::Submit as u8, 1, 2],
                 Error::Sys(SysError::BadLength),
             ),
-            (submit_request(&damaged), Error::Crash(CrashCode::BadRecord)),
-            (submit_request(&[]), Error::Crash(CrashCode::BadRecord)),
+            (
+                submit_request(&damaged),
+                Error::Service(CrashCode::BadRecord),
+            ),
+            (submit_request(&[]), Error::Service(CrashCode::BadRecord)),
         ];
         for (req, want) in cases {
             assert_eq!(body(&handle(&mut store, init, &req).reply), Err(want));
@@ -289,7 +296,7 @@ mod tests {
         let mut other = record_bytes();
         other[320 + 64 + 64] = b'x';
         let h = handle(&mut store, init, &submit_request(&other));
-        assert_eq!(body(&h.reply), Err(Error::Crash(CrashCode::BadDump)));
+        assert_eq!(body(&h.reply), Err(Error::Service(CrashCode::BadDump)));
         assert!(store.files.is_empty());
         // Every truncation of a good request: an error reply, never a panic.
         let good = submit_request(&record_bytes());

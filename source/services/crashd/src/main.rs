@@ -87,7 +87,9 @@ impl DumpStore for Statefsd {
         let mut ipc = sys::Ipc;
         match statefsd_api::Client::new(&mut ipc, self.0).stat(path) {
             Ok(entry) if !entry.dir => Ok(Some(entry.size)),
-            Ok(_) | Err(statefsd_api::Error::Store(statefsd_api::StoreCode::NotFound)) => Ok(None),
+            Ok(_) | Err(statefsd_api::Error::Service(statefsd_api::StoreCode::NotFound)) => {
+                Ok(None)
+            }
             Err(e) => Err(e),
         }
     }

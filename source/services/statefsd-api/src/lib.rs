@@ -157,40 +157,17 @@ impl StoreCode {
     }
 }
 
-/// Why a request failed, as the client sees it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Error {
-    /// The request itself, or the IPC.
-    Sys(SysError),
-    /// The store.
-    Store(StoreCode),
-}
+/// Why a request failed, as the client sees it: a `SysError`, or the store's code
+/// (`Error::Service`).
+pub type Error = rpc::ServiceError<StoreCode>;
 
-impl From<SysError> for Error {
-    fn from(e: SysError) -> Error {
-        Error::Sys(e)
+impl rpc::ServiceCode for StoreCode {
+    fn from_byte(b: u8) -> Option<StoreCode> {
+        StoreCode::from_byte(b)
     }
-}
 
-/// The status byte of an error.
-pub fn code_of(e: Error) -> u8 {
-    match e {
-        Error::Sys(s) => s as u8,
-        Error::Store(c) => c as u8,
-    }
-}
-
-/// The body of a reply, or its error.
-pub fn body(reply: &[u8]) -> Result<&[u8], Error> {
-    match reply.split_first() {
-        Some((0, body)) => Ok(body),
-        Some((code, _)) => Err(match StoreCode::from_byte(*code) {
-            Some(c) => Error::Store(c),
-            None => {
-                Error::Sys(SysError::from_code(usize::from(*code)).unwrap_or(SysError::BadSyscall))
-            }
-        }),
-        None => Err(Error::Sys(SysError::BadLength)),
+    fn byte(self) -> u8 {
+        self as u8
     }
 }
 
@@ -259,12 +236,7 @@ impl<'c, C: Caller + ?Sized> Client<'c, C> {
     }
 
     fn call(&mut self, op: Op, arg: &[u8]) -> Result<Vec<u8>, Error> {
-        let mut reply = alloc::vec![0u8; abi::ipc::MAX_MSG];
-        let n = self
-            .caller
-            .call(self.statefsd, &rpc::request(op as u8, arg), &mut reply)?;
-        reply.truncate(n);
-        body(&reply).map(<[u8]>::to_vec)
+        rpc::service_rpc(self.caller, self.statefsd, op as u8, arg)
     }
 
     /// Kind and size of `path`.
@@ -285,7 +257,7 @@ impl<'c, C: Caller + ?Sized> Client<'c, C> {
     pub fn read_file(&mut self, path: &str, max: u64) -> Result<Vec<u8>, Error> {
         let size = self.stat(path)?.size;
         if size > max {
-            return Err(Error::Store(StoreCode::TooLarge));
+            return Err(Error::Service(StoreCode::TooLarge));
         }
         let mut out = Vec::with_capacity(size as usize);
         while (out.len() as u64) < size {
@@ -294,7 +266,7 @@ impl<'c, C: Caller + ?Sized> Client<'c, C> {
             let chunk = self.call(Op::Read, &arg)?;
             if chunk.is_empty() {
                 // Shorter than it was: replaced meanwhile; the caller may retry.
-                return Err(Error::Store(StoreCode::NotFound));
+                return Err(Error::Service(StoreCode::NotFound));
             }
             out.extend_from_slice(&chunk);
         }

@@ -38,7 +38,7 @@ fn bad() -> Error {
 }
 
 fn store_err(e: statefs::Error) -> Error {
-    Error::Store(StoreCode::of(&e))
+    Error::Service(StoreCode::of(&e))
 }
 
 fn u32_at(b: &[u8], at: usize) -> Option<u32> {
@@ -51,7 +51,7 @@ fn u64_at(b: &[u8], at: usize) -> Option<u64> {
 
 /// A path argument: UTF-8, checked by the store's rules; returned without a leading `/`.
 fn path_arg(bytes: &[u8]) -> Result<String, Error> {
-    let text = core::str::from_utf8(bytes).map_err(|_| Error::Store(StoreCode::BadPath))?;
+    let text = core::str::from_utf8(bytes).map_err(|_| Error::Service(StoreCode::BadPath))?;
     statefs::check_path(text)
         .map(String::from)
         .map_err(store_err)
@@ -89,7 +89,7 @@ impl<D: BlockDevice> Server<D> {
                 reply.extend_from_slice(&body);
                 reply
             }
-            Err(e) => alloc::vec![crate::code_of(e)],
+            Err(e) => alloc::vec![e.byte()],
         }
     }
 

@@ -84,7 +84,7 @@ fn each_program_reaches_its_subtrees_only() {
             u.write_file("trust/k.pub", b"k"),
             Err(Error::Sys(SysError::Denied))
         );
-        assert_eq!(u.stat("trust"), Err(Error::Store(StoreCode::NotFound)));
+        assert_eq!(u.stat("trust"), Err(Error::Service(StoreCode::NotFound)));
         assert_eq!(
             u.read_file("crash/1.nxcd", 1 << 20),
             Err(Error::Sys(SysError::Denied))
