@@ -76,10 +76,10 @@ fn pick_module<'a>(set: &IndexSet<'a>, wanted: Option<&str>) -> Result<Module<'a
             .collect::<Vec<_>>()
             .join("\n")
     };
-    let holder = if set.files().count() == 1 {
-        "the index has"
+    let (missing, held) = if set.files().count() == 1 {
+        ("the index has no module", "it has")
     } else {
-        "no index has"
+        ("no index has a module", "they have")
     };
     match wanted {
         Some(hex) => {
@@ -91,15 +91,7 @@ fn pick_module<'a>(set: &IndexSet<'a>, wanted: Option<&str>) -> Result<Module<'a
             match set.module(id.as_bytes()) {
                 Some(m) => Ok(m),
                 None => Err(cli_support::classified(
-                    anyhow::anyhow!(
-                        "{holder} a module with Build-ID {hex}; {}:\n{}",
-                        if set.files().count() == 1 {
-                            "it has"
-                        } else {
-                            "they have"
-                        },
-                        list()
-                    ),
+                    anyhow::anyhow!("{missing} with Build-ID {hex}; {held}:\n{}", list()),
                     cli_support::Exit::NothingFound,
                 )),
             }

@@ -55,14 +55,9 @@ impl fmt::Display for SetError {
     }
 }
 
-impl core::error::Error for SetError {
-    fn source(&self) -> Option<&(dyn core::error::Error + 'static)> {
-        match self {
-            SetError::Invalid { error, .. } => Some(error),
-            SetError::Conflict { .. } => None,
-        }
-    }
-}
+// The cause is part of the message (`source` stays `None`, so a cause chain does not
+// repeat it).
+impl core::error::Error for SetError {}
 
 /// Several parsed indexes, looked up in the order they were added.
 #[derive(Clone, Default)]
