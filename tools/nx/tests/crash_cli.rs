@@ -1058,6 +1058,20 @@ fn show_reads_a_store_of_indexes_and_notes_what_none_holds() {
     assert!(both.stdout.contains("memcpy at memcpy.c:7"));
     // Frame #2 is in no module: it has no Build-ID to miss, so nothing is noted.
     assert!(both.stderr.is_empty(), "{}", both.stderr);
+    // `--sym` takes one value per use: an id after it is still the id.
+    let id_last = nx(
+        dir.path(),
+        &[
+            "crash",
+            "show",
+            "--sym",
+            "symbols.nxsym",
+            "--sym",
+            "libc.nxsym",
+            "20251223-demo-42",
+        ],
+    );
+    assert_eq!((id_last.code, &id_last.stdout), (0, &both.stdout));
     let from_dir = show(&["--sym-dir", "store"]);
     assert_eq!((from_dir.code, &from_dir.stdout), (0, &both.stdout));
     // The same index given twice, by a file and by a directory, is one store.
