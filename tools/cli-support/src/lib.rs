@@ -8,12 +8,14 @@
 //! - [`generate`]: shell completions and man pages from the clap definition;
 //! - [`style`]: the colours of levels, errors and verdicts (`anstyle`), which `anstream`
 //!   strips when the output is not a terminal, `NO_COLOR` is set, or `TERM=dumb`
-//!   (`CLICOLOR_FORCE` keeps them).
+//!   (`CLICOLOR_FORCE` keeps them);
+//! - [`symbols`]: the symbol store arguments (`--sym FILE`..., `--sym-dir DIR`...).
 
 pub mod exit;
 pub mod generate;
 pub mod size;
 pub mod style;
+pub mod symbols;
 pub mod version;
 
 pub use exit::{classified, finish, usage, Classify, Exit};

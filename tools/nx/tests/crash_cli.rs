@@ -233,6 +233,31 @@ fn symbol_index() -> Vec<u8> {
     symindex::write_index(&[module])
 }
 
+/// An index of one module `name` with Build-ID `build_id`: function `function` at
+/// `file:7` over link addresses 0..0x1000.
+fn one_function_index(build_id: &str, name: &str, function: &str, file: &str) -> Vec<u8> {
+    let mut strings = Strings::default();
+    let f = strings.intern(function);
+    let file = strings.intern(file);
+    symindex::write_index(&[ModuleData {
+        build_id: BuildId::from_hex(build_id).unwrap(),
+        build_id_kind: BuildIdKind::Gnu,
+        name: name.into(),
+        arch: "riscv64".into(),
+        debug: DebugKind::Dwarf,
+        debug_file: None,
+        strings,
+        nodes: vec![Node {
+            name: f,
+            parent: NONE,
+            call_file: NONE,
+            call_line: 0,
+        }],
+        scopes: vec![(0, 1), (0x1000, 0)],
+        lines: vec![(0, Some((file, 7))), (0x1000, None)],
+    }])
+}
+
 /// Builds the fixture directory; returns its path (the working directory of the runs).
 fn fixture() -> tempfile::TempDir {
     let root = tempfile::tempdir().unwrap();
@@ -552,7 +577,7 @@ fn show_errors_name_the_problem() {
     // The index's own message belongs to symindex; only the context is nx's.
     assert!(bad_sym
         .stderr
-        .starts_with("error: invalid symbol index crash/junk.nxcd: "));
+        .starts_with("error: crash/junk.nxcd is not a valid symbol index: "));
     golden("show_errors", &[&missing, &corrupt]);
 }
 
@@ -1009,4 +1034,100 @@ fn dumps_in_an_image_store_read_as_in_a_directory() {
     assert!(ls.stdout.contains("20251223-demo-42.nxcd"), "{}", ls.stdout);
     // The directory is untouched.
     assert!(d.join("crash/junk.nxcd").exists());
+}
+
+#[test]
+fn show_reads_a_store_of_indexes_and_notes_what_none_holds() {
+    let dir = fixture();
+    let libc = one_function_index("0102030405060708", "libc.so", "memcpy", "memcpy.c");
+    std::fs::write(dir.path().join("libc.nxsym"), &libc).unwrap();
+    let store = dir.path().join("store");
+    std::fs::create_dir(&store).unwrap();
+    std::fs::write(store.join("libc.nxsym"), &libc).unwrap();
+    std::fs::copy(dir.path().join("symbols.nxsym"), store.join("demo.nxsym")).unwrap();
+    std::fs::write(store.join("README"), b"not an index").unwrap();
+    let show = |extra: &[&str]| {
+        let args = [&["crash", "show", "20251223-demo-42"][..], extra].concat();
+        nx(dir.path(), &args)
+    };
+    let both = show(&["--sym", "symbols.nxsym", "--sym", "libc.nxsym"]);
+    assert_eq!(both.code, 0, "{}", both.stderr);
+    assert!(both
+        .stdout
+        .contains("demo::parse_config at src/config.rs:41"));
+    assert!(both.stdout.contains("memcpy at memcpy.c:7"));
+    // Frame #2 is in no module: it has no Build-ID to miss, so nothing is noted.
+    assert!(both.stderr.is_empty(), "{}", both.stderr);
+    // `--sym` takes one value per use: an id after it is still the id.
+    let id_last = nx(
+        dir.path(),
+        &[
+            "crash",
+            "show",
+            "--sym",
+            "symbols.nxsym",
+            "--sym",
+            "libc.nxsym",
+            "20251223-demo-42",
+        ],
+    );
+    assert_eq!((id_last.code, &id_last.stdout), (0, &both.stdout));
+    let from_dir = show(&["--sym-dir", "store"]);
+    assert_eq!((from_dir.code, &from_dir.stdout), (0, &both.stdout));
+    // The same index given twice, by a file and by a directory, is one store.
+    let twice = show(&["--sym", "libc.nxsym", "--sym-dir", "store"]);
+    assert_eq!((twice.code, &twice.stdout), (0, &both.stdout));
+
+    let one = show(&["--sym", "symbols.nxsym"]);
+    assert_eq!(one.code, 0);
+    assert_eq!(
+        one.stderr.matches("0102030405060708").count(),
+        1,
+        "{}",
+        one.stderr
+    );
+    let json = show(&["--sym", "symbols.nxsym", "--json"]);
+    let v: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(v["frames"][0]["index_missing"], false);
+    assert_eq!(v["frames"][1]["index_missing"], true);
+    assert_eq!(v["frames"][2]["index_missing"], false);
+    assert_eq!(json.stderr, one.stderr);
+    let no_index = show(&["--json"]);
+    let v: serde_json::Value = serde_json::from_str(&no_index.stdout).unwrap();
+    assert_eq!(v["frames"][1]["index_missing"], false);
+    assert!(no_index.stderr.is_empty(), "{}", no_index.stderr);
+
+    let other = one_function_index(DEMO_BUILD_ID, "demo", "demo::other", "other.rs");
+    std::fs::write(dir.path().join("other.nxsym"), other).unwrap();
+    let conflict = show(&["--sym", "symbols.nxsym", "--sym", "other.nxsym"]);
+    let missing_dir = show(&["--sym-dir", "nowhere"]);
+    for run in [&conflict, &missing_dir] {
+        assert_ne!(run.code, 0, "{}", run.stderr);
+        assert!(run.stdout.is_empty());
+    }
+    let grep = nx(
+        dir.path(),
+        &["crash", "grep", "memcpy", "--sym-dir", "store"],
+    );
+    assert_eq!(grep.code, 0, "{}", grep.stderr);
+    let export = nx(
+        dir.path(),
+        &[
+            "crash",
+            "export",
+            "20251223-demo-42",
+            "-o",
+            "demo.json",
+            "--sym",
+            "symbols.nxsym",
+        ],
+    );
+    assert_eq!(export.code, 0, "{}", export.stderr);
+    let exported: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("demo.json")).unwrap()).unwrap();
+    assert_eq!(exported["frames"][1]["index_missing"], true);
+    golden(
+        "show_store",
+        &[&both, &one, &conflict, &missing_dir, &grep, &export],
+    );
 }

@@ -3,23 +3,22 @@
 //! frame innermost first), so scripts written for binutils keep working.
 
 use std::io::{self, BufRead, Write};
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{bail, Context, Result};
+use cli_support::symbols::SymArgs;
 use serde::Serialize;
-use symindex::{build_id_hex, BuildId, Frame, Module, SymIndex};
+use symindex::{build_id_hex, BuildId, Frame, IndexSet, Module};
 
-use crate::open::IndexFile;
+use crate::open::IndexFiles;
 
 /// Resolve link-time addresses (as `addr2line` takes them) to function, file:line and
 /// inlined frames. Addresses come from `--addr`, or else from stdin, one per line.
 #[derive(clap::Args)]
 pub struct Args {
-    /// The index file.
-    #[arg(long = "sym", value_name = "FILE")]
-    sym: PathBuf,
-    /// Build-ID (hex) of the module; may be left out when the index holds one module.
+    #[command(flatten)]
+    sym: SymArgs,
+    /// Build-ID (hex) of the module; may be left out when the indexes hold one module.
     #[arg(long = "build-id", value_name = "HEX")]
     build_id: Option<String>,
     /// Address to resolve (hex, with or without 0x); repeatable.
@@ -68,14 +67,19 @@ enum Style {
     Json,
 }
 
-fn pick_module<'a>(index: &SymIndex<'a>, wanted: Option<&str>) -> Result<Module<'a>> {
+fn pick_module<'a>(set: &IndexSet<'a>, wanted: Option<&str>) -> Result<Module<'a>> {
+    let modules = set.modules();
     let list = || {
-        index
-            .modules()
+        modules
             .iter()
-            .map(|m| format!("  {}  {}", build_id_hex(m.build_id()), m.name()))
+            .map(|(_, m)| format!("  {}  {}", build_id_hex(m.build_id()), m.name()))
             .collect::<Vec<_>>()
             .join("\n")
+    };
+    let (missing, held) = if set.files().count() == 1 {
+        ("the index has no module", "it has")
+    } else {
+        ("no index has a module", "they have")
     };
     match wanted {
         Some(hex) => {
@@ -84,23 +88,20 @@ fn pick_module<'a>(index: &SymIndex<'a>, wanted: Option<&str>) -> Result<Module<
                     "--build-id `{hex}` is not a hexadecimal Build-ID"
                 )));
             };
-            match index.module(id.as_bytes())? {
+            match set.module(id.as_bytes()) {
                 Some(m) => Ok(m),
                 None => Err(cli_support::classified(
-                    anyhow::anyhow!(
-                        "the index has no module with Build-ID {hex}; it has:\n{}",
-                        list()
-                    ),
+                    anyhow::anyhow!("{missing} with Build-ID {hex}; {held}:\n{}", list()),
                     cli_support::Exit::NothingFound,
                 )),
             }
         }
-        None => match index.modules() {
-            [only] => Ok(*only),
+        None => match modules.as_slice() {
+            [(_, only)] => Ok(*only),
             [] => bail!("the index holds no modules"),
             _ => Err(cli_support::usage(format!(
                 "the index holds {} modules: choose one with --build-id:\n{}",
-                index.modules().len(),
+                modules.len(),
                 list()
             ))),
         },
@@ -154,10 +155,13 @@ fn write_frames(
 }
 
 pub fn run(args: Args) -> Result<ExitCode> {
-    let file = IndexFile::open(&args.sym)?;
-    let index = SymIndex::parse(file.bytes())
-        .with_context(|| format!("{} is not a valid index", args.sym.display()))?;
-    let module = pick_module(&index, args.build_id.as_deref())?;
+    let files = IndexFiles::open(&args.sym)?;
+    let set = files.set()?;
+    let module = pick_module(&set, args.build_id.as_deref())?;
+    let from = set
+        .find(module.build_id())
+        .map(|(f, _)| f.to_string())
+        .unwrap_or_default();
     let build_id = build_id_hex(module.build_id());
     let style = if args.json {
         Style::Json
@@ -171,7 +175,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
     let resolve = |out: &mut io::BufWriter<_>, addr: u64| -> Result<()> {
         let frames = module
             .lookup(addr)
-            .with_context(|| format!("{}: lookup of {addr:#x} failed", args.sym.display()))?;
+            .with_context(|| format!("{from}: lookup of {addr:#x} failed"))?;
         write_frames(out, style, args.addresses, &build_id, addr, &frames)?;
         Ok(())
     };

@@ -5,9 +5,12 @@ use std::process::ExitCode;
 
 use anyhow::{bail, Context, Result};
 use cli_support::size::parse_size;
-use symindex::build::{build_index, Options, DEFAULT_MAX_INPUT_BYTES};
+use cli_support::style::warning;
+use symindex::build::{build_index_report, Options, DEFAULT_MAX_INPUT_BYTES};
 
 /// Index ELF files by Build-ID. The output is identical for the same inputs in any order.
+/// An ELF indexed without DWARF (none in it, no separate debug file found) is named in a
+/// warning on stderr, once.
 #[derive(clap::Args)]
 pub struct Args {
     /// ELF files to index (executables, shared objects, kernels).
@@ -50,7 +53,17 @@ pub fn run(args: Args) -> Result<ExitCode> {
         debug_dirs: args.debug_dirs,
         max_input_bytes: args.max_input_bytes,
     };
-    let bytes = build_index(&args.elfs, &opts)?;
+    let built = build_index_report(&args.elfs, &opts)?;
+    for path in &built.symtab_only {
+        anstream::eprintln!(
+            "{}",
+            warning(format!(
+                "{}: no DWARF found: indexed from its symbol table only; pass --debug-dir",
+                path.display()
+            ))
+        );
+    }
+    let bytes = built.bytes;
     // An index is a shareable artifact: readable by all, like any other build output.
     let mut staged = durable::Staged::with_mode(&args.out, 0o644)?;
     staged.write_all(&bytes)?;

@@ -1,21 +1,21 @@
 //! `nxsym ls`: what an index holds, one module per line.
 
 use std::io::{self, Write};
-use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
+use cli_support::symbols::SymArgs;
 use serde::Serialize;
-use symindex::{build_id_hex, SymIndex};
+use symindex::build_id_hex;
 
-use crate::open::IndexFile;
+use crate::open::IndexFiles;
 
-/// List the modules of an index: Build-ID, its source, debug info, architecture, name.
+/// List the modules of indexes: Build-ID, its source, debug info, architecture, name.
+/// A module several indexes hold is listed once.
 #[derive(clap::Args)]
 pub struct Args {
-    /// The index file.
-    #[arg(long = "sym", value_name = "FILE")]
-    sym: PathBuf,
+    #[command(flatten)]
+    sym: SymArgs,
     /// One JSON object per module, one per line.
     #[arg(long)]
     json: bool,
@@ -31,14 +31,14 @@ struct ModuleOut<'a> {
     debug: &'a str,
     debug_file: Option<&'a str>,
     scopes: usize,
+    index: &'a str,
 }
 
 pub fn run(args: Args) -> Result<ExitCode> {
-    let file = IndexFile::open(&args.sym)?;
-    let index = SymIndex::parse(file.bytes())
-        .with_context(|| format!("{} is not a valid index", args.sym.display()))?;
+    let files = IndexFiles::open(&args.sym)?;
+    let set = files.set()?;
     let mut out = io::BufWriter::new(io::stdout().lock());
-    for m in index.modules() {
+    for (index, m) in set.modules() {
         let row = ModuleOut {
             build_id: build_id_hex(m.build_id()),
             build_id_kind: m.build_id_kind().name(),
@@ -47,6 +47,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
             debug: m.debug().name(),
             debug_file: m.debug_file(),
             scopes: m.scope_count(),
+            index,
         };
         if args.json {
             serde_json::to_writer(&mut out, &row)?;

@@ -4,6 +4,7 @@
 mod addr2line;
 mod index;
 mod ls;
+mod merge;
 mod open;
 
 use std::process::ExitCode;
@@ -36,13 +37,20 @@ enum Command {
     /// Resolve link-time addresses to function, file:line and inlined frames.
     #[command(after_help = "Examples:
   nxsym addr2line --sym symbols.nxsym --addr 0x13324
-  nxsym addr2line --sym symbols.nxsym --build-id 9c1e4d2a --pretty < addresses.txt")]
+  nxsym addr2line --sym symbols.nxsym --build-id 9c1e4d2a --pretty < addresses.txt
+  nxsym addr2line --sym-dir symbols.d --build-id 9c1e4d2a --addr 0x13324")]
     Addr2line(addr2line::Args),
     /// List the modules an index holds.
     #[command(after_help = "Examples:
   nxsym ls --sym symbols.nxsym
-  nxsym ls --sym symbols.nxsym --json")]
+  nxsym ls --sym symbols.nxsym --json
+  nxsym ls --sym-dir symbols.d")]
     Ls(ls::Args),
+    /// Merge indexes into one symbols.nxsym (each module once).
+    #[command(after_help = "Examples:
+  nxsym merge app.nxsym kernel.nxsym -o symbols.nxsym
+  nxsym merge --sym-dir symbols.d -o symbols.nxsym")]
+    Merge(merge::Args),
     #[command(flatten)]
     Generate(Generate),
 }
@@ -58,6 +66,7 @@ fn main() -> ExitCode {
         Command::Index(a) => index::run(a),
         Command::Addr2line(a) => addr2line::run(a),
         Command::Ls(a) => ls::run(a),
+        Command::Merge(a) => merge::run(a),
         Command::Generate(g) => g.run(command()),
     };
     cli_support::finish(result)

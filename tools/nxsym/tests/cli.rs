@@ -393,3 +393,131 @@ fn index_refuses_an_output_that_is_not_a_regular_file() {
         );
     }
 }
+
+/// `objcopy ARGS fixture work()/name`.
+fn objcopy(args: &[&str], name: &str) {
+    let st = Command::new("riscv64-linux-gnu-objcopy")
+        .args(args)
+        .arg(fixture())
+        .arg(work().join(name))
+        .status()
+        .unwrap();
+    assert!(st.success());
+}
+
+fn read(name: &str) -> Vec<u8> {
+    std::fs::read(work().join(name)).unwrap()
+}
+
+#[test]
+fn a_store_of_several_indexes_reads_and_merges_as_one() {
+    let sym = index_fixture();
+    // A second module (the fixture without its note: a fallback Build-ID), and a stripped
+    // copy of that one, whose Build-ID is the same but whose contents are not.
+    objcopy(&["--remove-section", ".note.gnu.build-id"], "store-noid");
+    objcopy(
+        &["--remove-section", ".note.gnu.build-id", "--strip-debug"],
+        "store-stripped",
+    );
+    let dir = work().join("store.d");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("sub")).unwrap();
+    let mut out = String::new();
+    record(
+        &mut out,
+        &["index", "store-noid", "-o", "store.d/noid.nxsym"],
+        None,
+    );
+    record(
+        &mut out,
+        &["index", "store-stripped", "-o", "stripped.nxsym"],
+        None,
+    );
+    std::fs::copy(work().join(&sym), dir.join("one.nxsym")).unwrap();
+    // Neither a file without the extension nor a subdirectory's index is read.
+    std::fs::write(dir.join("notes.txt"), b"not an index").unwrap();
+    std::fs::write(dir.join("sub/junk.nxsym"), b"not an index").unwrap();
+    record(&mut out, &["ls", "--sym-dir", "store.d"], None);
+    record(
+        &mut out,
+        &["ls", "--sym", "store.d/noid.nxsym", "--sym", &sym, "--json"],
+        None,
+    );
+    let (leaf, _) = oracle::symbol_range(fixture(), "4leaf").unwrap();
+    let leaf = format!("{leaf:#x}");
+    let id = oracle::gnu_build_id(fixture()).unwrap().unwrap();
+    let id: String = id.iter().map(|b| format!("{b:02x}")).collect();
+    let lookup = [
+        "--build-id",
+        id.as_str(),
+        "--addr",
+        leaf.as_str(),
+        "--pretty",
+    ];
+    let from_dir = nxsym(
+        &[&["addr2line", "--sym-dir", "store.d"][..], &lookup].concat(),
+        None,
+    );
+    let from_file = nxsym(&[&["addr2line", "--sym", &sym][..], &lookup].concat(), None);
+    assert!(
+        from_dir.status.success(),
+        "{}",
+        String::from_utf8_lossy(&from_dir.stderr)
+    );
+    assert_eq!(from_dir.stdout, from_file.stdout);
+    record(
+        &mut out,
+        &[
+            "addr2line",
+            "--sym-dir",
+            "store.d",
+            "--build-id",
+            "00ff",
+            "--addr",
+            "0x10",
+        ],
+        None,
+    );
+    record(
+        &mut out,
+        &["merge", "--sym-dir", "store.d", "-o", "merged.nxsym"],
+        None,
+    );
+    record(&mut out, &["ls", "--sym", "merged.nxsym"], None);
+    record(
+        &mut out,
+        &[
+            "merge",
+            "store.d/noid.nxsym",
+            "stripped.nxsym",
+            "-o",
+            "conflict.nxsym",
+        ],
+        None,
+    );
+    assert!(!work().join("conflict.nxsym").exists());
+    record(&mut out, &["ls", "--sym-dir", "missing.d"], None);
+    record(&mut out, &["ls"], None);
+    record(&mut out, &["merge", &sym, "-o", &sym], None);
+    golden("store.txt", &out);
+
+    // The same modules in any order, any number of times, merge to the same bytes.
+    let o = nxsym(
+        &[
+            "merge",
+            "merged.nxsym",
+            &sym,
+            "store.d/noid.nxsym",
+            &sym,
+            "-o",
+            "merged-2.nxsym",
+        ],
+        None,
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(read("merged-2.nxsym"), read("merged.nxsym"));
+    // An index of one module merged alone is that index.
+    let o = nxsym(&["merge", &sym, "-o", "merged-one.nxsym"], None);
+    assert!(o.status.success());
+    assert_eq!(read("merged-one.nxsym"), read(&sym));
+}

@@ -12,8 +12,9 @@ use nxcd::fs::compress;
 use nxcd::Limits;
 
 use super::output::ShowOutput;
-use super::show::{load_index, parse_index, report_warnings};
+use super::show::{index_set, load_indexes, report_missing, report_warnings};
 use super::DirArg;
+use cli_support::symbols::SymArgs;
 use nxcd::symbolize::Symbolizer;
 
 /// Export formats.
@@ -41,9 +42,9 @@ pub struct Args {
     /// .json).
     #[arg(long, value_enum)]
     format: Option<Format>,
-    /// Symbol index for the JSON format's frames.
-    #[arg(long, value_name = "FILE")]
-    sym: Option<PathBuf>,
+    /// Symbol indexes for the JSON format's frames.
+    #[command(flatten)]
+    sym: SymArgs,
     /// Replace the output file if it exists.
     #[arg(long)]
     force: bool,
@@ -70,8 +71,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             )))
         }
     };
-    if args.sym.is_some() && format != Format::Json {
-        return Err(cli_support::usage("--sym only applies to the json format"));
+    if !args.sym.is_empty() && format != Format::Json {
+        return Err(cli_support::usage(
+            "--sym and --sym-dir only apply to the json format",
+        ));
     }
     // Not even --force writes over a directory, a device, a FIFO or a socket.
     durable::check_output(&args.out)?;
@@ -97,12 +100,18 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             }
         }
         Format::Json => {
-            let index_bytes = load_index(args.sym.as_ref())?;
-            let index = parse_index(index_bytes.as_deref(), args.sym.as_ref())?;
-            let mut symbolizer = Symbolizer::new(index);
+            let index_files = load_indexes(&args.sym)?;
+            let mut symbolizer = Symbolizer::new(index_set(&index_files)?);
             let frames = symbolizer.frames(&opened.dump);
             report_warnings(&symbolizer);
-            let doc = ShowOutput::new(&opened.name, opened.size, &opened.dump, &frames);
+            report_missing(&symbolizer);
+            let doc = ShowOutput::new(
+                &opened.name,
+                opened.size,
+                &opened.dump,
+                &frames,
+                &symbolizer.missing,
+            );
             let mut json = serde_json::to_vec_pretty(&doc)?;
             json.push(b'\n');
             json

@@ -3,14 +3,14 @@
 //! when nothing did. Unreadable dump files are skipped with a warning on stderr.
 
 use std::io::Write as _;
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 use super::output::{GrepMatch, GrepOutput};
-use super::show::{load_index, parse_index, report_warnings};
+use super::show::{index_set, load_indexes, report_warnings};
 use super::DirArg;
 use crate::output::write_json;
 use cli_support::style::warning;
+use cli_support::symbols::SymArgs;
 use nxcd::store::listing_order;
 use nxcd::symbolize::Symbolizer;
 
@@ -24,9 +24,9 @@ pub struct Args {
     /// Match case-insensitively (ASCII case folding).
     #[arg(long, short = 'i')]
     ignore_case: bool,
-    /// Symbol index, so frames the dump left unsymbolized are searched by function too.
-    #[arg(long, value_name = "FILE")]
-    sym: Option<PathBuf>,
+    /// Symbol indexes, so frames the dump left unsymbolized are searched by function too.
+    #[command(flatten)]
+    sym: SymArgs,
     /// Print JSON (schema nx.crash.grep/1) instead of text.
     #[arg(long)]
     json: bool,
@@ -34,9 +34,8 @@ pub struct Args {
 
 /// Runs `nx crash grep`.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let index_bytes = load_index(args.sym.as_ref())?;
-    let index = parse_index(index_bytes.as_deref(), args.sym.as_ref())?;
-    let mut symbolizer = Symbolizer::new(index);
+    let index_files = load_indexes(&args.sym)?;
+    let mut symbolizer = Symbolizer::new(index_set(&index_files)?);
     let source = args.dir.source();
     let mut files = source.scan()?;
     listing_order(&mut files);

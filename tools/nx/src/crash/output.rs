@@ -13,7 +13,7 @@ use serde::{Serialize, Serializer};
 
 use crate::timefmt::rfc3339_nanos;
 use nxcd::store::DumpFile;
-use nxcd::symbolize::ResolvedFrame;
+use nxcd::symbolize::{MissingModule, ResolvedFrame};
 
 /// Schema id of `nx crash ls --json`.
 pub const LS_SCHEMA: &str = "nx.crash.ls/1";
@@ -139,6 +139,7 @@ struct FrameOut {
     link_addr: Option<String>,
     build_id: Option<String>,
     symbolized_by: &'static str,
+    index_missing: bool,
     locations: Vec<LocationOut>,
 }
 
@@ -201,6 +202,7 @@ impl<'a> ShowOutput<'a> {
         size: u64,
         dump: &'a nxcd::Dump,
         frames: &[ResolvedFrame],
+        missing: &[MissingModule],
     ) -> ShowOutput<'a> {
         let h = &dump.header;
         ShowOutput {
@@ -245,6 +247,7 @@ impl<'a> ShowOutput<'a> {
                         .map(|m| m.3.to_hex())
                         .or_else(|| f.frame_build_id.as_ref().map(|b| b.to_hex())),
                     symbolized_by: f.origin.as_str(),
+                    index_missing: missing.iter().any(|m| m.frames.contains(&index)),
                     locations: f
                         .locations
                         .iter()

@@ -8,11 +8,11 @@ use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::Context as _;
 use cli_support::size::human_size;
 use cli_support::style::warning;
 use cli_support::style::{level as level_style, paint};
-use symindex::SymIndex;
+use cli_support::symbols::SymArgs;
+use symindex::IndexSet;
 
 use super::frames::{panic_machinery, shorten_rustc_paths};
 use super::ls::cause_text;
@@ -41,9 +41,9 @@ pub struct Args {
     /// Show every frame, the panic machinery of a host dump included, with full paths.
     #[arg(long)]
     all_frames: bool,
-    /// Symbol index (symbols.nxsym) to symbolize frames the dump left unsymbolized.
-    #[arg(long, value_name = "FILE")]
-    sym: Option<PathBuf>,
+    /// Symbol indexes to symbolize the frames the dump left unsymbolized.
+    #[command(flatten)]
+    sym: SymArgs,
     /// Print JSON (schema nx.crash.show/1) instead of text.
     #[arg(long)]
     json: bool,
@@ -51,28 +51,41 @@ pub struct Args {
     pager: PagerArgs,
 }
 
-/// Reads the optional symbol index.
-pub fn load_index(sym: Option<&PathBuf>) -> anyhow::Result<Option<Vec<u8>>> {
-    sym.map(|path| {
-        durable::read_capped(path, MAX_SYMBOL_INDEX)
-            .map_err(|e| anyhow::Error::new(e).context("cannot read the symbol index"))
-    })
-    .transpose()
+/// Reads every index of `--sym` and `--sym-dir` (each capped), in lookup order.
+pub fn load_indexes(sym: &SymArgs) -> anyhow::Result<Vec<(PathBuf, Vec<u8>)>> {
+    sym.paths()?
+        .into_iter()
+        .map(|path| {
+            let bytes = durable::read_capped(&path, MAX_SYMBOL_INDEX)
+                .map_err(|e| anyhow::Error::new(e).context("cannot read the symbol index"))?;
+            Ok((path, bytes))
+        })
+        .collect()
 }
 
-/// Parses the optional symbol index bytes.
-pub fn parse_index<'a>(
-    bytes: Option<&'a [u8]>,
-    sym: Option<&PathBuf>,
-) -> anyhow::Result<Option<SymIndex<'a>>> {
-    bytes
-        .map(|b| {
-            SymIndex::parse(b).with_context(|| {
-                let path = sym.map(|p| p.display().to_string()).unwrap_or_default();
-                format!("invalid symbol index {path}")
-            })
-        })
-        .transpose()
+/// Joins the indexes read by [`load_indexes`] into one set; a bad index or one Build-ID
+/// with two contents is an error naming the files.
+pub fn index_set(files: &[(PathBuf, Vec<u8>)]) -> anyhow::Result<IndexSet<'_>> {
+    let mut set = IndexSet::new();
+    for (path, bytes) in files {
+        set.add(&path.display().to_string(), bytes)?;
+    }
+    Ok(set)
+}
+
+/// Prints on stderr, once per Build-ID, the modules no given index holds and the frames
+/// they left raw.
+pub fn report_missing(symbolizer: &Symbolizer<'_>) {
+    for m in &symbolizer.missing {
+        let frames: Vec<String> = m.frames.iter().map(|i| format!("#{i}")).collect();
+        anstream::eprintln!(
+            "note: no symbol index given holds Build-ID {} ({}): frame{} {} left raw",
+            m.build_id,
+            m.module,
+            if frames.len() == 1 { "" } else { "s" },
+            frames.join(", ")
+        );
+    }
 }
 
 /// Prints the symbolizer's warnings on stderr.
@@ -148,17 +161,23 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             source.load(newest)?
         }
     };
-    let index_bytes = load_index(args.sym.as_ref())?;
-    let index = parse_index(index_bytes.as_deref(), args.sym.as_ref())?;
-    let mut symbolizer = Symbolizer::new(index);
+    let index_files = load_indexes(&args.sym)?;
+    let mut symbolizer = Symbolizer::new(index_set(&index_files)?);
     let dump = &opened.dump;
     let frames = symbolizer.frames(dump);
     report_warnings(&symbolizer);
+    report_missing(&symbolizer);
     let mut out = args.pager.start();
     if args.json {
         write_json(
             &mut out,
-            &ShowOutput::new(&opened.name, opened.size, dump, &frames),
+            &ShowOutput::new(
+                &opened.name,
+                opened.size,
+                dump,
+                &frames,
+                &symbolizer.missing,
+            ),
         )?;
         out.finish()?;
         return Ok(ExitCode::SUCCESS);

@@ -1,8 +1,10 @@
 //! Symbolization of a dump's frames (shared by `nx crash` and the OS's crash service):
 //! frames the producer already symbolized are kept;
 //! the others are placed in a module through `maps.json` (runtime pc to link-time
-//! address) and looked up by Build-ID in a `symbols.nxsym` index. An unknown Build-ID or
-//! an uncovered address is shown raw (`module+0xoffset`), never an error.
+//! address) and looked up by Build-ID in a set of `symbols.nxsym` indexes (the first that
+//! holds the Build-ID answers). An unknown Build-ID or an uncovered address is shown raw
+//! (`module+0xoffset`), never an error; when indexes were given, each Build-ID none of
+//! them holds is recorded once ([`Symbolizer::missing`]) for the caller to report.
 
 use alloc::collections::BTreeMap;
 use alloc::format;
@@ -10,7 +12,7 @@ use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 
 use crate::{BuildId, Dump, Frame};
-use symindex::{Module, SymIndex};
+use symindex::{IndexSet, Module};
 
 /// Where a frame's source locations came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -96,22 +98,37 @@ impl ResolvedFrame {
     }
 }
 
-/// Looks frames up in an optional symbol index, caching modules by Build-ID and
+/// A module of the dump whose Build-ID no given index holds, with the frames it left raw.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MissingModule {
+    /// The module's Build-ID.
+    pub build_id: BuildId,
+    /// The module's name in `maps.json`.
+    pub module: String,
+    /// Indexes (in `frames.json`) of the frames in it that needed the index.
+    pub frames: Vec<usize>,
+}
+
+/// Looks frames up in a set of symbol indexes, caching modules by Build-ID and
 /// collecting (deduplicated) warnings about index errors.
 pub struct Symbolizer<'a> {
-    index: Option<SymIndex<'a>>,
+    indexes: IndexSet<'a>,
     modules: BTreeMap<Vec<u8>, Option<Module<'a>>>,
     /// Problems met in the index (each once), for stderr.
     pub warnings: Vec<String>,
+    /// The Build-IDs no index holds (each once, in order of first frame), when at least
+    /// one index was given; filled by [`Symbolizer::frames`].
+    pub missing: Vec<MissingModule>,
 }
 
 impl<'a> Symbolizer<'a> {
-    /// A symbolizer over `index` (or none: only the dump's own symbols are used).
-    pub fn new(index: Option<SymIndex<'a>>) -> Symbolizer<'a> {
+    /// A symbolizer over `indexes` (an empty set: only the dump's own symbols are used).
+    pub fn new(indexes: IndexSet<'a>) -> Symbolizer<'a> {
         Symbolizer {
-            index,
+            indexes,
             modules: BTreeMap::new(),
             warnings: Vec::new(),
+            missing: Vec::new(),
         }
     }
 
@@ -122,17 +139,10 @@ impl<'a> Symbolizer<'a> {
     }
 
     fn module(&mut self, build_id: &BuildId) -> Option<Module<'a>> {
-        let index = self.index.as_ref()?;
         if let Some(cached) = self.modules.get(build_id.as_bytes()) {
             return *cached;
         }
-        let found = match index.module(build_id.as_bytes()) {
-            Ok(m) => m,
-            Err(e) => {
-                self.warn(format!("symbol index: module {build_id}: {e}"));
-                None
-            }
-        };
+        let found = self.indexes.module(build_id.as_bytes());
         self.modules.insert(build_id.as_bytes().to_vec(), found);
         found
     }
@@ -208,10 +218,36 @@ impl<'a> Symbolizer<'a> {
 
     /// Resolves every frame of `dump`, innermost first.
     pub fn frames(&mut self, dump: &Dump) -> Vec<ResolvedFrame> {
-        dump.frames
+        let frames: Vec<ResolvedFrame> = dump
+            .frames
             .iter()
             .enumerate()
             .map(|(i, f)| self.frame(dump, f, f.is_return_address(i)))
-            .collect()
+            .collect();
+        for (i, f) in frames.iter().enumerate() {
+            self.note_missing(i, f);
+        }
+        frames
+    }
+
+    /// Records frame `i` when it needed the index and no index holds its module.
+    fn note_missing(&mut self, i: usize, frame: &ResolvedFrame) {
+        if self.indexes.is_empty() || frame.origin == Origin::Dump {
+            return;
+        }
+        let Some((name, _, _, build_id)) = &frame.module else {
+            return;
+        };
+        if self.module(build_id).is_some() {
+            return;
+        }
+        match self.missing.iter_mut().find(|m| &m.build_id == build_id) {
+            Some(m) => m.frames.push(i),
+            None => self.missing.push(MissingModule {
+                build_id: build_id.clone(),
+                module: name.clone(),
+                frames: alloc::vec![i],
+            }),
+        }
     }
 }

@@ -5,7 +5,7 @@
 
 use alloc::string::String;
 
-use crate::{render, SymIndex};
+use crate::{render, IndexSet, SymIndex};
 
 /// The `index_reader` target: parses `data` as an index and calls every accessor of what
 /// it parsed: each module's fields, its lookup by Build-ID, and lookups (rendered both
@@ -14,8 +14,9 @@ use crate::{render, SymIndex};
 ///
 /// # Panics
 ///
-/// When a module listed by the index is not found by its own Build-ID: the finding the
-/// fuzzer reports.
+/// When a module listed by the index is not found by its own Build-ID, or when the index
+/// merged alone (an [`IndexSet`] of it) is not an index of the same modules: the findings
+/// the fuzzer reports.
 pub fn index_reader(data: &[u8]) {
     let Ok(idx) = SymIndex::parse(data) else {
         return;
@@ -35,6 +36,7 @@ pub fn index_reader(data: &[u8]) {
             m.debug_file(),
             m.scope_count(),
             m.line_blocks(),
+            m.raw(),
         );
         for a in (0u64..0x4000).step_by(7).chain([u64::MAX - 1, u64::MAX]) {
             if let Ok(frames) = m.lookup(a) {
@@ -44,4 +46,14 @@ pub fn index_reader(data: &[u8]) {
             }
         }
     }
+    let mut set = IndexSet::new();
+    let added = set.push("input", idx.clone());
+    assert!(added.is_ok(), "an index conflicts with nothing on its own");
+    let merged = set.merged();
+    let again = SymIndex::parse(&merged);
+    assert!(
+        matches!(&again, Ok(a) if a.modules().len() == idx.modules().len()
+            && a.modules().iter().zip(idx.modules()).all(|(x, y)| x.raw() == y.raw())),
+        "an index merged alone is not an index of the same modules"
+    );
 }

@@ -11,6 +11,9 @@
 //! there is none), finds separate debug files, and writes the index deterministically.
 //! The format is specified in docs/reliability/crashdump-v2.md.
 //!
+//! [`IndexSet`] reads several indexes as one symbol store (first hit by Build-ID; one
+//! Build-ID with two different contents refused) and merges them into one index.
+//!
 //! [`BuildId`] is the one Build-ID type of the crash pipeline: it lives here, the lowest
 //! crate (`nxcd` re-exports it), with its JSON form behind the `serde` feature.
 #![no_std]
@@ -30,6 +33,7 @@ pub mod fuzz;
 mod lookup;
 mod raw;
 pub mod render;
+mod set;
 mod write;
 
 #[cfg(feature = "std")]
@@ -39,6 +43,7 @@ pub use build_id::{BuildId, BuildIdError, MAX_BUILD_ID_LEN};
 pub use error::Error;
 pub use format::{BuildIdKind, DebugKind};
 pub use lookup::{Frame, Module, SymIndex};
+pub use set::{IndexSet, SetError};
 pub use write::{write_index, ModuleData, Node, Strings};
 
 /// Formats Build-ID bytes (as an index entry holds them) as lowercase hex.

@@ -32,6 +32,8 @@ pub struct SymIndex<'a> {
 /// One indexed ELF, keyed by its Build-ID.
 #[derive(Clone, Copy)]
 pub struct Module<'a> {
+    /// The module's whole CBOR map, as the index holds it (what a merge copies).
+    raw: &'a [u8],
     build_id: &'a [u8],
     build_id_kind: BuildIdKind,
     name: &'a str,
@@ -88,7 +90,11 @@ impl<'a> SymIndex<'a> {
         }
         let mut modules = Vec::with_capacity(count as usize);
         for _ in 0..count {
-            let module = Module::parse(&mut m)?;
+            let start = m.pos();
+            let mut module = Module::parse(&mut m)?;
+            module.raw = bytes
+                .get(start..m.pos())
+                .ok_or(Error::Truncated { at: start })?;
             if let Some(prev) = modules.last().map(|p: &Module<'_>| p.build_id) {
                 if prev >= module.build_id {
                     return Err(Error::UnsortedModules);
@@ -177,6 +183,7 @@ impl<'a> Module<'a> {
                 why: "not a non-empty array of u32",
             })?;
         Ok(Module {
+            raw: &[],
             build_id: need(build_id, key::BUILD_ID)?,
             build_id_kind: need(build_id_kind, key::BUILD_ID_KIND)?,
             name: need(name, key::NAME)?,
@@ -202,6 +209,12 @@ impl<'a> Module<'a> {
     /// The module's Build-ID bytes.
     pub fn build_id(&self) -> &'a [u8] {
         self.build_id
+    }
+
+    /// The module's encoded map exactly as the index holds it: two modules with equal
+    /// bytes are the same module, and a merge copies these bytes unchanged.
+    pub fn raw(&self) -> &'a [u8] {
+        self.raw
     }
 
     /// Whether the Build-ID came from the ELF's note or from the documented fallback.

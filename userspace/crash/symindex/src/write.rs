@@ -132,22 +132,39 @@ fn write_module(w: &mut Writer, m: &ModuleData) {
     );
 }
 
+/// Writes the top-level map around `count` modules that `modules` appends, in the
+/// canonical key order: "format", "modules", "version".
+fn write_top(count: usize, modules: impl FnOnce(&mut Writer)) -> Vec<u8> {
+    let mut w = Writer::default();
+    w.map(3);
+    w.text(key::FORMAT);
+    w.text(FORMAT_NAME);
+    w.text(key::MODULES);
+    w.array(count);
+    modules(&mut w);
+    w.text(key::VERSION);
+    w.uint(FORMAT_VERSION);
+    w.out
+}
+
+/// Writes an index of already encoded modules (each one module's map, as
+/// [`crate::Module::raw`] gives it), which the caller sorted by Build-ID without repeats.
+pub(crate) fn write_encoded(modules: &[&[u8]]) -> Vec<u8> {
+    write_top(modules.len(), |w| {
+        for m in modules {
+            w.out.extend_from_slice(m);
+        }
+    })
+}
+
 /// Writes the index for `modules`, sorted by Build-ID. The caller rejects duplicate
 /// Build-IDs before calling (it knows the file names to report).
 pub fn write_index(modules: &[ModuleData]) -> Vec<u8> {
     let mut sorted: Vec<&ModuleData> = modules.iter().collect();
     sorted.sort_by(|a, b| a.build_id.cmp(&b.build_id));
-    let mut w = Writer::default();
-    // Keys in canonical order: "format", "modules", "version".
-    w.map(3);
-    w.text(key::FORMAT);
-    w.text(FORMAT_NAME);
-    w.text(key::MODULES);
-    w.array(sorted.len());
-    for m in sorted {
-        write_module(&mut w, m);
-    }
-    w.text(key::VERSION);
-    w.uint(FORMAT_VERSION);
-    w.out
+    write_top(sorted.len(), |w| {
+        for m in sorted {
+            write_module(w, m);
+        }
+    })
 }

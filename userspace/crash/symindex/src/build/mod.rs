@@ -480,8 +480,23 @@ fn merge_lines(mut seqs: Vec<Sequence>) -> Vec<(u64, Option<(u32, u32)>)> {
     dedup
 }
 
+/// An index built by [`build_index_report`], with what its caller should tell the user.
+#[derive(Debug, Clone)]
+pub struct BuiltIndex {
+    /// The index bytes.
+    pub bytes: Vec<u8>,
+    /// The inputs indexed from their symbol table only (no DWARF in them nor in a
+    /// separate debug file found for them), in the order given.
+    pub symtab_only: Vec<PathBuf>,
+}
+
 /// Indexes every file in `paths` into one index. The order of `paths` does not matter.
 pub fn build_index(paths: &[PathBuf], opts: &Options) -> Result<Vec<u8>, BuildError> {
+    build_index_report(paths, opts).map(|b| b.bytes)
+}
+
+/// [`build_index`], also saying which inputs had no DWARF.
+pub fn build_index_report(paths: &[PathBuf], opts: &Options) -> Result<BuiltIndex, BuildError> {
     let mut modules: Vec<(ModuleData, &PathBuf)> = Vec::with_capacity(paths.len());
     for p in paths {
         modules.push((module_from_path(p, opts)?, p));
@@ -498,8 +513,20 @@ pub fn build_index(paths: &[PathBuf], opts: &Options) -> Result<Vec<u8>, BuildEr
             }
         }
     }
+    let symtab_only = paths
+        .iter()
+        .filter(|p| {
+            modules
+                .iter()
+                .any(|(m, q)| q == p && m.debug == DebugKind::Symtab)
+        })
+        .cloned()
+        .collect();
     let data: Vec<ModuleData> = modules.into_iter().map(|(m, _)| m).collect();
-    Ok(write_index(&data))
+    Ok(BuiltIndex {
+        bytes: write_index(&data),
+        symtab_only,
+    })
 }
 
 #[cfg(test)]
