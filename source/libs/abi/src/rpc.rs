@@ -145,6 +145,16 @@ pub fn service_rpc<R: Caller + ?Sized, C: ServiceCode>(
     service_body(&reply).map(<[u8]>::to_vec)
 }
 
+/// A little-endian `u32` at byte `at` of `body` (`BadLength` when it does not fit).
+pub fn u32_at(body: &[u8], at: usize) -> Result<u32, SysError> {
+    u32_of(body.get(at..).ok_or(SysError::BadLength)?)
+}
+
+/// A little-endian `u64` at byte `at` of `body` (`BadLength` when it does not fit).
+pub fn u64_at(body: &[u8], at: usize) -> Result<u64, SysError> {
+    u64_of(body.get(at..).ok_or(SysError::BadLength)?)
+}
+
 /// A little-endian `u32` at the start of `body`.
 pub fn u32_of(body: &[u8]) -> Result<u32, SysError> {
     let b = body.get(..4).ok_or(SysError::BadLength)?;
@@ -242,5 +252,9 @@ mod tests {
         assert_eq!(u32_of(&[1, 2, 3]), Err(SysError::BadLength));
         assert_eq!(u64_of(&7u64.to_le_bytes()), Ok(7));
         assert_eq!(u64_of(&[0; 7]), Err(SysError::BadLength));
+        assert_eq!(u32_at(&[9, 1, 2, 0, 0], 1), Ok(0x0201));
+        assert_eq!(u32_at(&[1, 2], 5), Err(SysError::BadLength));
+        assert_eq!(u64_at(&[0; 12], 4), Ok(0));
+        assert_eq!(u64_at(&[0; 11], 4), Err(SysError::BadLength));
     }
 }

@@ -168,14 +168,6 @@ pub fn name_of(bytes: &[u8]) -> Result<&str, SysError> {
     core::str::from_utf8(bytes).map_err(|_| SysError::BadLength)
 }
 
-fn u32_at(b: &[u8], at: usize) -> Result<u32, SysError> {
-    rpc::u32_of(b.get(at..).ok_or(SysError::BadLength)?)
-}
-
-fn u64_at(b: &[u8], at: usize) -> Result<u64, SysError> {
-    rpc::u64_of(b.get(at..).ok_or(SysError::BadLength)?)
-}
-
 impl<'a> Request<'a> {
     /// Decodes a whole request (op byte included); the error is the reply's status.
     pub fn decode(msg: &'a [u8]) -> Result<Request<'a>, SysError> {
@@ -201,30 +193,30 @@ impl<'a> Request<'a> {
             Op::Read => {
                 exact(16)?;
                 Request::Read {
-                    handle: u32_at(arg, 0)?,
-                    lba: u64_at(arg, 4)?,
-                    sectors: check_sectors(u32_at(arg, 12)?)?,
+                    handle: rpc::u32_at(arg, 0)?,
+                    lba: rpc::u64_at(arg, 4)?,
+                    sectors: check_sectors(rpc::u32_at(arg, 12)?)?,
                 }
             }
             Op::Write => {
                 let data = arg.get(12..).ok_or(SysError::BadLength)?;
                 check_data(data)?;
                 Request::Write {
-                    handle: u32_at(arg, 0)?,
-                    lba: u64_at(arg, 4)?,
+                    handle: rpc::u32_at(arg, 0)?,
+                    lba: rpc::u64_at(arg, 4)?,
                     data,
                 }
             }
             Op::Flush => {
                 exact(4)?;
                 Request::Flush {
-                    handle: u32_at(arg, 0)?,
+                    handle: rpc::u32_at(arg, 0)?,
                 }
             }
             Op::Size => {
                 exact(4)?;
                 Request::Size {
-                    handle: u32_at(arg, 0)?,
+                    handle: rpc::u32_at(arg, 0)?,
                 }
             }
         })
@@ -306,8 +298,8 @@ impl<C: Caller> Client<C> {
             return Err(SysError::BadLength);
         }
         Ok(Opened {
-            handle: u32_at(&body, 0)?,
-            sectors: u64_at(&body, 4)?,
+            handle: rpc::u32_at(&body, 0)?,
+            sectors: rpc::u64_at(&body, 4)?,
         })
     }
 

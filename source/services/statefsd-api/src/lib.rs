@@ -195,22 +195,14 @@ pub struct Usage {
     pub generation: u64,
 }
 
-fn u32_at(b: &[u8], at: usize) -> Option<u32> {
-    Some(u32::from_le_bytes(b.get(at..at + 4)?.try_into().ok()?))
-}
-
-fn u64_at(b: &[u8], at: usize) -> Option<u64> {
-    Some(u64::from_le_bytes(b.get(at..at + 8)?.try_into().ok()?))
-}
-
 /// The listing entries of a `List` reply body: the directory's total and the entries.
 pub fn decode_list(body: &[u8]) -> Option<(u32, Vec<Entry>)> {
-    let total = u32_at(body, 0)?;
+    let total = rpc::u32_at(body, 0).ok()?;
     let mut at = 4;
     let mut out = Vec::new();
     while at < body.len() {
         let kind = *body.get(at)?;
-        let size = u64_at(body, at + 1)?;
+        let size = rpc::u64_at(body, at + 1).ok()?;
         let len = usize::from(*body.get(at + 9)?);
         let name = body.get(at + 10..at + 10 + len)?;
         out.push(Entry {
@@ -242,15 +234,12 @@ impl<'c, C: Caller + ?Sized> Client<'c, C> {
     /// Kind and size of `path`.
     pub fn stat(&mut self, path: &str) -> Result<Entry, Error> {
         let b = self.call(Op::Stat, path.as_bytes())?;
-        let (kind, size) = (b.first().copied(), u64_at(&b, 1));
-        match (kind, size) {
-            (Some(kind), Some(size)) => Ok(Entry {
-                name: String::from(path),
-                dir: kind == 2,
-                size,
-            }),
-            _ => Err(Error::Sys(SysError::BadLength)),
-        }
+        let kind = *b.first().ok_or(SysError::BadLength)?;
+        Ok(Entry {
+            name: String::from(path),
+            dir: kind == 2,
+            size: rpc::u64_at(&b, 1)?,
+        })
     }
 
     /// The whole file at `path` (at most `max` bytes, checked from its size first).
@@ -318,14 +307,11 @@ impl<'c, C: Caller + ?Sized> Client<'c, C> {
     /// The store's space and generation.
     pub fn usage(&mut self) -> Result<Usage, Error> {
         let b = self.call(Op::Usage, &[])?;
-        match (u32_at(&b, 0), u32_at(&b, 4), u32_at(&b, 8), u64_at(&b, 12)) {
-            (Some(block_size), Some(blocks), Some(used), Some(generation)) => Ok(Usage {
-                block_size,
-                blocks,
-                used,
-                generation,
-            }),
-            _ => Err(Error::Sys(SysError::BadLength)),
-        }
+        Ok(Usage {
+            block_size: rpc::u32_at(&b, 0)?,
+            blocks: rpc::u32_at(&b, 4)?,
+            used: rpc::u32_at(&b, 8)?,
+            generation: rpc::u64_at(&b, 12)?,
+        })
     }
 }

@@ -9,6 +9,7 @@
 //! and put in the store by one `Store::write`, so it is replaced whole or not at all
 //! whatever the caller does in between, even if it ends.
 
+use abi::rpc;
 use abi::{ServiceId, SysError};
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -39,14 +40,6 @@ fn bad() -> Error {
 
 fn store_err(e: statefs::Error) -> Error {
     Error::Service(StoreCode::of(&e))
-}
-
-fn u32_at(b: &[u8], at: usize) -> Option<u32> {
-    Some(u32::from_le_bytes(b.get(at..at + 4)?.try_into().ok()?))
-}
-
-fn u64_at(b: &[u8], at: usize) -> Option<u64> {
-    Some(u64::from_le_bytes(b.get(at..at + 8)?.try_into().ok()?))
 }
 
 /// A path argument: UTF-8, checked by the store's rules; returned without a leading `/`.
@@ -118,7 +111,7 @@ impl<D: BlockDevice> Server<D> {
                 Ok(b)
             }
             Op::Read => {
-                let offset = u64_at(arg, 0).ok_or_else(bad)?;
+                let offset = rpc::u64_at(arg, 0)?;
                 let path = path_arg(&arg[8..])?;
                 self.check(program, &path, Access::Read)?;
                 let mut buf = alloc::vec![0u8; MAX_CHUNK];
@@ -130,7 +123,7 @@ impl<D: BlockDevice> Server<D> {
                 Ok(buf)
             }
             Op::List => {
-                let skip = u32_at(arg, 0).ok_or_else(bad)? as usize;
+                let skip = rpc::u32_at(arg, 0)? as usize;
                 let path = path_arg(&arg[4..])?;
                 self.check(program, &path, Access::Read)?;
                 let entries = self.store.list(&path).map_err(store_err)?;
@@ -148,7 +141,7 @@ impl<D: BlockDevice> Server<D> {
                 Ok(b)
             }
             Op::Create => {
-                let size = u64_at(arg, 0).ok_or_else(bad)?;
+                let size = rpc::u64_at(arg, 0)?;
                 let path = path_arg(&arg[8..])?;
                 self.check(program, &path, Access::ReadWrite)?;
                 if size > MAX_WRITE {
