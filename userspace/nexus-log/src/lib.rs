@@ -1,8 +1,10 @@
 //! `nexus-log`: the small logging facade every service uses. A [`Logger`] turns a level,
 //! a scope, a message and [`Fields`] into one logd v1 APPEND frame and hands it to a
-//! [`Backend`], which only moves frames: the kernel's IPC on the OS (the os-lite backend
-//! arrives with the OS services), the logd socket on the host ([`SocketBackend`], feature
-//! `std`), or a journal in the same process ([`JournalBackend`]).
+//! [`Backend`], which only moves frames: the kernel's IPC on the OS (the os-lite
+//! backend: [`deadline::DeadlineBackend`] over `nexus_rt::log`'s `call_timeout` to logd,
+//! every call bounded, failures counted), the logd socket on the host
+//! ([`SocketBackend`], feature `std`), or a journal in the same process
+//! ([`JournalBackend`]).
 //!
 //! Rules: the origin is never part of what a producer sends (logd takes it from the
 //! transport); records below the logger's maximum level are not sent; a message over
@@ -16,6 +18,8 @@
 extern crate alloc;
 #[cfg(feature = "std")]
 extern crate std;
+
+pub mod deadline;
 
 use alloc::string::String;
 use alloc::vec::Vec;

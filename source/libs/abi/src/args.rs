@@ -204,6 +204,24 @@ pub struct SendTimeoutArgs {
     pub timeout_ns: u64,
 }
 
+/// `call_timeout(dst, ptr, len, rbuf, rcap, timeout_ns)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CallTimeoutArgs {
+    /// The call.
+    pub call: CallArgs,
+    /// How long the request may wait to be taken (0: not at all, a try).
+    pub timeout_ns: u64,
+}
+
+/// `recv_timeout(buf, cap, hdr_ptr, timeout_ns)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RecvTimeoutArgs {
+    /// The receive.
+    pub recv: RecvArgs,
+    /// How long to wait for a message (0: only one already there).
+    pub timeout_ns: u64,
+}
+
 /// `device_info(index, info_ptr)`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DeviceInfoArgs {
@@ -310,6 +328,10 @@ pub enum Syscall {
     Reboot,
     /// `bench_copy`.
     BenchCopy(BenchCopyArgs),
+    /// `call_timeout`.
+    CallTimeout(CallTimeoutArgs),
+    /// `recv_timeout`.
+    RecvTimeout(RecvTimeoutArgs),
 }
 
 impl SendArgs {
@@ -406,6 +428,14 @@ impl Syscall {
             }),
             Sysnum::Reboot => Syscall::Reboot,
             Sysnum::BenchCopy => Syscall::BenchCopy(BenchCopyArgs { bytes: a[0] }),
+            Sysnum::CallTimeout => Syscall::CallTimeout(CallTimeoutArgs {
+                call: CallArgs::decode(&a),
+                timeout_ns: a[5] as u64,
+            }),
+            Sysnum::RecvTimeout => Syscall::RecvTimeout(RecvTimeoutArgs {
+                recv: RecvArgs::decode(&a, 0),
+                timeout_ns: a[3] as u64,
+            }),
         }
     }
 }
@@ -447,6 +477,19 @@ mod tests {
                 name: UserRange::new(64, 0x6000_0000),
             })
         );
+        assert_eq!(
+            Syscall::decode(Sysnum::CallTimeout, a),
+            Syscall::CallTimeout(CallTimeoutArgs {
+                call: CallArgs::decode(&a),
+                timeout_ns: 0x7000_0000,
+            })
+        );
+        let Syscall::RecvTimeout(rt) = Syscall::decode(Sysnum::RecvTimeout, a) else {
+            panic!("recv_timeout decoded as another call");
+        };
+        assert_eq!(rt.recv.buf, UserRange::new(1, 0x4001_0000));
+        assert_eq!(rt.recv.header, UserRange::new(64, RecvHeader::LEN));
+        assert_eq!(rt.timeout_ns, 0x6000_0000);
         assert_eq!(
             Syscall::decode(Sysnum::Exit, [usize::MAX; 6]),
             Syscall::Exit(-1)
