@@ -243,6 +243,31 @@ mod tests {
     }
 
     #[test]
+    fn query_and_stats_read_back_through_the_same_backend() {
+        let mut log = logger();
+        let mut f = Fields::new();
+        f.insert("k", "v").unwrap();
+        log.log(logd::Level::Warn, "one", &f).unwrap();
+        log.info("two").unwrap();
+        let (records, total, dropped) = log.query(0, 16).unwrap();
+        assert_eq!((records.len(), total, dropped), (2, 2, 0));
+        assert_eq!(records[0].message, b"one");
+        assert_eq!(records[0].fields, b"k=v");
+        assert_eq!(records[0].service_id, ServiceId::from_kernel(9, 1));
+        assert_eq!(records[1].scope, b"svc");
+        let stats = log.stats().unwrap();
+        assert_eq!(
+            (stats.total, stats.used_records, stats.capacity_records),
+            (2, 2, 8)
+        );
+        log.backend_mut().transport_mut().next = Some(CallFailure::TimedOut);
+        assert!(matches!(
+            log.query(0, 16),
+            Err(LogError::Backend(CallFailure::TimedOut))
+        ));
+    }
+
+    #[test]
     fn raw_frames_get_logd_s_status() {
         let mut log = logger();
         let mut resp = [0u8; logd::wire::MAX_RESPONSE_LEN];

@@ -27,7 +27,7 @@ use core::fmt;
 
 use logd::wire::{MAX_MESSAGE_LEN, MAX_SCOPE_LEN};
 use logd::{encode_append_into, Entry, FrameError, Journal, Op, Response, ResponseBuf, Status};
-pub use logd::{Fields, FieldsError, Level, ServiceId};
+pub use logd::{Fields, FieldsError, Level, Record, ServiceId, Stats};
 
 /// Moves one request frame to logd and its response frame back.
 pub trait Backend {
@@ -113,6 +113,11 @@ impl<B: Backend> Logger<B> {
         })
     }
 
+    /// The default scope.
+    pub fn scope(&self) -> &str {
+        &self.scope
+    }
+
     /// Sends records up to `level` (error is most severe; trace sends everything).
     pub fn set_max_level(&mut self, level: Level) {
         self.max_level = level;
@@ -169,6 +174,47 @@ impl<B: Backend> Logger<B> {
         let frame = self.response.get(..len).unwrap_or(&[]);
         match Response::decode_for(Op::Append, frame).map_err(LogError::Frame)? {
             Response::Append(a) if a.status == Status::Ok => Ok(Some(a.record_id)),
+            other => Err(LogError::Rejected(other.status())),
+        }
+    }
+
+    /// Reads back records stamped at or after `since_nsec`, oldest first, at most
+    /// `max_count` (logd caps it at 16 and a response at 2,048 bytes): logd's QUERY through
+    /// the same backend. Also returns logd's `total` and `dropped` counters.
+    pub fn query(
+        &mut self,
+        since_nsec: u64,
+        max_count: u16,
+    ) -> Result<(Vec<Record>, u64, u64), LogError<B::Error>> {
+        let request = logd::encode_query(logd::Query {
+            since_nsec,
+            max_count,
+        });
+        let len = self
+            .backend
+            .call(&request, &mut self.response)
+            .map_err(LogError::Backend)?;
+        let frame = self.response.get(..len).unwrap_or(&[]);
+        match Response::decode_for(Op::Query, frame).map_err(LogError::Frame)? {
+            Response::Query(q) if q.status == Status::Ok => Ok((
+                q.records().map(|r| r.to_record()).collect(),
+                q.total,
+                q.dropped,
+            )),
+            other => Err(LogError::Rejected(other.status())),
+        }
+    }
+
+    /// logd's counters and occupancy (STATS).
+    pub fn stats(&mut self) -> Result<Stats, LogError<B::Error>> {
+        let request = logd::encode_stats();
+        let len = self
+            .backend
+            .call(&request, &mut self.response)
+            .map_err(LogError::Backend)?;
+        let frame = self.response.get(..len).unwrap_or(&[]);
+        match Response::decode_for(Op::Stats, frame).map_err(LogError::Frame)? {
+            Response::Stats(Status::Ok, stats) => Ok(stats),
             other => Err(LogError::Rejected(other.status())),
         }
     }

@@ -20,6 +20,7 @@
 extern crate alloc;
 
 mod churn;
+mod logs;
 
 use alloc::format;
 use alloc::string::String;
@@ -35,9 +36,9 @@ use samgrd_api::Op;
 
 nexus_rt::entry!(main);
 
-type Check = Result<(), String>;
+pub(crate) type Check = Result<(), String>;
 
-fn ensure(cond: bool, why: impl FnOnce() -> String) -> Check {
+pub(crate) fn ensure(cond: bool, why: impl FnOnce() -> String) -> Check {
     if cond {
         Ok(())
     } else {
@@ -60,9 +61,12 @@ fn main() -> i32 {
     if let Some(code) = churn::run_if_asked(samgrd) {
         return code;
     }
-    let steps: [(&str, &dyn Fn() -> Check); 15] = [
+    let steps: [(&str, &dyn Fn() -> Check); 18] = [
         ("ipc roundtrip", &|| ipc_roundtrip(samgrd)),
+        ("log query", &logs::log_query),
+        ("core services log", &logs::core_services_log),
         ("bench", &|| bench(samgrd)),
+        ("log bench", &|| logs::bench(samgrd)),
         ("preemption", &|| preemption(samgrd)),
         ("bad pointer", &|| bad_pointer(samgrd)),
         ("fault isolation", &|| fault_isolation(samgrd)),
@@ -79,7 +83,7 @@ fn main() -> i32 {
     ];
     for (name, step) in steps {
         match step() {
-            Ok(()) if name == "bench" || name == "state bench" => {}
+            Ok(()) if name.ends_with("bench") => {}
             Ok(()) => println!("SELFTEST: {name} ok"),
             Err(why) => {
                 println!("SELFTEST: {name} FAIL: {why}");
@@ -124,12 +128,12 @@ fn main() -> i32 {
 }
 
 /// A client of init.
-fn init() -> init_api::Client<sys::Ipc> {
+pub(crate) fn init() -> init_api::Client<sys::Ipc> {
     init_api::Client::new(sys::Ipc)
 }
 
 /// A client of samgrd.
-fn sam(samgrd: ServiceId) -> samgrd_api::Client<sys::Ipc> {
+pub(crate) fn sam(samgrd: ServiceId) -> samgrd_api::Client<sys::Ipc> {
     samgrd_api::Client::new(sys::Ipc, samgrd)
 }
 
@@ -516,6 +520,41 @@ fn deadline_send(samgrd: ServiceId) -> Check {
     ensure(missing == Err(SysError::NoSuchService), || {
         format!("send_timeout to nobody: {missing:?}")
     })?;
+    // A call to a process that never receives: withdrawn at the deadline.
+    let mut reply = [0u8; 16];
+    let tried = sys::call_timeout(spinner, b"anyone?", &mut reply, 0);
+    ensure(tried == Err(SysError::TimedOut), || {
+        format!("call_timeout 0 to the spinner: {tried:?}")
+    })?;
+    let t0 = sys::time_ns();
+    let called = sys::call_timeout(spinner, b"anyone?", &mut reply, 5_000_000);
+    let waited = sys::time_ns() - t0;
+    ensure(called == Err(SysError::TimedOut), || {
+        format!("call_timeout to the spinner: {called:?}")
+    })?;
+    ensure(waited >= 5_000_000, || {
+        format!("call timed out after {waited} ns of 5 ms")
+    })?;
+    // A call to a server that answers is answered within the deadline.
+    let mut reply = [0u8; 64];
+    let n = sys::call_timeout(samgrd, &[Op::Echo as u8, b'x'], &mut reply, 50_000_000)
+        .map_err(|e| format!("call_timeout to samgrd: {e}"))?;
+    ensure(n == 6 && reply[0] == 0 && reply[5] == b'x', || {
+        format!("call_timeout echo reply {:?}", &reply[..n.min(8)])
+    })?;
+    // A receive with nothing to receive gives up at its deadline (0: at once).
+    let mut buf = [0u8; 64];
+    let none = sys::recv_timeout(&mut buf, 0).map(|h| h.sender);
+    ensure(none == Err(SysError::TimedOut), || {
+        format!("recv_timeout 0 with nothing queued: {none:?}")
+    })?;
+    let t0 = sys::time_ns();
+    let none = sys::recv_timeout(&mut buf, 3_000_000).map(|h| h.sender);
+    let waited = sys::time_ns() - t0;
+    ensure(
+        none == Err(SysError::TimedOut) && waited >= 3_000_000,
+        || format!("recv_timeout 3 ms with nothing queued: {none:?} after {waited} ns"),
+    )?;
     let (who, _) = echo(samgrd, b"after the deadline")?;
     ensure(who == sys::self_id(), || {
         String::from("samgrd echo after the deadline")

@@ -7,7 +7,7 @@
 //! sent while logd is not running, is not stored: the call returns the reason and the
 //! backend counts it; the service goes on.
 
-use crate::sys;
+use crate::{println, sys};
 use abi::{ServiceId, SysError};
 use nexus_log::deadline::{CallFailure, DeadlineBackend, DeadlineCall};
 pub use nexus_log::{Fields, Level, LogError, Logger};
@@ -41,4 +41,36 @@ pub type Backend = DeadlineBackend<Logd>;
 /// bounded by `nexus_log::deadline::DEFAULT_TIMEOUT_NS`.
 pub fn logger(logd: ServiceId, scope: &str) -> Result<Logger<Backend>, LogError<CallFailure>> {
     Logger::new(DeadlineBackend::new(Logd(logd)), scope)
+}
+
+/// A logger for `scope` once logd's id is known (`found`, samgrd's answer to a lookup
+/// of [`LOGD_NAME`]); `None`, said on the UART as `<scope>: log: ...`, when it is not.
+pub fn connect(found: Result<ServiceId, SysError>, scope: &str) -> Option<Logger<Backend>> {
+    match found
+        .map_err(|e| alloc::format!("no logd: {e}"))
+        .and_then(|id| logger(id, scope).map_err(|e| alloc::format!("{e}")))
+    {
+        Ok(log) => Some(log),
+        Err(why) => {
+            println!("{scope}: log: {why}");
+            None
+        }
+    }
+}
+
+/// Sends one record in the logger's scope; returns its id. A record logd did not store
+/// is said on the UART (`<scope>: log: <why>`, never silently) and the caller goes on.
+pub fn send(
+    log: &mut Logger<Backend>,
+    level: Level,
+    message: &str,
+    fields: &Fields,
+) -> Option<u64> {
+    match log.log(level, message, fields) {
+        Ok(id) => id,
+        Err(e) => {
+            println!("{}: log: {e}", log.scope());
+            None
+        }
+    }
 }

@@ -73,12 +73,11 @@ fn main() -> i32 {
         );
         let n = n.min(buf.len());
         buf[..n].copy_from_slice(&response[..n]);
-        if flood_marks
-            .get(next_mark)
-            .is_some_and(|&m| journal.dropped() >= m)
-        {
-            next_mark += 1;
-            report_heap(journal.dropped());
+        if let Some(&mark) = flood_marks.get(next_mark) {
+            if journal.dropped() >= mark {
+                next_mark += 1;
+                report_heap(mark);
+            }
         }
         n
     })
@@ -94,6 +93,7 @@ fn register() -> Result<(), alloc::string::String> {
         .map_err(|e| alloc::format!("register with samgrd: {e}"))
 }
 
+/// Prints the heap footprint once `dropped` records have been dropped.
 fn report_heap(dropped: u64) {
     println!(
         "bench: logd heap {} bytes at {dropped} records dropped",
