@@ -149,9 +149,16 @@ fn console_script(body: &[String]) -> Vec<String> {
             script.push(String::new());
             continue;
         }
-        continued = line.ends_with('\\');
+        continued = continues(line);
     }
     script
+}
+
+/// Whether the command on `line` goes on on the next line: a `\\` continuation, or a
+/// pipe or list operator at its end.
+fn continues(line: &str) -> bool {
+    let line = line.trim_end();
+    ["\\", "|", "&&"].iter().any(|end| line.ends_with(end))
 }
 
 /// The delimiter of a here-document that `line` opens (`<<EOF`, `<<'EOF'`, `<<-"EOF"`).
@@ -182,7 +189,7 @@ fn commands_of(script: &[String], open: usize) -> Vec<Cmd> {
         let first = i;
         let mut text = script[i].clone();
         let mut heredoc = heredoc_delimiter(&script[i]);
-        let mut continued = script[i].ends_with('\\');
+        let mut continued = continues(&script[i]);
         while (continued || heredoc.is_some()) && i + 1 < script.len() {
             i += 1;
             text.push('\n');
@@ -194,7 +201,7 @@ fn commands_of(script: &[String], open: usize) -> Vec<Cmd> {
                 continue;
             }
             heredoc = heredoc_delimiter(&script[i]);
-            continued = script[i].ends_with('\\');
+            continued = continues(&script[i]);
         }
         commands.push(Cmd {
             line: open + first + 1,
@@ -389,6 +396,7 @@ fn make_run_leaves(root: &Path, tools: &Tools) {
     with_other_build_id(&subject, &os_demo);
     let os = t.join("os");
     fs::create_dir_all(os.join("boot")).unwrap();
+    fs::write(os.join("scratch.img"), vec![0u8; 2 << 20]).unwrap();
     fs::write(os.join("initrd.img"), pattern(20_000, 2)).unwrap();
 
     // scripts/qemu-test.sh: the image, and the segments QEMU boots extracted from it.
@@ -431,32 +439,53 @@ fn make_run_leaves(root: &Path, tools: &Tools) {
     nx(&["state", "format", "--image", "target/os/os.img", "--yes"]);
     let faults = t.join("os-faults");
     fs::create_dir(&faults).unwrap();
-    let status = Command::new(&os_demo)
-        .arg("--out-dir")
-        .arg(&faults)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .unwrap();
-    assert_eq!(status.code(), Some(101), "the OS's crash-demo: {status}");
+    // The OS boots twice, and crash-demo faults in each boot.
+    for _boot in 0..2 {
+        let status = Command::new(&os_demo)
+            .arg("--out-dir")
+            .arg(&faults)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .unwrap();
+        assert_eq!(status.code(), Some(101), "the OS's crash-demo: {status}");
+    }
     for name in test_harness::names_in(&faults) {
         let in_store = format!("crash/{name}");
         let file = faults.join(&name).display().to_string();
-        nx(&["state", "put", "--image", "target/os/os.img", &in_store, &file]);
+        nx(&[
+            "state",
+            "put",
+            "--image",
+            "target/os/os.img",
+            &in_store,
+            &file,
+        ]);
     }
     fs::remove_dir_all(&faults).unwrap();
-    let note = t.join("selftest-note");
-    fs::write(&note, b"selftest-client was here\n").unwrap();
-    nx(&[
-        "state",
-        "put",
-        "--image",
-        "target/os/os.img",
-        "settings/selftest/note",
-        &note.display().to_string(),
+    for (name, len) in [("persist", 40 * 1024), ("probe", 6000)] {
+        let file = t.join(name);
+        fs::write(&file, pattern(len, 3)).unwrap();
+        let in_store = format!("settings/selftest/{name}");
+        let from = file.display().to_string();
+        nx(&[
+            "state",
+            "put",
+            "--image",
+            "target/os/os.img",
+            &in_store,
+            &from,
+        ]);
+        fs::remove_file(&file).unwrap();
+    }
+    // The dump check's index of the OS's crash-demo.
+    nxsym(&[
+        "index",
+        "target/riscv64gc-unknown-none-elf/release/crash-demo",
+        "-o",
+        "target/os/symbols.nxsym",
     ]);
-    fs::remove_file(&note).unwrap();
     fs::write(os.join("uart.log"), "kernel: booted\n").unwrap();
 }
 
@@ -476,7 +505,10 @@ fn with_other_build_id(from: &Path, to: &Path) {
     fs::write(&note, bytes).unwrap();
     run_ok(
         Command::new("objcopy")
-            .arg(format!("--update-section=.note.gnu.build-id={}", note.display()))
+            .arg(format!(
+                "--update-section=.note.gnu.build-id={}",
+                note.display()
+            ))
             .arg(from)
             .arg(to),
     );
@@ -510,8 +542,24 @@ fn failure(block: &Block, dir: &Path, status: &str) -> String {
             block.file, block.open
         ),
     };
-    let _ = write!(msg, "--- stdout\n{out}--- stderr\n{err}");
+    let _ = write!(
+        msg,
+        "--- stdout (its end)\n{}--- stderr (its end)\n{}",
+        last_lines(&out),
+        last_lines(&err)
+    );
     msg
+}
+
+/// The last lines of a block's output, which hold the failing command's.
+fn last_lines(text: &str) -> String {
+    const KEEP: usize = 30;
+    let lines: Vec<&str> = text.lines().collect();
+    let mut out = lines[lines.len().saturating_sub(KEEP)..].join("\n");
+    if !out.is_empty() {
+        out.push('\n');
+    }
+    out
 }
 
 /// Runs `block` in a fresh copy of the checkout `template`; the failure message if it
@@ -539,9 +587,15 @@ fn run_block(
         .arg(&script)
         .current_dir(&root)
         .env_clear()
-        .env("PATH", format!("{}:{path}", root.join("target/release").display()))
+        .env(
+            "PATH",
+            format!("{}:{path}", root.join("target/release").display()),
+        )
         .env("HOME", &home)
-        .env("USER", std::env::var_os("USER").unwrap_or_else(|| "user".into()))
+        .env(
+            "USER",
+            std::env::var_os("USER").unwrap_or_else(|| "user".into()),
+        )
         .env("LANG", "C.UTF-8")
         .env("TMPDIR", dir)
         .stdin(Stdio::null())
@@ -644,10 +698,7 @@ fn a_heredoc_is_part_of_its_command_and_other_fences_are_not_run() {
         .iter()
         .map(|c| (c.line, c.text.as_str()))
         .collect();
-    assert_eq!(
-        lines,
-        [(3, "cat > a.toml <<'EOF'\nx = 1\nEOF"), (6, "ls")]
-    );
+    assert_eq!(lines, [(3, "cat > a.toml <<'EOF'\nx = 1\nEOF"), (6, "ls")]);
 }
 
 #[test]
@@ -663,7 +714,9 @@ fn skipped_commands_are_blanked_and_failures_name_file_line_and_command() {
         .expect("a block with `false` fails");
     assert_eq!(skipped, ["make run"]);
     assert!(
-        msg.starts_with("doc.md:6: this command failed (exit status: 1):\n    false \\\n      --flag\n"),
+        msg.starts_with(
+            "doc.md:6: this command failed (exit status: 1):\n    false \\\n      --flag\n"
+        ),
         "{msg}"
     );
     assert!(!msg.contains("after"), "{msg}");
