@@ -107,5 +107,6 @@ fn run_other(k: &mut Kernel, num: usize, a: Regs) -> Outcome {
         Syscall::BenchCopy(args) => Outcome::Done(process::bench_copy(k, args)),
         Syscall::CallTimeout(args) => ipc::call_timeout(k, args),
         Syscall::RecvTimeout(args) => ipc::recv_timeout(k, args),
+        Syscall::InitrdRead(args) => Outcome::Done(process::initrd_read(k, args)),
     }
 }

@@ -222,6 +222,24 @@ pub struct RecvTimeoutArgs {
     pub timeout_ns: u64,
 }
 
+/// `initrd_read(name_ptr, name_len, offset, buf_ptr, buf_len)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InitrdReadArgs {
+    /// The entry's name.
+    pub name: UserRange,
+    /// Where in the entry to start.
+    pub offset: usize,
+    /// Where the bytes go (0 bytes: ask for the entry's size).
+    pub buf: UserRange,
+}
+
+impl InitrdReadArgs {
+    /// The name, if 1 to [`MAX_PROGRAM_NAME`] bytes (else `BadLength`).
+    pub fn name(&self) -> Result<UserRange, SysError> {
+        self.name.with_len_in(1, MAX_PROGRAM_NAME)
+    }
+}
+
 /// `device_info(index, info_ptr)`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DeviceInfoArgs {
@@ -332,6 +350,8 @@ pub enum Syscall {
     CallTimeout(CallTimeoutArgs),
     /// `recv_timeout`.
     RecvTimeout(RecvTimeoutArgs),
+    /// `initrd_read`.
+    InitrdRead(InitrdReadArgs),
 }
 
 impl SendArgs {
@@ -436,6 +456,11 @@ impl Syscall {
                 recv: RecvArgs::decode(&a, 0),
                 timeout_ns: a[3] as u64,
             }),
+            Sysnum::InitrdRead => Syscall::InitrdRead(InitrdReadArgs {
+                name: UserRange::new(a[0], a[1]),
+                offset: a[2],
+                buf: UserRange::new(a[3], a[4]),
+            }),
         }
     }
 }
@@ -490,6 +515,14 @@ mod tests {
         assert_eq!(rt.recv.buf, UserRange::new(1, 0x4001_0000));
         assert_eq!(rt.recv.header, UserRange::new(64, RecvHeader::LEN));
         assert_eq!(rt.timeout_ns, 0x6000_0000);
+        assert_eq!(
+            Syscall::decode(Sysnum::InitrdRead, a),
+            Syscall::InitrdRead(InitrdReadArgs {
+                name: UserRange::new(1, 0x4001_0000),
+                offset: 64,
+                buf: UserRange::new(0x6000_0000, 128),
+            })
+        );
         assert_eq!(
             Syscall::decode(Sysnum::Exit, [usize::MAX; 6]),
             Syscall::Exit(-1)

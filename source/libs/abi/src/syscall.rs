@@ -87,10 +87,16 @@ pub enum Sysnum {
     /// `timeout_ns` nanoseconds for a message or notice (0: only what is there now);
     /// then `TimedOut`.
     RecvTimeout = 23,
+    /// `initrd_read(name_ptr, name_len, offset, buf_ptr, buf_len) -> bytes`: copies the
+    /// bytes of initrd entry `name` from `offset` into the buffer (as many as fit; 0 at or
+    /// past the end) and returns how many; with a 0-byte buffer it returns the entry's
+    /// size. Read-only, for any program: the initrd is the image's signed content (the
+    /// programs, the boot manifest, the symbol index `symbols.nxsym`).
+    InitrdRead = 24,
 }
 
 /// The highest syscall number the kernel knows.
-pub const LAST_SYSNUM: usize = Sysnum::RecvTimeout as usize;
+pub const LAST_SYSNUM: usize = Sysnum::InitrdRead as usize;
 
 /// Most switch pairs one `bench_switch` times (a few milliseconds with interrupts off).
 pub const MAX_BENCH_PAIRS: usize = 1000;
@@ -127,6 +133,7 @@ impl TryFrom<usize> for Sysnum {
             21 => Sysnum::BenchCopy,
             22 => Sysnum::CallTimeout,
             23 => Sysnum::RecvTimeout,
+            24 => Sysnum::InitrdRead,
             _ => return Err(SysError::BadSyscall),
         })
     }
@@ -244,8 +251,8 @@ mod tests {
             let s = Sysnum::try_from(n).unwrap();
             assert_eq!(s as usize, n);
         }
-        assert_eq!(LAST_SYSNUM, 23);
-        assert_eq!(Sysnum::try_from(24), Err(SysError::BadSyscall));
+        assert_eq!(LAST_SYSNUM, 24);
+        assert_eq!(Sysnum::try_from(25), Err(SysError::BadSyscall));
         assert_eq!(Sysnum::try_from(usize::MAX), Err(SysError::BadSyscall));
     }
 

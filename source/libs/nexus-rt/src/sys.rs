@@ -122,6 +122,33 @@ pub fn self_incarnation() -> u32 {
     (call0(Sysnum::SelfId, [0; 6]).unwrap_or(0) as u64 >> 32) as u32
 }
 
+/// The size of initrd entry `name` (`NoSuchProgram` when there is none).
+pub fn initrd_size(name: &str) -> Result<usize, SysError> {
+    call0(
+        Sysnum::InitrdRead,
+        [name.as_ptr() as usize, name.len(), 0, 0, 0, 0],
+    )
+}
+
+/// Copies initrd entry `name` from `offset` into `buf`; returns the bytes copied (0 at
+/// or past its end).
+pub fn initrd_read(name: &str, offset: usize, buf: &mut [u8]) -> Result<usize, SysError> {
+    if buf.is_empty() {
+        return Ok(0);
+    }
+    call0(
+        Sysnum::InitrdRead,
+        [
+            name.as_ptr() as usize,
+            name.len(),
+            offset,
+            buf.as_mut_ptr() as usize,
+            buf.len(),
+            0,
+        ],
+    )
+}
+
 /// Starts the manifest program `name` as a child (init and execd only).
 pub fn spawn(name: &str) -> Result<ServiceId, SysError> {
     call0(
