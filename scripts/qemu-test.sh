@@ -39,7 +39,8 @@
 # Outputs: target/os/initrd.img (holding target/os/symbols.nxsym, the symbol index of
 # its programs), target/os/os.img and os.manifest.json (the image, attached as a
 # virtio-blk device with serial `os`), target/os/boot/kernel and boot/initrd (what
-# `nx image extract` took out of it for QEMU), target/os/uart.log, target/os/scratch.img (a 2 MiB scratch disk with a GPT, attached as a second
+# `nx image extract` took out of it for QEMU), target/os/uart.log,
+# target/os/scratch.img (a 2 MiB scratch disk with a GPT, attached as a second
 # virtio-blk device, serial `disk0`) (under CARGO_TARGET_DIR when set). A virtio-rng
 # device is attached too: selftest-client's own device grant.
 set -euo pipefail
