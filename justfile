@@ -71,10 +71,16 @@ test-statefs-faults cuts="20000":
 bench-os:
     bash scripts/bench/os.sh
 
-# The main job: boot the OS in QEMU showing its marker sequence, then the end-to-end
-# demo of the crash pipeline on the host.
+# The main job: build everything and the image, boot it in QEMU showing its marker
+# sequence (crash-demo faults and crashd stores its dump in the image), read the dump
+# out of the image and show it symbolized; then the same pipeline for a host program.
 run:
     SHOW=1 bash scripts/qemu-test.sh
+    bash scripts/demo-os.sh
+    bash scripts/demo.sh
+
+# The crash pipeline on the host alone: a host program panics, its dump is symbolized.
+demo-host:
     bash scripts/demo.sh
 
 # Benchmarks, each beside its peer tool in the same run.
