@@ -60,6 +60,8 @@ mkdir -p "$out"
 if [ "${SKIP_BUILD:-0}" != 1 ]; then
   # The OS programs: the one list (package, folder), shared with the justfile.
   mapfile -t os_packages < <(sed -e 's/#.*//' scripts/os-programs | awk 'NF { print "-p"; print $1 }')
+  # shellcheck source=scripts/os-env.sh
+  source scripts/os-env.sh
   cargo build --locked --release --target "$target" "${os_packages[@]}"
   cargo build --locked --release -p initrd --bin mkinitrd
   # nx in the dev profile: `make test`'s host tests have built it already (its SHA-256
