@@ -165,17 +165,16 @@ impl<B: Backend> Logger<B> {
         let message = cut(message, MAX_MESSAGE_LEN);
         let entry = Entry::new(level, scope.as_bytes(), message.as_bytes(), &fields)
             .map_err(LogError::Frame)?;
-        self.request.clear();
-        encode_append_into(&entry, &mut self.request);
-        let len = self
-            .backend
-            .call(&self.request, &mut self.response)
-            .map_err(LogError::Backend)?;
-        let frame = self.response.get(..len).unwrap_or(&[]);
-        match Response::decode_for(Op::Append, frame).map_err(LogError::Frame)? {
+        let mut request = core::mem::take(&mut self.request);
+        request.clear();
+        encode_append_into(&entry, &mut request);
+        let response = self.exchange(&request, Op::Append);
+        let response = response.map(|r| match r {
             Response::Append(a) if a.status == Status::Ok => Ok(Some(a.record_id)),
             other => Err(LogError::Rejected(other.status())),
-        }
+        });
+        self.request = request;
+        response?
     }
 
     /// Reads back records stamped at or after `since_nsec`, oldest first, at most
@@ -190,12 +189,7 @@ impl<B: Backend> Logger<B> {
             since_nsec,
             max_count,
         });
-        let len = self
-            .backend
-            .call(&request, &mut self.response)
-            .map_err(LogError::Backend)?;
-        let frame = self.response.get(..len).unwrap_or(&[]);
-        match Response::decode_for(Op::Query, frame).map_err(LogError::Frame)? {
+        match self.exchange(&request, Op::Query)? {
             Response::Query(q) if q.status == Status::Ok => Ok((
                 q.records().map(|r| r.to_record()).collect(),
                 q.total,
@@ -207,16 +201,20 @@ impl<B: Backend> Logger<B> {
 
     /// logd's counters and occupancy (STATS).
     pub fn stats(&mut self) -> Result<Stats, LogError<B::Error>> {
-        let request = logd::encode_stats();
-        let len = self
-            .backend
-            .call(&request, &mut self.response)
-            .map_err(LogError::Backend)?;
-        let frame = self.response.get(..len).unwrap_or(&[]);
-        match Response::decode_for(Op::Stats, frame).map_err(LogError::Frame)? {
+        match self.exchange(&logd::encode_stats(), Op::Stats)? {
             Response::Stats(Status::Ok, stats) => Ok(stats),
             other => Err(LogError::Rejected(other.status())),
         }
+    }
+
+    /// Sends one request frame through the backend and decodes logd's response to `op`.
+    fn exchange(&mut self, request: &[u8], op: Op) -> Result<Response<'_>, LogError<B::Error>> {
+        let len = self
+            .backend
+            .call(request, &mut self.response)
+            .map_err(LogError::Backend)?;
+        let frame = self.response.get(..len).unwrap_or(&[]);
+        Response::decode_for(op, frame).map_err(LogError::Frame)
     }
 
     /// Logs an error without fields.
