@@ -8,7 +8,10 @@
 # last marker of boot 1); blkd's write of a partition (boot 1: the persist pattern, 7
 # sectors a request, then a flush) and read of it (boot 2), each beside the kernel's
 # memcpy of as many bytes in that boot (`bench_copy`); a 64 KiB write and sync through
-# statefsd; plus the kernel's text size. Three runs of the two-boot sequence; the
+# statefsd; logd's APPEND round trip from another process beside a bare IPC round trip
+# (samgrd's echo) in the same rounds, and their ratio, QUERY of 16 records, and logd's
+# heap before and after a flood of five journals' worth of records; plus the kernel's
+# text size. Three runs of the two-boot sequence; the
 # medians are checked against the targets.
 # Writes target/bench/os.md.
 set -euo pipefail
@@ -22,7 +25,8 @@ mkdir -p "$target_dir/bench"
 # run (naming it), except the ASID-tagged switch, which a kernel without ASIDs does not
 # print (then n/a).
 figures=(null switch ipc ratio boot_us wall refill tagged ipc_large switch_boot
-  statefsd_write boot1_us blk_write copy_write blk_read copy_read dma spawn spawn_run)
+  statefsd_write boot1_us blk_write copy_write blk_read copy_read dma spawn spawn_run
+  log_append log_bare log_ratio log_query log_heap0 log_heap_flood)
 declare -A lines=(
   [null]='null syscall'
   [switch]='address-space switch (satp + sfence.vma)'
@@ -42,6 +46,12 @@ declare -A lines=(
   [copy_write]='kernel memcpy beside the blkd write, [0-9]* bytes'
   [blk_read]='blkd read of a partition, [0-9]* bytes'
   [copy_read]='kernel memcpy beside the blkd read, [0-9]* bytes'
+  [log_append]='logd append round trip'
+  [log_bare]='bare ipc round trip beside it'
+  [log_ratio]='logd append per bare round trip'
+  [log_query]='logd query of 16 records'
+  [log_heap0]='logd heap'
+  [log_heap_flood]='logd heap'
 )
 declare -A values=()
 for i in $(seq 1 "$runs"); do
@@ -55,6 +65,10 @@ for i in $(seq 1 "$runs"); do
   for f in "${figures[@]}"; do
     if [ "$f" = wall ]; then
       v=$wall_ms
+    elif [ "$f" = log_heap0 ] || [ "$f" = log_heap_flood ]; then
+      # logd's heap at start and after four journals' worth of records were dropped.
+      if [ "$f" = log_heap0 ]; then at=0; else at=2048; fi
+      v=$(sed -n "s/^bench: logd heap \([0-9]*\) bytes at $at records dropped\$/\1/p" "$log" | head -n1)
     else
       v=$(sed -n "s/^bench: ${lines[$f]} \([0-9][0-9.]*\) .*/\1/p" "$log" | head -n1)
     fi
@@ -82,6 +96,8 @@ dma=$(median dma); spawn=$(median spawn); spawn_run=$(median spawn_run)
 boot1_us=$(median boot1_us)
 blk_write=$(median blk_write); copy_write=$(median copy_write)
 blk_read=$(median blk_read); copy_read=$(median copy_read)
+log_append=$(median log_append); log_bare=$(median log_bare); log_ratio=$(median log_ratio)
+log_query=$(median log_query); log_heap0=$(median log_heap0); log_heap_flood=$(median log_heap_flood)
 # MiB/s of disk_bytes moved in $1 ns.
 mibs() { awk -v b="$disk_bytes" -v ns="$1" 'BEGIN { printf "%.1f", b / 1048576 / (ns / 1e9) }'; }
 verdict() { if [ "$1" = 1 ]; then echo "met"; else echo "MISSED"; fi; }
@@ -89,6 +105,8 @@ ipc_ok=$(awk -v r="$ratio" 'BEGIN { print (r <= 2.0) ? 1 : 0 }')
 boot_ok=$(( boot_us < 1000000 ? 1 : 0 ))
 text_ok=$(( text < 200 * 1024 ? 1 : 0 ))
 state_ok=$(( statefsd_write < 50000 ? 1 : 0 ))
+log_ok=$(awk -v r="$log_ratio" 'BEGIN { print (r <= 1.5) ? 1 : 0 }')
+heap_ok=$(( log_heap_flood == log_heap0 ? 1 : 0 ))
 {
   echo "# os-lite figures (QEMU TCG, $(uname -m) host, median of $runs runs of the two-boot sequence)"
   echo
@@ -106,6 +124,11 @@ state_ok=$(( statefsd_write < 50000 ? 1 : 0 ))
   echo "| spawn_image of a tiny image (checks, load plan, address space, copy) | ${spawn} ns | | |"
   echo "| spawn_image to the child's fault record (its whole life: run, print, ebreak) | ${spawn_run} ns | | |"
   echo "| write + sync of a 64 KiB file through statefsd (IPC, littlefs, blkd, the disk's flush) | $((statefsd_write / 1000)) ms | < 50 ms | $(verdict $state_ok) |"
+  echo "| logd APPEND round trip from another process (one record, logd's answer) | ${log_append} ns | | |"
+  echo "| bare IPC round trip beside it (samgrd echo, same rounds) | ${log_bare} ns | | |"
+  echo "| logd APPEND per bare IPC round trip | ${log_ratio} | at most 1.5 | $(verdict "$log_ok") |"
+  echo "| logd QUERY of 16 records | ${log_query} ns | | |"
+  echo "| logd heap at start / after a flood of 2,560 records (2,048 dropped) | ${log_heap0} / ${log_heap_flood} bytes | flat | $(verdict $heap_ok) |"
   echo "| kernel start to SELFTEST: end (boot 2) | $((boot_us / 1000)) ms | < 1000 ms | $(verdict $boot_ok) |"
   echo "| kernel start to the last marker of boot 1 (SELFTEST: disk persist written) | $((boot1_us / 1000)) ms | | |"
   echo "| blkd write of a partition ($((disk_bytes / 1024)) KiB, 7 sectors a request, then flush; boot 1) | $(mibs "$blk_write") MiB/s (${blk_write} ns) | | |"

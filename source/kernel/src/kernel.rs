@@ -82,6 +82,9 @@ pub struct Kernel {
     pub windows: Vec<Window>,
     /// Per manifest program (index `id - 1`): the windows its grants were given.
     pub grants: Vec<Vec<usize>>,
+    /// Per task-table slot: how many programs have been started in it since boot (the
+    /// incarnation of the one running there now).
+    pub starts: Vec<u32>,
 }
 
 extern "C" {
@@ -115,6 +118,7 @@ impl Kernel {
         let asids = !info.asid_off && (slots as u64 + 1) <= (1u64 << asid_bits.min(16));
         let mut tasks = Vec::new();
         tasks.resize_with(slots, || None);
+        let starts = alloc::vec![0; slots];
         let windows = info.windows.clone();
         let grants = grants::assign_all(&windows, manifest.programs().iter().map(|p| p.granted()));
         Ok(Kernel {
@@ -136,6 +140,7 @@ impl Kernel {
             spare_space: None,
             windows,
             grants,
+            starts,
         })
     }
 

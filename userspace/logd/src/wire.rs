@@ -206,29 +206,40 @@ impl fmt::Display for Level {
 /// the `logs.jsonl` of a `.nxcd` (whose `nxcd::LogRecord` is [`crate::Record`]) all carry
 /// it. Its 64 bits hold either system's identity, losslessly:
 ///
-/// - on the OS, the kernel's IPC sender service id (`abi::ServiceId`, a `u32`: the
-///   process's 1-based line in the boot manifest), widened by [`ServiceId::from_kernel`]:
-///   high half 0, low half the id;
+/// - on the OS, `(incarnation << 32) | service_id` of the IPC sender, both stamped by
+///   the kernel (`abi::RecvHeader`), made by [`ServiceId::from_kernel`]: the low half
+///   is the kernel's service id (`abi::ServiceId`, the process's 1-based line in the
+///   boot manifest, or its slot after them for a program started from memory), the
+///   high half how many times a program has been started in that slot since boot
+///   (1 for the first run), so a restarted program's records are told from its earlier
+///   run's;
 /// - on the host, `(uid << 32) | pid` of the socket peer (from `SO_PEERCRED`), made by
 ///   [`ServiceId::from_uid_pid`].
 ///
 /// A journal holds one system's records, so the two never meet in one journal. It is a
 /// `u64` here rather than `abi`'s `u32` because the host identity needs 64 bits, and it
 /// lives in `logd` rather than `abi` because domain crates do not depend on OS crates:
-/// the OS side converts at its edge (the OS logd stamps `from_kernel(sender)`).
+/// the OS side converts at its edge (the OS logd stamps
+/// `from_kernel(sender, sender_incarnation)`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct ServiceId(pub u64);
 
 impl ServiceId {
-    /// The OS identity of a process: the kernel's IPC sender service id, widened.
-    pub fn from_kernel(id: u32) -> ServiceId {
-        ServiceId(u64::from(id))
+    /// The OS identity of a process: the kernel's IPC sender service id and the
+    /// sender's incarnation (both from `abi::RecvHeader`).
+    pub fn from_kernel(id: u32, incarnation: u32) -> ServiceId {
+        ServiceId((u64::from(incarnation) << 32) | u64::from(id))
     }
 
-    /// The kernel service id this identity widens, when its high half is 0 (always so
-    /// for records the OS logd stamped).
-    pub fn kernel_id(self) -> Option<u32> {
-        u32::try_from(self.0).ok()
+    /// The low 32 bits: the kernel service id, for an OS identity.
+    pub fn kernel_id(self) -> u32 {
+        (self.0 & 0xffff_ffff) as u32
+    }
+
+    /// The high 32 bits: the incarnation (1 for a program's first run since boot), for an
+    /// OS identity.
+    pub fn incarnation(self) -> u32 {
+        (self.0 >> 32) as u32
     }
 
     /// The host identity of a peer process.

@@ -1,8 +1,10 @@
 //! `nexus-log`: the small logging facade every service uses. A [`Logger`] turns a level,
 //! a scope, a message and [`Fields`] into one logd v1 APPEND frame and hands it to a
-//! [`Backend`], which only moves frames: the kernel's IPC on the OS (the os-lite backend
-//! arrives with the OS services), the logd socket on the host ([`SocketBackend`], feature
-//! `std`), or a journal in the same process ([`JournalBackend`]).
+//! [`Backend`], which only moves frames: the kernel's IPC on the OS (the os-lite
+//! backend: [`deadline::DeadlineBackend`] over `nexus_rt::log`'s `call_timeout` to logd,
+//! every call bounded, failures counted), the logd socket on the host
+//! ([`SocketBackend`], feature `std`), or a journal in the same process
+//! ([`JournalBackend`]).
 //!
 //! Rules: the origin is never part of what a producer sends (logd takes it from the
 //! transport); records below the logger's maximum level are not sent; a message over
@@ -17,13 +19,15 @@ extern crate alloc;
 #[cfg(feature = "std")]
 extern crate std;
 
+pub mod deadline;
+
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt;
 
 use logd::wire::{MAX_MESSAGE_LEN, MAX_SCOPE_LEN};
 use logd::{encode_append_into, Entry, FrameError, Journal, Op, Response, ResponseBuf, Status};
-pub use logd::{Fields, FieldsError, Level, ServiceId};
+pub use logd::{Fields, FieldsError, Level, Record, ServiceId, Stats};
 
 /// Moves one request frame to logd and its response frame back.
 pub trait Backend {
@@ -109,6 +113,11 @@ impl<B: Backend> Logger<B> {
         })
     }
 
+    /// The default scope.
+    pub fn scope(&self) -> &str {
+        &self.scope
+    }
+
     /// Sends records up to `level` (error is most severe; trace sends everything).
     pub fn set_max_level(&mut self, level: Level) {
         self.max_level = level;
@@ -165,6 +174,47 @@ impl<B: Backend> Logger<B> {
         let frame = self.response.get(..len).unwrap_or(&[]);
         match Response::decode_for(Op::Append, frame).map_err(LogError::Frame)? {
             Response::Append(a) if a.status == Status::Ok => Ok(Some(a.record_id)),
+            other => Err(LogError::Rejected(other.status())),
+        }
+    }
+
+    /// Reads back records stamped at or after `since_nsec`, oldest first, at most
+    /// `max_count` (logd caps it at 16 and a response at 2,048 bytes): logd's QUERY through
+    /// the same backend. Also returns logd's `total` and `dropped` counters.
+    pub fn query(
+        &mut self,
+        since_nsec: u64,
+        max_count: u16,
+    ) -> Result<(Vec<Record>, u64, u64), LogError<B::Error>> {
+        let request = logd::encode_query(logd::Query {
+            since_nsec,
+            max_count,
+        });
+        let len = self
+            .backend
+            .call(&request, &mut self.response)
+            .map_err(LogError::Backend)?;
+        let frame = self.response.get(..len).unwrap_or(&[]);
+        match Response::decode_for(Op::Query, frame).map_err(LogError::Frame)? {
+            Response::Query(q) if q.status == Status::Ok => Ok((
+                q.records().map(|r| r.to_record()).collect(),
+                q.total,
+                q.dropped,
+            )),
+            other => Err(LogError::Rejected(other.status())),
+        }
+    }
+
+    /// logd's counters and occupancy (STATS).
+    pub fn stats(&mut self) -> Result<Stats, LogError<B::Error>> {
+        let request = logd::encode_stats();
+        let len = self
+            .backend
+            .call(&request, &mut self.response)
+            .map_err(LogError::Backend)?;
+        let frame = self.response.get(..len).unwrap_or(&[]);
+        match Response::decode_for(Op::Stats, frame).map_err(LogError::Frame)? {
+            Response::Stats(Status::Ok, stats) => Ok(stats),
             other => Err(LogError::Rejected(other.status())),
         }
     }

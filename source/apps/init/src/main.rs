@@ -12,13 +12,15 @@
 
 extern crate alloc;
 
+use alloc::format;
+use alloc::string::String;
 use alloc::vec::Vec;
 use init_api::Op;
 use initrd::manifest::{Manifest, Program};
 use nexus_rt::abi::ipc::KERNEL_ID;
 use nexus_rt::abi::{FaultRecord, MsgKind, ServiceId, SysError};
 use nexus_rt::proto::{self, status};
-use nexus_rt::{println, sys};
+use nexus_rt::{log, println, sys};
 
 nexus_rt::entry!(main);
 
@@ -29,7 +31,14 @@ struct Init<'a> {
     boot: Vec<Program<'a>>,
     next_boot: usize,
     awaiting_ready: Option<ServiceId>,
+    /// Records for logd, held until logd is up and then sent after each reply (init
+    /// never calls logd while logd may be calling it).
+    pending: Vec<String>,
+    log: Option<log::Logger<log::Backend>>,
 }
+
+/// Most records init holds for logd before it is up.
+const MAX_PENDING: usize = 16;
 
 fn main() -> i32 {
     let manifest = match Manifest::parse(MANIFEST) {
@@ -50,6 +59,8 @@ fn main() -> i32 {
         boot,
         next_boot: 0,
         awaiting_ready: None,
+        pending: Vec::new(),
+        log: None,
     };
     if let Err(code) = init.start_next() {
         return code;
@@ -73,15 +84,35 @@ fn main() -> i32 {
             if let Some(reply) = reply {
                 let _ = sys::reply(hdr.sender, &reply);
             }
+            init.flush_log();
         }
     }
 }
 
 impl Init<'_> {
+    /// Holds a record for logd; past [`MAX_PENDING`] held ones it is dropped, and said
+    /// so on the UART.
+    fn note(&mut self, message: String) {
+        if self.pending.len() < MAX_PENDING {
+            self.pending.push(message);
+        } else {
+            println!("init: log: not sent (logd not up): {message}");
+        }
+    }
+
+    /// Sends the held records once logd is up.
+    fn flush_log(&mut self) {
+        let Some(log) = self.log.as_mut() else { return };
+        for message in self.pending.drain(..) {
+            log::send(log, log::Level::Info, &message, &log::Fields::new());
+        }
+    }
+
     /// Starts the next boot program, or announces readiness when all are up.
     fn start_next(&mut self) -> Result<(), i32> {
         let Some(p) = self.boot.get(self.next_boot).copied() else {
             println!("init: ready");
+            self.note(String::from("ready"));
             return Ok(());
         };
         match sys::spawn(p.name) {
@@ -104,6 +135,12 @@ impl Init<'_> {
             Some(Op::Ready) if self.awaiting_ready == Some(sender) => {
                 self.awaiting_ready = None;
                 self.next_boot += 1;
+                if let Some(p) = caller {
+                    self.note(format!("{} ready", p.name));
+                    if p.name == log::LOGD_NAME {
+                        self.log = log::connect(Ok(sender), "init");
+                    }
+                }
                 if let Err(code) = self.start_next() {
                     sys::exit(code);
                 }

@@ -20,6 +20,7 @@
 extern crate alloc;
 
 mod churn;
+mod logs;
 
 use alloc::format;
 use alloc::string::String;
@@ -35,9 +36,9 @@ use samgrd_api::Op;
 
 nexus_rt::entry!(main);
 
-type Check = Result<(), String>;
+pub(crate) type Check = Result<(), String>;
 
-fn ensure(cond: bool, why: impl FnOnce() -> String) -> Check {
+pub(crate) fn ensure(cond: bool, why: impl FnOnce() -> String) -> Check {
     if cond {
         Ok(())
     } else {
@@ -60,15 +61,24 @@ fn main() -> i32 {
     if let Some(code) = churn::run_if_asked(samgrd) {
         return code;
     }
-    let steps: [(&str, &dyn Fn() -> Check); 16] = [
+    // crash-demo's build-id, as its fault record named it: the crash dump step finds it,
+    // the crash report step checks logd's record carries it.
+    let demo_build_id = core::cell::RefCell::new(String::new());
+    let steps: [(&str, &dyn Fn() -> Check); 20] = [
         // First: execd's boot-time restarts of fault-loop are over before the figures.
         ("crash loop", &|| crash_loop(samgrd)),
         ("ipc roundtrip", &|| ipc_roundtrip(samgrd)),
+        ("log query", &logs::log_query),
+        ("core services log", &logs::core_services_log),
         ("bench", &|| bench(samgrd)),
+        ("log bench", &|| logs::bench(samgrd)),
         ("preemption", &|| preemption(samgrd)),
         ("bad pointer", &|| bad_pointer(samgrd)),
         ("fault isolation", &|| fault_isolation(samgrd)),
-        ("crash dump", &|| crash_dump(samgrd)),
+        ("crash dump", &|| crash_dump(samgrd, &demo_build_id)),
+        ("crash report", &|| {
+            logs::crash_report(samgrd, "crash-demo", &demo_build_id.borrow())
+        }),
         ("deadline send", &|| deadline_send(samgrd)),
         ("device grant", &device_grant),
         ("grants refused", &grants_refused),
@@ -81,7 +91,7 @@ fn main() -> i32 {
     ];
     for (name, step) in steps {
         match step() {
-            Ok(()) if name == "bench" || name == "state bench" => {}
+            Ok(()) if name.ends_with("bench") => {}
             Ok(()) => println!("SELFTEST: {name} ok"),
             Err(why) => {
                 println!("SELFTEST: {name} FAIL: {why}");
@@ -126,17 +136,17 @@ fn main() -> i32 {
 }
 
 /// A client of init.
-fn init() -> init_api::Client<sys::Ipc> {
+pub(crate) fn init() -> init_api::Client<sys::Ipc> {
     init_api::Client::new(sys::Ipc)
 }
 
 /// A client of samgrd.
-fn sam(samgrd: ServiceId) -> samgrd_api::Client<sys::Ipc> {
+pub(crate) fn sam(samgrd: ServiceId) -> samgrd_api::Client<sys::Ipc> {
     samgrd_api::Client::new(sys::Ipc, samgrd)
 }
 
 /// execd, found through samgrd (it registers before it reports ready).
-fn execd(samgrd: ServiceId) -> Result<ServiceId, String> {
+pub(crate) fn execd(samgrd: ServiceId) -> Result<ServiceId, String> {
     sam(samgrd)
         .lookup(execd_api::SERVICE_NAME)
         .map_err(|e| format!("lookup execd: {e}"))
@@ -165,7 +175,7 @@ fn wait_for(
 }
 
 /// execd's supervision state of `name`.
-fn status(samgrd: ServiceId, name: &str) -> Result<execd_api::Status, execd_api::Error> {
+pub(crate) fn status(samgrd: ServiceId, name: &str) -> Result<execd_api::Status, execd_api::Error> {
     let id = execd(samgrd).map_err(|_| execd_api::Error::Sys(SysError::NoSuchService))?;
     let mut ipc = sys::Ipc;
     execd_api::Client::new(&mut ipc, id).status(name)
@@ -517,7 +527,7 @@ const CRASH_DEMO_ADDR: u64 = 0x10;
 /// `Stat` (statefsd's stat of `crash/<id>.nxcd`: this program may not read `crash/`
 /// itself) finds it. crashd refuses a damaged copy of the record with `BadRecord` and
 /// serves on.
-fn crash_dump(samgrd: ServiceId) -> Check {
+fn crash_dump(samgrd: ServiceId, build_id: &core::cell::RefCell<String>) -> Check {
     let name = "crash-demo";
     let pid = run(samgrd, name)?;
     let (code, record) = wait_for(samgrd, name, pid)?;
@@ -526,6 +536,9 @@ fn crash_dump(samgrd: ServiceId) -> Check {
     })?;
     let rec = record.ok_or_else(|| format!("{name}: no fault record"))?;
     check_record(name, &rec, 15, Some(CRASH_DEMO_ADDR))?;
+    if let Some(m) = rec.modules().first() {
+        *build_id.borrow_mut() = m.build_id().iter().map(|b| format!("{b:02x}")).collect();
+    }
     let s = status(samgrd, name).map_err(|e| format!("status {name}: {e}"))?;
     ensure(
         s.state == execd_api::State::Ended && s.pid == pid && s.last_code == code,
@@ -590,6 +603,41 @@ fn deadline_send(samgrd: ServiceId) -> Check {
     ensure(missing == Err(SysError::NoSuchService), || {
         format!("send_timeout to nobody: {missing:?}")
     })?;
+    // A call to a process that never receives: withdrawn at the deadline.
+    let mut reply = [0u8; 16];
+    let tried = sys::call_timeout(spinner, b"anyone?", &mut reply, 0);
+    ensure(tried == Err(SysError::TimedOut), || {
+        format!("call_timeout 0 to the spinner: {tried:?}")
+    })?;
+    let t0 = sys::time_ns();
+    let called = sys::call_timeout(spinner, b"anyone?", &mut reply, 5_000_000);
+    let waited = sys::time_ns() - t0;
+    ensure(called == Err(SysError::TimedOut), || {
+        format!("call_timeout to the spinner: {called:?}")
+    })?;
+    ensure(waited >= 5_000_000, || {
+        format!("call timed out after {waited} ns of 5 ms")
+    })?;
+    // A call to a server that answers is answered within the deadline.
+    let mut reply = [0u8; 64];
+    let n = sys::call_timeout(samgrd, &[Op::Echo as u8, b'x'], &mut reply, 50_000_000)
+        .map_err(|e| format!("call_timeout to samgrd: {e}"))?;
+    ensure(n == 6 && reply[0] == 0 && reply[5] == b'x', || {
+        format!("call_timeout echo reply {:?}", &reply[..n.min(8)])
+    })?;
+    // A receive with nothing to receive gives up at its deadline (0: at once).
+    let mut buf = [0u8; 64];
+    let none = sys::recv_timeout(&mut buf, 0).map(|h| h.sender);
+    ensure(none == Err(SysError::TimedOut), || {
+        format!("recv_timeout 0 with nothing queued: {none:?}")
+    })?;
+    let t0 = sys::time_ns();
+    let none = sys::recv_timeout(&mut buf, 3_000_000).map(|h| h.sender);
+    let waited = sys::time_ns() - t0;
+    ensure(
+        none == Err(SysError::TimedOut) && waited >= 3_000_000,
+        || format!("recv_timeout 3 ms with nothing queued: {none:?} after {waited} ns"),
+    )?;
     let (who, _) = echo(samgrd, b"after the deadline")?;
     ensure(who == sys::self_id(), || {
         String::from("samgrd echo after the deadline")

@@ -10,7 +10,7 @@ use super::Outcome;
 use crate::kernel::Kernel;
 use crate::mm::space::{Access, USlice};
 use crate::task::{RecvBuf, State};
-use abi::args::{CallArgs, RecvArgs, ReplyRecvArgs, SendArgs};
+use abi::args::{CallArgs, CallTimeoutArgs, RecvArgs, RecvTimeoutArgs, ReplyRecvArgs, SendArgs};
 use abi::ipc::MAX_MSG;
 use abi::{MsgKind, RecvHeader, ServiceId, SysError, UserRange};
 use alloc::vec::Vec;
@@ -24,6 +24,17 @@ fn live(k: &mut Kernel, id: ServiceId) -> bool {
 #[inline(always)]
 pub fn call(k: &mut Kernel, args: CallArgs) -> Outcome {
     send_inner(k, args.send, Some(args.reply), None)
+}
+
+/// `call_timeout(dst, ptr, len, rbuf, rcap, timeout_ns)`: a call whose request waits to
+/// be taken at most `timeout_ns` (0: a try); once taken, it waits for the reply.
+pub fn call_timeout(k: &mut Kernel, args: CallTimeoutArgs) -> Outcome {
+    send_inner(
+        k,
+        args.call.send,
+        Some(args.call.reply),
+        Some(args.timeout_ns),
+    )
 }
 
 /// `send(dst, ptr, len)` and, with a `timeout_ns`, `send_timeout` (0: a try).
@@ -179,6 +190,7 @@ fn deliver(
         sender: from,
         kind,
         len: msg.len() as u32,
+        incarnation: k.task(from).map_or(0, |t| t.incarnation),
     };
     let copied = match msg {
         Payload::Kernel(bytes) => k
@@ -213,8 +225,36 @@ fn check_recv(k: &mut Kernel, args: &RecvArgs) -> Option<Result<RecvBuf, SysErro
         space
             .check(args.usable(), Access::Write)
             .and_then(|buf| Ok((buf, space.check(args.header, Access::Write)?)))
-            .map(|(buf, hdr)| RecvBuf { buf, hdr }),
+            .map(|(buf, hdr)| RecvBuf {
+                buf,
+                hdr,
+                deadline: u64::MAX,
+            }),
     )
+}
+
+/// `recv_timeout(buf, cap, hdr, timeout_ns) -> len`: a receive that gives up with
+/// `TimedOut` after `timeout_ns` (0: only a message or notice already there).
+pub fn recv_timeout(k: &mut Kernel, args: RecvTimeoutArgs) -> Outcome {
+    let mut slot = match check_recv(k, &args.recv) {
+        None => return Outcome::Switch,
+        Some(Err(e)) => return Outcome::Done(Err(e)),
+        Some(Ok(slot)) => slot,
+    };
+    slot.deadline = k.deadline_in(args.timeout_ns);
+    match recv_checked(k, slot) {
+        Outcome::Blocked if args.timeout_ns == 0 => {
+            if let Some(t) = k.cur() {
+                t.state = crate::task::State::Runnable;
+            }
+            Outcome::Done(Err(SysError::TimedOut))
+        }
+        Outcome::Blocked => {
+            k.wake_by(slot.deadline);
+            Outcome::Blocked
+        }
+        other => other,
+    }
 }
 
 /// `recv(buf, cap, hdr) -> len`.

@@ -53,10 +53,18 @@ fn run(k: &mut Kernel, num: usize, a: Regs) -> Outcome {
     } else if num == Sysnum::ReplyRecv as usize {
         ipc::reply_recv(k, ReplyRecvArgs::decode(&a))
     } else if num == Sysnum::SelfId as usize {
-        Outcome::Done(Ok(k.current as usize))
+        Outcome::Done(Ok(self_id(k)))
     } else {
         run_other(k, num, a)
     }
+}
+
+/// `self_id`'s value: the caller's id, its incarnation in the high half.
+#[inline(always)]
+fn self_id(k: &mut Kernel) -> usize {
+    let id = k.current;
+    let incarnation = k.cur().map_or(0, |t| t.incarnation);
+    ((u64::from(incarnation) << 32) | u64::from(id)) as usize
 }
 
 #[inline(never)]
@@ -87,7 +95,7 @@ fn run_other(k: &mut Kernel, num: usize, a: Regs) -> Outcome {
         Syscall::Recv(args) => ipc::recv(k, args),
         Syscall::Call(args) => ipc::call(k, args),
         Syscall::Reply(args) => Outcome::Done(ipc::reply(k, args)),
-        Syscall::SelfId => Outcome::Done(Ok(k.current as usize)),
+        Syscall::SelfId => Outcome::Done(Ok(self_id(k))),
         Syscall::ReplyRecv(args) => ipc::reply_recv(k, args),
         Syscall::BenchSwitch(args) => Outcome::Done(process::bench_switch(k, args)),
         Syscall::SendTimeout(args) => ipc::send(k, args.send, Some(args.timeout_ns)),
@@ -97,5 +105,8 @@ fn run_other(k: &mut Kernel, num: usize, a: Regs) -> Outcome {
         Syscall::SpawnImage(args) => Outcome::Done(process::spawn_image(k, args)),
         Syscall::Reboot => Outcome::Done(process::reboot(k)),
         Syscall::BenchCopy(args) => Outcome::Done(process::bench_copy(k, args)),
+        Syscall::CallTimeout(args) => ipc::call_timeout(k, args),
+        Syscall::RecvTimeout(args) => ipc::recv_timeout(k, args),
+        Syscall::InitrdRead(args) => Outcome::Done(process::initrd_read(k, args)),
     }
 }

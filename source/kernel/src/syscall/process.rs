@@ -7,7 +7,8 @@ use crate::mm::space::Access;
 use crate::task::{ProgramName, State};
 use crate::{console, kprintln};
 use abi::args::{
-    BenchCopyArgs, BenchSwitchArgs, DebugWriteArgs, SpawnArgs, SpawnImageArgs, WaitArgs,
+    BenchCopyArgs, BenchSwitchArgs, DebugWriteArgs, InitrdReadArgs, SpawnArgs, SpawnImageArgs,
+    WaitArgs,
 };
 use abi::layout::{HEAP_BASE, HEAP_MAX, PAGE_SIZE};
 use abi::SysError;
@@ -177,4 +178,30 @@ fn timed(
         return Err(SysError::NotPermitted);
     }
     measure(k)?.map(|ns| ns as usize).ok_or(SysError::NoMemory)
+}
+
+/// `initrd_read(name_ptr, name_len, offset, buf_ptr, buf_len) -> bytes`: a read-only copy
+/// of part of an initrd entry (its size for a 0-byte buffer).
+pub fn initrd_read(k: &mut Kernel, args: InitrdReadArgs) -> Result<usize, SysError> {
+    let range = args.name()?;
+    let archive = k.archive;
+    let space = k
+        .cur()
+        .and_then(|t| t.space.as_ref())
+        .ok_or(SysError::BadAddress)?;
+    let mut name = [0u8; abi::args::MAX_PROGRAM_NAME];
+    space.read_user(&space.check(range, Access::Read)?, &mut name[..range.len])?;
+    let name = core::str::from_utf8(&name[..range.len]).map_err(|_| SysError::NoSuchProgram)?;
+    let entry = archive.find(name).ok_or(SysError::NoSuchProgram)?;
+    if args.buf.len == 0 {
+        return Ok(entry.len());
+    }
+    let rest = entry.get(args.offset..).unwrap_or(&[]);
+    let n = rest.len().min(args.buf.len);
+    if n == 0 {
+        return Ok(0);
+    }
+    let dst = space.check(args.buf.clamped(n), Access::Write)?;
+    space.write_user(&dst, &rest[..n])?;
+    Ok(n)
 }

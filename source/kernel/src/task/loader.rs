@@ -96,7 +96,15 @@ fn start(
         start as u64,
         plan.build_id(),
     );
+    let incarnation = match k.starts.get_mut(id as usize) {
+        Some(n) => {
+            *n = n.wrapping_add(1);
+            *n
+        }
+        None => 0,
+    };
     let task = Task {
+        incarnation,
         name,
         parent,
         may_spawn: rights.spawn,

@@ -66,6 +66,9 @@ pub struct RecvBuf {
     pub buf: USlice,
     /// Where the header goes.
     pub hdr: USlice,
+    /// The `time` tick after which the receive gives up with `TimedOut` (`u64::MAX`:
+    /// never; `recv_timeout` sets it).
+    pub deadline: u64,
 }
 
 /// How a process ended.
@@ -144,6 +147,9 @@ pub struct Task {
     pub mapped: u32,
     /// Its DMA regions' virtual range.
     pub dma: DmaBook,
+    /// How many programs its slot has started since boot, this one included: the
+    /// incarnation the kernel stamps beside its service id in every message it sends.
+    pub incarnation: u32,
 }
 
 impl Kernel {
@@ -224,6 +230,7 @@ impl Kernel {
             sender: abi::ipc::KERNEL_ID,
             kind: MsgKind::ChildExited,
             len: 4,
+            incarnation: 0,
         };
         let result = match self.task(parent).and_then(|p| p.space.as_ref()) {
             Some(_) if to.buf.len() < 4 => Err(SysError::Truncated),

@@ -10,6 +10,16 @@ use abi::{ServiceId, SysError};
 /// A time slice: 2 ms, in nanoseconds.
 const SLICE_NS: u64 = 2_000_000;
 
+/// What a passed deadline ends.
+enum Expired {
+    /// A sleep: it returns 0.
+    Sleep,
+    /// A queued message to this receiver: withdrawn, `TimedOut`.
+    Send(ServiceId),
+    /// A receive: `TimedOut`.
+    Receive,
+}
+
 impl Kernel {
     /// Gives a blocked task the result of its syscall and makes it runnable.
     #[inline(always)]
@@ -51,9 +61,10 @@ impl Kernel {
         self.timer_armed = false;
     }
 
-    /// Wakes every sleeper whose time has come and withdraws every queued message whose
-    /// deadline passed (its sender gets `TimedOut`), scanning only when one may be due;
-    /// returns the earliest deadline still pending.
+    /// Wakes every sleeper whose time has come, withdraws every queued message whose
+    /// deadline passed (its sender gets `TimedOut`) and ends every receive whose deadline
+    /// passed (`TimedOut`), scanning only when one may be due; returns the earliest
+    /// deadline still pending.
     fn wake_sleepers(&mut self) -> Option<u64> {
         let now = arch::time();
         if now < self.next_wake {
@@ -62,23 +73,26 @@ impl Kernel {
         let mut earliest: Option<u64> = None;
         for id in 1..self.tasks.len() as ServiceId {
             let Some(t) = self.task(id) else { continue };
-            let (due, withdraw_from) = match t.state {
-                State::Sleeping(until) => (until, None),
-                State::Sending { to, deadline, .. } if deadline != u64::MAX => (deadline, Some(to)),
+            let (due, expired) = match t.state {
+                State::Sleeping(until) => (until, Expired::Sleep),
+                State::Sending { to, deadline, .. } if deadline != u64::MAX => {
+                    (deadline, Expired::Send(to))
+                }
+                State::Receiving(slot) if slot.deadline != u64::MAX => {
+                    (slot.deadline, Expired::Receive)
+                }
                 _ => continue,
             };
             if due > now {
                 earliest = Some(earliest.map_or(due, |e| e.min(due)));
                 continue;
             }
-            match withdraw_from {
-                None => {
-                    t.frame.set_result(Ok(0));
-                    t.state = State::Runnable;
-                }
-                Some(to) => {
+            t.state = State::Runnable;
+            match expired {
+                Expired::Sleep => t.frame.set_result(Ok(0)),
+                Expired::Receive => t.frame.set_result(Err(SysError::TimedOut)),
+                Expired::Send(to) => {
                     t.frame.set_result(Err(SysError::TimedOut));
-                    t.state = State::Runnable;
                     if let Some(r) = self.task(to) {
                         r.inbox.retain(|s| *s != id);
                     }

@@ -204,6 +204,42 @@ pub struct SendTimeoutArgs {
     pub timeout_ns: u64,
 }
 
+/// `call_timeout(dst, ptr, len, rbuf, rcap, timeout_ns)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CallTimeoutArgs {
+    /// The call.
+    pub call: CallArgs,
+    /// How long the request may wait to be taken (0: not at all, a try).
+    pub timeout_ns: u64,
+}
+
+/// `recv_timeout(buf, cap, hdr_ptr, timeout_ns)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RecvTimeoutArgs {
+    /// The receive.
+    pub recv: RecvArgs,
+    /// How long to wait for a message (0: only one already there).
+    pub timeout_ns: u64,
+}
+
+/// `initrd_read(name_ptr, name_len, offset, buf_ptr, buf_len)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InitrdReadArgs {
+    /// The entry's name.
+    pub name: UserRange,
+    /// Where in the entry to start.
+    pub offset: usize,
+    /// Where the bytes go (0 bytes: ask for the entry's size).
+    pub buf: UserRange,
+}
+
+impl InitrdReadArgs {
+    /// The name, if 1 to [`MAX_PROGRAM_NAME`] bytes (else `BadLength`).
+    pub fn name(&self) -> Result<UserRange, SysError> {
+        self.name.with_len_in(1, MAX_PROGRAM_NAME)
+    }
+}
+
 /// `device_info(index, info_ptr)`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DeviceInfoArgs {
@@ -310,6 +346,12 @@ pub enum Syscall {
     Reboot,
     /// `bench_copy`.
     BenchCopy(BenchCopyArgs),
+    /// `call_timeout`.
+    CallTimeout(CallTimeoutArgs),
+    /// `recv_timeout`.
+    RecvTimeout(RecvTimeoutArgs),
+    /// `initrd_read`.
+    InitrdRead(InitrdReadArgs),
 }
 
 impl SendArgs {
@@ -406,6 +448,19 @@ impl Syscall {
             }),
             Sysnum::Reboot => Syscall::Reboot,
             Sysnum::BenchCopy => Syscall::BenchCopy(BenchCopyArgs { bytes: a[0] }),
+            Sysnum::CallTimeout => Syscall::CallTimeout(CallTimeoutArgs {
+                call: CallArgs::decode(&a),
+                timeout_ns: a[5] as u64,
+            }),
+            Sysnum::RecvTimeout => Syscall::RecvTimeout(RecvTimeoutArgs {
+                recv: RecvArgs::decode(&a, 0),
+                timeout_ns: a[3] as u64,
+            }),
+            Sysnum::InitrdRead => Syscall::InitrdRead(InitrdReadArgs {
+                name: UserRange::new(a[0], a[1]),
+                offset: a[2],
+                buf: UserRange::new(a[3], a[4]),
+            }),
         }
     }
 }
@@ -445,6 +500,27 @@ mod tests {
             Syscall::SpawnImage(SpawnImageArgs {
                 image: UserRange::new(1, 0x4001_0000),
                 name: UserRange::new(64, 0x6000_0000),
+            })
+        );
+        assert_eq!(
+            Syscall::decode(Sysnum::CallTimeout, a),
+            Syscall::CallTimeout(CallTimeoutArgs {
+                call: CallArgs::decode(&a),
+                timeout_ns: 0x7000_0000,
+            })
+        );
+        let Syscall::RecvTimeout(rt) = Syscall::decode(Sysnum::RecvTimeout, a) else {
+            panic!("recv_timeout decoded as another call");
+        };
+        assert_eq!(rt.recv.buf, UserRange::new(1, 0x4001_0000));
+        assert_eq!(rt.recv.header, UserRange::new(64, RecvHeader::LEN));
+        assert_eq!(rt.timeout_ns, 0x6000_0000);
+        assert_eq!(
+            Syscall::decode(Sysnum::InitrdRead, a),
+            Syscall::InitrdRead(InitrdReadArgs {
+                name: UserRange::new(1, 0x4001_0000),
+                offset: 64,
+                buf: UserRange::new(0x6000_0000, 128),
             })
         );
         assert_eq!(

@@ -12,8 +12,9 @@ pub const MAX_MSG: usize = 4096;
 ///
 /// As the origin of a log record (and of a crash dump's log lines) it becomes logd's
 /// 64-bit `ServiceId`, the one identity of the log and crash pipeline, through
-/// `logd::ServiceId::from_kernel` (high half 0): the OS converts at its edge, since domain
-/// crates do not depend on this crate. On the host that identity is `(uid << 32) | pid`.
+/// `logd::ServiceId::from_kernel(id, incarnation)` (`(incarnation << 32) | id`, the
+/// incarnation from [`RecvHeader`]): the OS converts at its edge, since domain crates do
+/// not depend on this crate. On the host that identity is `(uid << 32) | pid`.
 pub type ServiceId = u32;
 
 /// The kernel's own id: the sender of [`MsgKind::ChildExited`] notices.
@@ -53,24 +54,28 @@ pub struct RecvHeader {
     pub kind: MsgKind,
     /// Payload length in bytes (at most [`MAX_MSG`]).
     pub len: u32,
+    /// The sender's incarnation, filled in by the kernel: how many times a program has
+    /// been started in the sender's slot since boot (1 for its first run; 0 for the
+    /// kernel). A restarted program keeps its service id and gets the next incarnation.
+    pub incarnation: u32,
 }
 
 impl RecvHeader {
     /// Encoded size in bytes.
     pub const LEN: usize = 16;
 
-    /// Little-endian encoding: sender, kind, len, then 4 reserved zero bytes.
+    /// Little-endian encoding: sender, kind, len, incarnation.
     #[inline]
     pub fn to_bytes(&self) -> [u8; Self::LEN] {
         let mut out = [0u8; Self::LEN];
         out[0..4].copy_from_slice(&self.sender.to_le_bytes());
         out[4..8].copy_from_slice(&(self.kind as u32).to_le_bytes());
         out[8..12].copy_from_slice(&self.len.to_le_bytes());
+        out[12..16].copy_from_slice(&self.incarnation.to_le_bytes());
         out
     }
 
-    /// Decodes a header; `None` for an unknown kind, an oversized length or a non-zero
-    /// reserved field.
+    /// Decodes a header; `None` for an unknown kind or an oversized length.
     pub fn from_bytes(bytes: &[u8; Self::LEN]) -> Option<RecvHeader> {
         let word = |i: usize| {
             let mut w = [0u8; 4];
@@ -78,13 +83,14 @@ impl RecvHeader {
             u32::from_le_bytes(w)
         };
         let len = word(8);
-        if word(12) != 0 || len as usize > MAX_MSG {
+        if len as usize > MAX_MSG {
             return None;
         }
         Some(RecvHeader {
             sender: word(0),
             kind: MsgKind::from_code(word(4))?,
             len,
+            incarnation: word(12),
         })
     }
 }
@@ -99,18 +105,20 @@ mod tests {
             sender: 7,
             kind: MsgKind::Call,
             len: 4096,
+            incarnation: 3,
         };
         let b = h.to_bytes();
-        assert_eq!(&b[..12], &[7, 0, 0, 0, 1, 0, 0, 0, 0, 0x10, 0, 0]);
+        assert_eq!(b, [7, 0, 0, 0, 1, 0, 0, 0, 0, 0x10, 0, 0, 3, 0, 0, 0]);
         assert_eq!(RecvHeader::from_bytes(&b), Some(h));
     }
 
     #[test]
-    fn header_rejects_bad_kind_length_and_reserved() {
+    fn header_rejects_bad_kind_and_length() {
         let good = RecvHeader {
             sender: 1,
             kind: MsgKind::Send,
             len: 1,
+            incarnation: 1,
         }
         .to_bytes();
         let mut b = good;
@@ -118,9 +126,6 @@ mod tests {
         assert_eq!(RecvHeader::from_bytes(&b), None);
         let mut b = good;
         b[8..12].copy_from_slice(&4097u32.to_le_bytes());
-        assert_eq!(RecvHeader::from_bytes(&b), None);
-        let mut b = good;
-        b[15] = 1;
         assert_eq!(RecvHeader::from_bytes(&b), None);
     }
 }

@@ -33,7 +33,9 @@ pub enum Sysnum {
     Call = 10,
     /// `reply(dst, ptr, len)`: answer a caller blocked in `call` on this process.
     Reply = 11,
-    /// `self_id() -> ServiceId`: the caller's own service id (also the null syscall).
+    /// `self_id() -> id | incarnation << 32`: the caller's own service id in the low 32
+    /// bits and its incarnation (as [`crate::RecvHeader`] carries it) in the high 32 (also
+    /// the null syscall).
     SelfId = 12,
     /// `reply_recv(dst, ptr, len, buf, cap, hdr_ptr) -> len`: `reply` to `dst` (0: no
     /// one), then `recv`, in one trap: a server's loop. An argument error of either half
@@ -76,10 +78,25 @@ pub enum Sysnum {
     /// it took: the reference a disk benchmark sets its throughput beside. Only `runner`
     /// programs (`NotPermitted` otherwise).
     BenchCopy = 21,
+    /// `call_timeout(dst, ptr, len, rbuf, rcap, timeout_ns) -> reply len`: `call`, but the
+    /// request waits in the receiver's inbox at most `timeout_ns` nanoseconds (0: only if
+    /// the receiver is in `recv` now); then `TimedOut`, and it is withdrawn. Once taken,
+    /// the caller waits for the reply as for `call`.
+    CallTimeout = 22,
+    /// `recv_timeout(buf, cap, hdr_ptr, timeout_ns) -> len`: `recv`, but it waits at most
+    /// `timeout_ns` nanoseconds for a message or notice (0: only what is there now);
+    /// then `TimedOut`.
+    RecvTimeout = 23,
+    /// `initrd_read(name_ptr, name_len, offset, buf_ptr, buf_len) -> bytes`: copies the
+    /// bytes of initrd entry `name` from `offset` into the buffer (as many as fit; 0 at or
+    /// past the end) and returns how many; with a 0-byte buffer it returns the entry's
+    /// size. Read-only, for any program: the initrd is the image's signed content (the
+    /// programs, the boot manifest, the symbol index `symbols.nxsym`).
+    InitrdRead = 24,
 }
 
 /// The highest syscall number the kernel knows.
-pub const LAST_SYSNUM: usize = Sysnum::BenchCopy as usize;
+pub const LAST_SYSNUM: usize = Sysnum::InitrdRead as usize;
 
 /// Most switch pairs one `bench_switch` times (a few milliseconds with interrupts off).
 pub const MAX_BENCH_PAIRS: usize = 1000;
@@ -114,6 +131,9 @@ impl TryFrom<usize> for Sysnum {
             19 => Sysnum::SpawnImage,
             20 => Sysnum::Reboot,
             21 => Sysnum::BenchCopy,
+            22 => Sysnum::CallTimeout,
+            23 => Sysnum::RecvTimeout,
+            24 => Sysnum::InitrdRead,
             _ => return Err(SysError::BadSyscall),
         })
     }
@@ -231,8 +251,8 @@ mod tests {
             let s = Sysnum::try_from(n).unwrap();
             assert_eq!(s as usize, n);
         }
-        assert_eq!(LAST_SYSNUM, 21);
-        assert_eq!(Sysnum::try_from(22), Err(SysError::BadSyscall));
+        assert_eq!(LAST_SYSNUM, 24);
+        assert_eq!(Sysnum::try_from(25), Err(SysError::BadSyscall));
         assert_eq!(Sysnum::try_from(usize::MAX), Err(SysError::BadSyscall));
     }
 

@@ -44,3 +44,9 @@ unsafe impl GlobalAlloc for GrowingHeap {
 
 #[global_allocator]
 static HEAP: GrowingHeap = GrowingHeap(LockedHeap::empty());
+
+/// Bytes the heap has taken from the kernel so far (it never gives any back): the
+/// process's heap footprint.
+pub fn heap_bytes() -> usize {
+    HEAP.0.lock().size()
+}

@@ -13,10 +13,12 @@ extern crate alloc;
 
 pub mod console;
 mod heap;
+pub mod log;
 pub mod proto;
 pub mod sys;
 
 pub use abi;
+pub use heap::heap_bytes;
 
 core::arch::global_asm!(include_str!("entry.S"));
 

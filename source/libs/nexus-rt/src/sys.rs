@@ -115,6 +115,40 @@ pub fn self_id() -> ServiceId {
     call0(Sysnum::SelfId, [0; 6]).unwrap_or(0) as ServiceId
 }
 
+/// The caller's own incarnation: how many programs its slot has started since boot, this
+/// one included (what the kernel stamps beside its id in every message it sends).
+#[inline]
+pub fn self_incarnation() -> u32 {
+    (call0(Sysnum::SelfId, [0; 6]).unwrap_or(0) as u64 >> 32) as u32
+}
+
+/// The size of initrd entry `name` (`NoSuchProgram` when there is none).
+pub fn initrd_size(name: &str) -> Result<usize, SysError> {
+    call0(
+        Sysnum::InitrdRead,
+        [name.as_ptr() as usize, name.len(), 0, 0, 0, 0],
+    )
+}
+
+/// Copies initrd entry `name` from `offset` into `buf`; returns the bytes copied (0 at
+/// or past its end).
+pub fn initrd_read(name: &str, offset: usize, buf: &mut [u8]) -> Result<usize, SysError> {
+    if buf.is_empty() {
+        return Ok(0);
+    }
+    call0(
+        Sysnum::InitrdRead,
+        [
+            name.as_ptr() as usize,
+            name.len(),
+            offset,
+            buf.as_mut_ptr() as usize,
+            buf.len(),
+            0,
+        ],
+    )
+}
+
 /// Starts the manifest program `name` as a child (init and execd only).
 pub fn spawn(name: &str) -> Result<ServiceId, SysError> {
     call0(
@@ -274,6 +308,48 @@ pub fn recv(buf: &mut [u8]) -> Result<RecvHeader, SysError> {
     RecvHeader::from_bytes(&hdr).ok_or(SysError::BadLength)
 }
 
+/// Waits at most `timeout_ns` for a message into `buf` (0: only one already there);
+/// `TimedOut` when none came.
+#[inline]
+pub fn recv_timeout(buf: &mut [u8], timeout_ns: u64) -> Result<RecvHeader, SysError> {
+    let mut hdr = [0u8; RecvHeader::LEN];
+    call0(
+        Sysnum::RecvTimeout,
+        [
+            buf.as_mut_ptr() as usize,
+            buf.len(),
+            hdr.as_mut_ptr() as usize,
+            timeout_ns as usize,
+            0,
+            0,
+        ],
+    )?;
+    RecvHeader::from_bytes(&hdr).ok_or(SysError::BadLength)
+}
+
+/// `call`, but the request waits at most `timeout_ns` to be taken by `dst` (0: only if
+/// `dst` waits in `recv` now); then `TimedOut` and it is withdrawn. Once taken, it waits
+/// for the reply as `call` does.
+#[inline]
+pub fn call_timeout(
+    dst: ServiceId,
+    msg: &[u8],
+    reply: &mut [u8],
+    timeout_ns: u64,
+) -> Result<usize, SysError> {
+    call0(
+        Sysnum::CallTimeout,
+        [
+            dst as usize,
+            msg.as_ptr() as usize,
+            msg.len(),
+            reply.as_mut_ptr() as usize,
+            reply.len(),
+            timeout_ns as usize,
+        ],
+    )
+}
+
 /// Answers `dst`, blocked in `call` on this process.
 #[inline]
 pub fn reply(dst: ServiceId, msg: &[u8]) -> Result<(), SysError> {
@@ -320,6 +396,16 @@ pub fn reply_recv(
 /// ([`reply_recv`]). Messages that are not calls, and failed receives, are dropped.
 #[inline]
 pub fn serve(buf: &mut [u8], mut handle: impl FnMut(ServiceId, &mut [u8], usize) -> usize) -> ! {
+    serve_headers(buf, |hdr, buf, len| handle(hdr.sender, buf, len))
+}
+
+/// [`serve`], handing `handle` the whole header the kernel wrote (the sender's id and
+/// incarnation) instead of the id alone.
+#[inline]
+pub fn serve_headers(
+    buf: &mut [u8],
+    mut handle: impl FnMut(&RecvHeader, &mut [u8], usize) -> usize,
+) -> ! {
     let mut answer: Option<(ServiceId, usize)> = None;
     loop {
         let (to, reply_len) = answer.take().map_or((None, 0), |(id, n)| (Some(id), n));
@@ -331,7 +417,7 @@ pub fn serve(buf: &mut [u8], mut handle: impl FnMut(ServiceId, &mut [u8], usize)
             continue;
         }
         let len = (hdr.len as usize).min(buf.len());
-        let n = handle(hdr.sender, buf, len);
+        let n = handle(&hdr, buf, len);
         answer = Some((hdr.sender, n.min(buf.len())));
     }
 }

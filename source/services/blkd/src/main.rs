@@ -32,7 +32,7 @@ use initrd::manifest::Manifest;
 use nexus_rt::abi::ipc::MAX_MSG;
 use nexus_rt::abi::layout::MAX_GRANTS;
 use nexus_rt::abi::{DeviceInfo, SysError};
-use nexus_rt::{println, sys};
+use nexus_rt::{log, println, sys};
 use virtio_drivers::device::blk::VirtIOBlk;
 use virtio_drivers::transport::mmio::{MmioTransport, VirtIOHeader};
 
@@ -79,6 +79,13 @@ fn main() -> i32 {
             volumes.serial(disk),
             volumes.disk_capacity(disk)
         );
+    }
+    let logd = init_api::Client::new(sys::Ipc).locate(log::LOGD_NAME);
+    if let Some(mut log) = log::connect(logd, "blkd") {
+        let mut fields = log::Fields::new();
+        let _ = fields.insert("disks", &format!("{}", volumes.disks()));
+        let _ = fields.insert("sectors", &format!("{}", volumes.capacity()));
+        log::send(&mut log, log::Level::Info, "ready", &fields);
     }
     if let Err(e) = init_api::Client::new(sys::Ipc).ready() {
         println!("blkd: FAIL: cannot report to init: {e}");

@@ -22,7 +22,7 @@ use crashd_api::server::{self, DumpStore};
 use initrd::manifest::Manifest;
 use nexus_rt::abi::ipc::MAX_MSG;
 use nexus_rt::abi::ServiceId;
-use nexus_rt::{println, sys};
+use nexus_rt::{log, println, sys};
 
 nexus_rt::entry!(main);
 
@@ -38,6 +38,10 @@ fn main() -> i32 {
         }
     };
     println!("crashd: ready");
+    let logd = init_api::Client::new(sys::Ipc).locate(log::LOGD_NAME);
+    if let Some(mut log) = log::connect(logd, "crashd") {
+        log::send(&mut log, log::Level::Info, "ready", &log::Fields::new());
+    }
     if let Err(e) = init_api::Client::new(sys::Ipc).ready() {
         println!("crashd: FAIL: cannot report to init: {e}");
         return 1;

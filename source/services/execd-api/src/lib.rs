@@ -16,7 +16,6 @@
 //! | 4 `ImageChunk` | offset `u32`, bytes | empty | the runner whose upload is open |
 //! | 5 `ImageRun` | | id `u32` | the runner whose upload is open |
 //! | 6 `Status` | program name | [`Status`] | anyone |
-//! | 7 `Tick` | | sleep `u64` ns | execd's timer program only |
 //!
 //! Status codes: the `abi::SysError` codes for the request itself (`BadSyscall` an
 //! unknown op; `BadLength` a malformed argument; `NotPermitted` a sender the op is not
@@ -40,14 +39,8 @@ use initrd::manifest::Program;
 
 /// The name execd registers under (and its boot-manifest program).
 pub const SERVICE_NAME: &str = "execd";
-/// The program execd starts as its timer (a manifest line without flags): it asks
-/// `Tick`, sleeps as long as the reply says, and asks again.
-pub const TIMER_PROGRAM: &str = "execd-timer";
 /// The most image bytes one `ImageChunk` carries (a message less the op and offset).
 pub const MAX_CHUNK: usize = MAX_MSG - 1 - 4;
-/// The longest sleep `Tick` answers: a restart whose deadline comes sooner than the
-/// timer's current sleep is at most this late.
-pub const MAX_TICK_NS: u64 = 5_000_000;
 
 /// execd's operations.
 #[repr(u8)]
@@ -65,8 +58,6 @@ pub enum Op {
     ImageRun = 5,
     /// A program's supervision state.
     Status = 6,
-    /// The timer asks how long to sleep (execd's timer program only).
-    Tick = 7,
 }
 
 impl Op {
@@ -79,7 +70,6 @@ impl Op {
             4 => Op::ImageChunk,
             5 => Op::ImageRun,
             6 => Op::Status,
-            7 => Op::Tick,
             _ => return None,
         })
     }
@@ -135,11 +125,10 @@ pub fn reply(result: Result<&[u8], Error>) -> Vec<u8> {
 
 /// Who may call `op`, decided from `program`, the manifest line of the
 /// **kernel-stamped sender id** (`None`: no manifest program, e.g. one started from
-/// memory): `Status` anyone; `Tick` the timer program; the rest `runner` programs.
+/// memory): `Status` anyone; the rest `runner` programs.
 pub fn may_call(op: Op, program: Option<&Program<'_>>) -> bool {
     match op {
         Op::Status => true,
-        Op::Tick => program.is_some_and(|p| p.name == TIMER_PROGRAM),
         Op::Run | Op::Wait | Op::ImageBegin | Op::ImageChunk | Op::ImageRun => {
             program.is_some_and(|p| p.runner)
         }
@@ -308,12 +297,6 @@ impl<'c, C: Caller + ?Sized> Client<'c, C> {
     /// The supervision state of program `name`.
     pub fn status(&mut self, name: &str) -> Result<Status, Error> {
         Ok(Status::decode(&self.call(Op::Status, name.as_bytes())?)?)
-    }
-
-    /// The timer's question (execd's timer program only): how long to sleep, in ns.
-    /// Answered only when execd has a restart pending.
-    pub fn tick(&mut self) -> Result<u64, Error> {
-        Ok(rpc::u64_of(&self.call(Op::Tick, &[])?)?)
     }
 }
 

@@ -20,7 +20,7 @@ use initrd::manifest::{Manifest, Program, Restart};
 
 use crate::policy::{Decision, Restarts};
 use crate::table::Table;
-use crate::{ended_reply, may_call, reply, Error, ExecCode, Op, MAX_TICK_NS};
+use crate::{ended_reply, may_call, reply, Error, ExecCode, Op};
 
 /// What execd needs from the kernel to start programs.
 pub trait Spawner {
@@ -50,7 +50,7 @@ struct Upload {
 }
 
 /// execd's state: the manifest, the table, the ends waiting to be collected, the waiting
-/// runners, the open upload and the timer.
+/// runners, the open upload, and how often each slot was started.
 pub struct Supervisor<'m> {
     manifest: Manifest<'m>,
     table: Table,
@@ -59,8 +59,10 @@ pub struct Supervisor<'m> {
     /// Runners blocked in `Wait`, by the id they wait for.
     waiters: BTreeMap<u32, ServiceId>,
     upload: Option<Upload>,
-    /// The timer's `Tick`, held while no restart is pending.
-    timer_parked: Option<ServiceId>,
+    /// Processes execd started in each service-id slot since boot. execd is the one
+    /// spawner of the slots it uses, so this is the kernel's incarnation of the process
+    /// in the slot (`abi::RecvHeader::incarnation`).
+    slot_starts: BTreeMap<u32, u32>,
 }
 
 impl<'m> Supervisor<'m> {
@@ -72,7 +74,7 @@ impl<'m> Supervisor<'m> {
             requested: BTreeMap::new(),
             waiters: BTreeMap::new(),
             upload: None,
-            timer_parked: None,
+            slot_starts: BTreeMap::new(),
         }
     }
 
@@ -115,10 +117,28 @@ impl<'m> Supervisor<'m> {
             return Err(Error::Service(ExecCode::CrashLoop));
         }
         let id = spawner.spawn(name)?;
+        self.count_start(id);
         self.table
             .started(name, id, Restarts::new(restart))
             .map_err(|_| Error::Sys(SysError::NoMemory))?;
         Ok(id)
+    }
+
+    /// Counts a start in slot `id`.
+    fn count_start(&mut self, id: ServiceId) {
+        *self.slot_starts.entry(id).or_insert(0) += 1;
+    }
+
+    /// The incarnation of the process execd last started in slot `pid` (1 for the
+    /// slot's first; 0 for a slot execd never started).
+    pub fn incarnation(&self, pid: u32) -> u32 {
+        self.slot_starts.get(&pid).copied().unwrap_or(0)
+    }
+
+    /// When the earliest pending restart is due (ns since kernel start): how long execd
+    /// may wait for a message.
+    pub fn next_restart(&self) -> Option<u64> {
+        self.table.next_restart()
     }
 
     /// The name of the running process `pid`, if execd supervises it.
@@ -126,14 +146,13 @@ impl<'m> Supervisor<'m> {
         self.table.running(pid).map(|e| e.name.as_str())
     }
 
-    /// Answers the request `req` from `sender` at `now_ns`: `Some(reply)`, or `None`
-    /// when the reply waits (a `Wait` before the end, a `Tick` with no restart pending).
+    /// Answers the request `req` from `sender`: `Some(reply)`, or `None` when the reply
+    /// waits (a `Wait` before the end).
     pub fn request<S: Spawner>(
         &mut self,
         spawner: &mut S,
         sender: ServiceId,
         req: &[u8],
-        now_ns: u64,
     ) -> Option<Vec<u8>> {
         let Some((&op, arg)) = req.split_first() else {
             return Some(reply(Err(Error::Sys(SysError::BadLength))));
@@ -155,13 +174,6 @@ impl<'m> Supervisor<'m> {
             Op::ImageChunk => self.image_chunk(sender, arg),
             Op::ImageRun => self.image_run(spawner, sender),
             Op::Status => self.status(arg),
-            Op::Tick => match self.sleep_for(now_ns) {
-                Some(ns) => Ok(Vec::from(ns.to_le_bytes())),
-                None => {
-                    self.timer_parked = Some(sender);
-                    return None;
-                }
-            },
         };
         Some(reply(result.as_deref().map_err(|e| *e)))
     }
@@ -259,6 +271,7 @@ impl<'m> Supervisor<'m> {
             return Err(Error::Service(ExecCode::BadUpload));
         };
         let id = spawner.spawn_image(&upload.bytes, &upload.name)?;
+        self.count_start(id);
         self.table
             .started(&upload.name, id, Restarts::with(None))
             .map_err(|_| SysError::NoMemory)?;
@@ -274,18 +287,9 @@ impl<'m> Supervisor<'m> {
             .ok_or(Error::Service(ExecCode::Unknown))
     }
 
-    /// How long the timer should sleep: until the next restart, at most
-    /// [`MAX_TICK_NS`]; `None` with no restart pending.
-    fn sleep_for(&self, now_ns: u64) -> Option<u64> {
-        self.table
-            .next_restart()
-            .map(|at| at.saturating_sub(now_ns).min(MAX_TICK_NS))
-    }
-
     /// Records the end of process `pid` (its code, its encoded fault record, the dump
     /// crashd wrote of it) at `now_ns`: what its policy decided (`None` for a process
-    /// execd does not supervise), and the replies to send (a runner waiting for it; the
-    /// parked timer, when a restart was scheduled).
+    /// execd does not supervise), and the replies to send (a runner waiting for it).
     pub fn ended(
         &mut self,
         pid: u32,
@@ -305,22 +309,17 @@ impl<'m> Supervisor<'m> {
                 None => *slot = Some((code, record)),
             }
         }
-        answers.extend(self.wake_timer(now_ns));
         (decision, answers)
     }
 
     /// Starts every program whose restart is due at `now_ns`; the lines to print (one
-    /// per restart, and any failure), and the parked timer's answer if another restart
-    /// is still pending.
-    pub fn restart_due<S: Spawner>(
-        &mut self,
-        spawner: &mut S,
-        now_ns: u64,
-    ) -> (Vec<String>, Vec<Answer>) {
+    /// per restart, and any failure).
+    pub fn restart_due<S: Spawner>(&mut self, spawner: &mut S, now_ns: u64) -> Vec<String> {
         let mut lines = Vec::new();
         for name in self.table.due(now_ns) {
             match spawner.spawn(&name) {
                 Ok(id) => {
+                    self.count_start(id);
                     // The row keeps its bookkeeping; the argument is for a first start.
                     let _ = self.table.started(&name, id, Restarts::with(None));
                     let starts = self.table.get(&name).map_or(0, |e| e.starts);
@@ -332,13 +331,6 @@ impl<'m> Supervisor<'m> {
                 }
             }
         }
-        (lines, self.wake_timer(now_ns).into_iter().collect())
-    }
-
-    /// The parked timer's answer, when a restart is pending.
-    fn wake_timer(&mut self, now_ns: u64) -> Option<Answer> {
-        let ns = self.sleep_for(now_ns)?;
-        let timer = self.timer_parked.take()?;
-        Some((timer, reply(Ok(&ns.to_le_bytes()))))
+        lines
     }
 }

@@ -9,12 +9,12 @@ use alloc::collections::BTreeSet;
 use alloc::vec;
 use initrd::manifest::Manifest;
 
-/// The boot manifest of these tests: ids 1 init, 2 execd, 3 execd-timer,
+/// The boot manifest of these tests: ids 1 init, 2 execd, 3 logd (a boot service),
 /// 4 selftest-client (the runner), 5 crash-demo, 6 spinner, 7 loop (an app that
 /// restarts), 8 once (an app that does not), 9 samgrd (a boot service).
 const MANIFEST: &[u8] = b"init spawn
 execd boot spawn exec
-execd-timer
+logd boot
 selftest-client boot runner final
 crash-demo ondemand
 spinner ondemand
@@ -23,7 +23,7 @@ once app
 samgrd boot
 ";
 const RUNNER: ServiceId = 4;
-const TIMER: ServiceId = 3;
+const LOGD: ServiceId = 3;
 const SAMGRD: ServiceId = 9;
 
 /// The kernel as execd sees it: manifest programs start under their ids, images under
@@ -81,7 +81,7 @@ impl Rig {
     }
 
     fn ask(&mut self, sender: ServiceId, req: &[u8]) -> Option<Vec<u8>> {
-        self.sup.request(&mut self.kernel, sender, req, self.now)
+        self.sup.request(&mut self.kernel, sender, req)
     }
 
     /// Process `pid` ends with `code`.
@@ -116,12 +116,11 @@ fn ops_codes_and_states_roundtrip_through_their_bytes() {
         Op::ImageChunk,
         Op::ImageRun,
         Op::Status,
-        Op::Tick,
     ] {
         assert_eq!(Op::from_byte(op as u8), Some(op));
     }
     assert_eq!(Op::from_byte(0), None);
-    assert_eq!(Op::from_byte(8), None);
+    assert_eq!(Op::from_byte(7), None);
     for c in [
         ExecCode::Unknown,
         ExecCode::Busy,
@@ -147,15 +146,13 @@ fn ops_codes_and_states_roundtrip_through_their_bytes() {
 fn who_may_call_what_comes_from_the_senders_manifest_line() {
     let m = Manifest::parse(MANIFEST).unwrap();
     let runner = m.by_name("selftest-client");
-    let timer = m.by_name(TIMER_PROGRAM);
+    let logd = m.by_name("logd");
     let other = m.by_name("samgrd");
     for op in [Op::Run, Op::Wait, Op::ImageBegin, Op::ImageChunk, Op::ImageRun] {
         assert!(may_call(op, runner), "{op:?}");
-        assert!(!may_call(op, other) && !may_call(op, timer) && !may_call(op, None));
+        assert!(!may_call(op, other) && !may_call(op, logd) && !may_call(op, None));
     }
     assert!(may_call(Op::Status, other) && may_call(Op::Status, None));
-    assert!(may_call(Op::Tick, timer));
-    assert!(!may_call(Op::Tick, runner) && !may_call(Op::Tick, None));
 }
 
 #[test]
@@ -282,7 +279,7 @@ fn short_and_mutated_requests_get_error_replies_never_a_panic() {
     ];
     for (op, arg) in &args {
         for n in 0..=arg.len() {
-            for sender in [RUNNER, SAMGRD, TIMER, 0, 99] {
+            for sender in [RUNNER, SAMGRD, LOGD, 0, 99] {
                 let _ = rig.ask(sender, &request(*op, &arg[..n]));
             }
         }
@@ -375,10 +372,10 @@ fn an_upload_is_in_order_bounded_and_one_at_a_time() {
     let mut sup2 = Supervisor::new(Manifest::parse(manifest2).unwrap());
     let mut k2 = FakeKernel::default();
     let b8 = [&8u32.to_le_bytes()[..], b"img"].concat();
-    assert!(sup2.request(&mut k2, 3, &request(Op::ImageBegin, &b8), 0).is_some());
-    let busy = sup2.request(&mut k2, 4, &request(Op::ImageBegin, &b8), 0).unwrap();
+    assert!(sup2.request(&mut k2, 3, &request(Op::ImageBegin, &b8)).is_some());
+    let busy = sup2.request(&mut k2, 4, &request(Op::ImageBegin, &b8)).unwrap();
     assert_eq!(body(&busy), Err(Error::Service(ExecCode::Busy)));
-    let busy = sup2.request(&mut k2, 4, &chunk(0, b"\x7fELF"), 0).unwrap();
+    let busy = sup2.request(&mut k2, 4, &chunk(0, b"\x7fELF")).unwrap();
     assert_eq!(body(&busy), Err(Error::Service(ExecCode::Busy)));
     // The rest, then the run; the upload is closed after it.
     assert_eq!(ok(rig.ask(RUNNER, &chunk(4, b"abcd"))), Some(Ok(vec![])));
@@ -396,36 +393,25 @@ fn an_app_that_always_crashes_restarts_with_growing_delays_then_is_a_crash_loop(
     let mut rig = Rig::new();
     assert!(rig.sup.start_apps(&mut rig.kernel).is_empty());
     assert_eq!(rig.kernel.spawned, ["loop", "once"]);
-    // The timer asks first: nothing pending, so it is parked.
-    assert_eq!(rig.ask(TIMER, &[Op::Tick as u8]), None);
-    let not_timer = rig.ask(RUNNER, &[Op::Tick as u8]).unwrap();
-    assert_eq!(body(&not_timer), Err(Error::Sys(SysError::NotPermitted)));
+    assert_eq!((rig.sup.incarnation(7), rig.sup.incarnation(5)), (1, 0));
+    assert_eq!(rig.sup.next_restart(), None);
     let mut delays = Vec::new();
     loop {
         let (decision, answers) = rig.end(7, -3, None);
+        assert!(answers.is_empty(), "nobody waits for an app");
         match decision {
             Some(Decision::RestartAt(at)) => {
-                let delay = at - rig.now;
-                delays.push(delay);
-                // The parked timer is told to sleep (at most MAX_TICK_NS at a time).
-                assert_eq!(answers.len(), 1);
-                assert_eq!(answers[0].0, TIMER);
-                let sleep = abi::rpc::u64_of(body(&answers[0].1).unwrap()).unwrap();
-                assert_eq!(sleep, delay.min(MAX_TICK_NS));
+                delays.push(at - rig.now);
+                // execd waits for a message until then, at most.
+                assert_eq!(rig.sup.next_restart(), Some(at));
                 // Not due a nanosecond early.
-                rig.now = at - 1;
-                let (lines, _) = rig.sup.restart_due(&mut rig.kernel, rig.now);
-                assert!(lines.is_empty());
+                assert!(rig.sup.restart_due(&mut rig.kernel, at - 1).is_empty());
                 let s = Client::new(&mut As(&mut rig, SAMGRD), 2).status("loop").unwrap();
                 assert_eq!(s.state, State::RestartPending);
-                // The timer's next tick sleeps the last nanosecond.
-                let r = rig.ask(TIMER, &[Op::Tick as u8]).unwrap();
-                assert_eq!(abi::rpc::u64_of(body(&r).unwrap()), Ok(1));
                 rig.now = at;
-                let (lines, _) = rig.sup.restart_due(&mut rig.kernel, rig.now);
+                let lines = rig.sup.restart_due(&mut rig.kernel, rig.now);
                 assert_eq!(lines.len(), 1, "{lines:?}");
-                // Nothing pending any more: the timer's next tick is parked.
-                assert_eq!(rig.ask(TIMER, &[Op::Tick as u8]), None);
+                assert_eq!(rig.sup.next_restart(), None);
                 rig.now += 1_000;
             }
             Some(Decision::CrashLoop) => break,
@@ -440,9 +426,10 @@ fn an_app_that_always_crashes_restarts_with_growing_delays_then_is_a_crash_loop(
         (State::CrashLoop, ON_FAILURE.max_crashes, ON_FAILURE.max_crashes, ON_FAILURE.max_crashes, -3)
     );
     assert_eq!(rig.kernel.spawned.iter().filter(|n| *n == "loop").count(), 3);
-    // Never started again, whatever the time.
-    let (lines, answers) = rig.sup.restart_due(&mut rig.kernel, u64::MAX);
-    assert!(lines.is_empty() && answers.is_empty());
+    // Never started again, whatever the time; each start was a new incarnation.
+    assert!(rig.sup.restart_due(&mut rig.kernel, u64::MAX).is_empty());
+    assert_eq!(rig.sup.next_restart(), None);
+    assert_eq!(rig.sup.incarnation(7), ON_FAILURE.max_crashes);
     // `once` (restart=never) crashing is left ended.
     let (decision, _) = rig.end(8, -14, None);
     assert_eq!(decision, Some(Decision::Leave));
@@ -459,7 +446,7 @@ fn a_crash_loop_program_is_not_run_on_request() {
     };
     let mut now = 0;
     let run = request(Op::Run, b"flaky");
-    assert!(sup.request(&mut k, 3, &run, now).is_some());
+    assert!(sup.request(&mut k, 3, &run).is_some());
     loop {
         k.running.remove(&4);
         now += 1_000_000_000;
@@ -471,7 +458,7 @@ fn a_crash_loop_program_is_not_run_on_request() {
             other => panic!("{other:?}"),
         }
     }
-    let r = sup.request(&mut k, 3, &run, now).unwrap();
+    let r = sup.request(&mut k, 3, &run).unwrap();
     assert_eq!(body(&r), Err(Error::Service(ExecCode::CrashLoop)));
 }
 

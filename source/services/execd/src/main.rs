@@ -1,6 +1,6 @@
 //! execd: starts and supervises the app programs (docs/architecture/execd.md). A `boot`
-//! program (init starts it after crashd); it registers with samgrd, starts its timer
-//! (`execd-timer`), prints `execd: ready`, reports ready to init, then starts the
+//! program (init starts it after crashd); it registers with samgrd, connects to logd,
+//! prints `execd: ready`, reports ready to init, then starts the
 //! manifest's `app` programs and serves `execd_api` requests: `Run` and `Wait` of
 //! `ondemand` programs and `ImageBegin`/`ImageChunk`/`ImageRun` (a program handed over
 //! in memory, started with `spawn_image`) for `runner` programs, `Status` for anyone.
@@ -10,10 +10,12 @@
 //! crash: for a fault it prints `execd: crash detected (...)`, hands the record to
 //! crashd (`crashd_api::Client::submit`; execd is a `spawn` program, a supervisor) and
 //! takes the dump id back; it builds the crash.v1 report with `logd::CrashReport::build`
-//! (with `build_id` and `dump_path` when crashd wrote a dump), appends it to logd
-//! ([`append_crash_record`]) and prints the report's line, `execd: crash report pid=<pid>
-//! code=<code> name=<name>`. Only then does it answer a runner waiting for that end,
-//! and apply the program's restart policy (`execd_api::policy`).
+//! (with `build_id` and `dump_path` when crashd wrote a dump, and `recent_count` from a
+//! QUERY of logd), appends it to logd and prints the report's line, `execd: crash report
+//! pid=<pid> code=<code> name=<name>`. Only then does it answer a runner waiting for that
+//! end, and apply the program's restart policy (`execd_api::policy`). A restart's delay
+//! never blocks the requests: execd waits for its next message with `recv_timeout` until
+//! the earliest pending restart is due.
 //!
 //! The request handling, the table and the policy are `execd_api::server` (sans-IO,
 //! host-tested); this program is their I/O: the IPC loop, the kernel's spawns, crashd,
@@ -33,7 +35,7 @@ use logd::{CrashPolicy, CrashReport, ExitEvent};
 use nexus_rt::abi::ipc::{KERNEL_ID, MAX_MSG};
 use nexus_rt::abi::{FaultRecord, MsgKind, ServiceId, SysError};
 use nexus_rt::proto;
-use nexus_rt::{println, sys};
+use nexus_rt::{log, println, sys};
 
 nexus_rt::entry!(main);
 
@@ -57,7 +59,7 @@ impl Spawner for Kernel {
 struct Setup {
     manifest: Manifest<'static>,
     crashd: ServiceId,
-    timer: ServiceId,
+    log: Option<log::Logger<log::Backend>>,
 }
 
 fn main() -> i32 {
@@ -76,31 +78,36 @@ fn main() -> i32 {
     let mut execd = Execd {
         sup: Supervisor::new(setup.manifest),
         crashd: setup.crashd,
-        timer: Some(setup.timer),
-        told_no_logd: false,
+        log: setup.log,
     };
     for line in execd.sup.start_apps(&mut Kernel) {
         println!("{line}");
     }
     let mut buf = alloc::vec![0u8; MAX_MSG];
     loop {
-        let hdr = match sys::recv(&mut buf) {
+        // Until the earliest restart is due, at most; without one, until a message.
+        let received = match execd.sup.next_restart() {
+            Some(at) => sys::recv_timeout(&mut buf, at.saturating_sub(sys::time_ns()).max(1)),
+            None => sys::recv(&mut buf),
+        };
+        let hdr = match received {
             Ok(h) => h,
+            Err(SysError::TimedOut) => {
+                execd.restart_due(sys::time_ns());
+                continue;
+            }
             Err(e) => {
                 println!("execd: recv: {e}");
                 continue;
             }
         };
         let len = (hdr.len as usize).min(buf.len());
-        let now = sys::time_ns();
         if hdr.sender == KERNEL_ID && hdr.kind == MsgKind::ChildExited {
             if let Ok(child) = proto::u32_of(&buf[..len]) {
                 execd.child_ended(child);
             }
         } else if hdr.kind == MsgKind::Call {
-            // Restarts that came due first, so a `Tick` answers what is left.
-            execd.restart_due(now);
-            if let Some(reply) = execd.sup.request(&mut Kernel, hdr.sender, &buf[..len], now) {
+            if let Some(reply) = execd.sup.request(&mut Kernel, hdr.sender, &buf[..len]) {
                 let _ = sys::reply(hdr.sender, &reply);
             }
         }
@@ -108,7 +115,7 @@ fn main() -> i32 {
     }
 }
 
-/// Finds samgrd and crashd, registers with samgrd, starts the timer.
+/// Finds samgrd, crashd and logd, registers with samgrd.
 fn setup() -> Result<Setup, String> {
     let manifest = Manifest::parse(MANIFEST).map_err(|e| format!("boot manifest: {e}"))?;
     let samgrd = init_api::Client::new(sys::Ipc)
@@ -120,22 +127,23 @@ fn setup() -> Result<Setup, String> {
     samgrd_api::Client::new(sys::Ipc, samgrd)
         .register(execd_api::SERVICE_NAME)
         .map_err(|e| format!("register with samgrd: {e}"))?;
-    let timer = sys::spawn(execd_api::TIMER_PROGRAM)
-        .map_err(|e| format!("start {}: {e}", execd_api::TIMER_PROGRAM))?;
+    // logd boots before execd; without it the crash records are said to go nowhere.
+    let log = log::connect(
+        samgrd_api::Client::new(sys::Ipc, samgrd).lookup(log::LOGD_NAME),
+        execd_api::SERVICE_NAME,
+    );
     Ok(Setup {
         manifest,
         crashd,
-        timer,
+        log,
     })
 }
 
 struct Execd {
     sup: Supervisor<'static>,
     crashd: ServiceId,
-    /// The timer's id while it runs.
-    timer: Option<ServiceId>,
-    /// Whether the line saying the crash records go nowhere yet was printed.
-    told_no_logd: bool,
+    /// execd's logger (scope `execd`), if logd was found.
+    log: Option<log::Logger<log::Backend>>,
 }
 
 impl Execd {
@@ -146,11 +154,9 @@ impl Execd {
     }
 
     fn restart_due(&mut self, now: u64) {
-        let (lines, answers) = self.sup.restart_due(&mut Kernel, now);
-        for line in lines {
+        for line in self.sup.restart_due(&mut Kernel, now) {
             println!("{line}");
         }
-        Execd::send(answers);
     }
 
     /// Collects the end of `child`: its crash report if it crashed, then the runner
@@ -165,12 +171,6 @@ impl Execd {
             }
         };
         let now = sys::time_ns();
-        if self.timer == Some(child) {
-            // Restarts wait for a message from now on; say so loudly.
-            println!("execd: FAIL: {} ended with {code}", execd_api::TIMER_PROGRAM);
-            self.timer = None;
-            return;
-        }
         let record = FaultRecord::decode(&raw).ok();
         let encoded = record.as_ref().map(|r| raw[..r.encoded_len()].to_vec());
         let Some(name) = self.sup.name_of(child).map(String::from) else {
@@ -239,29 +239,65 @@ impl Execd {
             pid,
             code,
             name,
-            service_id: Some(logd::ServiceId::from_kernel(pid)),
+            service_id: Some(logd::ServiceId::from_kernel(pid, self.sup.incarnation(pid))),
             build_id: build_id.as_deref(),
             dump_path: dump_path.as_deref(),
         };
-        let Some(report) = CrashReport::build(&event, now, CrashPolicy::DEFAULT, []) else {
+        let policy = CrashPolicy::DEFAULT;
+        let recent = self.recent_records(now.saturating_sub(policy.window_nsec));
+        let views = recent.iter().map(logd::Record::view);
+        let Some(report) = CrashReport::build(&event, now, policy, views) else {
             println!("execd: cannot build the crash report of {name}");
             return dump_id;
         };
-        if let Err(why) = append_crash_record(&report) {
-            if !self.told_no_logd {
-                println!("execd: crash records are not appended: {why}");
-                self.told_no_logd = true;
-            }
-        }
+        self.append(&report);
         println!("{}", report.message);
         dump_id
     }
+
+    /// The journal's records stamped at or after `since`, oldest first, by QUERY of logd:
+    /// at most [`MAX_RECENT_PAGES`] pages of 16 (the newest of them are the ones a report
+    /// considers). None without logd; a failed query ends the list where it failed.
+    fn recent_records(&mut self, mut since: u64) -> Vec<logd::Record> {
+        let mut out = Vec::new();
+        let Some(log) = self.log.as_mut() else {
+            return out;
+        };
+        for _ in 0..MAX_RECENT_PAGES {
+            match log.query(since, 16) {
+                Ok((page, _, _)) => {
+                    let Some(last) = page.last() else { break };
+                    since = last.timestamp_nsec.saturating_add(1);
+                    let full = page.len() == 16;
+                    out.extend(page);
+                    if !full {
+                        break;
+                    }
+                }
+                Err(e) => {
+                    println!("execd: log: query: {e}");
+                    break;
+                }
+            }
+        }
+        out
+    }
+
+    /// Appends the crash.v1 record of `report` to logd (scope `execd`, level error). A
+    /// record logd did not take is said on the UART, never claimed.
+    fn append(&mut self, report: &CrashReport) {
+        let Some(log) = self.log.as_mut() else {
+            println!("execd: log: crash record not appended: no logd");
+            return;
+        };
+        match logd::Fields::parse(&report.fields) {
+            Ok(fields) => {
+                log::send(log, log::Level::Error, &report.message, &fields);
+            }
+            Err(e) => println!("execd: log: crash record fields: {e}"),
+        }
+    }
 }
 
-/// Appends the crash.v1 record of `report` to logd. The OS has no logd yet, so this is
-/// the one place that will send it (`report.entry()` is the record), and until then it
-/// says why it did not.
-fn append_crash_record(report: &CrashReport) -> Result<(), &'static str> {
-    let _ = report.entry();
-    Err("the OS has no logd yet")
-}
+/// Most QUERY pages (16 records each) a crash report reads from logd.
+const MAX_RECENT_PAGES: usize = 8;

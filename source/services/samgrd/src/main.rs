@@ -9,10 +9,12 @@
 extern crate alloc;
 
 use alloc::collections::BTreeMap;
+use alloc::format;
 use alloc::string::String;
+use alloc::vec::Vec;
 use nexus_rt::abi::ipc::MAX_MSG;
 use nexus_rt::abi::{ServiceId, SysError};
-use nexus_rt::{println, sys};
+use nexus_rt::{log, println, sys};
 use samgrd_api::{name_of, Op, MAX_NAMES, SERVICE_NAME};
 
 nexus_rt::entry!(main);
@@ -31,9 +33,37 @@ fn main() -> i32 {
     }
     // Each turn answers the previous caller and takes the next request in one kernel
     // entry.
+    // Registrations to log: held until logd has registered, then sent while serving a
+    // request from anyone but logd (never while logd waits on samgrd).
+    let mut pending: Vec<String> = Vec::new();
+    let mut log: Option<log::Logger<log::Backend>> = None;
     sys::serve(&mut buf, |sender, buf, len| {
         served += 1;
-        handle(&mut names, served, sender, buf, len)
+        let logd = names.get(log::LOGD_NAME).copied();
+        if logd.is_some_and(|id| id != sender) {
+            if log.is_none() {
+                log = log::connect(logd.ok_or(SysError::NoSuchService), "samgrd");
+            }
+            if let Some(log) = log.as_mut() {
+                for message in pending.drain(..) {
+                    log::send(log, log::Level::Info, &message, &log::Fields::new());
+                }
+            }
+        }
+        let registering = match buf[..len.min(buf.len())].split_first() {
+            Some((&op, arg)) if Op::from_byte(op) == Some(Op::Register) => {
+                name_of(arg).ok().map(String::from)
+            }
+            _ => None,
+        };
+        let before = names.len();
+        let n = handle(&mut names, served, sender, buf, len);
+        if let Some(name) = registering.filter(|_| names.len() > before) {
+            if pending.len() < MAX_NAMES {
+                pending.push(format!("registered {name} (service {sender})"));
+            }
+        }
+        n
     })
 }
 

@@ -19,7 +19,7 @@ use alloc::vec;
 use blkd_api::{Target, MAX_SECTORS, SECTOR};
 use initrd::manifest::Manifest;
 use nexus_rt::abi::ipc::MAX_MSG;
-use nexus_rt::{println, sys};
+use nexus_rt::{log, println, sys};
 use statefs::cache::BlockCache;
 use statefs::{BlockDevice, DeviceError, Opened, Store};
 use statefsd_api::server::Server;
@@ -105,6 +105,10 @@ fn main() -> i32 {
     };
     let mut server = server;
     println!("statefsd: ready");
+    let logd = init_api::Client::new(sys::Ipc).locate(log::LOGD_NAME);
+    if let Some(mut log) = log::connect(logd, "statefsd") {
+        log::send(&mut log, log::Level::Info, "ready", &log::Fields::new());
+    }
     if let Err(e) = init_api::Client::new(sys::Ipc).ready() {
         println!("statefsd: FAIL: cannot report to init: {e}");
         return 1;

@@ -481,17 +481,17 @@ fn responses_decode_and_reject_damage() {
 
 #[test]
 fn service_ids_hold_the_os_and_the_host_identity_losslessly() {
-    for id in [0u32, 1, 7, u32::MAX] {
-        let s = ServiceId::from_kernel(id);
-        assert_eq!(s.0, u64::from(id));
-        assert_eq!(s.kernel_id(), Some(id));
+    for (id, incarnation) in [(0u32, 0u32), (1, 1), (7, 3), (u32::MAX, u32::MAX)] {
+        let s = ServiceId::from_kernel(id, incarnation);
+        assert_eq!(s.0, (u64::from(incarnation) << 32) | u64::from(id));
+        assert_eq!((s.kernel_id(), s.incarnation()), (id, incarnation));
     }
+    assert_ne!(
+        ServiceId::from_kernel(5, 1),
+        ServiceId::from_kernel(5, 2),
+        "a restarted program is told from its earlier run"
+    );
     let host = ServiceId::from_uid_pid(1000, 4242);
     assert_eq!(host.0, (1000u64 << 32) | 4242);
     assert_eq!((host.uid(), host.pid()), (1000, 4242));
-    assert_eq!(
-        host.kernel_id(),
-        None,
-        "a host peer with a uid is no kernel id"
-    );
 }
