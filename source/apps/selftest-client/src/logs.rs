@@ -253,12 +253,15 @@ pub fn crash_report(samgrd: KernelId, name: &str, build_id: &str) -> Check {
         .ok_or_else(|| format!("no record '{message}' in the journal"))?;
     // execd is a boot program, started once: incarnation 1.
     let origin = ServiceId::from_kernel(execd, 1);
-    ensure(rec.service_id == origin && rec.level == Level::Error, || {
-        format!(
-            "origin {:#x}, level {:?}; expected execd's {:#x}, error",
-            rec.service_id.0, rec.level, origin.0
-        )
-    })?;
+    ensure(
+        rec.service_id == origin && rec.level == Level::Error,
+        || {
+            format!(
+                "origin {:#x}, level {:?}; expected execd's {:#x}, error",
+                rec.service_id.0, rec.level, origin.0
+            )
+        },
+    )?;
     let fields = Fields::parse(&rec.fields).map_err(|e| format!("fields: {e}"))?;
     let pid = format!("{}", s.pid);
     let code = format!("{}", s.last_code);
@@ -282,9 +285,10 @@ pub fn crash_report(samgrd: KernelId, name: &str, build_id: &str) -> Check {
             || format!("field {key}: {:?}", fields.get(key)),
         )?;
     }
-    ensure(fields.get("truncated").is_none() && !build_id.is_empty(), || {
-        String::from("a value was cut, or no build-id")
-    })?;
+    ensure(
+        fields.get("truncated").is_none() && !build_id.is_empty(),
+        || String::from("a value was cut, or no build-id"),
+    )?;
     println!(
         "selftest: crash report: record {} of the journal, {} fields, recent_count={}",
         rec.record_id,

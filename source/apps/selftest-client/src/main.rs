@@ -218,9 +218,10 @@ fn crash_loop(samgrd: ServiceId) -> Check {
     let dump = s
         .dump_id
         .ok_or_else(|| String::from("no crash dump named by execd"))?;
-    ensure(dump.ends_with(&format!("-{CRASH_LOOP_APP}-{}", s.pid)), || {
-        format!("dump id {dump}")
-    })?;
+    ensure(
+        dump.ends_with(&format!("-{CRASH_LOOP_APP}-{}", s.pid)),
+        || format!("dump id {dump}"),
+    )?;
     // In the crash-loop state it stays ended: no start later.
     sys::sleep_ns(2 * ON_FAILURE.delay_ns(n));
     let later = status(samgrd, CRASH_LOOP_APP).map_err(|e| format!("status: {e}"))?;
@@ -794,13 +795,15 @@ fn spawn_from_memory(samgrd: ServiceId) -> Check {
     let mut ipc = sys::Ipc;
     let mut c = execd_api::Client::new(&mut ipc, execd);
     let damaged = c.run_image(&image[..60], "hello-image");
-    ensure(damaged == Err(execd_api::Error::Sys(SysError::BadImage)), || {
-        format!("truncated image: {damaged:?}")
-    })?;
+    ensure(
+        damaged == Err(execd_api::Error::Sys(SysError::BadImage)),
+        || format!("truncated image: {damaged:?}"),
+    )?;
     let badname = c.run_image(&image[..n], "Hello Image");
-    ensure(badname == Err(execd_api::Error::Sys(SysError::BadLength)), || {
-        format!("invalid name: {badname:?}")
-    })?;
+    ensure(
+        badname == Err(execd_api::Error::Sys(SysError::BadLength)),
+        || format!("invalid name: {badname:?}"),
+    )?;
     let t = sys::time_ns();
     let id = c
         .run_image(&image[..n], "hello-image")

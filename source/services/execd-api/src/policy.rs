@@ -186,7 +186,10 @@ mod tests {
         assert!(matches!(r.ended(1, 0), Decision::RestartAt(_)));
         assert!(matches!(r.ended(1, 2 * w), Decision::RestartAt(_)));
         assert_eq!(r.crashes(), 1, "the old crash is gone");
-        assert_eq!(r.ended(1, 2 * w + 5), Decision::RestartAt(2 * w + 5 + 20 * MS));
+        assert_eq!(
+            r.ended(1, 2 * w + 5),
+            Decision::RestartAt(2 * w + 5 + 20 * MS)
+        );
         assert_eq!(r.ended(1, 2 * w + 9), Decision::CrashLoop);
     }
 }

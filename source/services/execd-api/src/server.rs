@@ -204,9 +204,7 @@ impl<'m> Supervisor<'m> {
                 let ended = self.requested.remove(&id).flatten();
                 Ok(ended.map(|(code, record)| ended_reply(code, record.as_deref())))
             }
-            Some(None) if self.waiters.contains_key(&id) => {
-                Err(Error::Service(ExecCode::Unknown))
-            }
+            Some(None) if self.waiters.contains_key(&id) => Err(Error::Service(ExecCode::Unknown)),
             Some(None) => {
                 self.waiters.insert(id, sender);
                 Ok(None)
@@ -219,8 +217,7 @@ impl<'m> Supervisor<'m> {
         let name = arg.get(4..).ok_or(SysError::BadLength)?;
         let name = core::str::from_utf8(name).map_err(|_| SysError::BadLength)?;
         // The kernel checks the name's bytes at `ImageRun`; here only what execd keeps.
-        if total == 0 || total > MAX_IMAGE || name.is_empty() || name.len() > MAX_PROGRAM_NAME
-        {
+        if total == 0 || total > MAX_IMAGE || name.is_empty() || name.len() > MAX_PROGRAM_NAME {
             return Err(Error::Sys(SysError::BadLength));
         }
         if self.upload.as_ref().is_some_and(|u| u.owner != sender) {

@@ -228,7 +228,11 @@ mod tests {
         let s = t.get("loop").unwrap().status();
         assert_eq!(
             (s.state, s.starts, s.crashes),
-            (State::CrashLoop, ON_FAILURE.max_crashes, ON_FAILURE.max_crashes)
+            (
+                State::CrashLoop,
+                ON_FAILURE.max_crashes,
+                ON_FAILURE.max_crashes
+            )
         );
         assert!(t.in_crash_loop("loop"));
         assert!(t.due(u64::MAX).is_empty());

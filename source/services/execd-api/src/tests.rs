@@ -40,7 +40,8 @@ struct FakeKernel {
 
 impl Spawner for FakeKernel {
     fn spawn(&mut self, name: &str) -> Result<ServiceId, SysError> {
-        let m = Manifest::parse(self.manifest.unwrap_or(MANIFEST)).map_err(|_| SysError::BadImage)?;
+        let m =
+            Manifest::parse(self.manifest.unwrap_or(MANIFEST)).map_err(|_| SysError::BadImage)?;
         let id = m.by_name(name).ok_or(SysError::NoSuchProgram)?.id;
         if !self.running.insert(id) {
             return Err(SysError::AlreadyRunning);
@@ -85,7 +86,12 @@ impl Rig {
     }
 
     /// Process `pid` ends with `code`.
-    fn end(&mut self, pid: u32, code: i64, dump: Option<&str>) -> (Option<Decision>, Vec<server::Answer>) {
+    fn end(
+        &mut self,
+        pid: u32,
+        code: i64,
+        dump: Option<&str>,
+    ) -> (Option<Decision>, Vec<server::Answer>) {
         self.kernel.running.remove(&pid);
         self.sup
             .ended(pid, code, None, dump.map(String::from), self.now)
@@ -148,7 +154,13 @@ fn who_may_call_what_comes_from_the_senders_manifest_line() {
     let runner = m.by_name("selftest-client");
     let logd = m.by_name("logd");
     let other = m.by_name("samgrd");
-    for op in [Op::Run, Op::Wait, Op::ImageBegin, Op::ImageChunk, Op::ImageRun] {
+    for op in [
+        Op::Run,
+        Op::Wait,
+        Op::ImageBegin,
+        Op::ImageChunk,
+        Op::ImageRun,
+    ] {
         assert!(may_call(op, runner), "{op:?}");
         assert!(!may_call(op, other) && !may_call(op, logd) && !may_call(op, None));
     }
@@ -169,7 +181,11 @@ fn status_and_ended_replies_roundtrip_and_short_ones_are_bad_length() {
     let b = s.encode();
     assert_eq!(Status::decode(&b), Ok(s.clone()));
     for n in 0..25 {
-        assert_eq!(Status::decode(&b[..n]), Err(SysError::BadLength), "{n} bytes");
+        assert_eq!(
+            Status::decode(&b[..n]),
+            Err(SysError::BadLength),
+            "{n} bytes"
+        );
     }
     let none = Status { dump_id: None, ..s };
     assert_eq!(Status::decode(&none.encode()), Ok(none));
@@ -188,7 +204,10 @@ fn status_and_ended_replies_roundtrip_and_short_ones_are_bad_length() {
     let r = ended_reply(-16, Some(&bytes));
     let (code, got) = decode_ended(body(&r).unwrap()).unwrap();
     assert_eq!((code, got.map(|g| g.scause())), (-16, Some(15)));
-    assert_eq!(decode_ended(body(&ended_reply(0, None)).unwrap()), Ok((0, None)));
+    assert_eq!(
+        decode_ended(body(&ended_reply(0, None)).unwrap()),
+        Ok((0, None))
+    );
     assert_eq!(decode_ended(&[0; 7]), Err(SysError::BadLength));
     assert_eq!(decode_ended(&[0; 9]), Err(SysError::BadLength));
 }
@@ -217,14 +236,19 @@ fn run_then_wait_answers_once_after_the_end() {
     let s = Client::new(&mut As(&mut rig, SAMGRD), 2)
         .status("crash-demo")
         .unwrap();
-    assert_eq!((s.state, s.starts, s.pid, s.last_code), (State::Ended, 1, 5, -16));
+    assert_eq!(
+        (s.state, s.starts, s.pid, s.last_code),
+        (State::Ended, 1, 5, -16)
+    );
     assert_eq!(s.dump_id.as_deref(), Some("9-crash-demo-5"));
 }
 
 #[test]
 fn an_end_before_the_wait_is_kept_for_it() {
     let mut rig = Rig::new();
-    let id = Client::new(&mut As(&mut rig, RUNNER), 2).run("spinner").unwrap();
+    let id = Client::new(&mut As(&mut rig, RUNNER), 2)
+        .run("spinner")
+        .unwrap();
     let (_, answers) = rig.end(id, 0, None);
     assert!(answers.is_empty());
     let got = Client::new(&mut As(&mut rig, RUNNER), 2).wait_for(id);
@@ -273,7 +297,10 @@ fn short_and_mutated_requests_get_error_replies_never_a_panic() {
         (Op::Run, b"crash-demo".to_vec()),
         (Op::Wait, 5u32.to_le_bytes().to_vec()),
         (Op::ImageBegin, [&64u32.to_le_bytes()[..], b"img"].concat()),
-        (Op::ImageChunk, [&0u32.to_le_bytes()[..], b"\x7fELF"].concat()),
+        (
+            Op::ImageChunk,
+            [&0u32.to_le_bytes()[..], b"\x7fELF"].concat(),
+        ),
         (Op::ImageRun, Vec::new()),
         (Op::Status, b"loop".to_vec()),
     ];
@@ -291,9 +318,13 @@ fn short_and_mutated_requests_get_error_replies_never_a_panic() {
     }
     let short_wait = rig.ask(RUNNER, &request(Op::Wait, &[5, 0, 0])).unwrap();
     assert_eq!(body(&short_wait), Err(Error::Sys(SysError::BadLength)));
-    let long_wait = rig.ask(RUNNER, &request(Op::Wait, &[5, 0, 0, 0, 0])).unwrap();
+    let long_wait = rig
+        .ask(RUNNER, &request(Op::Wait, &[5, 0, 0, 0, 0]))
+        .unwrap();
     assert_eq!(body(&long_wait), Err(Error::Sys(SysError::BadLength)));
-    let unknown = rig.ask(RUNNER, &request(Op::Status, b"never-started")).unwrap();
+    let unknown = rig
+        .ask(RUNNER, &request(Op::Status, b"never-started"))
+        .unwrap();
     assert_eq!(body(&unknown), Err(Error::Service(ExecCode::Unknown)));
 }
 
@@ -352,7 +383,10 @@ fn an_upload_is_in_order_bounded_and_one_at_a_time() {
         ok(rig.ask(RUNNER, &request(Op::ImageRun, &[]))),
         Some(Err(Error::Service(ExecCode::BadUpload)))
     );
-    assert_eq!(ok(rig.ask(RUNNER, &request(Op::ImageBegin, &begin))), Some(Ok(vec![])));
+    assert_eq!(
+        ok(rig.ask(RUNNER, &request(Op::ImageBegin, &begin))),
+        Some(Ok(vec![]))
+    );
     // Out of order, empty, past the announced length.
     for bad in [chunk(1, b"x"), chunk(0, b""), chunk(0, &[0; 9])] {
         assert_eq!(
@@ -372,8 +406,12 @@ fn an_upload_is_in_order_bounded_and_one_at_a_time() {
     let mut sup2 = Supervisor::new(Manifest::parse(manifest2).unwrap());
     let mut k2 = FakeKernel::default();
     let b8 = [&8u32.to_le_bytes()[..], b"img"].concat();
-    assert!(sup2.request(&mut k2, 3, &request(Op::ImageBegin, &b8)).is_some());
-    let busy = sup2.request(&mut k2, 4, &request(Op::ImageBegin, &b8)).unwrap();
+    assert!(sup2
+        .request(&mut k2, 3, &request(Op::ImageBegin, &b8))
+        .is_some());
+    let busy = sup2
+        .request(&mut k2, 4, &request(Op::ImageBegin, &b8))
+        .unwrap();
     assert_eq!(body(&busy), Err(Error::Service(ExecCode::Busy)));
     let busy = sup2.request(&mut k2, 4, &chunk(0, b"\x7fELF")).unwrap();
     assert_eq!(body(&busy), Err(Error::Service(ExecCode::Busy)));
@@ -406,7 +444,9 @@ fn an_app_that_always_crashes_restarts_with_growing_delays_then_is_a_crash_loop(
                 assert_eq!(rig.sup.next_restart(), Some(at));
                 // Not due a nanosecond early.
                 assert!(rig.sup.restart_due(&mut rig.kernel, at - 1).is_empty());
-                let s = Client::new(&mut As(&mut rig, SAMGRD), 2).status("loop").unwrap();
+                let s = Client::new(&mut As(&mut rig, SAMGRD), 2)
+                    .status("loop")
+                    .unwrap();
                 assert_eq!(s.state, State::RestartPending);
                 rig.now = at;
                 let lines = rig.sup.restart_due(&mut rig.kernel, rig.now);
@@ -420,12 +460,23 @@ fn an_app_that_always_crashes_restarts_with_growing_delays_then_is_a_crash_loop(
     }
     assert_eq!(delays, [ON_FAILURE.delay_ns(1), ON_FAILURE.delay_ns(2)]);
     assert!(delays[1] > delays[0], "the delay grows");
-    let s = Client::new(&mut As(&mut rig, RUNNER), 2).status("loop").unwrap();
+    let s = Client::new(&mut As(&mut rig, RUNNER), 2)
+        .status("loop")
+        .unwrap();
     assert_eq!(
         (s.state, s.starts, s.ends, s.crashes, s.last_code),
-        (State::CrashLoop, ON_FAILURE.max_crashes, ON_FAILURE.max_crashes, ON_FAILURE.max_crashes, -3)
+        (
+            State::CrashLoop,
+            ON_FAILURE.max_crashes,
+            ON_FAILURE.max_crashes,
+            ON_FAILURE.max_crashes,
+            -3
+        )
     );
-    assert_eq!(rig.kernel.spawned.iter().filter(|n| *n == "loop").count(), 3);
+    assert_eq!(
+        rig.kernel.spawned.iter().filter(|n| *n == "loop").count(),
+        3
+    );
     // Never started again, whatever the time; each start was a new incarnation.
     assert!(rig.sup.restart_due(&mut rig.kernel, u64::MAX).is_empty());
     assert_eq!(rig.sup.next_restart(), None);
@@ -433,12 +484,16 @@ fn an_app_that_always_crashes_restarts_with_growing_delays_then_is_a_crash_loop(
     // `once` (restart=never) crashing is left ended.
     let (decision, _) = rig.end(8, -14, None);
     assert_eq!(decision, Some(Decision::Leave));
-    assert_eq!(rig.sup.table().get("once").map(|e| e.state), Some(State::Ended));
+    assert_eq!(
+        rig.sup.table().get("once").map(|e| e.state),
+        Some(State::Ended)
+    );
 }
 
 #[test]
 fn a_crash_loop_program_is_not_run_on_request() {
-    let manifest = b"init spawn\nexecd boot spawn exec\nr runner\nflaky ondemand restart=on-failure\n";
+    let manifest =
+        b"init spawn\nexecd boot spawn exec\nr runner\nflaky ondemand restart=on-failure\n";
     let mut sup = Supervisor::new(Manifest::parse(manifest).unwrap());
     let mut k = FakeKernel {
         manifest: Some(manifest),

@@ -190,8 +190,14 @@ impl Execd {
                 at.saturating_sub(now) / 1_000_000
             ),
             Some(execd_api::policy::Decision::CrashLoop) => {
-                let crashes = self.sup.table().get(&name).map_or(0, |e| e.restarts.crashes());
-                println!("execd: {name} is in the crash-loop state ({crashes} crashes); not restarted");
+                let crashes = self
+                    .sup
+                    .table()
+                    .get(&name)
+                    .map_or(0, |e| e.restarts.crashes());
+                println!(
+                    "execd: {name} is in the crash-loop state ({crashes} crashes); not restarted"
+                );
             }
             _ => {}
         }
@@ -217,16 +223,18 @@ impl Execd {
                 rec.scause(),
                 rec.pc()
             );
-            build_id = rec.modules().first().map(|m| symindex::build_id_hex(m.build_id()));
+            build_id = rec
+                .modules()
+                .first()
+                .map(|m| symindex::build_id_hex(m.build_id()));
             let mut ipc = sys::Ipc;
-            let submitted = crashd_api::Client::new(&mut ipc, self.crashd).submit(
-                &crashd_api::Submission {
+            let submitted =
+                crashd_api::Client::new(&mut ipc, self.crashd).submit(&crashd_api::Submission {
                     pid,
                     time_ns: now,
                     program: name,
                     record: raw,
-                },
-            );
+                });
             match submitted {
                 Ok(stored) => dump_id = Some(stored.id),
                 Err(e) => println!("execd: crashd refused the record of {name}: {e}"),

@@ -182,7 +182,10 @@ fn build_id_and_dump_path_join_the_sorted_fields() {
          dump_path=state:/crash/123-crash-demo-15.nxcd\nevent=crash.v1\nname=crash-demo\n\
          pid=42\nrecent_count=0\nrecent_window_nsec=10000000000"
     );
-    assert_eq!(r.message, "execd: crash report pid=42 code=-16 name=crash-demo");
+    assert_eq!(
+        r.message,
+        "execd: crash report pid=42 code=-16 name=crash-demo"
+    );
 }
 
 /// The largest fixed pairs: the longest name, code, pid and window.
@@ -215,7 +218,11 @@ fn values_over_the_cap_are_cut_and_named_never_dropped() {
     let long = "p".repeat(600);
     let f = widest("ab", &long);
     let kept = f.get("dump_path").unwrap();
-    assert!(long.starts_with(kept) && kept.len() >= 200, "{}", kept.len());
+    assert!(
+        long.starts_with(kept) && kept.len() >= 200,
+        "{}",
+        kept.len()
+    );
     assert_eq!(f.get("truncated"), Some("dump_path"));
     assert_eq!(f.get("build_id"), Some("ab"));
     // The cut uses every byte the cap leaves.
