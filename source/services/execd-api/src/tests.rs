@@ -343,7 +343,7 @@ fn an_image_goes_over_in_chunks_and_starts_with_the_kernels_checks() {
         .run_image(&img, "hello-image")
         .unwrap();
     assert_eq!(id, 11);
-    assert_eq!(rig.kernel.images, [img.clone()]);
+    assert_eq!(rig.kernel.images, core::slice::from_ref(&img));
     let (_, answers) = rig.end(id, -4, None);
     assert!(answers.is_empty());
     let mut who = As(&mut rig, RUNNER);
