@@ -27,6 +27,7 @@ test-host:
 
 # Build each no_std domain crate for the OS target without default features.
 diag-os:
+    source scripts/os-env.sh; \
     for c in {{no_std_crates}}; do \
         echo "diag-os: $c"; \
         cargo build --locked -p "$c" --no-default-features --target {{os_target}}; \
@@ -34,11 +35,11 @@ diag-os:
 
 # Build the kernel and the OS programs (release: what the marker runs boot).
 build-os:
-    cargo build --locked --release --target {{os_target}} {{os_programs}}
+    source scripts/os-env.sh; cargo build --locked --release --target {{os_target}} {{os_programs}}
 
 # Lint the OS programs for their target.
 clippy-os:
-    cargo clippy --locked --target {{os_target}} {{os_programs}} -- -D warnings
+    source scripts/os-env.sh; cargo clippy --locked --target {{os_target}} {{os_programs}} -- -D warnings
 
 # NX_BLESS=1 is the one variable every test with a committed expectation honours
 # (docs/architecture/workspace.md); review the changes before committing them.
@@ -71,10 +72,16 @@ test-statefs-faults cuts="20000":
 bench-os:
     bash scripts/bench/os.sh
 
-# The main job: boot the OS in QEMU showing its marker sequence, then the end-to-end
-# demo of the crash pipeline on the host.
+# The main job: build everything and the image, boot it in QEMU showing its marker
+# sequence (crash-demo faults and crashd stores its dump in the image), read the dump
+# out of the image and show it symbolized; then the same pipeline for a host program.
 run:
     SHOW=1 bash scripts/qemu-test.sh
+    bash scripts/demo-os.sh
+    bash scripts/demo.sh
+
+# The crash pipeline on the host alone: a host program panics, its dump is symbolized.
+demo-host:
     bash scripts/demo.sh
 
 # Benchmarks, each beside its peer tool in the same run.

@@ -36,9 +36,10 @@
 #   EXPECT_FAIL=TEXT       a run that must fail: QEMU ends with status EXPECT_STATUS
 #                          (default 1) and a line of the log contains TEXT; markers
 #                          are not checked, and RUN_UNTIL_MARKER is ignored
-# Outputs: target/os/initrd.img, target/os/os.img and os.manifest.json (the image,
-# attached as a virtio-blk device with serial `os`), target/os/boot/kernel and
-# boot/initrd (what `nx image extract` took out of it for QEMU), target/os/uart.log,
+# Outputs: target/os/initrd.img (holding target/os/symbols.nxsym, the symbol index of
+# its programs), target/os/os.img and os.manifest.json (the image, attached as a
+# virtio-blk device with serial `os`), target/os/boot/kernel and boot/initrd (what
+# `nx image extract` took out of it for QEMU), target/os/uart.log,
 # target/os/scratch.img (a 2 MiB scratch disk with a GPT, attached as a second
 # virtio-blk device, serial `disk0`) (under CARGO_TARGET_DIR when set). A virtio-rng
 # device is attached too: selftest-client's own device grant.
@@ -59,6 +60,8 @@ mkdir -p "$out"
 if [ "${SKIP_BUILD:-0}" != 1 ]; then
   # The OS programs: the one list (package, folder), shared with the justfile.
   mapfile -t os_packages < <(sed -e 's/#.*//' scripts/os-programs | awk 'NF { print "-p"; print $1 }')
+  # shellcheck source=scripts/os-env.sh
+  source scripts/os-env.sh
   cargo build --locked --release --target "$target" "${os_packages[@]}"
   cargo build --locked --release -p initrd --bin mkinitrd
   # nx in the dev profile: `make test`'s host tests have built it already (its SHA-256
@@ -66,10 +69,15 @@ if [ "${SKIP_BUILD:-0}" != 1 ]; then
   cargo build --locked -p nx --bin nx
   # nxsym, dev profile as nx: the host half of the crash dump check.
   cargo build --locked -p nxsym --bin nxsym
-  # Every program of the boot manifest, plus the manifest itself.
+  # Every program of the boot manifest, the manifest itself, and the symbol index of
+  # every program (by Build-ID), which crashd symbolizes dumps with on the device.
   mapfile -t programs < <(sed -e 's/#.*//' "$manifest" | awk 'NF { print $1 }')
   args=("boot.manifest=$manifest")
-  for p in "${programs[@]}"; do args+=("$p=$bin_dir/$p"); done
+  elves=()
+  for p in "${programs[@]}"; do args+=("$p=$bin_dir/$p"); elves+=("$bin_dir/$p"); done
+  rm -f "$out/symbols.nxsym"
+  "$target_dir/debug/nxsym" index --out "$out/symbols.nxsym" "${elves[@]}" >/dev/null
+  args+=("symbols.nxsym=$out/symbols.nxsym")
   "$target_dir/release/mkinitrd" "$out/initrd.img" "${args[@]}"
 fi
 
@@ -312,9 +320,8 @@ if [ -z "$fail" ] && grep -qF 'SELFTEST: crash dump ok' <<<"$os_log"; then
   # come before and after it).
   dump_id=$(grep -o 'crashd: dump written (id=[^ ]*-crash-demo-[0-9]*' <<<"$os_log" | tail -n 1 | sed 's/.*id=//')
   symbols=$out/symbols.nxsym
-  rm -f "$symbols"
-  if ! "$target_dir/debug/nxsym" index --out "$symbols" "$bin_dir/crash-demo" >/dev/null; then
-    fail="crash: nxsym index of $bin_dir/crash-demo failed"
+  if [ ! -s "$symbols" ]; then
+    fail="crash: no symbol index $symbols (the build makes it)"
   elif ! "$nx" crash ls --image "$image" | grep -qF -- "$dump_id"; then
     fail="crash: nx crash ls --image $image does not list the dump $dump_id"
   elif ! shown=$("$nx" crash show --image "$image" "$dump_id" --sym "$symbols"); then

@@ -230,6 +230,34 @@ impl<'a> Symbolizer<'a> {
         frames
     }
 
+    /// Symbolizes `dump` in place: each frame the producer left unsymbolized and the index
+    /// resolves gets its locations written into `frames.json` (`function`, `file`,
+    /// `line`, then the `inlined` chain), so every later reader sees them as the
+    /// producer's, without an index. What the OS's crash service does on the device.
+    /// Returns the frames it symbolized.
+    pub fn embed(&mut self, dump: &mut Dump) -> usize {
+        let resolved = self.frames(dump);
+        let mut done = 0;
+        for (frame, r) in dump.frames.iter_mut().zip(resolved) {
+            if r.origin != Origin::Index {
+                continue;
+            }
+            let mut locations = r.locations.into_iter().map(|l| crate::SourceLocation {
+                file: l.file,
+                function: l.function,
+                line: l.line,
+            });
+            if let Some(first) = locations.next() {
+                frame.function = first.function;
+                frame.file = first.file;
+                frame.line = first.line;
+                frame.inlined = locations.collect();
+                done += 1;
+            }
+        }
+        done
+    }
+
     /// Records frame `i` when it needed the index and no index holds its module.
     fn note_missing(&mut self, i: usize, frame: &ResolvedFrame) {
         if self.indexes.is_empty() || frame.origin == Origin::Dump {

@@ -8,6 +8,8 @@
 mod corpus;
 #[path = "format/corrupt.rs"]
 mod corrupt;
+#[path = "format/embed.rs"]
+mod embed;
 #[path = "format/fixtures.rs"]
 mod fixtures;
 #[path = "format/mutations.rs"]
