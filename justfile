@@ -4,7 +4,7 @@ set shell := ["bash", "-euo", "pipefail", "-c"]
 
 os_target := "riscv64gc-unknown-none-elf"
 # Domain crates that must build without std for the OS target.
-no_std_crates := "nxcd symindex logd nexus-log signing updates abi initrd kernel-core samgrd-api blkd-api statefsd-api crashd-api init-api image flash reset statefs"
+no_std_crates := "nxcd symindex logd nexus-log signing updates abi initrd kernel-core samgrd-api blkd-api statefsd-api crashd-api execd-api init-api image flash reset statefs"
 # OS programs (workspace members, not default members): built for the OS target only.
 # The list is scripts/os-programs (package, folder); this is it as cargo arguments.
 os_programs := `sed -e 's/#.*//' scripts/os-programs | awk 'NF { printf "-p %s ", $1 }'`

@@ -297,7 +297,7 @@ if [ -z "$fail" ] && grep -qF 'SELFTEST: state persist ok' <<<"$os_log"; then
   fi
 fi
 # The crash dumps the OS wrote through crashd and statefsd, read on the host out of the
-# image (`nx crash`, the host's statefs and nxcd): the last boot's dump is listed, and
+# image (`nx crash`, the host's statefs and nxcd): the last boot's crash-demo dump is listed, and
 # symbolized with an index of the crash-demo ELF it names crash-demo's call chain,
 # crash_middle as inlined into crash_outer; every frame's functions, files and lines are
 # binutils' (`addr2line -f -i -C` of the pc, or of pc - 1 for a return address; the
@@ -316,7 +316,9 @@ addr2line_frames() {
   done <<<"$1"
 }
 if [ -z "$fail" ] && grep -qF 'SELFTEST: crash dump ok' <<<"$os_log"; then
-  dump_id=$(grep -o 'crashd: dump written (id=[^ ]*' <<<"$os_log" | tail -n 1 | sed 's/.*id=//')
+  # crash-demo's last dump (execd hands crashd every fault, so other programs' dumps
+  # come before and after it).
+  dump_id=$(grep -o 'crashd: dump written (id=[^ ]*-crash-demo-[0-9]*' <<<"$os_log" | tail -n 1 | sed 's/.*id=//')
   symbols=$out/symbols.nxsym
   if [ ! -s "$symbols" ]; then
     fail="crash: no symbol index $symbols (the build makes it)"

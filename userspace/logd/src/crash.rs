@@ -7,13 +7,22 @@
 //!   `execd: crash report pid=<pid> code=<code> name=<name>`;
 //! - a record for logd: scope `execd`, level error, that message, and the fields (sorted
 //!   `key=value` lines) `code`, `event=crash.v1`, `name`, `pid`, `recent_count`,
-//!   `recent_window_nsec`.
+//!   `recent_window_nsec`, plus `build_id` and `dump_path` when the event carries them
+//!   (a fault whose dump crashd wrote).
 //!
 //! `recent_count` is the number of records the report considered: those stamped within
 //! `[now - window, now]` (and, when the event names the process's service id, only that
 //! service's), at most `max_records` of the newest. `recent_window_nsec` is the window.
 //! The name is made safe for a one-line marker and bounded: control characters become
 //! `?` and it is cut to 64 bytes at a character boundary. Same inputs, same bytes.
+//!
+//! The optional values never break the 512-byte `fields` cap, and are never dropped
+//! silently: control characters become `?`; `build_id` is cut to [`MAX_BUILD_ID_LEN`]
+//! bytes; then, if the pairs would still exceed the cap, `dump_path` is cut (at a
+//! character boundary) to what remains. Every value cut this way is named, in key order
+//! and comma-separated, by one more pair, `truncated=build_id,dump_path` (or just one of
+//! the two), whose length is reserved before `dump_path` is cut. With the bounded name
+//! the fixed pairs take at most 184 bytes, so `dump_path` always keeps at least 200.
 
 use alloc::format;
 use alloc::string::String;
@@ -21,7 +30,7 @@ use alloc::vec::Vec;
 
 use crate::fields::Fields;
 use crate::record::{Entry, RecordView};
-use crate::wire::{Level, ServiceId};
+use crate::wire::{Level, ServiceId, MAX_FIELDS_LEN};
 
 /// The scope of crash records.
 pub const CRASH_SCOPE: &str = "execd";
@@ -29,6 +38,10 @@ pub const CRASH_SCOPE: &str = "execd";
 pub const CRASH_EVENT: &str = "crash.v1";
 /// Longest process name kept, in bytes.
 pub const MAX_NAME_LEN: usize = 64;
+/// Longest `build_id` value kept, in bytes (a 32-byte build-id in hex).
+pub const MAX_BUILD_ID_LEN: usize = 64;
+/// The key naming the values cut to fit the cap (see the module documentation).
+pub const TRUNCATED_KEY: &str = "truncated";
 
 /// A supervised process's exit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,6 +54,10 @@ pub struct ExitEvent<'a> {
     pub name: &'a str,
     /// The process's service id, when the supervisor knows it: only its records count.
     pub service_id: Option<ServiceId>,
+    /// The build-id of the program (module 0 of its fault record), lowercase hex.
+    pub build_id: Option<&'a str>,
+    /// Where its crash dump is (`state:/crash/<id>.nxcd`), once crashd wrote one.
+    pub dump_path: Option<&'a str>,
 }
 
 /// How much recent history a report considers.
@@ -79,15 +96,56 @@ pub struct CrashReport {
 
 /// Makes a name one-line and bounded (see the module documentation).
 pub fn sanitize_name(name: &str) -> String {
+    one_line(name, MAX_NAME_LEN).0
+}
+
+/// `text` with control characters as `?`, cut to at most `max` bytes at a character
+/// boundary; and whether it was cut.
+fn one_line(text: &str, max: usize) -> (String, bool) {
     let mut out = String::new();
-    for c in name.chars() {
+    for c in text.chars() {
         let c = if c.is_control() { '?' } else { c };
-        if out.len() + c.len_utf8() > MAX_NAME_LEN {
-            break;
+        if out.len() + c.len_utf8() > max {
+            return (out, true);
         }
         out.push(c);
     }
-    out
+    (out, false)
+}
+
+/// Adds the optional `build_id` and `dump_path` of `event` to `fields` under the cap, by
+/// the rule of the module documentation.
+fn insert_artifacts(fields: &mut Fields, event: &ExitEvent<'_>) -> Option<()> {
+    let mut cut: Vec<&str> = Vec::new();
+    if let Some(id) = event.build_id {
+        let (id, was_cut) = one_line(id, MAX_BUILD_ID_LEN);
+        if was_cut {
+            cut.push("build_id");
+        }
+        fields.insert("build_id", &id).ok()?;
+    }
+    if let Some(path) = event.dump_path {
+        let (whole, _) = one_line(path, usize::MAX);
+        // `\ndump_path=` and the value, after what is there.
+        let room = |fields: &Fields, cut: &[&str]| {
+            let mut used = fields.encoded_len() + 1 + "dump_path=".len();
+            if !cut.is_empty() {
+                used += 1 + TRUNCATED_KEY.len() + 1 + cut.join(",").len();
+            }
+            MAX_FIELDS_LEN.saturating_sub(used)
+        };
+        let value = if whole.len() <= room(fields, &cut) {
+            whole
+        } else {
+            cut.push("dump_path");
+            one_line(&whole, room(fields, &cut)).0
+        };
+        fields.insert("dump_path", &value).ok()?;
+    }
+    if !cut.is_empty() {
+        fields.insert(TRUNCATED_KEY, &cut.join(",")).ok()?;
+    }
+    Some(())
 }
 
 impl CrashReport {
@@ -137,6 +195,7 @@ impl CrashReport {
             // Keys are constants of the convention; the name has no newline.
             fields.insert(key, value).ok()?;
         }
+        insert_artifacts(&mut fields, event)?;
         Some(CrashReport {
             message,
             fields: fields.encode().ok()?,

@@ -1,5 +1,5 @@
-//! init's IPC interface (the first program and supervisor): its ops, the reply that
-//! reports a program's end, and client stubs, used by init and by every client.
+//! init's IPC interface (the first program, which starts the boot services): its ops and
+//! client stubs, used by init and by every client.
 //!
 //! init is always service id [`INIT_ID`]. Requests follow `abi::rpc`:
 //!
@@ -7,11 +7,10 @@
 //! | --- | --- | --- | --- |
 //! | 1 `Ready` | | empty | the `boot` program init is waiting for |
 //! | 2 `Locate` | name | id `u32` (`NoSuchProgram`) | anyone |
-//! | 3 `Run` | name | id `u32` (`Denied` unless `ondemand`, `NoSuchProgram`) | `runner` programs |
-//! | 4 `Wait` | id `u32` | exit code `i64`, then the fault record if it faulted | `runner` programs |
 //! | 5 `Reboot` | | none: the machine resets | the `final` program |
 //!
-//! Anything else is `NotPermitted`. `Wait` is answered once the program has ended.
+//! Anything else is `NotPermitted`, 3 and 4 included: they were `Run` and `Wait`, which
+//! moved to execd (`execd-api`), the supervisor of the `ondemand` and `app` programs.
 //! `Reboot` is never answered when it succeeds: init asks the kernel to reset the machine
 //! (`abi::Sysnum::Reboot`, init's alone), and firmware and kernel start again on the same
 //! disks.
@@ -20,7 +19,7 @@
 extern crate alloc;
 
 use abi::rpc::{self, Caller};
-use abi::{FaultRecord, ServiceId, SysError};
+use abi::{ServiceId, SysError};
 use alloc::vec::Vec;
 
 /// init's service id: the first program of the boot manifest.
@@ -34,10 +33,6 @@ pub enum Op {
     Ready = 1,
     /// The service id of a manifest program.
     Locate = 2,
-    /// Start an `ondemand` program.
-    Run = 3,
-    /// Wait for a program started with `Run`.
-    Wait = 4,
     /// Reset the machine (the `final` program only).
     Reboot = 5,
 }
@@ -48,37 +43,10 @@ impl Op {
         Some(match b {
             1 => Op::Ready,
             2 => Op::Locate,
-            3 => Op::Run,
-            4 => Op::Wait,
             5 => Op::Reboot,
             _ => return None,
         })
     }
-}
-
-/// The reply to `Wait`: status 0, the exit code, then the record's bytes if any.
-pub fn ended_reply(code: i64, record: Option<&[u8]>) -> Vec<u8> {
-    let mut body = Vec::from(code.to_le_bytes());
-    if let Some(r) = record {
-        body.extend_from_slice(r);
-    }
-    rpc::status(Ok(&body))
-}
-
-/// Decodes the body of a `Wait` reply: the exit code and the fault record, if any.
-pub fn decode_ended(body: &[u8]) -> Result<(i64, Option<FaultRecord>), SysError> {
-    let code = i64::from_le_bytes(
-        body.get(..8)
-            .and_then(|b| b.try_into().ok())
-            .ok_or(SysError::BadLength)?,
-    );
-    let record = match body.get(8..) {
-        Some(rest) if !rest.is_empty() => {
-            Some(FaultRecord::decode(rest).map_err(|_| SysError::BadLength)?)
-        }
-        _ => None,
-    };
-    Ok((code, record))
 }
 
 /// A client of init, calling through `caller`.
@@ -106,11 +74,6 @@ impl<C: Caller> Client<C> {
         rpc::u32_of(&self.rpc(Op::Locate, name.as_bytes())?)
     }
 
-    /// Asks init to start `ondemand` program `name` (runners only).
-    pub fn run(&mut self, name: &str) -> Result<ServiceId, SysError> {
-        rpc::u32_of(&self.rpc(Op::Run, name.as_bytes())?)
-    }
-
     /// Asks init to reset the machine (the `final` program only). Returns only with a
     /// refusal.
     pub fn reboot(&mut self) -> SysError {
@@ -118,12 +81,6 @@ impl<C: Caller> Client<C> {
             Err(e) => e,
             Ok(_) => SysError::BadSyscall,
         }
-    }
-
-    /// Waits for a program started with [`Client::run`]: its exit code and, for a
-    /// fault, its record.
-    pub fn wait_for(&mut self, id: ServiceId) -> Result<(i64, Option<FaultRecord>), SysError> {
-        decode_ended(&self.rpc(Op::Wait, &id.to_le_bytes())?)
     }
 }
 
@@ -160,39 +117,27 @@ mod tests {
 
     #[test]
     fn ops_roundtrip_through_their_bytes() {
-        for op in [Op::Ready, Op::Locate, Op::Run, Op::Wait, Op::Reboot] {
+        for op in [Op::Ready, Op::Locate, Op::Reboot] {
             assert_eq!(Op::from_byte(op as u8), Some(op));
         }
-        assert_eq!(Op::from_byte(9), None);
-    }
-
-    #[test]
-    fn wait_sends_the_id_and_decodes_code_and_record() {
-        let mut regs = [0u64; abi::fault::REG_COUNT];
-        regs[abi::fault::REG_SCAUSE] = 3;
-        let rec = FaultRecord::new(regs);
-        let mut bytes = alloc::vec![0u8; rec.encoded_len()];
-        rec.encode(&mut bytes).unwrap();
-        let mut c = client(ended_reply(-4, Some(&bytes)));
-        let (code, got) = c.wait_for(12).unwrap();
-        assert_eq!(code, -4);
-        assert_eq!(got.unwrap().scause(), 3);
-        assert_eq!(c.caller.last, [Op::Wait as u8, 12, 0, 0, 0]);
-        let mut c = client(ended_reply(0, None));
-        assert_eq!(c.wait_for(12), Ok((0, None)));
+        // Run and Wait moved to execd: their bytes are no op of init's.
+        for retired in [3, 4, 9] {
+            assert_eq!(Op::from_byte(retired), None);
+        }
     }
 
     #[test]
     fn refusals_come_back_as_errors() {
-        let mut c = client(rpc::status(Err(SysError::Denied)));
-        assert_eq!(c.run("spinner"), Err(SysError::Denied));
+        let mut c = client(rpc::status(Err(SysError::NoSuchProgram)));
+        assert_eq!(c.locate("spinner"), Err(SysError::NoSuchProgram));
         assert_eq!(
             c.caller.last,
-            [Op::Run as u8, b's', b'p', b'i', b'n', b'n', b'e', b'r']
+            [Op::Locate as u8, b's', b'p', b'i', b'n', b'n', b'e', b'r']
         );
         let mut c = client(alloc::vec![0, 4, 0]);
         assert_eq!(c.locate("x"), Err(SysError::BadLength));
-        assert_eq!(decode_ended(&[0; 7]), Err(SysError::BadLength));
-        assert_eq!(decode_ended(&[0; 9]), Err(SysError::BadLength));
+        let mut c = client(rpc::status(Err(SysError::NotPermitted)));
+        assert_eq!(c.reboot(), SysError::NotPermitted);
+        assert_eq!(c.caller.last, [Op::Reboot as u8]);
     }
 }

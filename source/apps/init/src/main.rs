@@ -1,10 +1,10 @@
 //! init: the first program. Starts the boot manifest's `boot` programs in order, each
-//! after the previous reported ready, prints `init: ready` when all are up, then
-//! supervises: it collects every child's end (exit code and fault record), starts
-//! `ondemand` programs for runners and hands them the results. When the `final`
-//! program ends, init ends with its status, and the kernel stops the machine. The
-//! `final` program alone may ask init to reboot (`init_api::Op::Reboot`); init then has
-//! the kernel reset the machine.
+//! after the previous reported ready, and prints `init: ready` when all are up. Its
+//! children are the boot programs only (execd, one of them, starts and supervises the
+//! `app` and `ondemand` programs): the end of one is a failure of the boot, except the
+//! `final` program's, with whose status init ends, and the kernel stops the machine.
+//! The `final` program alone may ask init to reboot (`init_api::Op::Reboot`); init then
+//! has the kernel reset the machine.
 //!
 //! It reads the same `boot.manifest` the kernel reads from the initrd (compiled in).
 #![no_std]
@@ -12,7 +12,6 @@
 
 extern crate alloc;
 
-use alloc::collections::BTreeMap;
 use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -27,16 +26,11 @@ nexus_rt::entry!(main);
 
 const MANIFEST: &[u8] = include_bytes!("../boot.manifest");
 
-/// How an on-demand program ended: code and encoded record.
-type Ended = (i64, Option<Vec<u8>>);
-
 struct Init<'a> {
     manifest: Manifest<'a>,
     boot: Vec<Program<'a>>,
     next_boot: usize,
     awaiting_ready: Option<ServiceId>,
-    ended: BTreeMap<ServiceId, Ended>,
-    waiters: BTreeMap<ServiceId, ServiceId>,
     /// Records for logd, held until logd is up and then sent after each reply (init
     /// never calls logd while logd may be calling it).
     pending: Vec<String>,
@@ -65,8 +59,6 @@ fn main() -> i32 {
         boot,
         next_boot: 0,
         awaiting_ready: None,
-        ended: BTreeMap::new(),
-        waiters: BTreeMap::new(),
         pending: Vec::new(),
         log: None,
     };
@@ -135,11 +127,10 @@ impl Init<'_> {
         }
     }
 
-    /// Handles a call; `None` leaves the caller blocked (a `WAIT` not yet satisfied).
+    /// Handles a call; `None` for a message too short to be a request.
     fn request(&mut self, sender: ServiceId, msg: &[u8]) -> Option<Vec<u8>> {
         let (op, arg) = msg.split_first()?;
         let caller = self.manifest.by_id(sender).copied();
-        let runner = caller.is_some_and(|p| p.runner);
         match Op::from_byte(*op) {
             Some(Op::Ready) if self.awaiting_ready == Some(sender) => {
                 self.awaiting_ready = None;
@@ -163,28 +154,6 @@ impl Init<'_> {
                     None => status(Err(SysError::NoSuchProgram)),
                 })
             }
-            Some(Op::Run) if runner => {
-                let name = core::str::from_utf8(arg).unwrap_or("");
-                let result = match self.manifest.by_name(name) {
-                    Some(p) if p.ondemand => sys::spawn(p.name),
-                    Some(_) => Err(SysError::Denied),
-                    None => Err(SysError::NoSuchProgram),
-                };
-                Some(match result {
-                    Ok(id) => status(Ok(&id.to_le_bytes())),
-                    Err(e) => status(Err(e)),
-                })
-            }
-            Some(Op::Wait) if runner => {
-                let id = proto::u32_of(arg).ok()?;
-                match self.ended.remove(&id) {
-                    Some(ended) => Some(ended_reply(ended)),
-                    None => {
-                        self.waiters.insert(id, sender);
-                        None
-                    }
-                }
-            }
             Some(Op::Reboot) if caller.is_some_and(|p| p.is_final) => {
                 println!(
                     "init: reboot requested by {}",
@@ -199,7 +168,8 @@ impl Init<'_> {
         }
     }
 
-    /// Collects a child's end. Returns init's own exit code when the system must stop.
+    /// Collects a child's end (a boot program's). Returns init's own exit code when the
+    /// system must stop: the `final` program ended, or another boot program did.
     fn child_ended(&mut self, msg: &[u8]) -> Option<i32> {
         let child = proto::u32_of(msg).ok()?;
         let mut record = [0u8; FaultRecord::MAX_LEN];
@@ -210,33 +180,15 @@ impl Init<'_> {
                 return None;
             }
         };
-        let record = FaultRecord::decode(&record)
-            .ok()
-            .map(|r| record[..r.encoded_len()].to_vec());
         let program = self.manifest.by_id(child).copied()?;
         if program.is_final {
             println!("init: {} exited with {code}; stopping", program.name);
             return Some(if code == 0 { 0 } else { 1 });
         }
-        if program.boot {
-            println!(
-                "init: FAIL: boot program {} ended with {code}",
-                program.name
-            );
-            return Some(1);
-        }
-        match self.waiters.remove(&child) {
-            Some(waiter) => {
-                let _ = sys::reply(waiter, &ended_reply((code, record)));
-            }
-            None => {
-                self.ended.insert(child, (code, record));
-            }
-        }
-        None
+        println!(
+            "init: FAIL: boot program {} ended with {code}",
+            program.name
+        );
+        Some(1)
     }
-}
-
-fn ended_reply((code, record): Ended) -> Vec<u8> {
-    init_api::ended_reply(code, record.as_deref())
 }

@@ -3,7 +3,8 @@
 //! another service changes nothing), frames logd must refuse get their status and store
 //! nothing, and each core service has a record in the journal. Also logd's figures for
 //! `just bench-os`: APPEND and QUERY round trips beside a bare IPC round trip, and the
-//! journal under a flood.
+//! journal under a flood. And the crash report: execd's crash.v1 record of crash-demo,
+//! found by QUERY.
 
 use crate::{ensure, init, Check};
 use alloc::collections::BTreeSet;
@@ -225,4 +226,74 @@ pub fn bench(samgrd: KernelId) -> Check {
 fn median(v: &mut [u64]) -> u64 {
     v.sort_unstable();
     v.get(v.len() / 2).copied().unwrap_or(0)
+}
+
+/// `SELFTEST: crash report ok`: the crash.v1 record execd appended for program `name`'s
+/// last crash is in logd's journal (found by QUERY), under execd's origin as the kernel
+/// stamped it, scope `execd`, level error, the message of the marker line, and the
+/// fields: `event=crash.v1`, the pid and code execd's `Status` reports, the name,
+/// `build_id` (`build_id`, from the fault record) and `dump_path` naming the dump execd's
+/// `Status` names, plus `recent_count` and `recent_window_nsec`.
+pub fn crash_report(samgrd: KernelId, name: &str, build_id: &str) -> Check {
+    let s = crate::status(samgrd, name).map_err(|e| format!("status {name}: {e}"))?;
+    let dump = s
+        .dump_id
+        .ok_or_else(|| format!("execd names no dump of {name}"))?;
+    let execd = crate::execd(samgrd)?;
+    let message = format!(
+        "execd: crash report pid={} code={} name={name}",
+        s.pid, s.last_code
+    );
+    let mut log = logger("selftest")?;
+    let records = all_since(&mut log, 0)?;
+    let rec = records
+        .iter()
+        .rev()
+        .find(|r| r.scope == b"execd" && r.message == message.as_bytes())
+        .ok_or_else(|| format!("no record '{message}' in the journal"))?;
+    // execd is a boot program, started once: incarnation 1.
+    let origin = ServiceId::from_kernel(execd, 1);
+    ensure(
+        rec.service_id == origin && rec.level == Level::Error,
+        || {
+            format!(
+                "origin {:#x}, level {:?}; expected execd's {:#x}, error",
+                rec.service_id.0, rec.level, origin.0
+            )
+        },
+    )?;
+    let fields = Fields::parse(&rec.fields).map_err(|e| format!("fields: {e}"))?;
+    let pid = format!("{}", s.pid);
+    let code = format!("{}", s.last_code);
+    let path = format!("state:/crash/{dump}.nxcd");
+    let want: [(&str, &str); 6] = [
+        ("event", "crash.v1"),
+        ("pid", &pid),
+        ("code", &code),
+        ("name", name),
+        ("build_id", build_id),
+        ("dump_path", &path),
+    ];
+    for (key, value) in want {
+        ensure(fields.get(key) == Some(value), || {
+            format!("field {key}: {:?}, expected {value}", fields.get(key))
+        })?;
+    }
+    for key in ["recent_count", "recent_window_nsec"] {
+        ensure(
+            fields.get(key).is_some_and(|v| v.parse::<u64>().is_ok()),
+            || format!("field {key}: {:?}", fields.get(key)),
+        )?;
+    }
+    ensure(
+        fields.get("truncated").is_none() && !build_id.is_empty(),
+        || String::from("a value was cut, or no build-id"),
+    )?;
+    println!(
+        "selftest: crash report: record {} of the journal, {} fields, recent_count={}",
+        rec.record_id,
+        fields.len(),
+        fields.get("recent_count").unwrap_or("?")
+    );
+    Ok(())
 }

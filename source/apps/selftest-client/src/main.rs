@@ -61,7 +61,12 @@ fn main() -> i32 {
     if let Some(code) = churn::run_if_asked(samgrd) {
         return code;
     }
-    let steps: [(&str, &dyn Fn() -> Check); 18] = [
+    // crash-demo's build-id, as its fault record named it: the crash dump step finds it,
+    // the crash report step checks logd's record carries it.
+    let demo_build_id = core::cell::RefCell::new(String::new());
+    let steps: [(&str, &dyn Fn() -> Check); 20] = [
+        // First: execd's boot-time restarts of fault-loop are over before the figures.
+        ("crash loop", &|| crash_loop(samgrd)),
         ("ipc roundtrip", &|| ipc_roundtrip(samgrd)),
         ("log query", &logs::log_query),
         ("core services log", &logs::core_services_log),
@@ -70,7 +75,10 @@ fn main() -> i32 {
         ("preemption", &|| preemption(samgrd)),
         ("bad pointer", &|| bad_pointer(samgrd)),
         ("fault isolation", &|| fault_isolation(samgrd)),
-        ("crash dump", &|| crash_dump(samgrd)),
+        ("crash dump", &|| crash_dump(samgrd, &demo_build_id)),
+        ("crash report", &|| {
+            logs::crash_report(samgrd, "crash-demo", &demo_build_id.borrow())
+        }),
         ("deadline send", &|| deadline_send(samgrd)),
         ("device grant", &device_grant),
         ("grants refused", &grants_refused),
@@ -135,6 +143,97 @@ pub(crate) fn init() -> init_api::Client<sys::Ipc> {
 /// A client of samgrd.
 pub(crate) fn sam(samgrd: ServiceId) -> samgrd_api::Client<sys::Ipc> {
     samgrd_api::Client::new(sys::Ipc, samgrd)
+}
+
+/// execd, found through samgrd (it registers before it reports ready).
+pub(crate) fn execd(samgrd: ServiceId) -> Result<ServiceId, String> {
+    sam(samgrd)
+        .lookup(execd_api::SERVICE_NAME)
+        .map_err(|e| format!("lookup execd: {e}"))
+}
+
+/// Has execd start `ondemand` program `name`: its id.
+fn run(samgrd: ServiceId, name: &str) -> Result<ServiceId, String> {
+    let id = execd(samgrd)?;
+    let mut ipc = sys::Ipc;
+    execd_api::Client::new(&mut ipc, id)
+        .run(name)
+        .map_err(|e| format!("run {name}: {e}"))
+}
+
+/// Waits, through execd, for program `name` (process `pid`) to end: its code and record.
+fn wait_for(
+    samgrd: ServiceId,
+    name: &str,
+    pid: ServiceId,
+) -> Result<(i64, Option<FaultRecord>), String> {
+    let id = execd(samgrd)?;
+    let mut ipc = sys::Ipc;
+    execd_api::Client::new(&mut ipc, id)
+        .wait_for(pid)
+        .map_err(|e| format!("wait {name}: {e}"))
+}
+
+/// execd's supervision state of `name`.
+pub(crate) fn status(samgrd: ServiceId, name: &str) -> Result<execd_api::Status, execd_api::Error> {
+    let id = execd(samgrd).map_err(|_| execd_api::Error::Sys(SysError::NoSuchService))?;
+    let mut ipc = sys::Ipc;
+    execd_api::Client::new(&mut ipc, id).status(name)
+}
+
+/// The app execd restarts until it is in the crash-loop state (`restart=on-failure`).
+const CRASH_LOOP_APP: &str = "fault-loop";
+
+/// fault-loop (an `app`, `restart=on-failure`: execd starts it at boot) faults every
+/// time; execd restarts it with growing delays until it is in the crash-loop state, after
+/// exactly `max_crashes` starts and as many crashes, each a load page fault whose dump
+/// crashd wrote. Waits for that state (execd's `Status`, polled, at most 5 s), then
+/// checks the counts.
+fn crash_loop(samgrd: ServiceId) -> Check {
+    use execd_api::policy::ON_FAILURE;
+    let start = sys::time_ns();
+    let s = loop {
+        match status(samgrd, CRASH_LOOP_APP) {
+            Ok(s) if s.state == execd_api::State::CrashLoop => break s,
+            // Not started yet, running, or waiting for its restart.
+            Ok(_) | Err(execd_api::Error::Service(execd_api::ExecCode::Unknown)) => {}
+            Err(e) => return Err(format!("status {CRASH_LOOP_APP}: {e}")),
+        }
+        if sys::time_ns() - start > 5_000_000_000 {
+            let now = status(samgrd, CRASH_LOOP_APP);
+            return Err(format!("not in the crash-loop state after 5 s: {now:?}"));
+        }
+        sys::sleep_ns(2_000_000);
+    };
+    let n = ON_FAILURE.max_crashes;
+    ensure(s.starts == n && s.ends == n && s.crashes == n, || {
+        format!(
+            "crash loop after {} starts, {} ends, {} crashes; expected {n} each",
+            s.starts, s.ends, s.crashes
+        )
+    })?;
+    ensure(Ok(s.last_code) == fault_exit_code(13), || {
+        format!("last exit code {}", s.last_code)
+    })?;
+    let dump = s
+        .dump_id
+        .ok_or_else(|| String::from("no crash dump named by execd"))?;
+    ensure(
+        dump.ends_with(&format!("-{CRASH_LOOP_APP}-{}", s.pid)),
+        || format!("dump id {dump}"),
+    )?;
+    // In the crash-loop state it stays ended: no start later.
+    sys::sleep_ns(2 * ON_FAILURE.delay_ns(n));
+    let later = status(samgrd, CRASH_LOOP_APP).map_err(|e| format!("status: {e}"))?;
+    ensure(
+        later.state == execd_api::State::CrashLoop && later.starts == n,
+        || format!("after the crash loop: {later:?}"),
+    )?;
+    println!(
+        "selftest: crash loop: {CRASH_LOOP_APP} started {n} times, crashed {n} times (code {}), in the crash-loop state; last dump {dump}",
+        s.last_code
+    );
+    Ok(())
 }
 
 fn echo(samgrd: ServiceId, payload: &[u8]) -> Result<(ServiceId, Vec<u8>), String> {
@@ -263,9 +362,7 @@ fn preemption(samgrd: ServiceId) -> Check {
     sys::sleep_ns(3_000_000);
     let slept = sys::time_ns() - t0;
     ensure(slept >= 3_000_000, || format!("slept {slept} ns of 3 ms"))?;
-    let spinner = init()
-        .run("spinner")
-        .map_err(|e| format!("run spinner: {e}"))?;
+    let spinner = run(samgrd, "spinner")?;
     let mut buf = [0u8; 64];
     // Received through `reply_recv` with a reply nobody waits for (samgrd is not calling
     // us): the kernel drops the reply and the receive goes on.
@@ -341,12 +438,8 @@ fn bad_pointer(samgrd: ServiceId) -> Check {
     ensure(over == Err(SysError::BadLength), || {
         format!("oversized debug_write: {over:?}")
     })?;
-    let id = init()
-        .run("badptr")
-        .map_err(|e| format!("run badptr: {e}"))?;
-    let (code, record) = init()
-        .wait_for(id)
-        .map_err(|e| format!("wait badptr: {e}"))?;
+    let id = run(samgrd, "badptr")?;
+    let (code, record) = wait_for(samgrd, "badptr", id)?;
     ensure(code == 0 && record.is_none(), || {
         format!("badptr ended with {code}")
     })?;
@@ -374,10 +467,8 @@ fn fault_isolation(samgrd: ServiceId) -> Check {
         ("fault-ebreak", 3, None),
     ];
     for (name, scause, stval) in cases {
-        let id = init().run(name).map_err(|e| format!("run {name}: {e}"))?;
-        let (code, record) = init()
-            .wait_for(id)
-            .map_err(|e| format!("wait {name}: {e}"))?;
+        let id = run(samgrd, name)?;
+        let (code, record) = wait_for(samgrd, name, id)?;
         ensure(Ok(code) == fault_exit_code(scause), || {
             format!("{name}: exit code {code}")
         })?;
@@ -431,23 +522,38 @@ fn check_record(name: &str, rec: &FaultRecord, scause: u64, stval: Option<u64>) 
 /// Where crash-demo stores (source/apps/misbehave/src/bin/crash-demo.rs).
 const CRASH_DEMO_ADDR: u64 = 0x10;
 
-/// crash-demo faults (a store page fault at [`CRASH_DEMO_ADDR`]); its record, handed to
-/// crashd, comes back as a dump id of the documented shape (`<time>-crash-demo-<pid>`)
-/// that crashd's `Stat` (statefsd's stat of `crash/<id>.nxcd`: this program may not
-/// read `crash/` itself) finds with the size the submit reply named. A damaged record
-/// first is refused with `BadRecord`, and crashd serves on.
-fn crash_dump(samgrd: ServiceId) -> Check {
+/// crash-demo faults (a store page fault at [`CRASH_DEMO_ADDR`]) under execd, which
+/// hands its record to crashd before it answers the `Wait`; execd's `Status` then names
+/// the dump, whose id has the documented shape (`<time>-crash-demo-<pid>`), and crashd's
+/// `Stat` (statefsd's stat of `crash/<id>.nxcd`: this program may not read `crash/`
+/// itself) finds it. crashd refuses a damaged copy of the record with `BadRecord` and
+/// serves on.
+fn crash_dump(samgrd: ServiceId, build_id: &core::cell::RefCell<String>) -> Check {
     let name = "crash-demo";
-    let pid = init().run(name).map_err(|e| format!("run {name}: {e}"))?;
-    let (code, record) = init()
-        .wait_for(pid)
-        .map_err(|e| format!("wait {name}: {e}"))?;
-    let time_ns = sys::time_ns();
+    let pid = run(samgrd, name)?;
+    let (code, record) = wait_for(samgrd, name, pid)?;
     ensure(Ok(code) == fault_exit_code(15), || {
         format!("{name}: exit code {code}")
     })?;
     let rec = record.ok_or_else(|| format!("{name}: no fault record"))?;
     check_record(name, &rec, 15, Some(CRASH_DEMO_ADDR))?;
+    if let Some(m) = rec.modules().first() {
+        *build_id.borrow_mut() = m.build_id().iter().map(|b| format!("{b:02x}")).collect();
+    }
+    let s = status(samgrd, name).map_err(|e| format!("status {name}: {e}"))?;
+    ensure(
+        s.state == execd_api::State::Ended && s.pid == pid && s.last_code == code,
+        || format!("{name}: execd's status {s:?}"),
+    )?;
+    let id = s
+        .dump_id
+        .ok_or_else(|| format!("{name}: execd names no dump"))?;
+    let suffix = format!("-{name}-{pid}");
+    let time = id.strip_suffix(&suffix).unwrap_or("");
+    ensure(
+        !time.is_empty() && time.bytes().all(|b| b.is_ascii_digit()),
+        || format!("dump id {id}, expected <time>{suffix}"),
+    )?;
     let mut raw = [0u8; FaultRecord::MAX_LEN];
     let n = rec.encode(&mut raw).map_err(|e| format!("{name}: {e}"))?;
     let crashd = sam(samgrd)
@@ -459,7 +565,7 @@ fn crash_dump(samgrd: ServiceId) -> Check {
     damaged[0] ^= 0xff;
     let refused = c.submit(&crashd_api::Submission {
         pid,
-        time_ns,
+        time_ns: sys::time_ns(),
         program: name,
         record: &damaged[..n],
     });
@@ -467,31 +573,9 @@ fn crash_dump(samgrd: ServiceId) -> Check {
     ensure(refused == Err(bad), || {
         format!("a damaged record: {refused:?}, expected BadRecord")
     })?;
-    let stored = c
-        .submit(&crashd_api::Submission {
-            pid,
-            time_ns,
-            program: name,
-            record: &raw[..n],
-        })
-        .map_err(|e| format!("submit: {e}"))?;
-    let want = format!("{time_ns}-{name}-{pid}");
-    ensure(stored.id == want, || {
-        format!("dump id {}, expected {want}", stored.id)
-    })?;
-    let size = c
-        .stat(&stored.id)
-        .map_err(|e| format!("stat {}: {e}", stored.id))?;
-    ensure(size == stored.size && size > 0, || {
-        format!(
-            "crash/{}.nxcd holds {size} bytes, the reply named {}",
-            stored.id, stored.size
-        )
-    })?;
-    println!(
-        "selftest: crash dump: state:/crash/{}.nxcd, {size} bytes",
-        stored.id
-    );
+    let size = c.stat(&id).map_err(|e| format!("stat {id}: {e}"))?;
+    ensure(size > 0, || format!("crash/{id}.nxcd holds no bytes"))?;
+    println!("selftest: crash dump: state:/crash/{id}.nxcd, {size} bytes, named by execd");
     Ok(())
 }
 
@@ -693,7 +777,9 @@ fn grants_refused() -> Check {
 }
 
 /// A program handed over in memory runs (it prints its line), and its fault record names
-/// it with the build-id of its image; a damaged image is refused like an initrd one.
+/// it with the build-id of its image; a damaged image is refused like an initrd one. The
+/// image goes to execd (the `exec` program) in chunks over IPC, which starts it with
+/// `spawn_image`; this program's own `spawn_image` is `Denied`.
 fn spawn_from_memory(samgrd: ServiceId) -> Check {
     use kernel_core::tiny_elf;
     const MESSAGE: &[u8] = b"hello-image: running from memory\n";
@@ -701,29 +787,40 @@ fn spawn_from_memory(samgrd: ServiceId) -> Check {
     let mut image = [0u8; tiny_elf::image_len(MESSAGE.len())];
     let n = tiny_elf::print_then_break(&mut image, MESSAGE, &build_id)
         .ok_or_else(|| String::from("cannot write the image"))?;
-    let damaged = sys::spawn_image(&image[..60], "hello-image");
-    ensure(damaged == Err(SysError::BadImage), || {
-        format!("truncated image: {damaged:?}")
+    let own = sys::spawn_image(&image[..n], "hello-image");
+    ensure(own == Err(SysError::Denied), || {
+        format!("its own spawn_image: {own:?}, expected Denied (the exec right is execd's)")
     })?;
-    let badname = sys::spawn_image(&image[..n], "Hello Image");
-    ensure(badname == Err(SysError::BadLength), || {
-        format!("invalid name: {badname:?}")
-    })?;
+    let execd = execd(samgrd)?;
+    let mut ipc = sys::Ipc;
+    let mut c = execd_api::Client::new(&mut ipc, execd);
+    let damaged = c.run_image(&image[..60], "hello-image");
+    ensure(
+        damaged == Err(execd_api::Error::Sys(SysError::BadImage)),
+        || format!("truncated image: {damaged:?}"),
+    )?;
+    let badname = c.run_image(&image[..n], "Hello Image");
+    ensure(
+        badname == Err(execd_api::Error::Sys(SysError::BadLength)),
+        || format!("invalid name: {badname:?}"),
+    )?;
     let t = sys::time_ns();
-    let id =
-        sys::spawn_image(&image[..n], "hello-image").map_err(|e| format!("spawn_image: {e}"))?;
+    let id = c
+        .run_image(&image[..n], "hello-image")
+        .map_err(|e| format!("run_image: {e}"))?;
     let spawn_ns = sys::time_ns() - t;
-    let mut record = [0u8; FaultRecord::MAX_LEN];
-    let code = sys::wait(id, &mut record).map_err(|e| format!("wait: {e}"))?;
+    let (code, record) = c.wait_for(id).map_err(|e| format!("wait: {e}"))?;
     let run_ns = sys::time_ns() - t;
-    // spawn_image's cost (the checks, the load plan, a new address space, the copy of the
-    // image's segments), and the child's whole life to its fault record.
+    // The upload to execd and its spawn_image (the kernel's checks, the load plan, a new
+    // address space, the copy of the image's segments); then the child's whole life to
+    // its fault record, which includes execd's crash report (crashd's dump) before it
+    // answers the wait.
     println!("bench: spawn_image of a {n}-byte image {spawn_ns} ns");
     println!("bench: spawn_image to the child's fault record {run_ns} ns");
     ensure(Ok(code) == fault_exit_code(3), || {
         format!("hello-image ended with {code}, expected the ebreak's")
     })?;
-    let rec = FaultRecord::decode(&record).map_err(|e| format!("record: {e}"))?;
+    let rec = record.ok_or_else(|| String::from("hello-image: no fault record"))?;
     check_record_of("hello-image", &rec, 3, None, &build_id)?;
     let (who, _) = echo(samgrd, b"after hello-image")?;
     ensure(who == sys::self_id(), || {

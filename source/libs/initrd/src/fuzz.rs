@@ -55,6 +55,8 @@ pub fn initrd_archive(data: &[u8]) {
             "program not found by name"
         );
         assert_eq!(manifest.by_id(p.id), Some(p), "program not found by id");
-        let _ = (p.spawn, p.boot, p.ondemand, p.runner, p.is_final);
+        let _ = (
+            p.spawn, p.boot, p.app, p.ondemand, p.runner, p.is_final, p.restart,
+        );
     }
 }

@@ -1,5 +1,5 @@
 //! The boot manifest (`boot.manifest` in the initrd): which programs exist, their
-//! service ids, and how init treats them.
+//! service ids, and how init and execd treat them.
 //!
 //! Text, one program per line: `NAME FLAG...`; `#` starts a comment; blank lines are
 //! ignored. A program's service id is its 1-based position among the program lines. The
@@ -7,15 +7,23 @@
 //!
 //! - `spawn`: the program may use the `spawn` syscall (init and execd);
 //! - `boot`: init starts it at boot, in manifest order, waiting for each to report ready;
-//! - `ondemand`: init starts it only when a `runner` program asks;
-//! - `runner`: the program may ask init to start `ondemand` programs and wait for them;
+//! - `app`: execd starts it at boot (after execd is ready, in manifest order, without
+//!   waiting for one before the next) and supervises it;
+//! - `ondemand`: execd starts it only when a `runner` program asks;
+//! - `runner`: the program may ask execd to start `ondemand` programs (and programs
+//!   handed over in memory) and wait for them;
 //! - `final`: when it exits, init exits with its status and the system stops;
 //! - `exec`: the program may use `spawn_image` (start an ELF from its own memory: execd);
 //! - `device=KIND`: the kernel grants the program a device of that virtio kind
 //!   (`virtio-blk`, `virtio-net`, `virtio-console`, `virtio-rng`): its MMIO window and
 //!   DMA memory. A kind is granted to one program only; that program may repeat the flag
 //!   to hold several devices of the kind (each grant takes the next free device of the
-//!   kind, in slot order), up to `abi::layout::MAX_GRANTS` grants in all.
+//!   kind, in slot order), up to `abi::layout::MAX_GRANTS` grants in all;
+//! - `restart=never` (the default) or `restart=on-failure`: what execd does when the
+//!   program, one it supervises, exits with a non-zero code or faults: nothing, or start
+//!   it again after a growing delay until it crashed too often within a window (then it
+//!   is in the crash-loop state; the numbers: docs/architecture/execd.md). At most one
+//!   `restart=` per line.
 
 use abi::layout::MAX_GRANTS;
 use alloc::vec::Vec;
@@ -26,7 +34,18 @@ pub const MAX_PROGRAMS: usize = 32;
 /// Largest manifest text, in bytes.
 pub const MAX_TEXT: usize = 8192;
 
-/// What init and the kernel know about one program.
+/// What execd does when a program it supervises ends with a non-zero code or a fault.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Restart {
+    /// Leave it ended (`restart=never`, the default).
+    #[default]
+    Never,
+    /// Start it again after a growing delay, until it is in the crash-loop state
+    /// (`restart=on-failure`).
+    OnFailure,
+}
+
+/// What init, execd and the kernel know about one program.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Program<'a> {
     /// Program name, also its initrd entry name.
@@ -37,9 +56,11 @@ pub struct Program<'a> {
     pub spawn: bool,
     /// Started by init at boot.
     pub boot: bool,
-    /// Started by init on a runner's request.
+    /// Started by execd at boot.
+    pub app: bool,
+    /// Started by execd on a runner's request.
     pub ondemand: bool,
-    /// May ask init to run `ondemand` programs.
+    /// May ask execd to run `ondemand` programs.
     pub runner: bool,
     /// Its exit ends the system.
     pub is_final: bool,
@@ -47,6 +68,8 @@ pub struct Program<'a> {
     pub exec: bool,
     /// Its device grants, in the order of its `device=` flags.
     pub devices: Grants,
+    /// What execd does when it crashes.
+    pub restart: Restart,
 }
 
 impl Program<'_> {
@@ -105,6 +128,8 @@ pub enum ManifestError {
     BadDevice(usize),
     /// Line `n` holds more than [`MAX_GRANTS`] device grants.
     TooManyGrants(usize),
+    /// Line `n` has an unknown `restart=` value, or more than one `restart=`.
+    BadRestart(usize),
 }
 
 impl fmt::Display for ManifestError {
@@ -124,6 +149,10 @@ impl fmt::Display for ManifestError {
             ManifestError::TooManyGrants(n) => {
                 write!(f, "manifest line {n}: more than {MAX_GRANTS} device grants")
             }
+            ManifestError::BadRestart(n) => write!(
+                f,
+                "manifest line {n}: restart= must be given once, as never or on-failure"
+            ),
         }
     }
 }
@@ -163,13 +192,28 @@ impl<'a> Manifest<'a> {
                 id: programs.len() as u32 + 1,
                 spawn: false,
                 boot: false,
+                app: false,
                 ondemand: false,
                 runner: false,
                 is_final: false,
                 exec: false,
                 devices: Grants::default(),
+                restart: Restart::Never,
             };
+            let mut restart_given = false;
             for flag in words {
+                if let Some(value) = flag.strip_prefix("restart=") {
+                    if restart_given {
+                        return Err(ManifestError::BadRestart(line_no));
+                    }
+                    restart_given = true;
+                    p.restart = match value {
+                        "never" => Restart::Never,
+                        "on-failure" => Restart::OnFailure,
+                        _ => return Err(ManifestError::BadRestart(line_no)),
+                    };
+                    continue;
+                }
                 if let Some(kind) = flag.strip_prefix("device=") {
                     let id = abi::device::virtio_kind(kind)
                         .and_then(|id| u8::try_from(id).ok())
@@ -185,6 +229,7 @@ impl<'a> Manifest<'a> {
                 match flag {
                     "spawn" => p.spawn = true,
                     "boot" => p.boot = true,
+                    "app" => p.app = true,
                     "ondemand" => p.ondemand = true,
                     "runner" => p.runner = true,
                     "final" => p.is_final = true,
@@ -302,6 +347,40 @@ mod tests {
             Manifest::parse(line.as_bytes()),
             Err(ManifestError::TooManyGrants(2))
         );
+    }
+
+    #[test]
+    fn app_and_restart_flags() {
+        let text = b"init spawn
+execd boot spawn exec
+loop app restart=on-failure
+once app restart=never
+demo ondemand
+";
+        let m = Manifest::parse(text).unwrap();
+        let looping = m.by_name("loop").unwrap();
+        assert!(looping.app && !looping.ondemand && !looping.boot);
+        assert_eq!(looping.restart, Restart::OnFailure);
+        assert_eq!(m.by_name("once").unwrap().restart, Restart::Never);
+        let demo = m.by_name("demo").unwrap();
+        assert!(!demo.app && demo.ondemand);
+        assert_eq!(demo.restart, Restart::Never, "the default");
+        for bad in [
+            &b"init
+x restart=always
+"[..],
+            b"init
+x restart=
+",
+            b"init
+x restart=never restart=on-failure
+",
+            b"init
+x restart=never restart=never
+",
+        ] {
+            assert_eq!(Manifest::parse(bad), Err(ManifestError::BadRestart(2)));
+        }
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! crash.v1 reports: the exact marker, the bounded fields, the recent-record window, and
 //! determinism.
 
-use logd::crash::{sanitize_name, CRASH_SCOPE};
+use logd::crash::{sanitize_name, CRASH_SCOPE, MAX_BUILD_ID_LEN};
 use logd::{
     CrashPolicy, CrashReport, Entry, ExitEvent, Fields, Journal, JournalConfig, Level, ServiceId,
 };
@@ -12,6 +12,8 @@ fn event(name: &str, code: i64) -> ExitEvent<'_> {
         code,
         name,
         service_id: None,
+        build_id: None,
+        dump_path: None,
     }
 }
 
@@ -113,6 +115,8 @@ fn recent_records_are_bounded_by_window_count_and_service() {
             code: 1,
             name: "x",
             service_id: service.map(ServiceId),
+            build_id: None,
+            dump_path: None,
         };
         let policy = CrashPolicy {
             window_nsec: window,
@@ -162,4 +166,89 @@ fn names_are_one_line_and_bounded() {
     assert!(r
         .message
         .starts_with("execd: crash report pid=42 code=-9223372036854775808 name=???"));
+}
+
+#[test]
+fn build_id_and_dump_path_join_the_sorted_fields() {
+    let ev = ExitEvent {
+        build_id: Some("0123456789abcdef0123456789abcdef01234567"),
+        dump_path: Some("state:/crash/123-crash-demo-15.nxcd"),
+        ..event("crash-demo", -16)
+    };
+    let r = CrashReport::build(&ev, 1_000, CrashPolicy::DEFAULT, []).unwrap();
+    assert_eq!(
+        String::from_utf8(r.fields.clone()).unwrap(),
+        "build_id=0123456789abcdef0123456789abcdef01234567\ncode=-16\n\
+         dump_path=state:/crash/123-crash-demo-15.nxcd\nevent=crash.v1\nname=crash-demo\n\
+         pid=42\nrecent_count=0\nrecent_window_nsec=10000000000"
+    );
+    assert_eq!(
+        r.message,
+        "execd: crash report pid=42 code=-16 name=crash-demo"
+    );
+}
+
+/// The largest fixed pairs: the longest name, code, pid and window.
+fn widest(build_id: &str, dump_path: &str) -> Fields {
+    let name = "n".repeat(200);
+    let ev = ExitEvent {
+        pid: u32::MAX,
+        code: i64::MIN,
+        name: &name,
+        service_id: None,
+        build_id: Some(build_id),
+        dump_path: Some(dump_path),
+    };
+    let policy = CrashPolicy {
+        window_nsec: u64::MAX,
+        max_records: u16::MAX,
+    };
+    let r = CrashReport::build(&ev, u64::MAX, policy, []).unwrap();
+    assert!(r.fields.len() <= 512, "{} bytes", r.fields.len());
+    Fields::parse(&r.fields).unwrap()
+}
+
+#[test]
+fn values_over_the_cap_are_cut_and_named_never_dropped() {
+    // Both fit: nothing cut, no `truncated` pair.
+    let f = widest("ab", "state:/crash/x.nxcd");
+    assert_eq!(f.get("dump_path"), Some("state:/crash/x.nxcd"));
+    assert_eq!(f.get("truncated"), None);
+    // A path too long for what remains is cut to fit, and named.
+    let long = "p".repeat(600);
+    let f = widest("ab", &long);
+    let kept = f.get("dump_path").unwrap();
+    assert!(
+        long.starts_with(kept) && kept.len() >= 200,
+        "{}",
+        kept.len()
+    );
+    assert_eq!(f.get("truncated"), Some("dump_path"));
+    assert_eq!(f.get("build_id"), Some("ab"));
+    // The cut uses every byte the cap leaves.
+    assert_eq!(f.encoded_len(), 512);
+    // A build-id over its bound is cut to it, and named with the path.
+    let id = "f".repeat(MAX_BUILD_ID_LEN + 5);
+    let f = widest(&id, &long);
+    assert_eq!(f.get("build_id").map(str::len), Some(MAX_BUILD_ID_LEN));
+    assert_eq!(f.get("truncated"), Some("build_id,dump_path"));
+    // Control characters in a value become `?`; a path cut inside a character keeps
+    // whole characters only.
+    let f = widest("a\nb", &"é".repeat(300));
+    assert_eq!(f.get("build_id"), Some("a?b"));
+    let path = f.get("dump_path").unwrap();
+    assert!(path.chars().all(|c| c == 'é'));
+}
+
+#[test]
+fn a_path_that_just_fits_is_kept_whole() {
+    let probe = widest("ab", &"p".repeat(600));
+    let kept = probe.get("dump_path").unwrap().len();
+    // Without the `truncated` pair there is room for its length more.
+    let room = kept + "\ntruncated=dump_path".len();
+    let f = widest("ab", &"q".repeat(room));
+    assert_eq!(f.get("dump_path").map(str::len), Some(room));
+    assert_eq!(f.get("truncated"), None);
+    let f = widest("ab", &"q".repeat(room + 1));
+    assert_eq!(f.get("truncated"), Some("dump_path"));
 }
