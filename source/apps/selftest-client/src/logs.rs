@@ -18,7 +18,9 @@ use nexus_rt::log::{self, Fields, Logger};
 use nexus_rt::{println, sys};
 
 /// The programs whose records prove that services log through nexus-log.
-pub const CORE_SERVICES: [&str; 6] = ["init", "samgrd", "logd", "blkd", "statefsd", "crashd"];
+pub const CORE_SERVICES: [&str; 7] = [
+    "init", "samgrd", "logd", "blkd", "statefsd", "crashd", "execd",
+];
 
 fn logd_id() -> Result<KernelId, String> {
     init()

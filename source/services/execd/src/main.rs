@@ -71,6 +71,10 @@ fn main() -> i32 {
         }
     };
     println!("execd: ready");
+    let mut setup = setup;
+    if let Some(log) = setup.log.as_mut() {
+        log::send(log, log::Level::Info, "ready", &log::Fields::new());
+    }
     if let Err(e) = init_api::Client::new(sys::Ipc).ready() {
         println!("execd: FAIL: cannot report to init: {e}");
         return 1;
