@@ -3,9 +3,10 @@
 # the crash the OS recorded, read on the host out of the image it wrote to.
 #
 #   1. `nx crash ls --image`: the dumps crashd wrote to state:/crash in the image's
-#      state partition (crash-demo faults on purpose in each of the two boots);
-#   2. `nx crash show --image` of the last boot's dump (the id crashd printed),
-#      symbolized with the symbol index the build shipped in the initrd
+#      state partition (execd hands crashd every fault: crash-demo's, on purpose in each
+#      of the two boots, and those of the other misbehaving test programs);
+#   2. `nx crash show --image` of the last boot's dump of crash-demo (the id crashd
+#      printed), symbolized with the symbol index the build shipped in the initrd
 #      (target/os/symbols.nxsym);
 #   3. checks that it names crash-demo's call chain: crash_inner, crash_middle inlined
 #      into crash_outer, main.
@@ -36,11 +37,13 @@ mkdir -p "$work"
 echo
 say "the dumps the OS wrote to state:/crash, read out of $image"
 run_tee "$work/ls.txt" "$nx" crash ls --image "$image"
-# The last boot's dump: the id crashd printed when it wrote it.
-id=$(grep -o 'crashd: dump written (id=[^ ]*' "$os/uart.log" | tail -n 1 | sed 's/.*id=//')
-[ -n "$id" ] || die "$os/uart.log names no dump crashd wrote"
+# The last boot's dump of crash-demo: the id crashd printed when it wrote it (execd hands
+# crashd every fault, so the other faulting test programs have dumps too).
+id=$(grep -o 'crashd: dump written (id=[^ ]*-crash-demo-[0-9]*' "$os/uart.log" | tail -n 1 |
+  sed 's/.*id=//')
+[ -n "$id" ] || die "$os/uart.log names no dump of crash-demo"
 echo
-say "the last boot's dump, symbolized with the index shipped in the initrd"
+say "the last boot's dump of crash-demo, symbolized with the index shipped in the initrd"
 run_tee "$work/show.txt" "$nx" crash show --image "$image" "$id" --sym "$symbols" --no-pager
 
 missing=()
