@@ -308,7 +308,8 @@ addr2line_frames() {
   done <<<"$1"
 }
 if [ -z "$fail" ] && grep -qF 'SELFTEST: crash dump ok' <<<"$os_log"; then
-  dump_id=$(grep -o 'crashd: dump written (id=[^ ]*' <<<"$os_log" | tail -n 1 | sed 's/.*id=//')
+  dump_id=$(grep -o 'crashd: dump written (id=[0-9]*-crash-demo-[^ ]*' <<<"$os_log" | tail -n 1 |
+    sed 's/.*id=//')
   symbols=$out/symbols.nxsym
   rm -f "$symbols"
   if ! "$target_dir/debug/nxsym" index --out "$symbols" "$bin_dir/crash-demo" >/dev/null; then

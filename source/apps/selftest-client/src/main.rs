@@ -20,6 +20,7 @@
 extern crate alloc;
 
 mod churn;
+mod crash_gc;
 mod logs;
 
 use alloc::format;
@@ -61,7 +62,7 @@ fn main() -> i32 {
     if let Some(code) = churn::run_if_asked(samgrd) {
         return code;
     }
-    let steps: [(&str, &dyn Fn() -> Check); 18] = [
+    let steps: [(&str, &dyn Fn() -> Check); 20] = [
         ("ipc roundtrip", &|| ipc_roundtrip(samgrd)),
         ("log query", &logs::log_query),
         ("core services log", &logs::core_services_log),
@@ -70,6 +71,10 @@ fn main() -> i32 {
         ("preemption", &|| preemption(samgrd)),
         ("bad pointer", &|| bad_pointer(samgrd)),
         ("fault isolation", &|| fault_isolation(samgrd)),
+        // Before crash dump: the budget it tests leaves the store without older dumps,
+        // so crash-demo's fault (the same pc on every boot) is a new dump, not a repeat.
+        ("crash repeat", &|| crash_gc::crash_repeat(samgrd)),
+        ("crash gc", &|| crash_gc::crash_gc(samgrd)),
         ("crash dump", &|| crash_dump(samgrd)),
         ("deadline send", &|| deadline_send(samgrd)),
         ("device grant", &device_grant),
