@@ -45,7 +45,11 @@ fn demo() -> Dump {
             created_ns: 1_766_484_000 * S + 123_456_789,
             dump_id: DumpId::new("20251223-demo-42").unwrap(),
             exit_code: -14,
+            logs_error: None,
             os_version: Some("0.3.0".into()),
+            redacted: None,
+            repeats: None,
+            seq: None,
             pc: 0x4000_1234,
             pid: 42,
             process: "demo".into(),
@@ -125,7 +129,11 @@ fn netd() -> Dump {
             created_ns: 1_766_219_400 * S,
             dump_id: DumpId::new("20251220-netd-7").unwrap(),
             exit_code: -3,
+            logs_error: None,
             os_version: None,
+            redacted: None,
+            repeats: None,
+            seq: None,
             pc: 0x4000_0100,
             pid: 7,
             process: "netd".into(),
@@ -171,7 +179,11 @@ fn updated() -> Dump {
             created_ns: 1_764_547_200 * S,
             dump_id: DumpId::new("20251201-updated-3").unwrap(),
             exit_code: -16,
+            logs_error: None,
             os_version: None,
+            redacted: None,
+            repeats: None,
+            seq: None,
             pc: 0x4000_0200,
             pid: 3,
             process: "updated".into(),
@@ -1130,4 +1142,71 @@ fn show_reads_a_store_of_indexes_and_notes_what_none_holds() {
         "show_store",
         &[&both, &one, &conflict, &missing_dir, &grep, &export],
     );
+}
+
+#[test]
+fn show_and_ls_tell_a_device_dump_s_repeats_redaction_and_missing_logs() {
+    let root = tempfile::tempdir().unwrap();
+    let crash = root.path().join("crash");
+    std::fs::create_dir(&crash).unwrap();
+    let mut device = updated();
+    device.header.repeats = Some(3);
+    device.header.seq = Some(17);
+    device.header.redacted = Some(vec!["foreign_logs".into(), "stack".into()]);
+    device.header.logs_error = Some("logd did not answer in time".into());
+    nxcd::fs::write_dump(&crash.join("20251201-updated-3.nxcd"), &device).unwrap();
+    nxcd::fs::write_dump(&crash.join("20251220-netd-7.nxcd"), &netd()).unwrap();
+    let show = nx(root.path(), &["crash", "show", "20251201-updated-3"]);
+    assert_eq!(show.code, 0, "{}", show.stderr);
+    for line in [
+        "repeats:       3 more (same build-id and pc)",
+        "store seq:     17",
+        "redacted:      foreign_logs, stack",
+        "logs missing:  logd did not answer in time",
+    ] {
+        assert!(
+            show.stdout.contains(line),
+            "{line:?} not in\n{}",
+            show.stdout
+        );
+    }
+    let quiet = nx(root.path(), &["crash", "show", "20251220-netd-7"]);
+    for key in ["repeats:", "store seq:", "redacted:", "logs missing:"] {
+        assert!(
+            !quiet.stdout.contains(key),
+            "{key} shown for a dump without it"
+        );
+    }
+    let ls = nx(root.path(), &["crash", "ls"]);
+    let mut lines = ls.stdout.lines();
+    let head: Vec<&str> = lines.next().unwrap().split_whitespace().collect();
+    assert_eq!(head[head.len() - 2..], ["SIZE", "REPEATS"], "{}", ls.stdout);
+    let rows: Vec<&str> = lines.collect();
+    assert!(rows
+        .iter()
+        .any(|r| r.starts_with("20251201-updated-3") && r.trim_end().ends_with(" 3")));
+    assert!(rows
+        .iter()
+        .any(|r| r.starts_with("20251220-netd-7") && r.trim_end().ends_with(" 0")));
+    let json = nx(
+        root.path(),
+        &["crash", "show", "--json", "20251201-updated-3"],
+    );
+    let doc: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    let h = &doc["header"];
+    assert_eq!(
+        (h["repeats"].as_u64(), h["seq"].as_u64()),
+        (Some(3), Some(17))
+    );
+    assert_eq!(h["redacted"], serde_json::json!(["foreign_logs", "stack"]));
+    assert_eq!(h["logs_error"], "logd did not answer in time");
+    let ls = nx(root.path(), &["crash", "ls", "--json"]);
+    let doc: serde_json::Value = serde_json::from_str(&ls.stdout).unwrap();
+    let repeats: Vec<u64> = doc["dumps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["repeats"].as_u64().unwrap())
+        .collect();
+    assert_eq!(repeats, [0, 3], "netd (newer) first");
 }

@@ -20,6 +20,7 @@
 extern crate alloc;
 
 mod churn;
+mod crash_gc;
 mod logs;
 
 use alloc::format;
@@ -64,7 +65,7 @@ fn main() -> i32 {
     // crash-demo's build-id, as its fault record named it: the crash dump step finds it,
     // the crash report step checks logd's record carries it.
     let demo_build_id = core::cell::RefCell::new(String::new());
-    let steps: [(&str, &dyn Fn() -> Check); 20] = [
+    let steps: [(&str, &dyn Fn() -> Check); 22] = [
         // First: execd's boot-time restarts of fault-loop are over before the figures.
         ("crash loop", &|| crash_loop(samgrd)),
         ("ipc roundtrip", &|| ipc_roundtrip(samgrd)),
@@ -75,6 +76,10 @@ fn main() -> i32 {
         ("preemption", &|| preemption(samgrd)),
         ("bad pointer", &|| bad_pointer(samgrd)),
         ("fault isolation", &|| fault_isolation(samgrd)),
+        // Before crash dump: the budget it tests leaves the store without older dumps,
+        // so crash-demo's fault (the same pc on every boot) is a new dump, not a repeat.
+        ("crash repeat", &|| crash_gc::crash_repeat(samgrd)),
+        ("crash gc", &|| crash_gc::crash_gc(samgrd)),
         ("crash dump", &|| crash_dump(samgrd, &demo_build_id)),
         ("crash report", &|| {
             logs::crash_report(samgrd, "crash-demo", &demo_build_id.borrow())

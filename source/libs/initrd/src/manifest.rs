@@ -14,6 +14,10 @@
 //!   handed over in memory) and wait for them;
 //! - `final`: when it exits, init exits with its status and the system stops;
 //! - `exec`: the program may use `spawn_image` (start an ELF from its own memory: execd);
+//! - `sensitive`: the program handles secrets, so its crash dumps carry no memory: crashd
+//!   leaves out the frames it would unwind through the stack copy and the log records of
+//!   other services (docs/reliability/crashd.md, "Redaction"). A program without the
+//!   flag gets whole dumps;
 //! - `device=KIND`: the kernel grants the program a device of that virtio kind
 //!   (`virtio-blk`, `virtio-net`, `virtio-console`, `virtio-rng`): its MMIO window and
 //!   DMA memory. A kind is granted to one program only; that program may repeat the flag
@@ -66,6 +70,8 @@ pub struct Program<'a> {
     pub is_final: bool,
     /// May use `spawn_image`.
     pub exec: bool,
+    /// Its crash dumps carry no memory and no other service's records.
+    pub sensitive: bool,
     /// Its device grants, in the order of its `device=` flags.
     pub devices: Grants,
     /// What execd does when it crashes.
@@ -197,6 +203,7 @@ impl<'a> Manifest<'a> {
                 runner: false,
                 is_final: false,
                 exec: false,
+                sensitive: false,
                 devices: Grants::default(),
                 restart: Restart::Never,
             };
@@ -234,6 +241,7 @@ impl<'a> Manifest<'a> {
                     "runner" => p.runner = true,
                     "final" => p.is_final = true,
                     "exec" => p.exec = true,
+                    "sensitive" => p.sensitive = true,
                     _ => return Err(ManifestError::UnknownFlag(line_no)),
                 }
             }
@@ -291,6 +299,18 @@ mod tests {
         assert!(m.by_id(4).unwrap().ondemand);
         assert_eq!(m.by_id(0), None);
         assert_eq!(m.by_id(5), None);
+    }
+
+    #[test]
+    fn the_sensitive_flag_marks_only_its_program() {
+        let m = Manifest::parse(b"init spawn\nkeyd boot sensitive\ncrash-demo ondemand\n").unwrap();
+        assert!(m.by_name("keyd").unwrap().sensitive);
+        assert!(!m.by_name("init").unwrap().sensitive);
+        assert!(!m.by_name("crash-demo").unwrap().sensitive);
+        assert_eq!(
+            Manifest::parse(b"init spawn\nkeyd sensitve\n"),
+            Err(ManifestError::UnknownFlag(2))
+        );
     }
 
     #[test]

@@ -9,8 +9,9 @@
 
 use crate::{println, sys};
 use abi::{ServiceId, SysError};
-use nexus_log::deadline::{CallFailure, DeadlineBackend, DeadlineCall};
-pub use nexus_log::{Fields, Level, LogError, Logger};
+pub use nexus_log::deadline::CallFailure;
+use nexus_log::deadline::{DeadlineBackend, DeadlineCall};
+pub use nexus_log::{Fields, Level, LogError, Logger, Record};
 
 /// The name logd registers with samgrd.
 pub const LOGD_NAME: &str = "logd";

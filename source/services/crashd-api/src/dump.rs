@@ -9,16 +9,37 @@
 //!   build-id, name).
 //! - `header.json`: `arch` `riscv64`, the main module's build-id, `created_ns` the
 //!   supervisor's fault time, the dump id ([`dump_id`]), the fault exit code
-//!   (`abi::fault_exit_code`), pc, pid, program, scause, stval.
+//!   (`abi::fault_exit_code`), pc, pid, program, scause, stval; and crashd's keys from
+//!   [`Extras`]: `seq` (its store order), `redacted` (what the policy left out),
+//!   `logs_error` (why logs are missing).
+//! - `logs.jsonl`: the recent log records crashd read from logd ([`crate::logs`]), when
+//!   there are any.
+//!
+//! The redaction policy ([`crate::redact`]) applies here: with `stack` redacted the
+//! frames are the faulting pc alone.
 
 use abi::fault::{FaultRecord, ModuleEntry, REG_FP};
 use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt;
-use nxcd::{BuildId, Dump, DumpId, Frame, Header, MapEntry, Registers};
+use nxcd::{BuildId, Dump, DumpId, Frame, Header, LogRecord, MapEntry, Registers};
 
+use crate::redact::Redaction;
 use crate::Submission;
+
+/// What crashd adds to a record's dump beside the record itself.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Extras {
+    /// What the dump leaves out.
+    pub redaction: Redaction,
+    /// The recent log records (already filtered by the policy), oldest first.
+    pub logs: Vec<LogRecord>,
+    /// Why records may be missing from the logs (the header's `logs_error`).
+    pub logs_error: Option<String>,
+    /// crashd's store sequence number of the dump (the header's `seq`), if any.
+    pub seq: Option<u64>,
+}
 
 /// Most frames a dump carries: the faulting pc and at most 31 return addresses.
 pub const MAX_FRAMES: usize = 32;
@@ -119,7 +140,7 @@ fn build_id_of(m: &ModuleEntry, index: usize) -> Result<BuildId, DumpError> {
 }
 
 /// The dump of a fault: see the module's documentation for each section.
-pub fn build(sub: &Submission<'_>, rec: &FaultRecord) -> Result<Dump, DumpError> {
+pub fn build(sub: &Submission<'_>, rec: &FaultRecord, extras: &Extras) -> Result<Dump, DumpError> {
     let main = rec.modules().first().ok_or(DumpError::NoModule)?;
     if main.name() != sub.program.as_bytes() {
         return Err(DumpError::ProgramMismatch);
@@ -138,7 +159,11 @@ pub fn build(sub: &Submission<'_>, rec: &FaultRecord) -> Result<Dump, DumpError>
             start: m.start,
         });
     }
-    let frames = unwind(rec)
+    let mut pcs = unwind(rec);
+    if extras.redaction.stack {
+        pcs.truncate(1);
+    }
+    let frames = pcs
         .into_iter()
         .map(|pc| {
             let mut frame = Frame::at(pc);
@@ -157,26 +182,34 @@ pub fn build(sub: &Submission<'_>, rec: &FaultRecord) -> Result<Dump, DumpError>
         created_ns: sub.time_ns,
         dump_id: dump_id(sub.time_ns, sub.program, sub.pid)?,
         exit_code,
+        logs_error: extras.logs_error.clone(),
         os_version: None,
         pc: rec.pc(),
         pid: sub.pid,
         process: String::from(sub.program),
+        redacted: extras.redaction.names(),
+        repeats: None,
         scause,
+        seq: extras.seq,
         stval: rec.stval(),
     };
     Ok(Dump {
         header,
         frames,
         maps,
-        logs: None,
+        logs: (!extras.logs.is_empty()).then(|| extras.logs.clone()),
         spans: None,
         regs: Some(Registers::from_array(&rec.regs)),
     })
 }
 
 /// The dump of a fault, encoded as `.nxcd` bytes.
-pub fn encode(sub: &Submission<'_>, rec: &FaultRecord) -> Result<(DumpId, Vec<u8>), DumpError> {
-    let dump = build(sub, rec)?;
+pub fn encode(
+    sub: &Submission<'_>,
+    rec: &FaultRecord,
+    extras: &Extras,
+) -> Result<(DumpId, Vec<u8>), DumpError> {
+    let dump = build(sub, rec, extras)?;
     let bytes = dump.encode().map_err(DumpError::Encode)?;
     Ok((dump.header.dump_id, bytes))
 }
@@ -281,7 +314,7 @@ mod tests {
         let mut raw = [0u8; FaultRecord::MAX_LEN];
         let n = rec.encode(&mut raw).unwrap();
         let sub = submission(&raw[..n]);
-        let (id, bytes) = encode(&sub, &rec).unwrap();
+        let (id, bytes) = encode(&sub, &rec, &Extras::default()).unwrap();
         assert_eq!(id.as_str(), "1234567-crash-demo-14");
         let dump = Dump::decode(&bytes).unwrap();
         let h = &dump.header;
@@ -309,7 +342,53 @@ mod tests {
         let link = dump.link_address(0x4001_2108).unwrap();
         assert_eq!(link.offset, 0x2108);
         // Same record, same bytes.
-        assert_eq!(encode(&sub, &rec).unwrap().1, bytes);
+        assert_eq!(encode(&sub, &rec, &Extras::default()).unwrap().1, bytes);
+    }
+
+    #[test]
+    fn a_redacted_dump_keeps_the_faulting_pc_and_says_what_it_left_out() {
+        let rec = synthesized();
+        let sub = submission(&[]);
+        let log = LogRecord {
+            record_id: 3,
+            timestamp_nsec: 1_000,
+            service_id: nxcd::ServiceId::from_kernel(14, 1),
+            level: nxcd::Level::Warn,
+            scope: b"crash-demo".to_vec(),
+            message: b"about to fault".to_vec(),
+            fields: Vec::new(),
+        };
+        let extras = Extras {
+            redaction: Redaction::SENSITIVE,
+            logs: alloc::vec![log.clone()],
+            logs_error: None,
+            seq: Some(9),
+        };
+        let (_, bytes) = encode(&sub, &rec, &extras).unwrap();
+        let dump = Dump::decode(&bytes).unwrap();
+        let pcs: Vec<u64> = dump.frames.iter().map(|f| f.pc).collect();
+        assert_eq!(pcs, [0x4001_2004]);
+        assert_eq!(
+            dump.header.redacted.as_deref(),
+            Some(&[String::from("foreign_logs"), String::from("stack")][..])
+        );
+        assert_eq!(dump.header.seq, Some(9));
+        assert_eq!(dump.logs.as_deref(), Some(&[log][..]));
+        assert!(dump.regs.is_some(), "the registers are not memory");
+        // Unredacted: every frame, no `redacted` key; no logs and a note when logd
+        // gave none.
+        let whole = Extras {
+            logs_error: Some(String::from("logd did not answer in time")),
+            ..Extras::default()
+        };
+        let dump = build(&sub, &rec, &whole).unwrap();
+        assert_eq!(dump.frames.len(), 3);
+        assert_eq!(dump.header.redacted, None);
+        assert_eq!(dump.logs, None);
+        assert_eq!(
+            dump.header.logs_error.as_deref(),
+            Some("logd did not answer in time")
+        );
     }
 
     #[test]
@@ -317,25 +396,34 @@ mod tests {
         let sub = submission(&[]);
         let mut none = synthesized();
         none.module_count = 0;
-        assert_eq!(build(&sub, &none), Err(DumpError::NoModule));
+        assert_eq!(
+            build(&sub, &none, &Extras::default()),
+            Err(DumpError::NoModule)
+        );
         let other = Submission {
             program: "fault-kload",
             ..sub.clone()
         };
         assert_eq!(
-            build(&other, &synthesized()),
+            build(&other, &synthesized(), &Extras::default()),
             Err(DumpError::ProgramMismatch)
         );
         let mut no_id = synthesized();
         no_id.modules[0] = ModuleEntry::new(b"crash-demo", START, END, START, &[]);
-        assert_eq!(build(&sub, &no_id), Err(DumpError::BadModule(0)));
+        assert_eq!(
+            build(&sub, &no_id, &Extras::default()),
+            Err(DumpError::BadModule(0))
+        );
         let mut empty = synthesized();
         empty.modules[0] = ModuleEntry::new(b"crash-demo", END, END, END, &BUILD_ID);
-        assert_eq!(build(&sub, &empty), Err(DumpError::BadModule(0)));
+        assert_eq!(
+            build(&sub, &empty, &Extras::default()),
+            Err(DumpError::BadModule(0))
+        );
         let mut irq = synthesized();
         irq.regs[REG_SCAUSE] = 1 << 63 | 5;
         assert_eq!(
-            build(&sub, &irq),
+            build(&sub, &irq, &Extras::default()),
             Err(DumpError::InterruptCause(1 << 63 | 5))
         );
     }

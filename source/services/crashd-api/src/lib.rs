@@ -9,8 +9,10 @@
 //!
 //! | op | request argument | reply body |
 //! | --- | --- | --- |
-//! | 1 `Submit` | pid `u32`, fault time `u64` (ns since kernel start), name length `u8`, program name, the fault record's bytes | dump size `u64`, then the dump id |
+//! | 1 `Submit` | pid `u32`, fault time `u64` (ns since kernel start), name length `u8`, program name, the fault record's bytes | dump size `u64`, repeats `u64`, then the dump id ([`Stored`]) |
 //! | 2 `Stat` | dump id | the size `u64` of `crash/<id>.nxcd` as statefsd reports it |
+//! | 3 `List` | skip `u32` | budget `u64`, bytes kept `u64`, dump count `u32`, then the dumps after the first `skip`, oldest first, as many as fit: seq `u64`, size `u64`, repeats `u64`, id length `u8`, id ([`Listing`]) |
+//! | 4 `Budget` | bytes `u64` (0: the default, [`server::DEFAULT_BUDGET`]) | the previous budget `u64`; the new one is applied at once |
 //!
 //! Status codes: the `abi::SysError` codes for the request itself (`BadSyscall` an
 //! unknown op; `BadLength` a malformed argument; `Denied` a sender that is not a
@@ -21,6 +23,8 @@
 extern crate alloc;
 
 pub mod dump;
+pub mod logs;
+pub mod redact;
 pub mod server;
 
 use abi::rpc::{self, Caller};
@@ -44,6 +48,10 @@ pub enum Op {
     Submit = 1,
     /// The stored size of a dump.
     Stat = 2,
+    /// The stored dumps, oldest first, with the budget.
+    List = 3,
+    /// Sets the byte budget of `crash/` (and applies it).
+    Budget = 4,
 }
 
 impl Op {
@@ -52,6 +60,8 @@ impl Op {
         match b {
             1 => Some(Op::Submit),
             2 => Some(Op::Stat),
+            3 => Some(Op::List),
+            4 => Some(Op::Budget),
             _ => None,
         }
     }
@@ -70,6 +80,8 @@ pub enum CrashCode {
     Store = 66,
     /// No dump with that id.
     NotFound = 67,
+    /// The dump alone is larger than the budget of `crash/`: not stored.
+    OverBudget = 68,
 }
 
 impl CrashCode {
@@ -80,6 +92,7 @@ impl CrashCode {
             65 => CrashCode::BadDump,
             66 => CrashCode::Store,
             67 => CrashCode::NotFound,
+            68 => CrashCode::OverBudget,
             _ => return None,
         })
     }
@@ -171,35 +184,116 @@ impl<'a> Submission<'a> {
     }
 }
 
-/// What crashd answers a `Submit` with: the dump it stored.
+/// What crashd answers a `Submit` with: the dump that holds the crash, new or (a
+/// repeat) the stored one it was counted in.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Stored {
     /// The dump id (`crash/<id>.nxcd`).
     pub id: String,
     /// The dump's size in bytes.
     pub size: u64,
+    /// The repeats the dump holds (its header's `repeats`): 0 for a new dump; at
+    /// [`server::MAX_REPEATS`] the crash was counted only in crashd's memory.
+    pub repeats: u64,
 }
 
 impl Stored {
     /// The reply body.
     pub fn encode(&self) -> Vec<u8> {
         let mut body = self.size.to_le_bytes().to_vec();
+        body.extend_from_slice(&self.repeats.to_le_bytes());
         body.extend_from_slice(self.id.as_bytes());
         body
     }
 
     /// Decodes a reply body.
     pub fn decode(body: &[u8]) -> Result<Stored, Error> {
-        let size = rpc::u64_of(body)?;
+        let size = rpc::u64_at(body, 0)?;
+        let repeats = rpc::u64_at(body, 8)?;
         let id = body
-            .get(8..)
+            .get(16..)
             .and_then(|b| core::str::from_utf8(b).ok())
             .filter(|id| dump::valid_id(id))
             .ok_or(Error::Sys(SysError::BadLength))?;
         Ok(Stored {
             id: String::from(id),
             size,
+            repeats,
         })
+    }
+}
+
+/// One stored dump as `List` reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Listed {
+    /// crashd's store order (the header's `seq`; 0 for a dump without one).
+    pub seq: u64,
+    /// Its size in bytes.
+    pub size: u64,
+    /// The repeats it holds.
+    pub repeats: u64,
+    /// Its id.
+    pub id: String,
+}
+
+/// A `List` reply: the budget, the bytes kept, and the dumps (one page of them).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Listing {
+    /// The budget of `crash/` in bytes.
+    pub budget: u64,
+    /// The bytes of every stored dump.
+    pub bytes: u64,
+    /// How many dumps are stored.
+    pub count: u32,
+    /// The dumps of this page (all of them, from [`Client::list`]), oldest first.
+    pub dumps: Vec<Listed>,
+}
+
+impl Listing {
+    /// The reply body: the header, then the entries of `dumps` that fit in `max` bytes.
+    pub fn encode(&self, max: usize) -> Vec<u8> {
+        let mut body = self.budget.to_le_bytes().to_vec();
+        body.extend_from_slice(&self.bytes.to_le_bytes());
+        body.extend_from_slice(&self.count.to_le_bytes());
+        for d in &self.dumps {
+            if body.len() + 25 + d.id.len() > max {
+                break;
+            }
+            body.extend_from_slice(&d.seq.to_le_bytes());
+            body.extend_from_slice(&d.size.to_le_bytes());
+            body.extend_from_slice(&d.repeats.to_le_bytes());
+            body.push(d.id.len() as u8);
+            body.extend_from_slice(d.id.as_bytes());
+        }
+        body
+    }
+
+    /// Decodes a reply body.
+    pub fn decode(body: &[u8]) -> Result<Listing, Error> {
+        let bad = Error::Sys(SysError::BadLength);
+        let mut out = Listing {
+            budget: rpc::u64_at(body, 0)?,
+            bytes: rpc::u64_at(body, 8)?,
+            count: rpc::u32_at(body, 16)?,
+            dumps: Vec::new(),
+        };
+        let mut at = 20;
+        while at < body.len() {
+            let len = usize::from(*body.get(at + 24).ok_or(bad)?);
+            let id = body
+                .get(at + 25..at + 25 + len)
+                .and_then(|b| core::str::from_utf8(b).ok())
+                .filter(|id| dump::valid_id(id))
+                .ok_or(bad)?;
+            out.dumps.push(Listed {
+                seq: rpc::u64_at(body, at)?,
+                size: rpc::u64_at(body, at + 8)?,
+                repeats: rpc::u64_at(body, at + 16)?,
+                id: String::from(id),
+            });
+            at += 25 + len;
+        }
+        Ok(out)
     }
 }
 
@@ -234,6 +328,32 @@ impl<'c, C: Caller + ?Sized> Client<'c, C> {
     /// The size of the stored dump `id`, as statefsd reports it.
     pub fn stat(&mut self, id: &str) -> Result<u64, Error> {
         let body = self.call(Op::Stat, id.as_bytes())?;
+        Ok(rpc::u64_of(&body)?)
+    }
+
+    /// Every stored dump, oldest first, with the budget and the bytes kept (paged
+    /// through `List`).
+    pub fn list(&mut self) -> Result<Listing, Error> {
+        let mut all = Listing::default();
+        loop {
+            let skip = u32::try_from(all.dumps.len()).map_err(|_| SysError::BadLength)?;
+            let page = Listing::decode(&self.call(Op::List, &skip.to_le_bytes())?)?;
+            let done =
+                page.dumps.is_empty() || all.dumps.len() + page.dumps.len() >= page.count as usize;
+            all.budget = page.budget;
+            all.bytes = page.bytes;
+            all.count = page.count;
+            all.dumps.extend(page.dumps);
+            if done {
+                return Ok(all);
+            }
+        }
+    }
+
+    /// Sets the budget of `crash/` to `bytes` (0: the default) and applies it; the
+    /// previous budget.
+    pub fn set_budget(&mut self, bytes: u64) -> Result<u64, Error> {
+        let body = self.call(Op::Budget, &bytes.to_le_bytes())?;
         Ok(rpc::u64_of(&body)?)
     }
 }
@@ -291,6 +411,7 @@ mod tests {
         let stored = Stored {
             id: String::from("123-crash-demo-9"),
             size: 777,
+            repeats: 3,
         };
         let r = reply(Ok(&stored.encode()));
         assert_eq!(Stored::decode(body(&r).unwrap()), Ok(stored));
@@ -299,15 +420,44 @@ mod tests {
             CrashCode::BadDump,
             CrashCode::Store,
             CrashCode::NotFound,
+            CrashCode::OverBudget,
         ] {
             assert_eq!(body(&reply(Err(Error::Service(c)))), Err(Error::Service(c)));
         }
         let denied = Error::Sys(SysError::Denied);
         assert_eq!(body(&reply(Err(denied))), Err(denied));
         assert_eq!(
-            Stored::decode(&[1, 0, 0, 0, 0, 0, 0, 0, b'.', b'x']),
+            Stored::decode(&[1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, b'.', b'x']),
             Err(Error::Sys(SysError::BadLength))
         );
         assert_eq!(dump_path("1-a-2"), "crash/1-a-2.nxcd");
+    }
+
+    #[test]
+    fn a_listing_roundtrips_and_pages_by_size() {
+        let dumps: Vec<Listed> = (0..120)
+            .map(|i| Listed {
+                seq: i,
+                size: 1000 + i,
+                repeats: i % 3,
+                id: alloc::format!("{}-gc-probe-{i}", 1_000_000 + i),
+            })
+            .collect();
+        let all = Listing {
+            budget: 4096,
+            bytes: 12345,
+            count: 120,
+            dumps,
+        };
+        let body = all.encode(abi::ipc::MAX_MSG - 1);
+        assert!(body.len() < abi::ipc::MAX_MSG);
+        let page = Listing::decode(&body).unwrap();
+        assert!(!page.dumps.is_empty() && page.dumps.len() < 120);
+        assert_eq!(page.dumps[..], all.dumps[..page.dumps.len()]);
+        assert_eq!((page.budget, page.bytes, page.count), (4096, 12345, 120));
+        for len in 0..20 {
+            assert!(Listing::decode(&body[..len]).is_err());
+        }
+        assert!(Listing::decode(&body[..body.len() - 1]).is_err());
     }
 }

@@ -6,6 +6,11 @@
 //! The request handling is `crashd_api::server` (sans-IO, host-tested); this program is
 //! its I/O: the IPC loop, statefsd as the store, the UART.
 //!
+//! Before a dump is built it reads the recent log records from logd (QUERY through its
+//! logger, each call bounded by the logger's deadline: `crashd_api::logs`); it keeps
+//! `state:/crash` within its budget, counts repeats in the stored dump
+//! (`crashd_api::server`).
+//!
 //! It prints `crashd: ready` once registered with samgrd, and `crashd: dump written
 //! (id=<id> bytes=<n>)` only after statefsd's `Commit` returned ok; then it replies. A
 //! request it cannot serve is an error reply, never the end of crashd; anything that
@@ -18,10 +23,13 @@ extern crate alloc;
 use alloc::format;
 use alloc::string::String;
 use alloc::vec;
-use crashd_api::server::{self, DumpStore};
+use alloc::vec::Vec;
+use crashd_api::logs::LogSource;
+use crashd_api::server::{Crashd, DumpStore, Io};
 use initrd::manifest::Manifest;
 use nexus_rt::abi::ipc::MAX_MSG;
 use nexus_rt::abi::ServiceId;
+use nexus_rt::log::{Backend, CallFailure, LogError, Logger, Record};
 use nexus_rt::{log, println, sys};
 
 nexus_rt::entry!(main);
@@ -39,20 +47,27 @@ fn main() -> i32 {
     };
     println!("crashd: ready");
     let logd = init_api::Client::new(sys::Ipc).locate(log::LOGD_NAME);
-    if let Some(mut log) = log::connect(logd, "crashd") {
-        log::send(&mut log, log::Level::Info, "ready", &log::Fields::new());
+    let mut logger = log::connect(logd, "crashd");
+    if let Some(log) = logger.as_mut() {
+        log::send(log, log::Level::Info, "ready", &log::Fields::new());
     }
     if let Err(e) = init_api::Client::new(sys::Ipc).ready() {
         println!("crashd: FAIL: cannot report to init: {e}");
         return 1;
     }
     let mut store = Statefsd(statefsd);
+    let mut logs = Logs(logger);
+    let mut crashd = Crashd::new();
     // One IPC buffer: each request arrives in it and its reply is sent from it.
     let mut buf = vec![0u8; MAX_MSG];
     sys::serve(&mut buf, |sender, buf, len| {
-        // The sender's program, from the id the kernel stamped on the message.
-        let handled = server::handle(&mut store, manifest.by_id(sender), &buf[..len]);
-        if let Some(line) = &handled.line {
+        // The sender's program is decided from the id the kernel stamped on the message.
+        let io = Io {
+            store: &mut store,
+            logd: &mut logs,
+        };
+        let handled = crashd.handle(io, &manifest, sender, &buf[..len]);
+        for line in &handled.lines {
             println!("{line}");
         }
         let n = handled.reply.len().min(buf.len());
@@ -76,6 +91,26 @@ fn setup() -> Result<(Manifest<'static>, ServiceId), String> {
     Ok((manifest, statefsd))
 }
 
+/// logd, read by QUERY through crashd's logger (each call bounded by its deadline).
+struct Logs(Option<Logger<Backend>>);
+
+impl LogSource for Logs {
+    fn query(&mut self, since_ns: u64, max: u16) -> Result<Vec<Record>, String> {
+        let log = self
+            .0
+            .as_mut()
+            .ok_or_else(|| String::from("crashd found no logd"))?;
+        match log.query(since_ns, max) {
+            Ok((records, _, _)) => Ok(records),
+            Err(LogError::Backend(CallFailure::TimedOut)) => {
+                Err(String::from("logd did not answer in time"))
+            }
+            Err(LogError::Backend(CallFailure::Gone)) => Err(String::from("logd is not running")),
+            Err(e) => Err(format!("logd: {e}")),
+        }
+    }
+}
+
 /// statefsd as crashd's dump store.
 struct Statefsd(ServiceId);
 
@@ -96,5 +131,35 @@ impl DumpStore for Statefsd {
             }
             Err(e) => Err(e),
         }
+    }
+
+    fn list(&mut self, dir: &str) -> Result<Vec<(String, u64)>, statefsd_api::Error> {
+        let mut ipc = sys::Ipc;
+        match statefsd_api::Client::new(&mut ipc, self.0).list(dir) {
+            Ok(entries) => Ok(entries
+                .into_iter()
+                .filter(|e| !e.dir)
+                .map(|e| (e.name, e.size))
+                .collect()),
+            Err(statefsd_api::Error::Service(statefsd_api::StoreCode::NotFound)) => Ok(Vec::new()),
+            Err(e) => Err(e),
+        }
+    }
+
+    fn read(&mut self, path: &str, max: u64) -> Result<Vec<u8>, statefsd_api::Error> {
+        let mut ipc = sys::Ipc;
+        statefsd_api::Client::new(&mut ipc, self.0).read_file(path, max)
+    }
+
+    fn remove(&mut self, path: &str) -> Result<(), statefsd_api::Error> {
+        let mut ipc = sys::Ipc;
+        statefsd_api::Client::new(&mut ipc, self.0).remove(path)
+    }
+
+    fn is_full(e: &statefsd_api::Error) -> bool {
+        matches!(
+            e,
+            statefsd_api::Error::Service(statefsd_api::StoreCode::NoSpace)
+        )
     }
 }

@@ -83,13 +83,19 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     }
     if !dumps.is_empty() {
         let created = format!("CREATED ({})", style.label());
-        let mut rows = vec![[
+        // The REPEATS column only when a listed dump counts repeats.
+        let repeats = dumps.iter().any(|(_, h)| h.repeats.is_some_and(|n| n > 0));
+        let mut head = [
             "ID", &created, "AGE", "PROCESS", "PID", "EXIT", "CAUSE", "SIZE",
         ]
         .map(String::from)
-        .to_vec()];
+        .to_vec();
+        if repeats {
+            head.push(String::from("REPEATS"));
+        }
+        let mut rows = vec![head];
         for (file, h) in &dumps {
-            rows.push(vec![
+            let mut row = vec![
                 h.dump_id.to_string(),
                 style.secs(h.created_ns),
                 age(now, h.created_ns),
@@ -98,7 +104,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 h.exit_code.to_string(),
                 cause_text(h),
                 human_size(file.size),
-            ]);
+            ];
+            if repeats {
+                row.push(h.repeats.unwrap_or(0).to_string());
+            }
+            rows.push(row);
         }
         write_table(&mut out, &rows)?;
     }

@@ -41,6 +41,7 @@ pub struct DumpSummary {
     exit_code: i64,
     scause: u64,
     cause: Option<&'static str>,
+    repeats: u64,
 }
 
 impl DumpSummary {
@@ -57,6 +58,7 @@ impl DumpSummary {
             exit_code: h.exit_code,
             scause: h.scause,
             cause: h.cause_name(),
+            repeats: h.repeats.unwrap_or(0),
         }
     }
 }
@@ -115,6 +117,10 @@ struct HeaderOut {
     arch: String,
     build_id: String,
     os_version: Option<String>,
+    repeats: u64,
+    seq: Option<u64>,
+    redacted: Vec<String>,
+    logs_error: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -223,6 +229,10 @@ impl<'a> ShowOutput<'a> {
                 arch: h.arch.clone(),
                 build_id: h.build_id.to_hex(),
                 os_version: h.os_version.clone(),
+                repeats: h.repeats.unwrap_or(0),
+                seq: h.seq,
+                redacted: h.redacted.clone().unwrap_or_default(),
+                logs_error: h.logs_error.clone(),
             },
             registers: dump.regs.map(|regs| {
                 regs.named()

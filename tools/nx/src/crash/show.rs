@@ -208,6 +208,21 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     if let Some(v) = &h.os_version {
         rows.push(vec!["os version:".into(), v.clone()]);
     }
+    if let Some(n) = h.repeats.filter(|&n| n > 0) {
+        rows.push(vec![
+            "repeats:".into(),
+            format!("{n} more (same build-id and pc)"),
+        ]);
+    }
+    if let Some(seq) = h.seq {
+        rows.push(vec!["store seq:".into(), seq.to_string()]);
+    }
+    if let Some(r) = h.redacted.as_ref().filter(|r| !r.is_empty()) {
+        rows.push(vec!["redacted:".into(), r.join(", ")]);
+    }
+    if let Some(why) = &h.logs_error {
+        rows.push(vec!["logs missing:".into(), why.clone()]);
+    }
     write_table(&mut out, &rows)?;
 
     if let Some(regs) = &dump.regs {

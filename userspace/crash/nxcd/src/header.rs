@@ -5,6 +5,7 @@
 //! absent. Readers ignore keys they do not know.
 
 use alloc::string::String;
+use alloc::vec::Vec;
 use core::fmt;
 
 use serde::{de, Deserialize, Deserializer, Serialize, Serializer};
@@ -76,6 +77,10 @@ pub struct Header {
     pub dump_id: DumpId,
     /// The process's exit code; `-(scause + 1)` for a process ended by a fault.
     pub exit_code: i64,
+    /// Why `logs.jsonl` is missing or incomplete (logd did not answer in time, is not
+    /// running, ...); absent when the producer collected the records it meant to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub logs_error: Option<String>,
     /// Version of the OS or system-set that was running, if known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub os_version: Option<String>,
@@ -86,12 +91,32 @@ pub struct Header {
     pub pid: u32,
     /// Process (service or program) name.
     pub process: String,
+    /// What the producer's redaction policy left out, sorted: [`REDACTED_STACK`],
+    /// [`REDACTED_FOREIGN_LOGS`] (or other names a newer producer adds); absent when
+    /// nothing was.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub redacted: Option<Vec<String>>,
+    /// How many later crashes with the same `build_id` and `pc` were counted into this
+    /// dump instead of being stored again; absent for none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub repeats: Option<u64>,
     /// The trap cause register (`scause`).
     pub scause: u64,
+    /// The producer's store sequence number: increasing over the dumps one store
+    /// received, across boots (the order of dumps whose `created_ns` count from
+    /// different boots); absent when the producer keeps none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seq: Option<u64>,
     /// The trap value register (`stval`): the faulting address for memory faults.
     #[serde(with = "address")]
     pub stval: u64,
 }
+
+/// The `redacted` name for frames derived from the stack copy (return addresses beyond
+/// the faulting pc) left out: the dump carries no stack memory.
+pub const REDACTED_STACK: &str = "stack";
+/// The `redacted` name for log records of other services than the crashed one left out.
+pub const REDACTED_FOREIGN_LOGS: &str = "foreign_logs";
 
 /// Bit 63 of `scause`: set for an interrupt, which is never a fault's cause.
 const SCAUSE_INTERRUPT: u64 = 1 << 63;
@@ -165,12 +190,20 @@ pub(crate) struct HeaderOut<'a> {
     exit_code: i64,
     format_version: u16,
     #[serde(skip_serializing_if = "Option::is_none")]
+    logs_error: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     os_version: Option<&'a str>,
     #[serde(with = "address")]
     pc: u64,
     pid: u32,
     process: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    redacted: Option<&'a [String]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    repeats: Option<u64>,
     scause: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    seq: Option<u64>,
     #[serde(with = "address")]
     stval: u64,
 }
@@ -184,11 +217,15 @@ impl<'a> HeaderOut<'a> {
             dump_id: &h.dump_id,
             exit_code: h.exit_code,
             format_version,
+            logs_error: h.logs_error.as_deref(),
             os_version: h.os_version.as_deref(),
             pc: h.pc,
             pid: h.pid,
             process: &h.process,
+            redacted: h.redacted.as_deref(),
+            repeats: h.repeats,
             scause: h.scause,
+            seq: h.seq,
             stval: h.stval,
         }
     }
@@ -221,7 +258,11 @@ mod tests {
             created_ns: 0,
             dump_id: DumpId::new("d").unwrap(),
             exit_code: -14,
+            logs_error: None,
             os_version: None,
+            redacted: None,
+            repeats: None,
+            seq: None,
             pc: 0,
             pid: 1,
             process: String::from("p"),
@@ -239,6 +280,49 @@ mod tests {
         ));
         h.arch = String::from("x86_64");
         assert_eq!(h.check(), Ok(()), "scause is a RISC-V register");
+    }
+
+    #[test]
+    fn the_store_keys_are_written_sorted_and_read_back() {
+        let h = Header {
+            arch: String::from("riscv64"),
+            build_id: BuildId::new(&[0xab]).unwrap(),
+            created_ns: 5,
+            dump_id: DumpId::new("5-p-3").unwrap(),
+            exit_code: -16,
+            logs_error: Some(String::from("logd did not answer in time")),
+            os_version: None,
+            pc: 0x10,
+            pid: 3,
+            process: String::from("p"),
+            redacted: Some(alloc::vec![
+                String::from(REDACTED_FOREIGN_LOGS),
+                String::from(REDACTED_STACK)
+            ]),
+            repeats: Some(2),
+            scause: 15,
+            seq: Some(7),
+            stval: 0,
+        };
+        let text = serde_json::to_string(&HeaderOut::new(&h, 2)).unwrap();
+        assert_eq!(
+            text,
+            r#"{"arch":"riscv64","build_id":"ab","created_ns":5,"dump_id":"5-p-3","exit_code":-16,"format_version":2,"logs_error":"logd did not answer in time","pc":"0x10","pid":3,"process":"p","redacted":["foreign_logs","stack"],"repeats":2,"scause":15,"seq":7,"stval":"0x0"}"#
+        );
+        let back: HeaderIn = serde_json::from_str(&text).unwrap();
+        assert_eq!(back.header, h);
+        // Absent and null are the same: no note, nothing redacted, no repeat, no seq.
+        let nulls = r#"{"arch":"riscv64","build_id":"ab","created_ns":5,"dump_id":"5-p-3","exit_code":-16,"format_version":2,"logs_error":null,"pc":"0x10","pid":3,"process":"p","redacted":null,"repeats":null,"scause":15,"seq":null,"stval":"0x0"}"#;
+        let back: HeaderIn = serde_json::from_str(nulls).unwrap();
+        assert_eq!(
+            (
+                back.header.logs_error,
+                back.header.redacted,
+                back.header.repeats,
+                back.header.seq
+            ),
+            (None, None, None, None)
+        );
     }
 
     #[test]

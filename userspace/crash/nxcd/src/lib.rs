@@ -57,7 +57,10 @@ pub use dump::Dump;
 pub use error::Error;
 pub use frames::{Frame, SourceLocation};
 pub use gc::{plan_gc, GcEntry, GcPlan, GcPolicy};
-pub use header::{fault_cause, scause_name, DumpId, Header, MAX_DUMP_ID_LEN};
+pub use header::{
+    fault_cause, scause_name, DumpId, Header, MAX_DUMP_ID_LEN, REDACTED_FOREIGN_LOGS,
+    REDACTED_STACK,
+};
 pub use hex::{format_address, parse_address, BuildId, MAX_BUILD_ID_LEN};
 pub use logs::{level_from_number, serialize_bytes_entry, Level, LogRecord, ServiceId};
 pub use maps::{link_address, LinkAddress, MapEntry};
