@@ -8,7 +8,9 @@
 //! - a record for logd: scope `execd`, level error, that message, and the fields (sorted
 //!   `key=value` lines) `code`, `event=crash.v1`, `name`, `pid`, `recent_count`,
 //!   `recent_window_nsec`, plus `build_id` and `dump_path` when the event carries them
-//!   (a fault whose dump crashd wrote).
+//!   (a fault whose dump crashd wrote), and `functions` when crashd symbolized the
+//!   dump's frames on the device: each frame's function names, innermost first, a
+//!   frame's inlined chain joined by `<` ("inlined into"), frames joined by `;`.
 //!
 //! `recent_count` is the number of records the report considered: those stamped within
 //! `[now - window, now]` (and, when the event names the process's service id, only that
@@ -19,10 +21,13 @@
 //! The optional values never break the 512-byte `fields` cap, and are never dropped
 //! silently: control characters become `?`; `build_id` is cut to [`MAX_BUILD_ID_LEN`]
 //! bytes; then, if the pairs would still exceed the cap, `dump_path` is cut (at a
-//! character boundary) to what remains. Every value cut this way is named, in key order
-//! and comma-separated, by one more pair, `truncated=build_id,dump_path` (or just one of
-//! the two), whose length is reserved before `dump_path` is cut. With the bounded name
-//! the fixed pairs take at most 184 bytes, so `dump_path` always keeps at least 200.
+//! character boundary) to what remains, and then `functions` to what remains after it
+//! (a `dump_path` that must be cut leaves room for an empty `functions`, which is then
+//! cut too). Every value cut this way is named, in key order and comma-separated, by one
+//! more pair, `truncated=build_id,dump_path,functions` (or those of them that were cut),
+//! whose length is reserved before a value is cut. With the bounded name the fixed pairs
+//! take at most 184 bytes, so `dump_path` always keeps at least 200; a dump path as
+//! crashd writes it (at most 81 bytes) leaves `functions` at least 180.
 
 use alloc::format;
 use alloc::string::String;
@@ -58,6 +63,8 @@ pub struct ExitEvent<'a> {
     pub build_id: Option<&'a str>,
     /// Where its crash dump is (`state:/crash/<id>.nxcd`), once crashd wrote one.
     pub dump_path: Option<&'a str>,
+    /// The dump's frames as crashd symbolized them (`fn<inlined-into;next-frame...`).
+    pub functions: Option<&'a str>,
 }
 
 /// How much recent history a report considers.
@@ -113,8 +120,8 @@ fn one_line(text: &str, max: usize) -> (String, bool) {
     (out, false)
 }
 
-/// Adds the optional `build_id` and `dump_path` of `event` to `fields` under the cap, by
-/// the rule of the module documentation.
+/// Adds the optional `build_id`, `dump_path` and `functions` of `event` to `fields` under
+/// the cap, by the rule of the module documentation.
 fn insert_artifacts(fields: &mut Fields, event: &ExitEvent<'_>) -> Option<()> {
     let mut cut: Vec<&str> = Vec::new();
     if let Some(id) = event.build_id {
@@ -124,23 +131,40 @@ fn insert_artifacts(fields: &mut Fields, event: &ExitEvent<'_>) -> Option<()> {
         }
         fields.insert("build_id", &id).ok()?;
     }
-    if let Some(path) = event.dump_path {
-        let (whole, _) = one_line(path, usize::MAX);
-        // `\ndump_path=` and the value, after what is there.
-        let room = |fields: &Fields, cut: &[&str]| {
-            let mut used = fields.encoded_len() + 1 + "dump_path=".len();
-            if !cut.is_empty() {
-                used += 1 + TRUNCATED_KEY.len() + 1 + cut.join(",").len();
+    let cuttable = [
+        ("dump_path", event.dump_path),
+        ("functions", event.functions),
+    ];
+    for (i, &(key, value)) in cuttable.iter().enumerate() {
+        let Some(value) = value else { continue };
+        let (whole, _) = one_line(value, usize::MAX);
+        // The values after this one, present in the event.
+        let later: Vec<&str> = cuttable[i + 1..]
+            .iter()
+            .filter(|(_, v)| v.is_some())
+            .map(|(k, _)| *k)
+            .collect();
+        // `\n<key>=` and the value after what is there, the `truncated` pair naming
+        // `cut`, and, when `reserve_later`, an empty pair of each later value, cut too.
+        let room = |fields: &Fields, cut: &[&str], reserve_later: bool| {
+            let mut used = fields.encoded_len() + 1 + key.len() + 1;
+            let mut named: Vec<&str> = cut.to_vec();
+            if reserve_later {
+                used += later.iter().map(|k| 1 + k.len() + 1).sum::<usize>();
+                named.extend(&later);
+            }
+            if !named.is_empty() {
+                used += 1 + TRUNCATED_KEY.len() + 1 + named.join(",").len();
             }
             MAX_FIELDS_LEN.saturating_sub(used)
         };
-        let value = if whole.len() <= room(fields, &cut) {
+        let value = if whole.len() <= room(fields, &cut, false) {
             whole
         } else {
-            cut.push("dump_path");
-            one_line(&whole, room(fields, &cut)).0
+            cut.push(key);
+            one_line(&whole, room(fields, &cut, true)).0
         };
-        fields.insert("dump_path", &value).ok()?;
+        fields.insert(key, &value).ok()?;
     }
     if !cut.is_empty() {
         fields.insert(TRUNCATED_KEY, &cut.join(",")).ok()?;

@@ -112,6 +112,10 @@ impl Init<'_> {
     fn start_next(&mut self) -> Result<(), i32> {
         let Some(p) = self.boot.get(self.next_boot).copied() else {
             println!("init: ready");
+            println!(
+                "bench: kernel start to init: ready {} us",
+                sys::time_ns() / 1000
+            );
             self.note(String::from("ready"));
             return Ok(());
         };

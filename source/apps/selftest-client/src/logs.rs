@@ -193,7 +193,7 @@ pub fn bench(samgrd: KernelId) -> Check {
     println!("bench: logd append round trip {a} ns");
     println!("bench: bare ipc round trip beside it {b} ns");
     println!(
-        "bench: logd append per bare round trip {}.{:02}",
+        "bench: logd append per bare round trip {}.{:02} (medians of {rounds} rounds)",
         a / b.max(1),
         (a % b.max(1)) * 100 / b.max(1)
     );
@@ -297,5 +297,57 @@ pub fn crash_report(samgrd: KernelId, name: &str, build_id: &str) -> Check {
         fields.len(),
         fields.get("recent_count").unwrap_or("?")
     );
+    Ok(())
+}
+
+/// The functions crash-demo's call chain runs through, innermost first
+/// (source/apps/misbehave/src/bin/crash-demo.rs): `crash_middle` is inlined into
+/// `crash_outer`.
+const CRASH_DEMO_CHAIN: [&str; 4] = [
+    "crash_demo::crash_inner",
+    "crash_demo::crash_middle<crash_demo::crash_outer",
+    "crash_demo::main",
+    "nexus_rt_start",
+];
+
+/// `SELFTEST: crash symbolized ok`: the newest crash.v1 record of `name` carries the
+/// functions crashd resolved on the device with the initrd's index, and they are
+/// crash-demo's known chain, frame by frame, in order (a frame's chain may hold more
+/// inlined functions around the known ones: `core::ptr::write_volatile` inlined into
+/// `crash_inner`, `main` into the runtime's `__nexus_main`).
+pub fn crash_symbolized(name: &str) -> Check {
+    let mut log = logger("selftest")?;
+    let records = all_since(&mut log, 0)?;
+    let needle = format!(" name={name}");
+    let rec = records
+        .iter()
+        .rev()
+        .find(|r| r.scope == b"execd" && r.message.ends_with(needle.as_bytes()))
+        .ok_or_else(|| format!("no crash report of {name} in the journal"))?;
+    let fields = Fields::parse(&rec.fields).map_err(|e| format!("fields: {e}"))?;
+    let functions = fields
+        .get("functions")
+        .ok_or_else(|| String::from("the crash report has no functions field"))?;
+    let frames: Vec<&str> = functions.split(';').collect();
+    let mut at = 0;
+    for want in CRASH_DEMO_CHAIN {
+        let want: Vec<&str> = want.split('<').collect();
+        // A frame holds the known function (and what it is inlined into) as a run of
+        // its chain, which may start or end with other inlined functions.
+        let found = frames[at..].iter().position(|f| {
+            let chain: Vec<&str> = f.split('<').collect();
+            chain.windows(want.len()).any(|w| w == want.as_slice())
+        });
+        match found {
+            Some(i) => at += i + 1,
+            None => {
+                return Err(format!(
+                    "functions {functions:?}: no frame {} in order",
+                    want.join("<")
+                ))
+            }
+        }
+    }
+    println!("selftest: crash symbolized: {functions}");
     Ok(())
 }

@@ -65,7 +65,7 @@ fn main() -> i32 {
     // crash-demo's build-id, as its fault record named it: the crash dump step finds it,
     // the crash report step checks logd's record carries it.
     let demo_build_id = core::cell::RefCell::new(String::new());
-    let steps: [(&str, &dyn Fn() -> Check); 22] = [
+    let steps: [(&str, &dyn Fn() -> Check); 23] = [
         // First: execd's boot-time restarts of fault-loop are over before the figures.
         ("crash loop", &|| crash_loop(samgrd)),
         ("ipc roundtrip", &|| ipc_roundtrip(samgrd)),
@@ -84,6 +84,7 @@ fn main() -> i32 {
         ("crash report", &|| {
             logs::crash_report(samgrd, "crash-demo", &demo_build_id.borrow())
         }),
+        ("crash symbolized", &|| logs::crash_symbolized("crash-demo")),
         ("deadline send", &|| deadline_send(samgrd)),
         ("device grant", &device_grant),
         ("grants refused", &grants_refused),

@@ -215,7 +215,7 @@ pub fn encode(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use abi::fault::{MAX_STACK_COPY, REG_COUNT, REG_PC, REG_SCAUSE, REG_SP, REG_STVAL};
 
@@ -227,7 +227,7 @@ mod tests {
     /// A record as the kernel writes it for a fault three calls deep: `inner` faulted at
     /// 0x4001_2004, called from `outer` (returning to 0x4001_2108), called from `main`
     /// (returning to 0x4001_2210), whose caller's frame pointer is 0 (the entry).
-    fn synthesized() -> FaultRecord {
+    pub(crate) fn synthesized() -> FaultRecord {
         let mut regs = [0u64; REG_COUNT];
         regs[REG_PC] = 0x4001_2004;
         regs[REG_SCAUSE] = 15;
@@ -254,7 +254,7 @@ mod tests {
         rec
     }
 
-    fn submission(record: &[u8]) -> Submission<'_> {
+    pub(crate) fn submission(record: &[u8]) -> Submission<'_> {
         Submission {
             pid: 14,
             time_ns: 1_234_567,

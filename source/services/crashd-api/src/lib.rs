@@ -9,7 +9,7 @@
 //!
 //! | op | request argument | reply body |
 //! | --- | --- | --- |
-//! | 1 `Submit` | pid `u32`, fault time `u64` (ns since kernel start), name length `u8`, program name, the fault record's bytes | dump size `u64`, repeats `u64`, then the dump id ([`Stored`]) |
+//! | 1 `Submit` | pid `u32`, fault time `u64` (ns since kernel start), name length `u8`, program name, the fault record's bytes | dump size `u64`, repeats `u64`, id length `u8`, the dump id, then the frames' functions as crashd symbolized them (UTF-8, empty when not symbolized; [`Stored`]) |
 //! | 2 `Stat` | dump id | the size `u64` of `crash/<id>.nxcd` as statefsd reports it |
 //! | 3 `List` | skip `u32` | budget `u64`, bytes kept `u64`, dump count `u32`, then the dumps after the first `skip`, oldest first, as many as fit: seq `u64`, size `u64`, repeats `u64`, id length `u8`, id ([`Listing`]) |
 //! | 4 `Budget` | bytes `u64` (0: the default, [`server::DEFAULT_BUDGET`]) | the previous budget `u64`; the new one is applied at once |
@@ -26,6 +26,7 @@ pub mod dump;
 pub mod logs;
 pub mod redact;
 pub mod server;
+pub mod symbols;
 
 use abi::rpc::{self, Caller};
 use abi::{FaultRecord, ServiceId, SysError};
@@ -195,6 +196,9 @@ pub struct Stored {
     /// The repeats the dump holds (its header's `repeats`): 0 for a new dump; at
     /// [`server::MAX_REPEATS`] the crash was counted only in crashd's memory.
     pub repeats: u64,
+    /// The dump's frames' functions as crashd symbolized them on the device
+    /// ([`symbols::functions_of`]); empty when it could not.
+    pub functions: String,
 }
 
 impl Stored {
@@ -202,23 +206,33 @@ impl Stored {
     pub fn encode(&self) -> Vec<u8> {
         let mut body = self.size.to_le_bytes().to_vec();
         body.extend_from_slice(&self.repeats.to_le_bytes());
+        // A valid dump id is at most 64 bytes.
+        body.push(self.id.len().min(usize::from(u8::MAX)) as u8);
         body.extend_from_slice(self.id.as_bytes());
+        body.extend_from_slice(self.functions.as_bytes());
         body
     }
 
     /// Decodes a reply body.
     pub fn decode(body: &[u8]) -> Result<Stored, Error> {
+        let bad = Error::Sys(SysError::BadLength);
         let size = rpc::u64_at(body, 0)?;
         let repeats = rpc::u64_at(body, 8)?;
+        let id_len = usize::from(*body.get(16).ok_or(bad)?);
         let id = body
-            .get(16..)
+            .get(17..17 + id_len)
             .and_then(|b| core::str::from_utf8(b).ok())
             .filter(|id| dump::valid_id(id))
-            .ok_or(Error::Sys(SysError::BadLength))?;
+            .ok_or(bad)?;
+        let functions = body
+            .get(17 + id_len..)
+            .and_then(|b| core::str::from_utf8(b).ok())
+            .ok_or(bad)?;
         Ok(Stored {
             id: String::from(id),
             size,
             repeats,
+            functions: String::from(functions),
         })
     }
 }
@@ -412,6 +426,7 @@ mod tests {
             id: String::from("123-crash-demo-9"),
             size: 777,
             repeats: 3,
+            functions: String::from("a<b;c"),
         };
         let r = reply(Ok(&stored.encode()));
         assert_eq!(Stored::decode(body(&r).unwrap()), Ok(stored));
@@ -427,7 +442,7 @@ mod tests {
         let denied = Error::Sys(SysError::Denied);
         assert_eq!(body(&reply(Err(denied))), Err(denied));
         assert_eq!(
-            Stored::decode(&[1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, b'.', b'x']),
+            Stored::decode(&[1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, b'.', b'x']),
             Err(Error::Sys(SysError::BadLength))
         );
         assert_eq!(dump_path("1-a-2"), "crash/1-a-2.nxcd");

@@ -31,6 +31,7 @@ use nxcd::{plan_gc, BuildId, Dump, GcEntry, GcPolicy};
 use crate::dump::{self, Extras};
 use crate::logs::{self, LogSource};
 use crate::redact::Redaction;
+use crate::symbols::{functions_of, Symbols};
 use crate::{
     dump_path, may_submit, reply, CrashCode, Error, Listed, Listing, Op, Stored, Submission,
     DUMP_DIR,
@@ -114,12 +115,14 @@ impl Default for Crashd {
     }
 }
 
-/// The store and logd, as one request reaches them.
+/// The store, logd and the symbol index, as one request reaches them.
 pub struct Io<'a, S, L: ?Sized> {
     /// The dump store.
     pub store: &'a mut S,
     /// logd.
     pub logd: &'a mut L,
+    /// What symbolizes a new dump before it is stored ([`crate::symbols`]).
+    pub symbols: &'a mut dyn Symbols,
 }
 
 impl Crashd {
@@ -264,9 +267,16 @@ impl Crashd {
             logs_error: collected.error,
             seq: Some(seq),
         };
-        let (id, bytes) = match dump::encode(&sub, &record, &extras) {
+        let mut built = match dump::build(&sub, &record, &extras) {
             Ok(d) => d,
             Err(e) => return refused(CrashCode::BadDump, &e),
+        };
+        io.symbols.embed(&mut built);
+        let functions = functions_of(&built).unwrap_or_default();
+        let id = built.header.dump_id.clone();
+        let bytes = match built.encode() {
+            Ok(b) => b,
+            Err(e) => return refused(CrashCode::BadDump, &dump::DumpError::Encode(e)),
         };
         let size = bytes.len() as u64;
         if size > self.budget {
@@ -303,6 +313,7 @@ impl Crashd {
             id: String::from(id.as_str()),
             size,
             repeats: 0,
+            functions,
         };
         Handled {
             reply: reply(Ok(&stored.encode())),
@@ -325,6 +336,7 @@ impl Crashd {
                 id: kept.id.clone(),
                 size: kept.size,
                 repeats: kept.repeats,
+                functions: String::new(),
             };
             return Some(Handled {
                 reply: reply(Ok(&stored.encode())),
@@ -378,6 +390,7 @@ impl Crashd {
             id: kept.id,
             size,
             repeats: kept.repeats + 1,
+            functions: functions_of(&dump).unwrap_or_default(),
         };
         Some(Handled {
             reply: reply(Ok(&stored.encode())),
@@ -638,11 +651,33 @@ mod tests {
         submit_as("crash-demo", 13, 375_319_100, record)
     }
 
+    /// Names every frame `f<pc>`, inlined into `outer`, as an index would.
+    #[derive(Default)]
+    struct FakeIndex {
+        calls: usize,
+    }
+
+    impl Symbols for FakeIndex {
+        fn embed(&mut self, dump: &mut Dump) -> usize {
+            self.calls += 1;
+            for f in &mut dump.frames {
+                f.function = Some(format!("f{:x}", f.pc));
+                f.inlined = vec![nxcd::SourceLocation {
+                    file: None,
+                    function: Some(String::from("outer")),
+                    line: None,
+                }];
+            }
+            dump.frames.len()
+        }
+    }
+
     /// A crashd, its store and its logd, and the manifest, for one test.
     struct Rig {
         crashd: Crashd,
         store: Files,
         logd: Logd,
+        symbols: FakeIndex,
         manifest: Manifest<'static>,
     }
 
@@ -652,6 +687,7 @@ mod tests {
                 crashd: Crashd::new(),
                 store: Files::default(),
                 logd: Logd(Ok(Vec::new())),
+                symbols: FakeIndex::default(),
                 manifest: Manifest::parse(MANIFEST).unwrap(),
             }
         }
@@ -659,6 +695,7 @@ mod tests {
             let io = Io {
                 store: &mut self.store,
                 logd: &mut self.logd,
+                symbols: &mut self.symbols,
             };
             self.crashd.handle(io, &self.manifest, sender, req)
         }
@@ -1008,5 +1045,21 @@ mod tests {
             .submit("crash-demo", 13, 2_000_000_000, 0x4001_0024)
             .unwrap();
         assert_eq!((again.id, again.repeats), (b.id, 1));
+    }
+
+    #[test]
+    fn a_new_dump_is_symbolized_before_it_is_stored_and_the_reply_names_its_functions() {
+        let mut rig = Rig::new();
+        let stored = rig.submit("crash-demo", 13, 5, 0x4001_0040).unwrap();
+        assert_eq!(rig.symbols.calls, 1);
+        assert_eq!(stored.functions, "f40010040<outer;f40010100<outer");
+        let bytes = rig.store.files.get(&dump_path(&stored.id)).unwrap();
+        let dump = Dump::decode(bytes).unwrap();
+        assert_eq!(dump.frames[0].function.as_deref(), Some("f40010040"));
+        // A repeat names the stored dump's functions, without symbolizing again.
+        let again = rig.submit("crash-demo", 13, 6, 0x4001_0040).unwrap();
+        assert_eq!((again.id, again.repeats), (stored.id, 1));
+        assert_eq!(again.functions, stored.functions);
+        assert_eq!(rig.symbols.calls, 1);
     }
 }

@@ -11,6 +11,10 @@
 //! `state:/crash` within its budget, counts repeats in the stored dump
 //! (`crashd_api::server`).
 //!
+//! At start it loads the symbol index the initrd carries (`symbols.nxsym`, [`symbols`])
+//! and symbolizes every new dump's frames with it before storing it; the `Submit` reply
+//! names the functions for execd's crash report.
+//!
 //! It prints `crashd: ready` once registered with samgrd, and `crashd: dump written
 //! (id=<id> bytes=<n>)` only after statefsd's `Commit` returned ok; then it replies. A
 //! request it cannot serve is an error reply, never the end of crashd; anything that
@@ -20,12 +24,15 @@
 
 extern crate alloc;
 
+mod symbols;
+
 use alloc::format;
 use alloc::string::String;
 use alloc::vec;
 use alloc::vec::Vec;
 use crashd_api::logs::LogSource;
 use crashd_api::server::{Crashd, DumpStore, Io};
+use crashd_api::symbols::{NoSymbols, Symbols};
 use initrd::manifest::Manifest;
 use nexus_rt::abi::ipc::MAX_MSG;
 use nexus_rt::abi::ServiceId;
@@ -43,6 +50,17 @@ fn main() -> i32 {
         Err(why) => {
             println!("crashd: FAIL: {why}");
             return 1;
+        }
+    };
+    // The symbol index: without it, dumps are stored unsymbolized (and say so here).
+    let mut index: alloc::boxed::Box<dyn Symbols> = match symbols::Index::load() {
+        Ok((index, modules, bytes)) => {
+            println!("crashd: symbols: {modules} modules ({bytes} bytes) from the initrd");
+            alloc::boxed::Box::new(index)
+        }
+        Err(why) => {
+            println!("crashd: symbols: {why}; dumps are stored unsymbolized");
+            alloc::boxed::Box::new(NoSymbols)
         }
     };
     println!("crashd: ready");
@@ -65,6 +83,7 @@ fn main() -> i32 {
         let io = Io {
             store: &mut store,
             logd: &mut logs,
+            symbols: index.as_mut(),
         };
         let handled = crashd.handle(io, &manifest, sender, &buf[..len]);
         for line in &handled.lines {

@@ -221,6 +221,7 @@ impl Execd {
     ) -> Option<String> {
         let mut dump_id = None;
         let mut build_id = None;
+        let mut functions = None;
         if let (Some(rec), Some(raw)) = (record, raw) {
             println!(
                 "execd: crash detected (pid={pid} name={name} scause={} pc={:#x})",
@@ -240,7 +241,16 @@ impl Execd {
                     record: raw,
                 });
             match submitted {
-                Ok(stored) => dump_id = Some(stored.id),
+                Ok(stored) => {
+                    // `now` is when the end reached execd: the fault's time.
+                    println!(
+                        "bench: execd fault to dump written {} ns ({name}, {} bytes)",
+                        sys::time_ns().saturating_sub(now),
+                        stored.size
+                    );
+                    dump_id = Some(stored.id);
+                    functions = Some(stored.functions).filter(|f| !f.is_empty());
+                }
                 Err(e) => println!("execd: crashd refused the record of {name}: {e}"),
             }
         }
@@ -254,6 +264,7 @@ impl Execd {
             service_id: Some(logd::ServiceId::from_kernel(pid, self.sup.incarnation(pid))),
             build_id: build_id.as_deref(),
             dump_path: dump_path.as_deref(),
+            functions: functions.as_deref(),
         };
         let policy = CrashPolicy::DEFAULT;
         let recent = self.recent_records(now.saturating_sub(policy.window_nsec));

@@ -14,6 +14,7 @@ fn event(name: &str, code: i64) -> ExitEvent<'_> {
         service_id: None,
         build_id: None,
         dump_path: None,
+        functions: None,
     }
 }
 
@@ -117,6 +118,7 @@ fn recent_records_are_bounded_by_window_count_and_service() {
             service_id: service.map(ServiceId),
             build_id: None,
             dump_path: None,
+            functions: None,
         };
         let policy = CrashPolicy {
             window_nsec: window,
@@ -198,6 +200,7 @@ fn widest(build_id: &str, dump_path: &str) -> Fields {
         service_id: None,
         build_id: Some(build_id),
         dump_path: Some(dump_path),
+        functions: None,
     };
     let policy = CrashPolicy {
         window_nsec: u64::MAX,
@@ -251,4 +254,61 @@ fn a_path_that_just_fits_is_kept_whole() {
     assert_eq!(f.get("truncated"), None);
     let f = widest("ab", &"q".repeat(room + 1));
     assert_eq!(f.get("truncated"), Some("dump_path"));
+}
+
+#[test]
+fn functions_follow_the_path_and_are_cut_after_it() {
+    let chain =
+        "crash_demo::crash_inner;crash_demo::crash_middle<crash_demo::crash_outer;crash_demo::main";
+    let ev = ExitEvent {
+        build_id: Some("ab"),
+        dump_path: Some("state:/crash/1-crash-demo-15.nxcd"),
+        functions: Some(chain),
+        ..event("crash-demo", -16)
+    };
+    let r = CrashReport::build(&ev, 1_000, CrashPolicy::DEFAULT, []).unwrap();
+    let f = Fields::parse(&r.fields).unwrap();
+    assert_eq!(f.get("functions"), Some(chain));
+    assert_eq!(f.get("truncated"), None);
+    // A chain too long for what remains is cut to fit, the path kept whole, both named
+    // only as far as they were cut.
+    let long = "f<".repeat(400);
+    let name = "n".repeat(200);
+    let ev = ExitEvent {
+        pid: u32::MAX,
+        code: i64::MIN,
+        name: &name,
+        service_id: None,
+        build_id: Some("ab"),
+        dump_path: Some("state:/crash/1-crash-demo-15.nxcd"),
+        functions: Some(&long),
+    };
+    let policy = CrashPolicy {
+        window_nsec: u64::MAX,
+        max_records: u16::MAX,
+    };
+    let r = CrashReport::build(&ev, u64::MAX, policy, []).unwrap();
+    assert!(r.fields.len() <= 512);
+    let f = Fields::parse(&r.fields).unwrap();
+    assert_eq!(
+        f.get("dump_path"),
+        Some("state:/crash/1-crash-demo-15.nxcd")
+    );
+    let kept = f.get("functions").unwrap();
+    assert!(
+        long.starts_with(kept) && kept.len() >= 180,
+        "{}",
+        kept.len()
+    );
+    assert_eq!(f.get("truncated"), Some("functions"));
+    assert_eq!(f.encoded_len(), 512);
+    // Path and chain both too long: both cut, both named, in key order.
+    let ev = ExitEvent {
+        dump_path: Some(&long),
+        ..ev
+    };
+    let r = CrashReport::build(&ev, u64::MAX, policy, []).unwrap();
+    let f = Fields::parse(&r.fields).unwrap();
+    assert_eq!(f.get("truncated"), Some("dump_path,functions"));
+    assert!(r.fields.len() <= 512);
 }
