@@ -412,6 +412,7 @@ impl Crashd {
                 id: &k.id,
                 created_ns: k.seq,
                 size: k.size,
+                seq: Some(k.seq),
             })
             .collect();
         let policy = GcPolicy {

@@ -81,6 +81,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             id: h.dump_id.as_str(),
             created_ns: h.created_ns,
             size: f.size,
+            seq: h.seq,
         })
         .collect();
     let plan = plan_gc(&entries, &policy, now);

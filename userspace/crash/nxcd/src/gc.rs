@@ -2,7 +2,8 @@
 //! function, shared by `nx crash purge` on the host and crashd in the OS.
 //!
 //! Rules (see the format document): entries are ordered oldest first by
-//! `(created_ns, id)`; an entry is deleted if any active criterion selects it:
+//! `(created_ns, id)`, or by `(seq, id)` when every entry has a `seq` (dumps one crashd
+//! stored: their times count from different boots, their `seq` from the store); an entry is deleted if any active criterion selects it:
 //! `all`; `older_than` (its age `now - created` is strictly greater; entries from the
 //! future have age 0); `keep` (it is not among the `keep` newest); then `max_bytes`
 //! (the oldest survivors are deleted until the survivors' total size is at most
@@ -19,6 +20,8 @@ pub struct GcEntry<'a> {
     pub created_ns: u64,
     /// Bytes the dump occupies.
     pub size: u64,
+    /// The dump's store sequence number (its header's `seq`), if it has one.
+    pub seq: Option<u64>,
 }
 
 /// What to delete. Criteria combine: an entry is deleted if any of them selects it.
@@ -60,9 +63,17 @@ pub struct GcPlan {
 /// identical in both time and id are ordered by their input position.
 pub fn plan_gc(entries: &[GcEntry<'_>], policy: &GcPolicy, now_ns: u64) -> GcPlan {
     let mut order: Vec<usize> = (0..entries.len()).collect();
+    let by_seq = !entries.is_empty() && entries.iter().all(|e| e.seq.is_some());
+    let when = |e: &GcEntry<'_>| {
+        if by_seq {
+            e.seq.unwrap_or(0)
+        } else {
+            e.created_ns
+        }
+    };
     order.sort_by(|&a, &b| {
         let (ea, eb) = (&entries[a], &entries[b]);
-        (ea.created_ns, ea.id, a).cmp(&(eb.created_ns, eb.id, b))
+        (when(ea), ea.id, a).cmp(&(when(eb), eb.id, b))
     });
     let count = order.len();
     let mut doomed: Vec<bool> = Vec::with_capacity(count);
@@ -120,27 +131,32 @@ mod tests {
             GcEntry {
                 id: "d",
                 created_ns: 4 * DAY,
-                size: 400
+                size: 400,
+                seq: None,
             },
             GcEntry {
                 id: "a",
                 created_ns: DAY,
-                size: 100
+                size: 100,
+                seq: None,
             },
             GcEntry {
                 id: "c",
                 created_ns: 2 * DAY,
-                size: 300
+                size: 300,
+                seq: None,
             },
             GcEntry {
                 id: "b",
                 created_ns: 2 * DAY,
-                size: 200
+                size: 200,
+                seq: None,
             },
             GcEntry {
                 id: "e",
                 created_ns: 5 * DAY,
-                size: 500
+                size: 500,
+                seq: None,
             },
         ]
     }
@@ -270,11 +286,39 @@ mod tests {
     }
 
     #[test]
+    fn dumps_one_store_numbered_are_ordered_by_seq_not_by_their_boot_relative_times() {
+        // Boot 1 wrote "a" late in its boot; boot 2 wrote "b" early in its own: b is newer.
+        let mut e = [
+            GcEntry {
+                id: "a",
+                created_ns: 900,
+                size: 10,
+                seq: Some(1),
+            },
+            GcEntry {
+                id: "b",
+                created_ns: 100,
+                size: 10,
+                seq: Some(2),
+            },
+        ];
+        let keep_one = GcPolicy {
+            keep: Some(1),
+            ..GcPolicy::default()
+        };
+        assert_eq!(ids(&plan_gc(&e, &keep_one, 0), &e), ["a"]);
+        // One entry without a seq: the times order them again.
+        e[1].seq = None;
+        assert_eq!(ids(&plan_gc(&e, &keep_one, 0), &e), ["b"]);
+    }
+
+    #[test]
     fn future_entries_are_not_old() {
         let e = [GcEntry {
             id: "x",
             created_ns: 10 * DAY,
             size: 1,
+            seq: None,
         }];
         let policy = GcPolicy {
             older_than_ns: Some(0),

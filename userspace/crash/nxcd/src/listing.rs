@@ -6,8 +6,10 @@
 //! Rules:
 //! - A dump file's name ends in `.nxcd.zst` or `.nxcd`, has something before the
 //!   extension, and does not start with `.` (hidden and temporary files are not dumps).
-//! - Listing order: readable dumps newest first (`created_ns` descending; ties by dump
-//!   id, then file name), then unreadable files by name.
+//! - Listing order: readable dumps newest first (`created_ns` descending, or `seq`
+//!   descending between two dumps that both carry one: crashd numbers the dumps it
+//!   stores across boots, whose times count from each boot's start; ties by dump id,
+//!   then file name), then unreadable files by name.
 //! - An id designates the readable dumps whose `dump_id` is the id; when there are none,
 //!   the files whose name, or name without the extension, is the id; when there are none
 //!   either, the readable dumps whose `dump_id` starts with the id (an abbreviated id, as
@@ -52,11 +54,12 @@ pub trait DumpEntry {
 /// Compares two entries in listing order (see the module's rules).
 pub fn listing_cmp<E: DumpEntry + ?Sized>(a: &E, b: &E) -> Ordering {
     match (a.header(), b.header()) {
-        (Some(ha), Some(hb)) => hb
-            .created_ns
-            .cmp(&ha.created_ns)
-            .then_with(|| ha.dump_id.cmp(&hb.dump_id))
-            .then_with(|| a.file_name().cmp(b.file_name())),
+        (Some(ha), Some(hb)) => match (ha.seq, hb.seq) {
+            (Some(sa), Some(sb)) => sb.cmp(&sa),
+            _ => hb.created_ns.cmp(&ha.created_ns),
+        }
+        .then_with(|| ha.dump_id.cmp(&hb.dump_id))
+        .then_with(|| a.file_name().cmp(b.file_name())),
         (Some(_), None) => Ordering::Less,
         (None, Some(_)) => Ordering::Greater,
         (None, None) => a.file_name().cmp(b.file_name()),
@@ -208,6 +211,28 @@ mod tests {
 
     fn names(entries: &[Entry]) -> Vec<String> {
         entries.iter().map(|e| String::from(e.name)).collect()
+    }
+
+    #[test]
+    fn dumps_crashd_numbered_list_by_seq_across_boots() {
+        let with_seq = |name, id, created, seq: u64| {
+            let mut e = dump(name, id, created);
+            if let Some(h) = e.header.as_mut() {
+                h.seq = Some(seq);
+            }
+            e
+        };
+        // Boot 1's dump late in its boot, boot 2's early in its own: boot 2's is newer.
+        let mut entries = vec![
+            with_seq("boot1.nxcd", "900-p-7", 900, 1),
+            with_seq("boot2.nxcd", "100-p-7", 100, 2),
+        ];
+        listing_order(&mut entries);
+        assert_eq!(names(&entries), ["boot2.nxcd", "boot1.nxcd"]);
+        // Without seq on both, times decide.
+        entries[0].header.as_mut().unwrap().seq = None;
+        listing_order(&mut entries);
+        assert_eq!(names(&entries), ["boot1.nxcd", "boot2.nxcd"]);
     }
 
     #[test]
