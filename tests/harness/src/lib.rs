@@ -13,7 +13,7 @@ pub mod shared;
 
 pub use bless::{blessing, check_golden, replay_corpus, replay_fuzz_corpus};
 pub use dev_image::{pattern, test_key_files, workspace_root, DevImage};
-pub use shared::SharedCopy;
+pub use shared::{copy_executable, SharedCopy};
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};

@@ -25,10 +25,7 @@ impl SharedCopy {
             let name = file
                 .file_name()
                 .with_context(|| format!("{} has no file name", file.display()))?;
-            let copy = dir.path().join(name);
-            std::fs::copy(file, &copy)
-                .with_context(|| format!("copying {} to {}", file.display(), copy.display()))?;
-            std::fs::set_permissions(&copy, std::fs::Permissions::from_mode(0o755))?;
+            copy_executable(file, &dir.path().join(name))?;
         }
         let work = dir.path().join("work");
         std::fs::create_dir(&work)?;
@@ -45,4 +42,25 @@ impl SharedCopy {
     pub fn work(&self) -> PathBuf {
         self.dir.path().join("work")
     }
+}
+
+/// Copies `from` to `to` with mode 0755, for a test to execute. The copy is made by a
+/// child process (`install`), never through a file this process opens for writing: a
+/// test thread that forks meanwhile would inherit that descriptor until its exec, and
+/// executing the copy then would fail with ETXTBSY ("Text file busy").
+pub fn copy_executable(from: &Path, to: &Path) -> anyhow::Result<()> {
+    let status = std::process::Command::new("install")
+        .arg("-m")
+        .arg("0755")
+        .arg(from)
+        .arg(to)
+        .status()
+        .context("running install (coreutils)")?;
+    anyhow::ensure!(
+        status.success(),
+        "copying {} to {}: install {status}",
+        from.display(),
+        to.display()
+    );
+    Ok(())
 }

@@ -274,6 +274,8 @@ fn copy_tree(from: &Path, to: &Path) {
             std::os::unix::fs::symlink(fs::read_link(&src).unwrap(), &dst).unwrap();
         } else if kind.is_dir() {
             copy_tree(&src, &dst);
+        } else if is_executable(&kind, &src) {
+            test_harness::copy_executable(&src, &dst).unwrap();
         } else {
             fs::copy(&src, &dst).unwrap();
         }
@@ -337,7 +339,7 @@ fn make_run_leaves(root: &Path, tools: &Tools) {
     // as shipped (stripped, with a separate debug file).
     let subject = t.join("demo-subject/crash-demo");
     fs::create_dir_all(subject.parent().unwrap()).unwrap();
-    fs::copy(&tools.crash_demo, &subject).unwrap();
+    test_harness::copy_executable(&tools.crash_demo, &subject).unwrap();
     let demo = t.join("demo");
     for d in ["crash", "ship", "debug"] {
         fs::create_dir_all(demo.join(d)).unwrap();
@@ -720,4 +722,11 @@ fn skipped_commands_are_blanked_and_failures_name_file_line_and_command() {
         "{msg}"
     );
     assert!(!msg.contains("after"), "{msg}");
+}
+
+/// Whether the regular file `path` has an execute bit (copied so it can run: see
+/// `test_harness::copy_executable`).
+fn is_executable(kind: &fs::FileType, path: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt as _;
+    kind.is_file() && fs::metadata(path).is_ok_and(|m| m.permissions().mode() & 0o111 != 0)
 }
